@@ -1,0 +1,353 @@
+/**
+ * Our binding over llhttp's wasm build: one class that owns a native parser, copies each socket
+ * chunk into wasm memory, and turns llhttp's callbacks into calls on a long-lived `ParserEvents`
+ * object (no closures per message).
+ *
+ * - Spans split across `execute` calls (a URL, a header name or value cut by a TCP read) are
+ *   concatenated, never reported twice.
+ * - Header bytes are decoded as latin1 straight from the caller's chunk (a callback's `at`
+ *   pointer maps back to an offset in it), without a TextDecoder.
+ * - Body bytes are handed on as views of the caller's chunk: no copy out of wasm memory.
+ * - On an error, llhttp's error name, reason and byte offset are kept for the error response.
+ *
+ * @example
+ * const parser = HttpParser.acquire(TYPE_REQUEST, events);
+ * const result = parser.execute(chunk); // events.onHeadersComplete(...) etc. run meanwhile
+ * if (result === ParseResult.Error) console.log(parser.errorName, parser.errorReason);
+ */
+import { ERROR, instantiate, METHOD_NAMES, METHOD_NAMES_UPPER, TYPE_REQUEST, TYPE_RESPONSE, type LlhttpExports } from './llhttp-module.js';
+
+export { TYPE_REQUEST, TYPE_RESPONSE, METHOD_NAMES, METHOD_NAMES_UPPER };
+
+/** What the owner of a parser reacts to. Return values follow llhttp (0 = go on). */
+export interface ParserEvents {
+  onMessageBegin(parser: HttpParser): number;
+  /** Return 0 to go on, 1 to read no body (a response to HEAD), 2 to stop for an upgrade, or `PAUSE`. */
+  onHeadersComplete(parser: HttpParser, upgrade: boolean, shouldKeepAlive: boolean): number;
+  onBody(parser: HttpParser, chunk: Buffer): number;
+  onMessageComplete(parser: HttpParser): number;
+}
+
+/** Return this from a callback to stop `execute` right after the current event. */
+export const PAUSE = ERROR.PAUSED;
+
+export const enum ParseResult {
+  Ok = 0,
+  /** A callback paused; `parser.offset` is where the unread rest of the chunk starts. */
+  Paused = 1,
+  /** An upgrade (or CONNECT) request ended its head; `parser.offset` is where the new protocol's bytes start. */
+  Upgrade = 2,
+  Error = 3,
+}
+
+/** Which configured limit stopped the parse, if any. */
+export const enum LimitExceeded {
+  None = 0,
+  Url = 1,
+  Headers = 2,
+}
+
+// Span kinds, to tell a continued span (cut by a read boundary) from a new one.
+const SPAN_NONE = 0;
+const SPAN_URL = 1;
+const SPAN_STATUS = 2;
+const SPAN_FIELD = 3;
+const SPAN_VALUE = 4;
+
+/** Bytes of framing each header line costs beyond its name and value (": " and CRLF). */
+const HEADER_LINE_OVERHEAD = 4;
+
+let wasm: LlhttpExports;
+let memoryView: Uint8Array;
+/** Parsers by native pointer: callbacks arrive with the pointer only. */
+const byPointer = new Map<number, HttpParser>();
+/** A reusable input region in wasm memory for the chunk being parsed. */
+let inputPtr = 0;
+let inputSize = 0;
+let executing = false;
+
+function view(): Uint8Array {
+  if (memoryView.buffer !== wasm.memory.buffer) memoryView = new Uint8Array(wasm.memory.buffer);
+  return memoryView;
+}
+
+function cString(ptr: number): string {
+  const bytes = view();
+  let end = ptr;
+  while (bytes[end] !== 0) end++;
+  return Buffer.from(bytes.buffer, ptr, end - ptr).latin1Slice();
+}
+
+function init(): void {
+  if (wasm !== undefined) return;
+  wasm = instantiate({
+    wasm_on_message_begin: (p) => byPointer.get(p)!.messageBegin(),
+    wasm_on_url: (p, at, length) => byPointer.get(p)!.span(SPAN_URL, at, length),
+    wasm_on_status: (p, at, length) => byPointer.get(p)!.span(SPAN_STATUS, at, length),
+    wasm_on_header_field: (p, at, length) => byPointer.get(p)!.span(SPAN_FIELD, at, length),
+    wasm_on_header_value: (p, at, length) => byPointer.get(p)!.span(SPAN_VALUE, at, length),
+    wasm_on_headers_complete: (p, _status, upgrade, keepAlive) => byPointer.get(p)!.headersComplete(upgrade === 1, keepAlive === 1),
+    wasm_on_body: (p, at, length) => byPointer.get(p)!.body(at, length),
+    wasm_on_message_complete: (p) => byPointer.get(p)!.messageComplete(),
+  });
+  memoryView = new Uint8Array(wasm.memory.buffer);
+}
+
+const pool: HttpParser[] = [];
+const POOL_LIMIT = 4096;
+
+export class HttpParser {
+  /** The native parser (a pointer into wasm memory). */
+  private readonly ptr: number;
+  /** TYPE_REQUEST or TYPE_RESPONSE. */
+  readonly type: number;
+  events: ParserEvents;
+
+  // Configured limits (0 = none).
+  maxUrlLength = 0;
+  maxHeaderBytes = 0;
+
+  // The message being parsed, valid from onHeadersComplete on.
+  url = '';
+  statusText = '';
+  /** Header names and values, alternating, as sent (names keep their case). */
+  rawHeaders: string[] = [];
+  method = 0;
+  statusCode = 0;
+  versionMajor = 1;
+  versionMinor = 1;
+
+  // Execution state.
+  private chunk: Buffer | null = null;
+  private base = 0;
+  private end = 0;
+  private lastSpan = SPAN_NONE;
+  private lastSpanEnd = -1;
+  private headerBytes = 0;
+
+  // Results of the last execute.
+  /** Offset in the last chunk where parsing stopped (pause, upgrade or error). */
+  offset = 0;
+  errorCode = 0;
+  errorName = '';
+  errorReason = '';
+  limitExceeded: LimitExceeded = LimitExceeded.None;
+
+  private constructor(type: number, events: ParserEvents) {
+    init();
+    this.ptr = wasm.llhttp_alloc(type);
+    this.type = type;
+    this.events = events;
+    byPointer.set(this.ptr, this);
+  }
+
+  /** A parser for `type` (TYPE_REQUEST or TYPE_RESPONSE), from the pool when one is free. */
+  static acquire(type: number, events: ParserEvents): HttpParser {
+    const pooled = type === TYPE_REQUEST ? pool.pop() : undefined;
+    if (pooled !== undefined) {
+      pooled.events = events;
+      return pooled;
+    }
+    return new HttpParser(type, events);
+  }
+
+  /** Resets the parser and returns it to the pool (request parsers) or frees it. */
+  release(): void {
+    this.resetState();
+    wasm.llhttp_reset(this.ptr);
+    this.events = NO_EVENTS;
+    this.maxUrlLength = this.maxHeaderBytes = 0;
+    if (this.type === TYPE_REQUEST && pool.length < POOL_LIMIT) pool.push(this);
+    else this.destroy();
+  }
+
+  /** Frees the native parser for good. */
+  destroy(): void {
+    byPointer.delete(this.ptr);
+    wasm.llhttp_free(this.ptr);
+  }
+
+  get methodName(): string {
+    return METHOD_NAMES[this.method];
+  }
+
+  get methodNameUpper(): string {
+    return METHOD_NAMES_UPPER[this.method];
+  }
+
+  /** Parses `chunk`; callbacks run meanwhile. See `ParseResult` and `offset`. */
+  execute(chunk: Buffer): ParseResult {
+    const length = chunk.length;
+    let ptr: number;
+    const nested = executing;
+    if (nested) {
+      // A callback started another parse: give it a region of its own.
+      ptr = wasm.malloc(Math.max(length, 1));
+    } else {
+      if (length > inputSize) {
+        if (inputPtr !== 0) wasm.free(inputPtr);
+        inputSize = Math.max(length, 64 * 1024);
+        inputPtr = wasm.malloc(inputSize);
+      }
+      ptr = inputPtr;
+    }
+    view().set(chunk, ptr);
+    const previousChunk = this.chunk;
+    this.chunk = chunk;
+    this.base = ptr;
+    this.end = ptr + length;
+    executing = true;
+    let code: number;
+    try {
+      code = wasm.llhttp_execute(this.ptr, ptr, length);
+    } finally {
+      executing = nested;
+      if (nested) wasm.free(ptr);
+    }
+    const result = this.result(code, ptr);
+    // Spans never outlive the chunk they point into; keep nothing but the strings.
+    this.chunk = previousChunk;
+    return result;
+  }
+
+  /** Tells the parser the peer closed; completes a close-delimited message. */
+  finish(): ParseResult {
+    const code = wasm.llhttp_finish(this.ptr);
+    return code === 0 ? ParseResult.Ok : this.result(code, 0);
+  }
+
+  /** Whether the message being read ends only when the connection closes. */
+  needsEof(): boolean {
+    return wasm.llhttp_message_needs_eof(this.ptr) === 1;
+  }
+
+  resume(): void {
+    wasm.llhttp_resume(this.ptr);
+  }
+
+  resumeAfterUpgrade(): void {
+    wasm.llhttp_resume_after_upgrade(this.ptr);
+  }
+
+  private result(code: number, ptr: number): ParseResult {
+    if (code === 0) {
+      this.offset = this.end - ptr;
+      return ParseResult.Ok;
+    }
+    const errorPos = wasm.llhttp_get_error_pos(this.ptr);
+    this.offset = errorPos >= ptr ? errorPos - ptr : 0;
+    if (code === ERROR.PAUSED) return ParseResult.Paused;
+    if (code === ERROR.PAUSED_UPGRADE) return ParseResult.Upgrade;
+    this.errorCode = code;
+    this.errorName = cString(wasm.llhttp_errno_name(code));
+    const reasonPtr = wasm.llhttp_get_error_reason(this.ptr);
+    this.errorReason = reasonPtr === 0 ? this.errorName : cString(reasonPtr);
+    return ParseResult.Error;
+  }
+
+  private resetState(): void {
+    this.url = '';
+    this.statusText = '';
+    this.rawHeaders = [];
+    this.lastSpan = SPAN_NONE;
+    this.lastSpanEnd = -1;
+    this.headerBytes = 0;
+    this.errorCode = 0;
+    this.errorName = '';
+    this.errorReason = '';
+    this.limitExceeded = LimitExceeded.None;
+  }
+
+  // --- callbacks from wasm (internal) ---
+
+  /** @internal */
+  messageBegin(): number {
+    this.resetState();
+    return this.events.onMessageBegin(this);
+  }
+
+  /** @internal Appends a span, joining it to the previous one when a read boundary cut it. */
+  span(kind: number, at: number, length: number): number {
+    const start = at - this.base;
+    const text = this.chunk!.latin1Slice(start, start + length);
+    // A span continues the previous one of its kind only when that one ran to the end of the
+    // previous chunk and this one starts at the beginning of this chunk.
+    const continued = this.lastSpan === kind && this.lastSpanEnd === -2 && start === 0;
+    this.lastSpan = kind;
+    this.lastSpanEnd = at + length === this.end ? -2 : start + length;
+    this.headerBytes += length;
+    switch (kind) {
+      case SPAN_URL:
+        this.url = continued ? this.url + text : text;
+        if (this.maxUrlLength > 0 && this.url.length > this.maxUrlLength) return this.exceed(LimitExceeded.Url);
+        break;
+      case SPAN_STATUS:
+        this.statusText = continued ? this.statusText + text : text;
+        break;
+      case SPAN_FIELD: {
+        const headers = this.rawHeaders;
+        if (continued) {
+          headers[headers.length - 2] += text;
+        } else {
+          // A field right after a field means the first one had an empty value.
+          if ((headers.length & 1) === 1) headers.push('');
+          headers.push(text, '');
+          this.headerBytes += HEADER_LINE_OVERHEAD;
+        }
+        break;
+      }
+      case SPAN_VALUE: {
+        const headers = this.rawHeaders;
+        if (continued) headers[headers.length - 1] += text;
+        else headers[headers.length - 1] = text;
+        break;
+      }
+    }
+    if (this.maxHeaderBytes > 0 && this.headerBytes > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
+    return 0;
+  }
+
+  private exceed(limit: LimitExceeded): number {
+    this.limitExceeded = limit;
+    return ERROR.USER;
+  }
+
+  /** @internal */
+  headersComplete(upgrade: boolean, shouldKeepAlive: boolean): number {
+    const ptr = this.ptr;
+    this.lastSpan = SPAN_NONE;
+    trimTrailingWhitespace(this.rawHeaders);
+    this.versionMajor = wasm.llhttp_get_http_major(ptr);
+    this.versionMinor = wasm.llhttp_get_http_minor(ptr);
+    if (this.type === TYPE_REQUEST) this.method = wasm.llhttp_get_method(ptr);
+    else this.statusCode = wasm.llhttp_get_status_code(ptr);
+    return this.events.onHeadersComplete(this, upgrade, shouldKeepAlive);
+  }
+
+  /** @internal */
+  body(at: number, length: number): number {
+    const start = at - this.base;
+    return this.events.onBody(this, this.chunk!.subarray(start, start + length));
+  }
+
+  /** @internal */
+  messageComplete(): number {
+    return this.events.onMessageComplete(this);
+  }
+}
+
+/** llhttp drops a value's leading whitespace but keeps trailing OWS, which is not part of it (RFC 9110 5.5). */
+function trimTrailingWhitespace(headers: string[]): void {
+  for (let i = 1; i < headers.length; i += 2) {
+    const value = headers[i];
+    const last = value.charCodeAt(value.length - 1);
+    if (last === 32 || last === 9) headers[i] = value.trimEnd();
+  }
+}
+
+const NO_EVENTS: ParserEvents = {
+  onMessageBegin: () => 0,
+  onHeadersComplete: () => 0,
+  onBody: () => 0,
+  onMessageComplete: () => 0,
+};

@@ -1,0 +1,42 @@
+// Builds every package: esbuild for the JS (one ESM file per package), tsc for the types.
+// Runs from `npm install` (prepare), so plain Node can import the packages right after install.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const packages = ['core', 'http1', 'websocket', 'client'];
+const skipTypes = process.argv.includes('--no-types');
+
+for (const name of packages) {
+  const dir = join(root, 'packages', name);
+  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  await build({
+    entryPoints: [join(dir, 'src/index.ts')],
+    outfile: join(dir, 'dist/index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    // Sibling packages and runtime dependencies stay imports, so each is loaded once.
+    external: ['@http-kit/*', 'llhttp-wasm', 'node:*'],
+    logLevel: 'warning',
+  });
+}
+
+if (!skipTypes) {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  rmSync(join(root, '.types'), { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  for (const name of packages) {
+    const from = join(root, '.types', name, 'src');
+    if (!existsSync(from)) continue;
+    mkdirSync(join(root, 'packages', name, 'dist'), { recursive: true });
+    for (const entry of readdirSync(from)) cpSync(join(from, entry), join(root, 'packages', name, 'dist', entry), { recursive: true });
+  }
+  rmSync(join(root, '.types'), { recursive: true, force: true });
+}
+console.log(`built ${packages.length} packages${skipTypes ? ' (JS only)' : ''}`);
