@@ -9,11 +9,21 @@ import { readFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 
+// The few WebAssembly APIs used here (the ES2022 lib has no WebAssembly declarations).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 /** The package version whose file layout this loader knows. */
 export const LLHTTP_WASM_VERSION = '1.0.3';
 
 export interface LlhttpExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   _initialize(): void;
   malloc(size: number): number;
   free(ptr: number): void;
@@ -90,13 +100,13 @@ for (const [name, code] of Object.entries(constants.METHODS)) {
 
 /** Instantiates the module with the given callbacks. Called once, by `parser.ts`. */
 export function instantiate(imports: LlhttpImports): LlhttpExports {
-  let module: WebAssembly.Module;
+  let module: object;
   try {
     module = new WebAssembly.Module(loadWasmBytes());
   } catch (error) {
     throw new Error('@http-kit/http1: the llhttp wasm module could not be compiled', { cause: error });
   }
-  const instance = new WebAssembly.Instance(module, { env: imports as unknown as WebAssembly.ModuleImports });
+  const instance = new WebAssembly.Instance(module, { env: imports as unknown as Record<string, unknown> });
   const exports = instance.exports as unknown as LlhttpExports;
   exports._initialize();
   return exports;

@@ -1,0 +1,117 @@
+/**
+ * The client's errors: one class per way a request can fail, each with a stable `code` a
+ * caller can switch on. They are never thrown at the caller; they arrive as `result.error`.
+ *
+ * @example
+ * const res = await get('http://127.0.0.1:8080/', { timeout: 1000 });
+ * if (res.error?.code === 'HTTPKIT_TIMEOUT') console.log('server too slow');
+ */
+import { HttpKitError } from '@http-kit/core';
+
+/** The options could not make a request (a bad URL, a header with a line break...). */
+export class InvalidRequestError extends HttpKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_INVALID_REQUEST', options);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** No TCP connection could be made: DNS failure, connection refused, unreachable. `reason` is Node's code (ECONNREFUSED...). */
+export class ConnectError extends HttpKitError {
+  readonly reason: string;
+  constructor(message: string, reason: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_CONNECT_FAILED', options);
+    this.name = 'ConnectError';
+    this.reason = reason;
+  }
+}
+
+/** The TCP connection (and TLS handshake) did not complete within `connectTimeout`. */
+export class ConnectTimeoutError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_CONNECT_TIMEOUT');
+    this.name = 'ConnectTimeoutError';
+  }
+}
+
+/** The TLS handshake failed: an untrusted certificate, a name mismatch, a protocol error. */
+export class TlsError extends HttpKitError {
+  readonly reason: string;
+  constructor(message: string, reason: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_TLS', options);
+    this.name = 'TlsError';
+    this.reason = reason;
+  }
+}
+
+/** The server sent no byte for `idleTimeout` ms while a response was awaited or read. */
+export class TimeoutError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_TIMEOUT');
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The bytes the server sent are not a valid HTTP/1.x response (or carry extra bytes after it). */
+export class BadResponseError extends HttpKitError {
+  constructor(message: string, code = 'HTTPKIT_BAD_RESPONSE', options?: { cause?: unknown }) {
+    super(message, code, options);
+    this.name = 'BadResponseError';
+  }
+}
+
+/** The response's status line and headers are longer than `maxHeaderSize`. */
+export class HeadersTooLargeError extends BadResponseError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_HEADERS_TOO_LARGE');
+    this.name = 'HeadersTooLargeError';
+  }
+}
+
+/** The body (as received, or once decompressed) is longer than `maxBody`. */
+export class BodyTooLargeError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_BODY_TOO_LARGE');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** The connection closed or was reset before the response ended. */
+export class ConnectionClosedError extends HttpKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_CONNECTION_CLOSED', options);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+/** More redirects than `maxRedirects` (a loop, most likely). */
+export class TooManyRedirectsError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_TOO_MANY_REDIRECTS');
+    this.name = 'TooManyRedirectsError';
+  }
+}
+
+/** The request body (a stream or an async iterable) failed while it was being sent. */
+export class RequestBodyError extends HttpKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_REQUEST_BODY', options);
+    this.name = 'RequestBodyError';
+  }
+}
+
+/** The client was closed with `client.close()` before the request could be sent. */
+export class ClientClosedError extends HttpKitError {
+  constructor() {
+    super('the client is closed', 'HTTPKIT_CLIENT_CLOSED');
+    this.name = 'ClientClosedError';
+  }
+}
+
+/** The proxy refused to open a tunnel (its answer to CONNECT was not 2xx). */
+export class ProxyError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_PROXY');
+    this.name = 'ProxyError';
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The public option types, and `prepare`: turns a caller's options (plus the client's
+ * defaults) into a `PreparedRequest` — method, target, header lines, body bytes or stream,
+ * limits — that the writer, the pool and the redirect logic read without re-checking anything.
+ */
+import type { Readable } from 'node:stream';
+import { InvalidRequestError } from './errors.js';
+import { encodeMultipart, type MultipartPart } from './multipart.js';
+import { basicAuth, parseTarget, type Target, type TargetCache } from './target.js';
+
+export type { MultipartPart } from './multipart.js';
+
+/** What a query or form parameter may be: repeated when an array. */
+export type ParamValue = string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>;
+
+/** A request body: bytes, or a stream sent as it is read (chunked when its length is unknown). */
+export type BodyInput = string | Uint8Array | Readable | AsyncIterable<Uint8Array | string>;
+
+/** How the response body is handed over. */
+export type ResponseAs = 'auto' | 'text' | 'buffer' | 'stream';
+
+/** Options a client holds as defaults for all its requests. */
+export interface RequestDefaults {
+  /** Sets both `connectTimeout` and `idleTimeout` (ms). Default 60 000. */
+  timeout?: number;
+  /** Ms to open the connection (and finish the TLS handshake). */
+  connectTimeout?: number;
+  /** Ms without a byte from the server while a response is awaited or read. */
+  idleTimeout?: number;
+  /** Ms an idle pooled connection is kept; -1 closes it after each response. Default 30 000 (less when the server says `Keep-Alive: timeout=N`). */
+  keepalive?: number;
+  /** Default `'auto'`: text for textual content types, a Buffer otherwise. */
+  as?: ResponseAs;
+  /** Default true. */
+  followRedirects?: boolean;
+  /** Default 10. */
+  maxRedirects?: number;
+  /** Skip TLS certificate verification (SNI is still sent). */
+  insecure?: boolean;
+  /** Cap in bytes on a buffered body, and on a decompressed one; past it the request fails with HTTPKIT_BODY_TOO_LARGE. Default: none. */
+  maxBody?: number;
+  /** Cap on the response's status line and headers in bytes. Default 65 536. */
+  maxHeaderSize?: number;
+  /** An http:// proxy URL: plain requests go through it in absolute form, https ones through a CONNECT tunnel. */
+  proxy?: string | null;
+  /** Default `http-kit-ts/0.1`. */
+  userAgent?: string;
+}
+
+export interface RequestOptions extends RequestDefaults {
+  url: string | URL;
+  /** Default GET. */
+  method?: string;
+  headers?: Record<string, string | number | ReadonlyArray<string> | null | undefined>;
+  body?: BodyInput | null;
+  /** Added to the URL's query string. */
+  queryParams?: Record<string, ParamValue>;
+  /** Sent as an `application/x-www-form-urlencoded` body. */
+  formParams?: Record<string, ParamValue>;
+  /** Sent as a `multipart/form-data` body. */
+  multipart?: MultipartPart[];
+  basicAuth?: readonly [string, string];
+  /** Sent as `Authorization: Bearer <token>`. */
+  oauthToken?: string;
+}
+
+/** A response: any status, 4xx and 5xx included. */
+export interface HttpResponse {
+  opts: RequestOptions;
+  status: number;
+  /** Lower-cased names; repeated headers joined with ", " (set-cookie: an array). */
+  headers: Record<string, string | string[]>;
+  body: string | Buffer | Readable;
+  /** The URL that answered (the last one when redirects were followed). */
+  url: string;
+  error?: undefined;
+}
+
+/** No response could be had: `error.code` says why. */
+export interface HttpFailure {
+  opts: RequestOptions;
+  error: Error & { code?: string };
+  status?: undefined;
+}
+
+export type HttpResult = HttpResponse | HttpFailure;
+
+export const DEFAULT_TIMEOUT = 60_000;
+export const DEFAULT_KEEPALIVE = 30_000;
+export const DEFAULT_MAX_REDIRECTS = 10;
+export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
+export const DEFAULT_USER_AGENT = 'http-kit-ts/0.1';
+
+/** The request as the connection writes it; redirects rewrite it in place. */
+export interface PreparedRequest {
+  method: string;
+  target: Target;
+  /** Request target: origin-form path and query (absolute form is chosen at write time for proxies). */
+  path: string;
+  /** Header lines besides Host, framing and the defaults (names as given). Null when none. */
+  headerNames: string[] | null;
+  headerValues: string[] | null;
+  /** Which defaults the caller's headers replace (HAS_* bits). */
+  headerFlags: number;
+  userAgent: string;
+  /** Send `Connection: close` (keepalive -1). */
+  closeConnection: boolean;
+  body: Buffer | null;
+  bodyStream: Readable | AsyncIterable<Uint8Array | string> | null;
+  /** Whether the same request can be sent again (for a retry or a 307/308). */
+  replayable: boolean;
+  connectTimeout: number;
+  idleTimeout: number;
+  keepalive: number;
+  maxBody: number;
+  maxHeaderSize: number;
+  as: ResponseAs;
+  followRedirects: boolean;
+  maxRedirects: number;
+  insecure: boolean;
+  proxy: Target | null;
+}
+
+// Header names the caller set that replace what the client would send.
+export const HAS_USER_AGENT = 1;
+export const HAS_ACCEPT_ENCODING = 2;
+export const HAS_CONTENT_TYPE = 4;
+export const HAS_CONTENT_LENGTH = 8;
+export const HAS_TRANSFER_ENCODING = 16;
+export const HAS_HOST = 32;
+export const HAS_AUTHORIZATION = 64;
+export const HAS_CONNECTION = 128;
+
+/** Header values must be one line of latin1 text. */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const VALID_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const VALID_METHOD = VALID_NAME;
+
+/**
+ * Fills `into` from the caller's options and the client's defaults. Throws InvalidRequestError
+ * (turned into `result.error` by the caller) when the options cannot make a request.
+ */
+export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: RequestDefaults, targets: TargetCache, proxies: TargetCache): void {
+  if (opts === null || typeof opts !== 'object') throw new InvalidRequestError(`request options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  if (opts.url === undefined || opts.url === null) throw new InvalidRequestError('request options need a url');
+  const target = targets.get(opts.url);
+  into.target = target;
+  into.path = opts.queryParams === undefined ? target.path : withQuery(target.path, opts.queryParams);
+
+  const method = opts.method === undefined ? 'GET' : String(opts.method).toUpperCase();
+  if (method !== 'GET' && !VALID_METHOD.test(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(opts.method)}`);
+  into.method = method;
+
+  const timeout = opts.timeout ?? defaults.timeout;
+  into.connectTimeout = positive(opts.connectTimeout ?? timeout ?? defaults.connectTimeout ?? DEFAULT_TIMEOUT, 'connectTimeout');
+  into.idleTimeout = positive(opts.idleTimeout ?? timeout ?? defaults.idleTimeout ?? DEFAULT_TIMEOUT, 'idleTimeout');
+  const keepalive = opts.keepalive ?? defaults.keepalive ?? DEFAULT_KEEPALIVE;
+  into.keepalive = keepalive;
+  into.closeConnection = keepalive < 0;
+  into.maxBody = opts.maxBody ?? defaults.maxBody ?? Infinity;
+  into.maxHeaderSize = opts.maxHeaderSize ?? defaults.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  into.as = opts.as ?? defaults.as ?? 'auto';
+  into.followRedirects = opts.followRedirects ?? defaults.followRedirects ?? true;
+  into.maxRedirects = opts.maxRedirects ?? defaults.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  into.insecure = opts.insecure ?? defaults.insecure ?? false;
+  into.userAgent = opts.userAgent ?? defaults.userAgent ?? DEFAULT_USER_AGENT;
+  const proxy = opts.proxy === undefined ? defaults.proxy : opts.proxy;
+  into.proxy = proxy === undefined || proxy === null || proxy === '' ? null : proxies.get(proxy);
+  if (into.proxy !== null && into.proxy.https) throw new InvalidRequestError(`only http:// proxies are supported, got ${JSON.stringify(proxy)}`);
+  if (into.as !== 'auto' && into.as !== 'text' && into.as !== 'buffer' && into.as !== 'stream') {
+    throw new InvalidRequestError(`invalid "as": ${JSON.stringify(into.as)} (auto, text, buffer or stream)`);
+  }
+
+  // Headers: the caller's, then the ones other options imply.
+  let names: string[] | null = null;
+  let values: string[] | null = null;
+  let flags = 0;
+  const headers = opts.headers;
+  if (headers !== undefined && headers !== null) {
+    names = [];
+    values = [];
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || value === null) continue;
+      if (!VALID_NAME.test(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)}`);
+      flags |= flagOf(name);
+      if (typeof value === 'object') {
+        for (let i = 0; i < value.length; i++) pushHeader(names, values, name, String(value[i]));
+      } else {
+        pushHeader(names, values, name, String(value));
+      }
+    }
+  }
+  const auth = opts.basicAuth !== undefined ? basicAuth(String(opts.basicAuth[0]), String(opts.basicAuth[1]))
+    : opts.oauthToken !== undefined ? 'Bearer ' + opts.oauthToken
+    : target.auth;
+  if (auth !== null && (flags & HAS_AUTHORIZATION) === 0) {
+    names ??= [];
+    values ??= [];
+    pushHeader(names, values, 'Authorization', auth);
+    flags |= HAS_AUTHORIZATION;
+  }
+
+  // Body.
+  let body: Buffer | null = null;
+  let stream: Readable | AsyncIterable<Uint8Array | string> | null = null;
+  let contentType: string | null = null;
+  if (opts.multipart !== undefined) {
+    const encoded = encodeMultipart(opts.multipart);
+    if (Buffer.isBuffer(encoded.body)) body = encoded.body;
+    else stream = encoded.body;
+    contentType = encoded.contentType;
+  } else if (opts.formParams !== undefined) {
+    body = Buffer.from(encodeParams(opts.formParams), 'utf8');
+    contentType = 'application/x-www-form-urlencoded';
+  } else if (opts.body !== undefined && opts.body !== null) {
+    const input = opts.body;
+    if (typeof input === 'string') body = Buffer.from(input, 'utf8');
+    else if (input instanceof Uint8Array) body = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    else if (typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') stream = input as AsyncIterable<Uint8Array | string>;
+    else throw new InvalidRequestError(`unsupported body type ${Object.prototype.toString.call(input)}: a string, a Uint8Array, a Readable or an async iterable`);
+  }
+  if (contentType !== null && (flags & HAS_CONTENT_TYPE) === 0) {
+    names ??= [];
+    values ??= [];
+    pushHeader(names, values, 'Content-Type', contentType);
+  }
+  into.body = body;
+  into.bodyStream = stream;
+  into.replayable = stream === null;
+  into.headerNames = names;
+  into.headerValues = values;
+  into.headerFlags = flags;
+}
+
+function pushHeader(names: string[], values: string[], name: string, value: string): void {
+  if (INVALID_VALUE.test(value)) throw new InvalidRequestError(`invalid value for header ${name}: ${JSON.stringify(value)} (one line of latin1 text)`);
+  names.push(name);
+  values.push(value);
+}
+
+function flagOf(name: string): number {
+  switch (name.length) {
+    case 4: return name.toLowerCase() === 'host' ? HAS_HOST : 0;
+    case 10:
+      switch (name.toLowerCase()) {
+        case 'user-agent': return HAS_USER_AGENT;
+        case 'connection': return HAS_CONNECTION;
+      }
+      return 0;
+    case 12: return name.toLowerCase() === 'content-type' ? HAS_CONTENT_TYPE : 0;
+    case 13: return name.toLowerCase() === 'authorization' ? HAS_AUTHORIZATION : 0;
+    case 14: return name.toLowerCase() === 'content-length' ? HAS_CONTENT_LENGTH : 0;
+    case 15: return name.toLowerCase() === 'accept-encoding' ? HAS_ACCEPT_ENCODING : 0;
+    case 17: return name.toLowerCase() === 'transfer-encoding' ? HAS_TRANSFER_ENCODING : 0;
+  }
+  return 0;
+}
+
+function positive(value: number, name: string): number {
+  if (!(value > 0)) throw new InvalidRequestError(`${name} must be a positive number of ms, got ${value}`);
+  return value;
+}
+
+/** `a=1&b=x+y&b=z`: form encoding (as URLSearchParams does it). */
+export function encodeParams(params: Record<string, ParamValue>): string {
+  const search = new URLSearchParams();
+  for (const name in params) {
+    const value = params[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'object') for (const item of value) search.append(name, String(item));
+    else search.append(name, String(value));
+  }
+  return search.toString();
+}
+
+function withQuery(path: string, params: Record<string, ParamValue>): string {
+  const query = encodeParams(params);
+  if (query === '') return path;
+  return path + (path.includes('?') ? '&' : '?') + query;
+}
+
+/** Parses a URL for the redirect logic, which has its own errors to report. */
+export { parseTarget };

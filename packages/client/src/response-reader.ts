@@ -1,0 +1,166 @@
+/**
+ * Reads one response at a time off a connection's bytes, with the llhttp binding in response
+ * mode: skips 1xx interim responses, hands the final response's head and body chunks to a
+ * `ResponseSink`, and reports how the read ended — complete, still going, or failed with the
+ * error the caller gets (a malformed response, extra bytes after it, an oversized head, a
+ * connection closed before the end).
+ *
+ * One reader (and one native parser) lives as long as its connection.
+ */
+import { HttpParser, ParseResult, PAUSE, TYPE_RESPONSE, type ParserEvents } from '@http-kit/http1';
+import type { HttpKitError } from '@http-kit/core';
+import { BadResponseError, ConnectionClosedError, HeadersTooLargeError } from './errors.js';
+
+/** Who receives the response being read. */
+export interface ResponseSink {
+  /** The head of the final response. Returns true when it has no body whatever its headers say (a response to HEAD). */
+  onResponseHead(status: number, rawHeaders: string[], keepAlive: boolean): boolean;
+  onResponseBody(chunk: Buffer): void;
+}
+
+/** Where the read of the current response stands. */
+export const enum ReadState {
+  /** Waiting for (more of) the head. */
+  Head = 0,
+  Body = 1,
+  /** The whole response has been read; `keepAlive` says whether the connection can carry another. */
+  Complete = 2,
+  /** See `error`. */
+  Failed = 3,
+}
+
+// llhttp's status for 1xx: 100..199, except 101 (which ends HTTP on the connection).
+function isInterim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
+export class ResponseReader implements ParserEvents {
+  private readonly parser: HttpParser;
+  private sink: ResponseSink | null = null;
+  private headRequest = false;
+  private interim = false;
+  state: ReadState = ReadState.Complete;
+  keepAlive = false;
+  /** Whether any byte of the current response arrived (a request that got none may be retried). */
+  bytesSeen = false;
+  bodyBytes = 0;
+  error: HttpKitError | null = null;
+
+  constructor() {
+    this.parser = HttpParser.acquire(TYPE_RESPONSE, this);
+  }
+
+  /** Expects a new response, for a request with `method`. */
+  start(sink: ResponseSink, method: string, maxHeaderSize: number): void {
+    this.sink = sink;
+    this.headRequest = method === 'HEAD';
+    this.parser.maxHeaderBytes = maxHeaderSize;
+    this.state = ReadState.Head;
+    this.keepAlive = false;
+    this.bytesSeen = false;
+    this.bodyBytes = 0;
+    this.error = null;
+  }
+
+  /** Parses bytes the server sent. */
+  feed(chunk: Buffer): ReadState {
+    if (this.state >= ReadState.Complete) {
+      // Bytes while no response is expected: the server is not speaking HTTP/1.1 as we know it.
+      return this.fail(new BadResponseError(`the server sent ${chunk.length} bytes while no response was expected`));
+    }
+    this.bytesSeen = true;
+    const parser = this.parser;
+    const result = parser.execute(chunk);
+    switch (result) {
+      case ParseResult.Ok:
+        return this.state;
+      case ParseResult.Paused:
+        // onMessageComplete paused: the response ended at `offset`.
+        parser.resume();
+        if (parser.offset < chunk.length) {
+          return this.fail(new BadResponseError(`the server sent ${chunk.length - parser.offset} bytes after a complete response (a body longer than its Content-Length?)`));
+        }
+        return this.state;
+      case ParseResult.Upgrade:
+        // A 101 nobody asked for: the response is what it is, but no more HTTP on this connection.
+        this.keepAlive = false;
+        this.state = ReadState.Complete;
+        return this.state;
+      default:
+        return this.fail(this.parseError());
+    }
+  }
+
+  /** The server closed the connection: ends a close-delimited body, fails anything else. */
+  eof(cause?: unknown): ReadState {
+    if (this.state >= ReadState.Complete) return this.state;
+    if (this.state === ReadState.Body && this.parser.needsEof() && cause === undefined) {
+      const result = this.parser.finish();
+      if (result !== ParseResult.Error) {
+        this.keepAlive = false;
+        this.state = ReadState.Complete;
+        return this.state;
+      }
+    }
+    const how = cause === undefined ? 'closed' : `reset (${(cause as { code?: string }).code ?? String(cause)})`;
+    const message = !this.bytesSeen ? `the connection was ${how} before any response byte arrived`
+      : this.state === ReadState.Head ? `the connection was ${how} in the middle of the response head`
+      : `the connection was ${how} after ${this.bodyBytes} bytes of the response body, before its end`;
+    return this.fail(new ConnectionClosedError(message, cause === undefined ? undefined : { cause }));
+  }
+
+  /** Frees the native parser; the reader is unusable afterwards. */
+  release(): void {
+    this.sink = null;
+    this.parser.release();
+  }
+
+  private fail(error: HttpKitError): ReadState {
+    this.error = error;
+    this.keepAlive = false;
+    this.state = ReadState.Failed;
+    return this.state;
+  }
+
+  private parseError(): HttpKitError {
+    const parser = this.parser;
+    if (parser.limitExceeded !== 0) {
+      return new HeadersTooLargeError(`the response head is larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`);
+    }
+    return new BadResponseError(`malformed response: ${parser.errorReason} (${parser.errorName} at byte ${parser.offset} of a read)`);
+  }
+
+  // --- ParserEvents ---
+
+  onMessageBegin(): number {
+    return 0;
+  }
+
+  onHeadersComplete(parser: HttpParser, _upgrade: boolean, shouldKeepAlive: boolean): number {
+    const status = parser.statusCode;
+    if (isInterim(status)) {
+      this.interim = true;
+      return 0;
+    }
+    this.interim = false;
+    this.keepAlive = shouldKeepAlive;
+    this.state = ReadState.Body;
+    const noBody = this.sink!.onResponseHead(status, parser.rawHeaders, shouldKeepAlive) || this.headRequest;
+    return noBody ? 1 : 0;
+  }
+
+  onBody(_parser: HttpParser, chunk: Buffer): number {
+    this.bodyBytes += chunk.length;
+    this.sink!.onResponseBody(chunk);
+    return 0;
+  }
+
+  onMessageComplete(): number {
+    if (this.interim) {
+      this.interim = false;
+      return 0;
+    }
+    this.state = ReadState.Complete;
+    return PAUSE;
+  }
+}

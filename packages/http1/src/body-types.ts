@@ -1,0 +1,69 @@
+/**
+ * What a handler may return as a response body, and how the writer tells the kinds apart.
+ */
+import type { Readable } from 'node:stream';
+
+/** A file to send from disk: streamed, with Content-Length from `stat`. */
+export class FileBody {
+  constructor(
+    readonly path: string,
+    /** Optional byte range within the file (inclusive start, exclusive end). */
+    readonly start?: number,
+    readonly end?: number,
+  ) {}
+}
+
+/**
+ * A file as a response body, sent without loading it into memory.
+ *
+ * @example
+ * return { status: 200, headers: { 'content-type': 'text/html' }, body: file('./index.html') };
+ */
+export function file(path: string): FileBody {
+  return new FileBody(path);
+}
+
+export type ResponseBody =
+  | string
+  | Buffer
+  | Uint8Array
+  | FileBody
+  | Readable
+  | ReadableStream<Uint8Array | string>
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>
+  | null
+  | undefined;
+
+export type HeaderValue = string | number | readonly (string | number)[];
+export type ResponseHeaders = Record<string, HeaderValue | undefined>;
+
+/** A Ring response: `{status, headers, body}`. */
+export interface Response {
+  status?: number;
+  headers?: ResponseHeaders;
+  body?: ResponseBody;
+}
+
+export const enum BodyKind {
+  Empty,
+  Bytes,
+  Text,
+  File,
+  Stream,
+}
+
+export function bodyKind(body: unknown): BodyKind {
+  if (body === null || body === undefined) return BodyKind.Empty;
+  if (typeof body === 'string') return BodyKind.Text;
+  if (body instanceof Uint8Array) return BodyKind.Bytes;
+  if (body instanceof FileBody) return BodyKind.File;
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return BodyKind.Stream;
+  if (typeof (body as Iterable<unknown>)[Symbol.iterator] === 'function') return BodyKind.Stream;
+  throw new TypeError(`Unsupported response body type: ${Object.prototype.toString.call(body)}`);
+}
+
+/** Whether a handler's return value is a bare body rather than a response object. */
+export function isBareBody(value: unknown): value is string | Uint8Array {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}

@@ -1,0 +1,149 @@
+/**
+ * The Ring request a handler receives, and its streaming body.
+ */
+import { Readable } from 'node:stream';
+import { HttpKitError } from '@http-kit/core';
+
+/** Links a request to the connection that read it (used by asChannel / asyncResponse). */
+export const kExchange = Symbol('http-kit.exchange');
+
+/** Ring's request map, keys in camelCase. */
+export interface Request {
+  serverPort: number;
+  serverName: string;
+  remoteAddr: string;
+  /** The path, without the query string, as sent (not percent-decoded). */
+  uri: string;
+  /** What follows `?` in the request target, or null. */
+  queryString: string | null;
+  scheme: 'http' | 'https';
+  /** Lower-case method: 'get', 'post', ... */
+  requestMethod: string;
+  protocol: string;
+  /** Lower-cased names; repeated headers joined with ", " ("; " for Cookie). */
+  headers: Record<string, string>;
+  contentType: string | null;
+  contentLength: number | null;
+  characterEncoding: string | null;
+  /** null when the request has no body. */
+  body: RequestBody | null;
+  /** @internal */
+  [kExchange]?: unknown;
+}
+
+/** What a request body stream needs from the connection reading it. */
+export interface BodySource {
+  /** The consumer wants more: resume reading (and send 100 Continue when expected). */
+  onBodyRead(): void;
+}
+
+/**
+ * A request body: a Node Readable fed straight from the socket with backpressure, plus
+ * helpers that read it whole.
+ *
+ * @example
+ * const text = await req.body?.text();
+ * for await (const chunk of req.body!) upload.write(chunk);
+ */
+export class RequestBody extends Readable {
+  /** @internal */
+  source: BodySource | null;
+  private readonly limit: number;
+
+  constructor(source: BodySource, limit: number) {
+    super({ highWaterMark: 64 * 1024 });
+    this.source = source;
+    this.limit = limit;
+  }
+
+  override _read(): void {
+    this.source?.onBodyRead();
+  }
+
+  /** The whole body as one Buffer (at most the server's `maxBody` bytes). */
+  async bytes(): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of this) {
+      size += (chunk as Buffer).length;
+      if (size > this.limit) throw new HttpKitError(`Request body exceeds ${this.limit} bytes`, 'HTTPKIT_BODY_TOO_LARGE');
+      chunks.push(chunk as Buffer);
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+  }
+
+  /** The whole body decoded as text (utf-8 unless told otherwise). */
+  async text(encoding: BufferEncoding = 'utf8'): Promise<string> {
+    return (await this.bytes()).toString(encoding);
+  }
+
+  async json<T = unknown>(): Promise<T> {
+    return JSON.parse(await this.text()) as T;
+  }
+}
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+
+export function charsetOf(contentType: string | null): string | null {
+  if (contentType === null) return null;
+  const match = CHARSET.exec(contentType);
+  return match === null ? null : match[1];
+}
+
+/**
+ * Builds the lower-cased header map from raw name/value pairs, joining repeats.
+ * Returns the number of Host headers seen through `hostCount`.
+ */
+export function headerMap(raw: string[], out: { hostCount: number }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = lowerName(raw[i]);
+    const value = raw[i + 1];
+    if (name === 'host') hosts++;
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = value;
+    else headers[name] = previous + (name === 'cookie' ? '; ' : ', ') + value;
+  }
+  out.hostCount = hosts;
+  return headers;
+}
+
+/** Common header names map to their interned lower-case form without a new string. */
+const LOWER = new Map<string, string>();
+for (const name of [
+  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Type',
+  'Content-Length', 'Cookie', 'Referer', 'Cache-Control', 'Upgrade', 'Origin', 'Authorization',
+  'Transfer-Encoding', 'Expect', 'If-None-Match', 'If-Modified-Since', 'Pragma', 'Upgrade-Insecure-Requests',
+  'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Extensions', 'Sec-WebSocket-Protocol',
+  'X-Forwarded-For', 'X-Requested-With', 'Range', 'DNT',
+]) {
+  LOWER.set(name, name.toLowerCase());
+  LOWER.set(name.toLowerCase(), name.toLowerCase());
+}
+
+function lowerName(name: string): string {
+  return LOWER.get(name) ?? name.toLowerCase();
+}
+
+/** Splits a request target into path and query (absolute-form targets keep only the path). */
+export function splitTarget(url: string, out: { uri: string; queryString: string | null }): void {
+  let start = 0;
+  if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {
+    // absolute-form (RFC 9112 3.2.2): "http://host:port/path?q"
+    const scheme = url.indexOf('://');
+    if (scheme !== -1) {
+      const slash = url.indexOf('/', scheme + 3);
+      const query = url.indexOf('?', scheme + 3);
+      start = slash !== -1 && (query === -1 || slash < query) ? slash : query !== -1 ? query : url.length;
+    }
+  }
+  const q = url.indexOf('?', start);
+  if (q === -1) {
+    out.uri = start === 0 ? url : url.slice(start) || '/';
+    out.queryString = null;
+  } else {
+    out.uri = url.slice(start, q) || '/';
+    out.queryString = url.slice(q + 1);
+  }
+}

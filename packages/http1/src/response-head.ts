@@ -1,0 +1,175 @@
+/**
+ * Serialises a response head (status line and headers), and a small body with it, into one
+ * Buffer: one allocation, one socket write, no string concatenation per header.
+ *
+ * Two passes: `scanHeaders` validates the handler's headers and notes the ones that decide the
+ * framing; the writer then picks the framing and `encodeHead` writes the bytes.
+ */
+import type { ResponseHeaders } from './body-types.js';
+
+/** RFC 9110 token characters: what a header name may hold. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Anything but HTAB, visible ASCII and obs-text: CR, LF and NUL would split the response. */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+export class InvalidHeaderError extends TypeError {
+  readonly code = 'HTTPKIT_INVALID_HEADER';
+}
+
+/** What scanning the handler's headers found; reused, valid until the next scan. */
+export interface HeaderScan {
+  /** Header names and values to write, flattened (arrays become repeated lines). */
+  names: string[];
+  values: string[];
+  count: number;
+  /** Bytes of the header lines, CRLFs included. */
+  bytes: number;
+  /** Content-Length the handler set, or -1. */
+  contentLength: number;
+  transferEncoding: string | null;
+  hasDate: boolean;
+  /** The handler's Connection header, lower-cased, or null. */
+  connection: string | null;
+}
+
+const scan: HeaderScan = {
+  names: [],
+  values: [],
+  count: 0,
+  bytes: 0,
+  contentLength: -1,
+  transferEncoding: null,
+  hasDate: false,
+  connection: null,
+};
+
+/**
+ * Validates and flattens `headers`. Framing headers (Content-Length, Transfer-Encoding,
+ * Connection) are noted, not copied: the writer decides them.
+ */
+export function scanHeaders(headers: ResponseHeaders | undefined): HeaderScan {
+  scan.count = 0;
+  scan.bytes = 0;
+  scan.contentLength = -1;
+  scan.transferEncoding = null;
+  scan.hasDate = false;
+  scan.connection = null;
+  if (headers === undefined || headers === null) return scan;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || value === null) continue;
+    if (!TOKEN.test(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
+    if (isFramingHeader(name, value)) continue;
+    if (typeof value === 'object') {
+      for (let i = 0; i < value.length; i++) add(name, String(value[i]));
+    } else {
+      add(name, typeof value === 'string' ? value : String(value));
+    }
+  }
+  return scan;
+}
+
+/** A copy of a scan that outlives the next one (for heads written after an await). */
+export function copyScan(headers: HeaderScan): HeaderScan {
+  return {
+    ...headers,
+    names: headers.names.slice(0, headers.count),
+    values: headers.values.slice(0, headers.count),
+  };
+}
+
+function add(name: string, value: string): void {
+  if (INVALID_VALUE.test(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
+  const i = scan.count++;
+  scan.names[i] = name;
+  scan.values[i] = value;
+  scan.bytes += name.length + value.length + 4;
+}
+
+/** Notes the headers that decide the framing; true when the writer owns the header. */
+function isFramingHeader(name: string, value: unknown): boolean {
+  switch (name.length) {
+    case 4:
+      if (name.toLowerCase() === 'date') scan.hasDate = true;
+      return false;
+    case 10:
+      if (name.toLowerCase() !== 'connection') return false;
+      scan.connection = String(value).toLowerCase();
+      return true;
+    case 14: {
+      if (name.toLowerCase() !== 'content-length') return false;
+      const length = Number(value);
+      if (!Number.isSafeInteger(length) || length < 0) throw new InvalidHeaderError(`Invalid Content-Length: ${JSON.stringify(value)}`);
+      scan.contentLength = length;
+      return true;
+    }
+    case 17:
+      if (name.toLowerCase() !== 'transfer-encoding') return false;
+      scan.transferEncoding = String(value);
+      return true;
+    default:
+      return false;
+  }
+}
+
+export const CONNECTION_NONE = 0;
+export const CONNECTION_CLOSE = 1;
+export const CONNECTION_KEEP_ALIVE = 2;
+
+const CRLF = 0x0a0d; // "\r\n" as a little-endian uint16
+
+/**
+ * Writes status line, scanned headers, framing lines and (when given) the whole body into one
+ * Buffer. `contentLength` -1 writes no Content-Length; `chunked` writes Transfer-Encoding.
+ */
+export function encodeHead(
+  statusLine: string,
+  headers: HeaderScan,
+  contentLength: number,
+  chunked: boolean,
+  connection: number,
+  dateLine: string,
+  serverLine: string,
+  body: string | Uint8Array | null,
+  bodyBytes: number,
+): Buffer {
+  const lengthText = contentLength >= 0 ? String(contentLength) : '';
+  let size = statusLine.length + headers.bytes + dateLine.length + serverLine.length + 2;
+  if (contentLength >= 0) size += 18 + lengthText.length; // "Content-Length: " + CRLF
+  if (chunked) size += 28; // "Transfer-Encoding: chunked\r\n"
+  if (connection === CONNECTION_CLOSE) size += 19; // "Connection: close\r\n"
+  else if (connection === CONNECTION_KEEP_ALIVE) size += 24; // "Connection: keep-alive\r\n"
+  const headSize = size;
+  if (body !== null) size += bodyBytes;
+
+  const buf = Buffer.allocUnsafe(size);
+  let at = buf.latin1Write(statusLine, 0);
+  const { names, values, count } = headers;
+  for (let i = 0; i < count; i++) {
+    at += buf.latin1Write(names[i], at);
+    buf[at++] = 0x3a; // ':'
+    buf[at++] = 0x20;
+    at += buf.latin1Write(values[i], at);
+    buf.writeUInt16LE(CRLF, at);
+    at += 2;
+  }
+  if (contentLength >= 0) {
+    at += buf.latin1Write('Content-Length: ', at);
+    at += buf.latin1Write(lengthText, at);
+    buf.writeUInt16LE(CRLF, at);
+    at += 2;
+  }
+  if (chunked) at += buf.latin1Write('Transfer-Encoding: chunked\r\n', at);
+  if (connection === CONNECTION_CLOSE) at += buf.latin1Write('Connection: close\r\n', at);
+  else if (connection === CONNECTION_KEEP_ALIVE) at += buf.latin1Write('Connection: keep-alive\r\n', at);
+  if (dateLine.length > 0) at += buf.latin1Write(dateLine, at);
+  if (serverLine.length > 0) at += buf.latin1Write(serverLine, at);
+  buf.writeUInt16LE(CRLF, at);
+  at += 2;
+  if (at !== headSize) throw new InvalidHeaderError('Response header holds characters outside latin1');
+  if (body !== null) {
+    if (typeof body === 'string') buf.utf8Write(body, at);
+    else buf.set(body, at);
+  }
+  return buf;
+}

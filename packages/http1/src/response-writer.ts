@@ -1,0 +1,195 @@
+/**
+ * Writes a Ring response to a connection: picks the framing (Content-Length, chunked or
+ * close-delimited), writes head and small bodies in one buffer, and pumps streams and files
+ * with backpressure.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { BodyKind, bodyKind, FileBody, type Response, type ResponseBody } from './body-types.js';
+import { dateHeaderLine } from './date-cache.js';
+import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from './response-head.js';
+import { statusHasNoBody, statusLine } from './status-codes.js';
+
+/** Bodies up to this size are copied into the head buffer: one write instead of two. */
+const INLINE_BODY_LIMIT = 64 * 1024;
+const CHUNK_END = Buffer.from('0\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** What the writer needs from the connection it answers on. */
+export interface ResponseTarget {
+  readonly socket: Socket;
+  readonly closed: boolean;
+  readonly isHead: boolean;
+  readonly http10: boolean;
+  /** In: whether the connection may stay open; the writer turns it off when it must close. */
+  keepAlive: boolean;
+  readonly serverLine: string;
+  /** The head is out and the body is on its way (streams and files). */
+  responseStarted(): void;
+  /** The whole response is written (or handed to the socket). */
+  responseFinished(): void;
+  /** The response could not be completed; before its head went out it can still be answered for. */
+  responseAborted(error: unknown, headSent: boolean): void;
+  /** Resolves when the socket can take more, or has closed. */
+  drained(): Promise<void>;
+}
+
+/** Writes `response`; throws (before writing anything) on an invalid status or header. */
+export function writeResponse(target: ResponseTarget, response: Response): void {
+  const status = response.status ?? 200;
+  const line = statusLine(status, target.http10);
+  const headers = scanHeaders(response.headers);
+  if (headers.connection !== null && headers.connection.includes('close')) target.keepAlive = false;
+  const body = response.body;
+  const kind = bodyKind(body);
+
+  if (statusHasNoBody(status)) {
+    writeHeadOnly(target, line, headers, -1);
+    discard(body, kind);
+    return;
+  }
+  switch (kind) {
+    case BodyKind.Empty:
+      writeWhole(target, line, headers, null, 0);
+      return;
+    case BodyKind.Text:
+      writeWhole(target, line, headers, body as string, Buffer.byteLength(body as string));
+      return;
+    case BodyKind.Bytes:
+      writeWhole(target, line, headers, body as Uint8Array, (body as Uint8Array).byteLength);
+      return;
+    case BodyKind.File:
+      target.responseStarted();
+      // The scan is shared scratch space; the file's head is written after an await.
+      void sendFile(target, line, copyScan(headers), body as FileBody);
+      return;
+    case BodyKind.Stream:
+      startStream(target, line, headers, body as AsyncIterable<Uint8Array | string>);
+      return;
+  }
+}
+
+function connectionMode(target: ResponseTarget): number {
+  if (!target.keepAlive) return CONNECTION_CLOSE;
+  return target.http10 ? CONNECTION_KEEP_ALIVE : CONNECTION_NONE;
+}
+
+function dateLine(headers: HeaderScan): string {
+  return headers.hasDate ? '' : dateHeaderLine();
+}
+
+function writeHeadOnly(target: ResponseTarget, line: string, headers: HeaderScan, contentLength: number): void {
+  const head = encodeHead(line, headers, contentLength, false, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
+  target.socket.write(head);
+  target.responseFinished();
+}
+
+function writeWhole(target: ResponseTarget, line: string, headers: HeaderScan, body: string | Uint8Array | null, length: number): void {
+  const socket = target.socket;
+  const mode = connectionMode(target);
+  const date = dateLine(headers);
+  if (target.isHead || body === null || length === 0) {
+    socket.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, null, 0));
+  } else if (length <= INLINE_BODY_LIMIT) {
+    socket.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, body, length));
+  } else {
+    socket.cork();
+    socket.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, null, 0));
+    socket.write(body);
+    socket.uncork();
+  }
+  target.responseFinished();
+}
+
+/** Streams of unknown length go chunked (close-delimited for HTTP/1.0 peers). */
+function startStream(target: ResponseTarget, line: string, headers: HeaderScan, source: AsyncIterable<Uint8Array | string>): void {
+  const length = headers.contentLength;
+  const chunked = length < 0 && !target.http10;
+  if (length < 0 && target.http10) target.keepAlive = false;
+  const head = encodeHead(line, headers, length, chunked, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
+  target.socket.write(head);
+  if (target.isHead) {
+    discard(source, BodyKind.Stream);
+    target.responseFinished();
+    return;
+  }
+  target.responseStarted();
+  void pump(target, source, chunked, length);
+}
+
+async function sendFile(target: ResponseTarget, line: string, headers: HeaderScan, file: FileBody): Promise<void> {
+  let size: number;
+  try {
+    const info = await stat(file.path);
+    if (!info.isFile()) throw Object.assign(new Error(`Not a file: ${file.path}`), { code: 'EISDIR' });
+    const start = file.start ?? 0;
+    const end = Math.min(file.end ?? info.size, info.size);
+    size = Math.max(0, end - start);
+  } catch (error) {
+    target.responseAborted(error, false);
+    return;
+  }
+  if (target.closed) return;
+  const start = file.start ?? 0;
+  const head = encodeHead(line, headers, size, false, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
+  target.socket.write(head);
+  if (target.isHead || size === 0) {
+    target.responseFinished();
+    return;
+  }
+  await pump(target, createReadStream(file.path, { start, end: start + size - 1, highWaterMark: 64 * 1024 }), false, size);
+}
+
+/**
+ * Copies `source` to the socket, waiting for 'drain' whenever the socket's buffer is full, so
+ * a fast source never piles up in memory. Stops (and releases the source) if the client goes.
+ */
+async function pump(target: ResponseTarget, source: AsyncIterable<Uint8Array | string>, chunked: boolean, length: number): Promise<void> {
+  const socket = target.socket;
+  let sent = 0;
+  try {
+    for await (const chunk of source) {
+      if (target.closed) return; // leaving the loop destroys / cancels the source
+      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      if (size === 0) continue;
+      sent += size;
+      if (length >= 0 && sent > length) throw new Error(`Response body is longer than its Content-Length ${length}`);
+      const ok = chunked ? writeChunk(socket, chunk, size) : socket.write(chunk);
+      if (!ok) await target.drained();
+      if (target.closed) return;
+    }
+  } catch (error) {
+    target.responseAborted(error, true);
+    return;
+  }
+  if (target.closed) return;
+  if (length >= 0 && sent !== length) {
+    target.responseAborted(new Error(`Response body ended after ${sent} of its ${length} bytes`), true);
+    return;
+  }
+  if (chunked) socket.write(CHUNK_END);
+  target.responseFinished();
+}
+
+/** Writes one chunk of a chunked body: size line, data and CRLF in one writev. */
+export function writeChunk(socket: Socket, chunk: Uint8Array | string, size: number): boolean {
+  socket.cork();
+  socket.write(size.toString(16) + '\r\n', 'latin1');
+  socket.write(chunk);
+  const ok = socket.write(CRLF);
+  socket.uncork();
+  return ok;
+}
+
+export function writeLastChunk(socket: Socket): void {
+  socket.write(CHUNK_END);
+}
+
+/** Releases a body that will not be sent (HEAD, 204, 304). */
+function discard(body: ResponseBody, kind: BodyKind): void {
+  if (kind !== BodyKind.Stream) return;
+  const stream = body as { destroy?: () => void; cancel?: () => Promise<void> };
+  if (typeof stream.destroy === 'function') stream.destroy();
+  else if (typeof stream.cancel === 'function') stream.cancel().catch(() => {});
+}

@@ -1,0 +1,66 @@
+/**
+ * Server options and the state every connection of one server shares.
+ */
+import type { ErrorLogger, TimerWheel, WarnLogger } from '@http-kit/core';
+import type { Request } from './request.js';
+import type { Response } from './body-types.js';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+
+/** What a handler may return: a response, a bare body (200), a channel hand-off, or a Promise of one. */
+export type HandlerResult = Response | string | Buffer | Uint8Array | null | undefined | object;
+export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
+
+export interface ServerOptions {
+  /** Address to listen on (default 0.0.0.0). */
+  ip?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** A Unix socket path to listen on instead of ip/port. */
+  path?: string;
+  /** HTTPS: key and cert (and any other node:tls server option). */
+  tls?: TlsOptions & SecureContextOptions;
+  /** Largest request body in bytes (default 8 MiB); larger gets 413. */
+  maxBody?: number;
+  /** Longest request target in bytes (default 8192); longer gets 414. */
+  maxLine?: number;
+  /** Largest header block in bytes (default 16 KiB); larger gets 431. */
+  maxHeaderSize?: number;
+  /** Idle time allowed between requests on a kept-alive connection, ms (default 5000). */
+  keepAliveTimeout?: number;
+  /** Time allowed from a request's first byte to the end of its head, ms (default 20000). */
+  headersTimeout?: number;
+  /** Time allowed between two reads of a request body, ms (default 30000). */
+  bodyTimeout?: number;
+  /** Time a response write may stay stuck on a client that does not read, ms (default 60000). */
+  writeTimeout?: number;
+  /** Value of the Server header; none is sent unless set. */
+  serverHeader?: string;
+  /** Listen backlog (default 2048). */
+  backlog?: number;
+  errorLogger?: ErrorLogger;
+  warnLogger?: WarnLogger;
+}
+
+/** Resolved options and shared state, one per running server. */
+export interface ServerContext {
+  readonly handler: Handler;
+  readonly maxBody: number;
+  readonly maxLine: number;
+  readonly maxHeaderSize: number;
+  readonly keepAliveTimeout: number;
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+  readonly writeTimeout: number;
+  /** "Server: x\r\n" or "". */
+  readonly serverLine: string;
+  readonly scheme: 'http' | 'https';
+  readonly defaultServerName: string;
+  port: number;
+  readonly wheel: TimerWheel;
+  readonly errorLogger: ErrorLogger;
+  readonly warnLogger: WarnLogger;
+  /** True once stop() has begun: finish what is in flight, take nothing new. */
+  stopping: boolean;
+  /** Called by a connection once its socket has closed. */
+  connectionClosed(connection: unknown): void;
+}

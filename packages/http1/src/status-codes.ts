@@ -1,0 +1,28 @@
+/**
+ * Status lines, prebuilt once per (version, status) so a response head starts with a cached string.
+ */
+import { STATUS_CODES } from 'node:http';
+
+const lines11 = new Map<number, string>();
+const lines10 = new Map<number, string>();
+
+export function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? 'Unknown';
+}
+
+/** "HTTP/1.1 200 OK\r\n" for `status`; HTTP/1.0 peers get an HTTP/1.0 status line. */
+export function statusLine(status: number, http10: boolean): string {
+  const cache = http10 ? lines10 : lines11;
+  let line = cache.get(status);
+  if (line === undefined) {
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`Invalid HTTP status code: ${status}`);
+    line = `${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${reasonPhrase(status)}\r\n`;
+    cache.set(status, line);
+  }
+  return line;
+}
+
+/** 1xx, 204 and 304 responses carry no body and no framing headers (RFC 9112 6.3). */
+export function statusHasNoBody(status: number): boolean {
+  return status < 200 || status === 204 || status === 304;
+}
