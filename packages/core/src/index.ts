@@ -4,3 +4,5 @@ export { EMPTY, latin1, writeLatin1, byteLength, asBuffer, ChunkQueue } from './
 export { defaultErrorLogger, defaultWarnLogger } from './logger.js';
 export type { ErrorLogger, WarnLogger } from './logger.js';
 export { HttpKitError } from './errors.js';
+export { AsyncRegistry } from './async-registry.js';
+export type { PendingResponse } from './async-registry.js';

@@ -14,7 +14,7 @@ import { ChunkQueue, Timer } from '@http-kit/core';
 import { HttpParser, LimitExceeded, ParseResult, PAUSE, TYPE_REQUEST, type ParserEvents } from './parser.js';
 import { charsetOf, headerMap, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
 import { isBareBody, type Response } from './body-types.js';
-import { writeResponse, type ResponseTarget } from './response-writer.js';
+import { StreamFraming, writeChunk, writeLastChunk, writeResponse, writeStreamHead, type ResponseTarget } from './response-writer.js';
 import { reasonPhrase } from './status-codes.js';
 import type { HandlerResult, ServerContext } from './server-context.js';
 
@@ -44,6 +44,8 @@ export type CloseReason = 'client-closed' | 'server-closed' | 'server-stopping' 
 
 /** Something that takes the response over from the handler (an async channel). */
 export interface ResponseOwner {
+  /** The handler has returned: the owner may start answering (onOpen). */
+  opened(): void;
   /** The connection is going away; `reason` says why. */
   connectionClosed(reason: CloseReason): void;
 }
@@ -79,6 +81,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   private continuePending = false;
   private requestComplete = false;
   private responseState = ResponseState.None;
+  private framing = StreamFraming.NoBody;
   isHead = false;
   http10 = false;
   keepAlive = true;
@@ -106,6 +109,19 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
 
   get serverLine(): string {
     return this.ctx.serverLine;
+  }
+
+  /** The server's registry of channels holding requests open. */
+  get channels(): ServerContext['channels'] {
+    return this.ctx.channels;
+  }
+
+  logError(message: string, error: unknown): void {
+    this.ctx.errorLogger(message, error);
+  }
+
+  logWarning(message: string): void {
+    this.ctx.warnLogger(message);
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -317,7 +333,10 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
 
   /** Answers request number `seq` with a handler's result. Late or repeated answers are dropped. */
   respond(seq: number, result: HandlerResult): void {
-    if (result === HANDED_OFF && this.owner !== null) return; // a channel answers later
+    if (result === HANDED_OFF && this.owner !== null && seq === this.seq && !this.closed) {
+      this.owner.opened(); // a channel answers from here on
+      return;
+    }
     if (seq !== this.seq || this.responseState !== ResponseState.None || this.closed) {
       if (!this.closed && !this.rejected) this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
       return;
@@ -342,6 +361,47 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     } else if (this.responseState === ResponseState.Streaming) {
       this.socket.destroy();
     }
+  }
+
+  // --- channel primitives (see channel.ts) ----------------------------------------------
+
+  /** @internal Makes `owner` the one to answer the current request; returns the request's seq. */
+  adopt(owner: ResponseOwner): number {
+    if (this.closed) throw new Error('asChannel: the connection is already closed');
+    if (this.request === null || this.responseState !== ResponseState.None || this.owner !== null) {
+      throw new Error('asChannel: this request is already answered or owned by another channel');
+    }
+    this.owner = owner;
+    return this.seq;
+  }
+
+  /** @internal Writes the head of a channel's streamed response. */
+  channelStart(seq: number, status: number, headers: Response['headers']): boolean {
+    if (seq !== this.seq || this.closed || this.responseState !== ResponseState.None) return false;
+    this.framing = writeStreamHead(this, status, headers);
+    this.responseState = ResponseState.Streaming;
+    return !this.socket.writableNeedDrain;
+  }
+
+  /** @internal Writes one piece of a channel's streamed body; false when the socket's buffer is full. */
+  channelWrite(seq: number, data: string | Uint8Array): boolean {
+    if (seq !== this.seq || this.closed || this.responseState !== ResponseState.Streaming) return false;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (size === 0 || this.framing === StreamFraming.NoBody) return !this.socket.writableNeedDrain;
+    if (this.framing === StreamFraming.Chunked) return writeChunk(this.socket, data, size);
+    return this.socket.write(data);
+  }
+
+  /** @internal Ends a channel's streamed body. */
+  channelEnd(seq: number): void {
+    if (seq !== this.seq || this.closed || this.responseState !== ResponseState.Streaming) return;
+    if (this.framing === StreamFraming.Chunked) writeLastChunk(this.socket);
+    this.responseFinished();
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
   }
 
   /** @internal ResponseTarget */

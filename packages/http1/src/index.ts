@@ -7,3 +7,7 @@ export { file, FileBody } from './body-types.js';
 export type { Response, ResponseBody, ResponseHeaders, HeaderValue } from './body-types.js';
 export type { CloseReason } from './connection.js';
 export { HttpParser, ParseResult, TYPE_REQUEST, TYPE_RESPONSE, PAUSE, type ParserEvents } from './parser.js';
+export { asChannel, asyncResponse, HttpChannel } from './channel.js';
+export type { Channel, ChannelHandlers, ChannelMessage } from './channel.js';
+export { asEventStream, EventStream, formatEvent } from './event-stream.js';
+export type { EventStreamHandlers, ServerSentEvent } from './event-stream.js';

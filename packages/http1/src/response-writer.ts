@@ -172,6 +172,29 @@ async function pump(target: ResponseTarget, source: AsyncIterable<Uint8Array | s
   target.responseFinished();
 }
 
+/**
+ * Starts a response whose body the caller writes piece by piece (an async channel): writes the
+ * head with chunked framing (close-delimited for HTTP/1.0 peers, none for HEAD and bodiless
+ * statuses). Returns whether chunks must be framed; throws before writing on a bad header.
+ */
+export function writeStreamHead(target: ResponseTarget, status: number, responseHeaders: Response['headers']): StreamFraming {
+  const line = statusLine(status, target.http10);
+  const headers = scanHeaders(responseHeaders);
+  if (headers.connection !== null && headers.connection.includes('close')) target.keepAlive = false;
+  const bodiless = statusHasNoBody(status) || target.isHead;
+  const length = bodiless ? -1 : headers.contentLength;
+  const chunked = !bodiless && length < 0 && !target.http10;
+  if (!bodiless && length < 0 && target.http10) target.keepAlive = false;
+  target.socket.write(encodeHead(line, headers, length, chunked, connectionMode(target), dateLine(headers), target.serverLine, null, 0));
+  return bodiless ? StreamFraming.NoBody : chunked ? StreamFraming.Chunked : StreamFraming.Raw;
+}
+
+export const enum StreamFraming {
+  NoBody,
+  Chunked,
+  Raw,
+}
+
 /** Writes one chunk of a chunked body: size line, data and CRLF in one writev. */
 export function writeChunk(socket: Socket, chunk: Uint8Array | string, size: number): boolean {
   socket.cork();

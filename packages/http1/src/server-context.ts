@@ -1,7 +1,7 @@
 /**
  * Server options and the state every connection of one server shares.
  */
-import type { ErrorLogger, TimerWheel, WarnLogger } from '@http-kit/core';
+import type { AsyncRegistry, ErrorLogger, PendingResponse, TimerWheel, WarnLogger } from '@http-kit/core';
 import type { Request } from './request.js';
 import type { Response } from './body-types.js';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
@@ -57,6 +57,8 @@ export interface ServerContext {
   readonly defaultServerName: string;
   port: number;
   readonly wheel: TimerWheel;
+  /** Channels holding a request open (long polls, streams). */
+  readonly channels: AsyncRegistry<PendingResponse>;
   readonly errorLogger: ErrorLogger;
   readonly warnLogger: WarnLogger;
   /** True once stop() has begun: finish what is in flight, take nothing new. */

@@ -3,7 +3,7 @@
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { defaultErrorLogger, defaultWarnLogger, defaultWheel } from '@http-kit/core';
+import { AsyncRegistry, defaultErrorLogger, defaultWarnLogger, defaultWheel, type PendingResponse } from '@http-kit/core';
 import { Connection } from './connection.js';
 import type { Handler, ServerContext, ServerOptions } from './server-context.js';
 
@@ -29,6 +29,8 @@ export interface HttpServer {
   readonly status: ServerStatus;
   /** Connections open right now. */
   readonly connectionCount: number;
+  /** Channels (long polls, streams) holding a request open right now. */
+  readonly pendingCount: number;
   /** Stops accepting, lets in-flight requests finish up to `timeout`, then closes every connection. */
   stop(options?: StopOptions): Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     defaultServerName: options.ip ?? 'localhost',
     port: 0,
     wheel: defaultWheel,
+    channels: new AsyncRegistry<PendingResponse>(defaultWheel),
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,
     stopping: false,
@@ -153,6 +156,9 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     },
     get connectionCount() {
       return connections.size;
+    },
+    get pendingCount() {
+      return ctx.channels.size;
     },
     stop,
   };

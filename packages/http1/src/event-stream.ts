@@ -1,0 +1,144 @@
+/**
+ * Server-Sent Events over a streaming channel: `text/event-stream`, `event`/`data`/`id`/`retry`
+ * fields, and comment lines at an interval so proxies and browsers keep an idle stream open.
+ */
+import { defaultWheel, Timer } from '@http-kit/core';
+import { asChannel, type Channel } from './channel.js';
+import type { CloseReason } from './connection.js';
+import type { Request } from './request.js';
+
+export interface ServerSentEvent {
+  /** The payload; an object is sent as JSON. Newlines become several `data:` lines. */
+  data: unknown;
+  event?: string;
+  id?: string | number;
+  /** Reconnection delay the browser should use, ms. */
+  retry?: number;
+}
+
+export interface EventStreamHandlers {
+  onOpen?: (stream: EventStream) => void;
+  onClose?: (stream: EventStream, reason: CloseReason) => void;
+  /** ms between keep-alive comments (default 15000; 0 sends none). */
+  keepAliveInterval?: number;
+  /** ms the stream may stay open at all (0 = no limit). */
+  timeout?: number;
+  /** Extra response headers. */
+  headers?: Record<string, string>;
+}
+
+const FIELD_BREAK = /\r\n|\r|\n/;
+
+/** Formats one event in the text/event-stream syntax (ending with the blank line). */
+export function formatEvent(event: ServerSentEvent): string {
+  let text = '';
+  if (event.event !== undefined) text += `event: ${singleLine(event.event)}\n`;
+  if (event.id !== undefined) text += `id: ${singleLine(String(event.id))}\n`;
+  if (event.retry !== undefined) text += `retry: ${Math.max(0, Math.floor(event.retry))}\n`;
+  const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+  for (const line of data.split(FIELD_BREAK)) text += `data: ${line}\n`;
+  return text + '\n';
+}
+
+function singleLine(value: string): string {
+  return value.split(FIELD_BREAK).join(' ');
+}
+
+/** One client's event stream. */
+export class EventStream {
+  private readonly keepAlive: Timer<EventStream> | null;
+
+  constructor(
+    readonly channel: Channel,
+    private readonly keepAliveInterval: number,
+  ) {
+    this.keepAlive = keepAliveInterval > 0 ? new Timer<EventStream>(sendKeepAlive, this) : null;
+  }
+
+  /** The `Last-Event-ID` a reconnecting browser sent, if any. */
+  get lastEventId(): string | null {
+    return this.channel.request.headers['last-event-id'] ?? null;
+  }
+
+  get isOpen(): boolean {
+    return this.channel.isOpen;
+  }
+
+  /** Sends an event (or a bare string as its data); false when the client's buffer is full. */
+  send(event: ServerSentEvent | string): boolean {
+    return this.write(formatEvent(typeof event === 'string' ? { data: event } : event));
+  }
+
+  /** Sends a comment line (ignored by browsers; keeps the stream warm). */
+  comment(text = ''): boolean {
+    return this.write(`: ${singleLine(text)}\n\n`);
+  }
+
+  drain(): Promise<void> {
+    return this.channel.drain();
+  }
+
+  close(): void {
+    this.keepAlive?.cancel();
+    this.channel.close();
+  }
+
+  /** @internal */
+  armKeepAlive(): void {
+    if (this.keepAlive !== null && this.channel.isOpen) defaultWheel.schedule(this.keepAlive, this.keepAliveInterval);
+  }
+
+  /** @internal */
+  stop(): void {
+    this.keepAlive?.cancel();
+  }
+
+  private write(text: string): boolean {
+    const ok = this.channel.send(text, false);
+    this.armKeepAlive(); // any traffic resets the keep-alive clock
+    return ok;
+  }
+}
+
+function sendKeepAlive(stream: EventStream): void {
+  if (stream.isOpen) stream.comment();
+}
+
+/**
+ * Answers `request` with an event stream the program writes to whenever it likes.
+ *
+ * @example
+ * const handler = (req: Request) => asEventStream(req, {
+ *   onOpen: (stream) => { clients.add(stream); stream.send({ event: 'hello', data: { at: Date.now() } }); },
+ *   onClose: (stream) => clients.delete(stream),
+ * });
+ */
+export function asEventStream(request: Request, handlers: EventStreamHandlers = {}): object {
+  let stream: EventStream | null = null;
+  return asChannel(request, {
+    timeout: handlers.timeout,
+    timeoutResponse: null,
+    onOpen(channel) {
+      stream = new EventStream(channel, handlers.keepAliveInterval ?? 15_000);
+      channel.send(
+        {
+          status: 200,
+          headers: {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache',
+            'x-accel-buffering': 'no',
+            ...handlers.headers,
+          },
+        },
+        false,
+      );
+      stream.armKeepAlive();
+      handlers.onOpen?.(stream);
+    },
+    onClose(_channel, reason) {
+      if (stream === null) return;
+      stream.stop();
+      handlers.onClose?.(stream, reason);
+    },
+  });
+}
