@@ -116,8 +116,6 @@ export const CONNECTION_NONE = 0;
 export const CONNECTION_CLOSE = 1;
 export const CONNECTION_KEEP_ALIVE = 2;
 
-const CRLF = 0x0a0d; // "\r\n" as a little-endian uint16
-
 /**
  * Writes status line, scanned headers, framing lines and (when given) the whole body into one
  * Buffer. `contentLength` -1 writes no Content-Length; `chunked` writes Transfer-Encoding.
@@ -143,33 +141,58 @@ export function encodeHead(
   if (body !== null) size += bodyBytes;
 
   const buf = Buffer.allocUnsafe(size);
-  let at = buf.latin1Write(statusLine, 0);
+  let at = writeText(buf, statusLine, 0);
   const { names, values, count } = headers;
   for (let i = 0; i < count; i++) {
-    at += buf.latin1Write(names[i], at);
+    at = writeText(buf, names[i], at);
     buf[at++] = 0x3a; // ':'
     buf[at++] = 0x20;
-    at += buf.latin1Write(values[i], at);
-    buf.writeUInt16LE(CRLF, at);
-    at += 2;
+    at = writeText(buf, values[i], at);
+    buf[at++] = 0x0d;
+    buf[at++] = 0x0a;
   }
   if (contentLength >= 0) {
-    at += buf.latin1Write('Content-Length: ', at);
-    at += buf.latin1Write(lengthText, at);
-    buf.writeUInt16LE(CRLF, at);
-    at += 2;
+    buf.set(CONTENT_LENGTH, at);
+    at = writeText(buf, lengthText, at + CONTENT_LENGTH.length);
+    buf[at++] = 0x0d;
+    buf[at++] = 0x0a;
   }
-  if (chunked) at += buf.latin1Write('Transfer-Encoding: chunked\r\n', at);
-  if (connection === CONNECTION_CLOSE) at += buf.latin1Write('Connection: close\r\n', at);
-  else if (connection === CONNECTION_KEEP_ALIVE) at += buf.latin1Write('Connection: keep-alive\r\n', at);
-  if (dateLine.length > 0) at += buf.latin1Write(dateLine, at);
-  if (serverLine.length > 0) at += buf.latin1Write(serverLine, at);
-  buf.writeUInt16LE(CRLF, at);
-  at += 2;
+  if (chunked) {
+    buf.set(CHUNKED, at);
+    at += CHUNKED.length;
+  }
+  if (connection === CONNECTION_CLOSE) {
+    buf.set(CLOSE, at);
+    at += CLOSE.length;
+  } else if (connection === CONNECTION_KEEP_ALIVE) {
+    buf.set(KEEP_ALIVE, at);
+    at += KEEP_ALIVE.length;
+  }
+  if (dateLine.length > 0) at = writeText(buf, dateLine, at);
+  if (serverLine.length > 0) at = writeText(buf, serverLine, at);
+  buf[at++] = 0x0d;
+  buf[at++] = 0x0a;
   if (at !== headSize) throw new InvalidHeaderError('Response header holds characters outside latin1');
   if (body !== null) {
-    if (typeof body === 'string') buf.utf8Write(body, at);
-    else buf.set(body, at);
+    if (typeof body !== 'string') buf.set(body, at);
+    else if (bodyBytes === body.length && bodyBytes <= SHORT_TEXT) writeText(buf, body, at); // ASCII
+    else buf.utf8Write(body, at);
   }
   return buf;
+}
+
+const CONTENT_LENGTH = Buffer.from('Content-Length: ', 'latin1');
+const CHUNKED = Buffer.from('Transfer-Encoding: chunked\r\n', 'latin1');
+const CLOSE = Buffer.from('Connection: close\r\n', 'latin1');
+const KEEP_ALIVE = Buffer.from('Connection: keep-alive\r\n', 'latin1');
+
+/** Up to this length a JS copy loop beats a call into C++ (latin1Write). */
+const SHORT_TEXT = 64;
+
+/** Writes a latin1 string at `at`; returns the offset after it. */
+function writeText(buf: Buffer, text: string, at: number): number {
+  const length = text.length;
+  if (length > SHORT_TEXT) return at + buf.latin1Write(text, at);
+  for (let i = 0; i < length; i++) buf[at + i] = text.charCodeAt(i);
+  return at + length;
 }
