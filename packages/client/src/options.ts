@@ -81,6 +81,9 @@ export interface HttpFailure {
   opts: RequestOptions;
   error: Error & { code?: string };
   status?: undefined;
+  headers?: undefined;
+  body?: undefined;
+  url?: undefined;
 }
 
 export type HttpResult = HttpResponse | HttpFailure;
@@ -163,7 +166,9 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   into.followRedirects = opts.followRedirects ?? defaults.followRedirects ?? true;
   into.maxRedirects = opts.maxRedirects ?? defaults.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   into.insecure = opts.insecure ?? defaults.insecure ?? false;
-  into.userAgent = opts.userAgent ?? defaults.userAgent ?? DEFAULT_USER_AGENT;
+  const userAgent = opts.userAgent ?? defaults.userAgent ?? DEFAULT_USER_AGENT;
+  if (userAgent !== DEFAULT_USER_AGENT && INVALID_VALUE.test(userAgent)) throw new InvalidRequestError(`invalid userAgent ${JSON.stringify(userAgent)} (one line of latin1 text)`);
+  into.userAgent = userAgent;
   const proxy = opts.proxy === undefined ? defaults.proxy : opts.proxy;
   into.proxy = proxy === undefined || proxy === null || proxy === '' ? null : proxies.get(proxy);
   if (into.proxy !== null && into.proxy.https) throw new InvalidRequestError(`only http:// proxies are supported, got ${JSON.stringify(proxy)}`);

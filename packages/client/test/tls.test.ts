@@ -1,0 +1,54 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type HttpResponse } from '@http-kit/client';
+import { selfSigned } from './helpers.js';
+
+const credentials = selfSigned();
+const client = createClient();
+let server: https.Server;
+let port = 0;
+let connections = 0;
+const servernames: Array<string | false> = [];
+
+describe.skipIf(credentials === null)('HTTPS', () => {
+  beforeAll(async () => {
+    server = https.createServer({ ...credentials! }, (req, res) => {
+      servernames.push((req.socket as TLSSocket & { servername: string | false }).servername);
+      res.setHeader('content-type', 'text/plain');
+      res.end(`secure ${req.url}`);
+    });
+    server.on('secureConnection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    client.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('rejects a self-signed certificate by default with HTTPKIT_TLS', async () => {
+    const res = await client.get(`https://127.0.0.1:${port}/`);
+    expect(res.error?.code).toBe('HTTPKIT_TLS');
+    expect(res.error?.message).toMatch(/self[- ]signed/i);
+  });
+
+  it('skips verification with insecure, and keeps the connection alive', async () => {
+    const before = connections;
+    for (let i = 0; i < 3; i++) {
+      const res = (await client.get(`https://127.0.0.1:${port}/${i}`, { insecure: true })) as HttpResponse;
+      expect(res.error).toBeUndefined();
+      expect(res.body).toBe(`secure /${i}`);
+    }
+    expect(connections - before).toBe(1);
+  });
+
+  it('sends SNI for a host name (also when insecure), none for an IP address', async () => {
+    servernames.length = 0;
+    await client.get(`https://localhost:${port}/sni`, { insecure: true });
+    await client.get(`https://127.0.0.1:${port}/ip`, { insecure: true });
+    expect(servernames).toEqual(['localhost', false]);
+  });
+});
