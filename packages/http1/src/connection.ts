@@ -35,6 +35,8 @@ const enum ReadTimer {
   Linger,
 }
 
+/** Bytes read ahead of the request being answered before the socket pauses. */
+const MAX_READ_AHEAD = 64 * 1024;
 /** How long a closing connection waits for the client to read the last answer and hang up. */
 const LINGER_MS = 2_000;
 const METHOD_HEAD = 2; // llhttp's method number for HEAD
@@ -51,7 +53,7 @@ export interface ResponseOwner {
 }
 
 const hostCounter = { hostCount: 0 };
-const target = { uri: '', queryString: null as string | null };
+const target = { uri: '', queryString: null as string | null, authority: null as string | null };
 
 export class Connection implements ParserEvents, BodySource, ResponseTarget {
   readonly socket: Socket;
@@ -91,6 +93,8 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   // Lifecycle.
   closed = false;
   private closing = false;
+  /** The client has closed its sending side. */
+  private peerEnded = false;
   private closeReason: CloseReason | null = null;
 
   constructor(socket: Socket, ctx: ServerContext) {
@@ -130,8 +134,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   onData(chunk: Buffer): void {
     if (this.rejected || this.closed) return; // closing after an error: read and drop
     if (this.waitingForResponse || this.pendingInput?.length) {
-      (this.pendingInput ??= new ChunkQueue()).push(chunk);
-      this.socket.pause();
+      this.queueInput(chunk, false);
       return;
     }
     this.parse(chunk);
@@ -154,10 +157,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
         return;
       case ParseResult.Paused:
         if (this.closed || this.closing) return;
-        if (parser.offset < chunk.length) {
-          (this.pendingInput ??= new ChunkQueue()).unshift(chunk.subarray(parser.offset));
-          this.socket.pause();
-        }
+        if (parser.offset < chunk.length) this.queueInput(chunk.subarray(parser.offset), true);
         return;
       case ParseResult.Upgrade:
         // We speak no other protocol here: the handler answered in HTTP and the connection
@@ -167,6 +167,18 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
         this.onParseError(parser);
         return;
     }
+  }
+
+  /**
+   * Keeps bytes that arrived behind a request still being answered. Reading goes on up to
+   * MAX_READ_AHEAD, so a client that hangs up while parked is still noticed; past it the
+   * socket pauses and the client waits.
+   */
+  private queueInput(chunk: Buffer, front: boolean): void {
+    const queue = (this.pendingInput ??= new ChunkQueue());
+    if (front) queue.unshift(chunk);
+    else queue.push(chunk);
+    if (queue.bytes > MAX_READ_AHEAD) this.socket.pause();
   }
 
   private onParseError(parser: HttpParser): void {
@@ -193,7 +205,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
 
   private becomeIdle(): void {
     this.releaseParser();
-    if (this.ctx.stopping || this.closing) {
+    if (this.ctx.stopping || this.closing || this.peerEnded) {
       this.closeGracefully();
       return;
     }
@@ -224,13 +236,24 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
       this.reject(400, hosts === 0 ? 'Missing Host header' : 'More than one Host header');
       return -1;
     }
+    if (parser.versionMajor !== 1 || parser.versionMinor > 1) {
+      if (parser.versionMajor === 0) this.reject(400, 'Request line has no HTTP version');
+      else this.reject(505, `HTTP/${parser.versionMajor}.${parser.versionMinor} is not supported`);
+      return -1;
+    }
+    const transferEncoding = headers['transfer-encoding'];
+    if (transferEncoding !== undefined && !endsWithChunked(transferEncoding)) {
+      // RFC 9112 6.3: a request body whose length cannot be determined is an error.
+      this.reject(400, `Transfer-Encoding must end with chunked: ${transferEncoding}`);
+      return -1;
+    }
     const lengthHeader = headers['content-length'];
     const contentLength = lengthHeader === undefined ? null : Number(lengthHeader);
     if (contentLength !== null && contentLength > ctx.maxBody) {
       this.reject(413, `Request body of ${contentLength} bytes exceeds the limit of ${ctx.maxBody}`);
       return -1;
     }
-    const hasBody = (contentLength !== null && contentLength > 0) || headers['transfer-encoding'] !== undefined;
+    const hasBody = (contentLength !== null && contentLength > 0) || transferEncoding !== undefined;
     const expect = headers['expect'];
     if (expect !== undefined) {
       if (expect.toLowerCase() !== '100-continue') {
@@ -242,7 +265,8 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
 
     this.http10 = parser.versionMinor === 0;
     this.isHead = parser.method === METHOD_HEAD;
-    this.keepAlive = shouldKeepAlive && !upgrade && !ctx.stopping && !this.closing;
+    // HTTP/1.0 has no chunked framing: such a message is faulty and the connection closes (RFC 9112 6.1).
+    this.keepAlive = shouldKeepAlive && !upgrade && !ctx.stopping && !this.closing && !(this.http10 && transferEncoding !== undefined);
     this.requestComplete = false;
     this.responseState = ResponseState.None;
     this.bodyBytes = 0;
@@ -251,10 +275,11 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     this.body = body;
     splitTarget(parser.url, target);
     const contentType = headers['content-type'] ?? null;
-    const host = headers['host'];
+    // An absolute-form target names the host; Host is then ignored (RFC 9112 3.2.2).
+    const host = target.authority ?? headers['host'];
     const request: Request = {
       serverPort: ctx.port,
-      serverName: host === undefined ? ctx.defaultServerName : hostName(host),
+      serverName: host === undefined || host === '' ? ctx.defaultServerName : hostName(host),
       remoteAddr: this.remoteAddr,
       uri: target.uri,
       queryString: target.queryString,
@@ -341,6 +366,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
       if (!this.closed && !this.rejected) this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
       return;
     }
+    this.beforeHead();
     let response: Response;
     if (result === null || result === undefined || result === HANDED_OFF) response = NOT_FOUND;
     else if (isBareBody(result)) response = { status: 200, body: result };
@@ -353,10 +379,16 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     }
   }
 
+  /** A client still waiting for 100 Continue may never send its body: this connection cannot be reused. */
+  private beforeHead(): void {
+    if (this.continuePending && !this.requestComplete) this.keepAlive = false;
+  }
+
   private handlerFailed(seq: number, error: unknown): void {
     this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
     if (seq !== this.seq || this.closed) return;
     if (this.responseState === ResponseState.None) {
+      this.beforeHead();
       writeResponse(this, INTERNAL_ERROR);
     } else if (this.responseState === ResponseState.Streaming) {
       this.socket.destroy();
@@ -378,6 +410,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** @internal Writes the head of a channel's streamed response. */
   channelStart(seq: number, status: number, headers: Response['headers']): boolean {
     if (seq !== this.seq || this.closed || this.responseState !== ResponseState.None) return false;
+    this.beforeHead();
     this.framing = writeStreamHead(this, status, headers);
     this.responseState = ResponseState.Streaming;
     return !this.socket.writableNeedDrain;
@@ -539,21 +572,24 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** @internal The client closed its sending side. */
   onEnd(): void {
     if (this.closed) return;
+    this.peerEnded = true;
     if (this.owner !== null && this.responseState !== ResponseState.Done) {
       // A parked or streaming channel: the client is gone; tell the channel at once.
       this.closeReason ??= 'client-closed';
       this.socket.destroy();
       return;
     }
-    if (this.request === null) {
-      // Idle, or a request that will never be complete.
+    if (this.messageInProgress) {
+      // A request cut off in its head or body can never be completed.
+      if (this.body !== null && !this.body.destroyed) this.body.destroy();
       this.closeReason ??= 'client-closed';
-      this.closeGracefully();
+      if (this.responseState === ResponseState.Streaming) this.socket.destroy();
+      else this.closeGracefully();
       return;
     }
-    // A request is being answered (a half-closing client, such as `nc`, still reads):
-    // finish it, then close.
-    this.keepAlive = false;
+    // Idle: nothing more will come. Otherwise a half-closing client (such as `nc -N`) still
+    // reads: what it sent is answered first, and becomeIdle() closes.
+    if (this.request === null && !this.waitingForResponse && !this.pendingInput?.length) this.closeGracefully();
   }
 
   /** @internal */
@@ -611,6 +647,11 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
         return;
     }
   }
+}
+
+function endsWithChunked(transferEncoding: string): boolean {
+  const last = transferEncoding.lastIndexOf(',');
+  return transferEncoding.slice(last + 1).trim().toLowerCase() === 'chunked';
 }
 
 function hostName(host: string): string {

@@ -112,6 +112,10 @@ export class HttpParser {
   statusText = '';
   /** Header names and values, alternating, as sent (names keep their case). */
   rawHeaders: string[] = [];
+  /** Trailer fields of a chunked body, the same way, once the message is complete. */
+  rawTrailers: string[] = [];
+  /** Where field and value spans go: the headers, then (after the head) the trailers. */
+  private fields: string[] = this.rawHeaders;
   method = 0;
   statusCode = 0;
   versionMajor = 1;
@@ -249,6 +253,8 @@ export class HttpParser {
     this.url = '';
     this.statusText = '';
     this.rawHeaders = [];
+    this.rawTrailers = [];
+    this.fields = this.rawHeaders;
     this.lastSpan = SPAN_NONE;
     this.lastSpanEnd = -1;
     this.headerBytes = 0;
@@ -285,7 +291,7 @@ export class HttpParser {
         this.statusText = continued ? this.statusText + text : text;
         break;
       case SPAN_FIELD: {
-        const headers = this.rawHeaders;
+        const headers = this.fields;
         if (continued) {
           headers[headers.length - 2] += text;
         } else {
@@ -297,7 +303,7 @@ export class HttpParser {
         break;
       }
       case SPAN_VALUE: {
-        const headers = this.rawHeaders;
+        const headers = this.fields;
         if (continued) headers[headers.length - 1] += text;
         else headers[headers.length - 1] = text;
         break;
@@ -321,6 +327,8 @@ export class HttpParser {
     this.versionMinor = wasm.llhttp_get_http_minor(ptr);
     if (this.type === TYPE_REQUEST) this.method = wasm.llhttp_get_method(ptr);
     else this.statusCode = wasm.llhttp_get_status_code(ptr);
+    // Spans after the head are trailers: the header list handed over stays as it was.
+    this.fields = this.rawTrailers;
     return this.events.onHeadersComplete(this, upgrade, shouldKeepAlive);
   }
 
@@ -332,6 +340,7 @@ export class HttpParser {
 
   /** @internal */
   messageComplete(): number {
+    if (this.rawTrailers.length > 0) trimTrailingWhitespace(this.rawTrailers);
     return this.events.onMessageComplete(this);
   }
 }

@@ -126,9 +126,10 @@ function lowerName(name: string): string {
   return LOWER.get(name) ?? name.toLowerCase();
 }
 
-/** Splits a request target into path and query (absolute-form targets keep only the path). */
-export function splitTarget(url: string, out: { uri: string; queryString: string | null }): void {
+/** Splits a request target into path and query; an absolute-form target also gives its authority. */
+export function splitTarget(url: string, out: { uri: string; queryString: string | null; authority: string | null }): void {
   let start = 0;
+  out.authority = null;
   if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {
     // absolute-form (RFC 9112 3.2.2): "http://host:port/path?q"
     const scheme = url.indexOf('://');
@@ -136,6 +137,9 @@ export function splitTarget(url: string, out: { uri: string; queryString: string
       const slash = url.indexOf('/', scheme + 3);
       const query = url.indexOf('?', scheme + 3);
       start = slash !== -1 && (query === -1 || slash < query) ? slash : query !== -1 ? query : url.length;
+      const authority = url.slice(scheme + 3, start);
+      const at = authority.lastIndexOf('@');
+      out.authority = at === -1 ? authority : authority.slice(at + 1);
     }
   }
   const q = url.indexOf('?', start);

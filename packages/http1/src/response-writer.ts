@@ -51,7 +51,8 @@ export function writeResponse(target: ResponseTarget, response: Response): void 
   }
   switch (kind) {
     case BodyKind.Empty:
-      writeWhole(target, line, headers, null, 0);
+      // A HEAD answer may state the length a GET would have (RFC 9110 9.3.2).
+      writeWhole(target, line, headers, null, target.isHead && headers.contentLength >= 0 ? headers.contentLength : 0);
       return;
     case BodyKind.Text:
       writeWhole(target, line, headers, body as string, Buffer.byteLength(body as string));
