@@ -49,8 +49,10 @@ async function startOurs() {
 
 async function startNode() {
   const sockets = new Set();
+  // Content-Length as ours and net send it (writeHead then end(body) would go chunked).
+  const length = String(Buffer.byteLength(BODY));
   const server = createHttpServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': length });
     res.end(BODY);
   });
   server.keepAliveTimeout = keepAliveMs;

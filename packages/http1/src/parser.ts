@@ -54,6 +54,9 @@ const SPAN_STATUS = 2;
 const SPAN_FIELD = 3;
 const SPAN_VALUE = 4;
 
+/** Bytes of a chunk decoded at once for header spans. */
+const DECODE_WINDOW = 4096;
+
 /** Bytes of framing each header line costs beyond its name and value (": " and CRLF). */
 const HEADER_LINE_OVERHEAD = 4;
 
@@ -123,6 +126,10 @@ export class HttpParser {
 
   // Execution state.
   private chunk: Buffer | null = null;
+  /** A window of the chunk decoded once, spans cut from it with substring (see span()). */
+  private windowText = '';
+  private windowStart = 0;
+  private windowEnd = 0;
   private base = 0;
   private end = 0;
   private lastSpan = SPAN_NONE;
@@ -197,7 +204,11 @@ export class HttpParser {
     }
     view().set(chunk, ptr);
     const previousChunk = this.chunk;
+    const previousWindow = this.windowText;
+    const previousWindowStart = this.windowStart;
+    const previousWindowEnd = this.windowEnd;
     this.chunk = chunk;
+    this.windowEnd = this.windowStart = 0;
     this.base = ptr;
     this.end = ptr + length;
     executing = true;
@@ -211,6 +222,9 @@ export class HttpParser {
     const result = this.result(code, ptr);
     // Spans never outlive the chunk they point into; keep nothing but the strings.
     this.chunk = previousChunk;
+    this.windowText = previousWindow;
+    this.windowStart = previousWindowStart;
+    this.windowEnd = previousWindowEnd;
     return result;
   }
 
@@ -275,7 +289,16 @@ export class HttpParser {
   /** @internal Appends a span, joining it to the previous one when a read boundary cut it. */
   span(kind: number, at: number, length: number): number {
     const start = at - this.base;
-    const text = this.chunk!.latin1Slice(start, start + length);
+    const end = start + length;
+    if (start < this.windowStart || end > this.windowEnd) {
+      // One native decode of a window around the head instead of one per URL, name and value;
+      // bounded, so a long body in the same chunk is neither decoded nor kept alive by the
+      // substrings a handler holds on to.
+      this.windowStart = start;
+      this.windowEnd = Math.min(this.chunk!.length, start + Math.max(DECODE_WINDOW, length));
+      this.windowText = this.chunk!.latin1Slice(start, this.windowEnd);
+    }
+    const text = this.windowText.substring(start - this.windowStart, end - this.windowStart);
     // A span continues the previous one of its kind only when that one ran to the end of the
     // previous chunk and this one starts at the beginning of this chunk.
     const continued = this.lastSpan === kind && this.lastSpanEnd === -2 && start === 0;

@@ -9,6 +9,8 @@ export interface ExpectedMessage {
   url: string;
   version?: string;
   headers?: string[];
+  /** Trailer fields of a chunked body, names and values alternating. */
+  trailers?: string[];
   keepAlive?: boolean;
   upgrade?: boolean;
   body?: string;
@@ -110,13 +112,21 @@ export const VALID: ValidCase[] = [
       '5;name=value\r\nhello\r\n' +
       '1;quoted="a \\"b\\" c";flag\r\n,\r\n' +
       '6\r\n world\r\n' +
-      '0\r\nX-Checksum: abc123\r\nX-Count: 3\r\n\r\n',
-    messages: [{ method: 'post', url: '/upload', headers: ['Host', 'a', 'Transfer-Encoding', 'chunked', 'Trailer', 'X-Checksum, X-Count'], body: 'hello, world' }],
+      '0\r\nX-Checksum: abc123\r\nX-Count: 3 \t \r\n\r\n',
+    messages: [
+      {
+        method: 'post',
+        url: '/upload',
+        headers: ['Host', 'a', 'Transfer-Encoding', 'chunked', 'Trailer', 'X-Checksum, X-Count'],
+        trailers: ['X-Checksum', 'abc123', 'X-Count', '3'],
+        body: 'hello, world',
+      },
+    ],
   },
   {
     name: 'chunked body with upper-case hex and leading zeros',
     bytes: head('PUT /f HTTP/1.1', 'Transfer-Encoding: chunked') + '00A\r\n0123456789\r\n1A\r\n' + 'z'.repeat(26) + '\r\n0\r\n\r\n',
-    messages: [{ method: 'put', url: '/f', body: '0123456789' + 'z'.repeat(26) }],
+    messages: [{ method: 'put', url: '/f', body: '0123456789' + 'z'.repeat(26), trailers: [] }],
   },
   {
     name: 'chunked with a final Transfer-Encoding list',
