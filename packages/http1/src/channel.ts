@@ -22,6 +22,8 @@ export interface Channel {
    * Sends `data`. The first send answers the request: a response object (or bare body, as 200);
    * with `close` false it only starts the response and each later send is one chunk of it.
    * Returns false when the socket's buffer is full (wait with `drain()`) or the channel is closed.
+   * (Like Node's `write()`, a single chunk larger than the socket's buffer mark also returns
+   * false even when the kernel took it all; `drain()` then resolves at once.)
    */
   send(data: ChannelMessage, close?: boolean): boolean;
   /** Ends the response (a stream's last chunk), or drops the connection when nothing was sent. */
@@ -51,6 +53,7 @@ const enum ChannelState {
   Closed,
 }
 
+const INTERNAL_ERROR: Response = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal Server Error' };
 const GATEWAY_TIMEOUT: Response = { status: 504, headers: { 'content-type': 'text/plain' }, body: 'Gateway Timeout' };
 
 /** The HTTP side of a channel: one request on one connection. */
@@ -83,7 +86,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
       const response = toResponse(data);
       if (close !== false) {
         this.state = ChannelState.Closed;
-        connection.respond(this.seq, response);
+        connection.answer(this.seq, response);
         this.finished('server-closed');
         return !connection.socket.writableNeedDrain;
       }
@@ -94,7 +97,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
       } catch (error) {
         // A bad status or header: nothing is written; answer 500 and end the channel.
         this.state = ChannelState.Closed;
-        connection.respond(this.seq, { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal Server Error' });
+        connection.answer(this.seq, INTERNAL_ERROR);
         this.finished('error');
         throw error;
       }
@@ -129,6 +132,12 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
       onOpen(this);
     } catch (error) {
       this.failed('onOpen', error);
+      if (this.state === ChannelState.Parked && this.isOpen) {
+        // Nobody will answer this request now: do it for them.
+        this.state = ChannelState.Closed;
+        this.connection.answer(this.seq, INTERNAL_ERROR);
+        this.finished('error');
+      }
     }
   }
 
@@ -143,7 +152,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     if (this.state === ChannelState.Closed) return;
     if (this.state === ChannelState.Parked && this.handlers.timeoutResponse !== null) {
       this.state = ChannelState.Closed;
-      this.connection.respond(this.seq, this.handlers.timeoutResponse ?? GATEWAY_TIMEOUT);
+      this.connection.answer(this.seq, this.handlers.timeoutResponse ?? GATEWAY_TIMEOUT);
     } else {
       const wasStreaming = this.state === ChannelState.Streaming;
       this.state = ChannelState.Closed;

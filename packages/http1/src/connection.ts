@@ -178,7 +178,15 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     const queue = (this.pendingInput ??= new ChunkQueue());
     if (front) queue.unshift(chunk);
     else queue.push(chunk);
-    if (queue.bytes > MAX_READ_AHEAD) this.socket.pause();
+    if (queue.bytes <= MAX_READ_AHEAD) return;
+    if (this.owner !== null) {
+      // A channel may hold the request for good, and a paused socket would hide the client's
+      // close: a client that piles up this much behind a parked request is cut off.
+      this.ctx.warnLogger(`Closing a connection that pipelined over ${MAX_READ_AHEAD} bytes behind a parked request`);
+      this.destroy('error');
+      return;
+    }
+    this.socket.pause();
   }
 
   private onParseError(parser: HttpParser): void {
@@ -362,20 +370,39 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
       this.owner.opened(); // a channel answers from here on
       return;
     }
+    // The handler answered itself: a channel it took over first has nothing left to do.
+    if (seq === this.seq) this.abandonOwner('error');
+    let response: Response;
+    if (result === null || result === undefined || result === HANDED_OFF) response = NOT_FOUND;
+    else if (isBareBody(result)) response = { status: 200, body: result };
+    else response = result as Response;
+    this.answer(seq, response);
+  }
+
+  /** Writes `response` for request number `seq` (handlers' results and channels' answers). */
+  answer(seq: number, response: Response): void {
     if (seq !== this.seq || this.responseState !== ResponseState.None || this.closed) {
       if (!this.closed && !this.rejected) this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
       return;
     }
     this.beforeHead();
-    let response: Response;
-    if (result === null || result === undefined || result === HANDED_OFF) response = NOT_FOUND;
-    else if (isBareBody(result)) response = { status: 200, body: result };
-    else response = result as Response;
     try {
       writeResponse(this, response);
     } catch (error) {
       // Invalid status or header: nothing was written yet.
       this.handlerFailed(seq, error);
+    }
+  }
+
+  /** Tells a channel that owns the current response that it will not get to answer. */
+  private abandonOwner(reason: CloseReason): void {
+    const owner = this.owner;
+    if (owner === null) return;
+    this.owner = null;
+    try {
+      owner.connectionClosed(reason);
+    } catch (error) {
+      this.ctx.errorLogger('onClose callback failed', error);
     }
   }
 
@@ -388,6 +415,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
     if (seq !== this.seq || this.closed) return;
     if (this.responseState === ResponseState.None) {
+      this.abandonOwner('error');
       this.beforeHead();
       writeResponse(this, INTERNAL_ERROR);
     } else if (this.responseState === ResponseState.Streaming) {

@@ -201,15 +201,9 @@ describe('client disconnects', () => {
     await eventually(() => server.pendingCount === 0 && server.connectionCount === 0, 1_000, 'cleanup');
   });
 
-  // BUG: read-ahead behind a pending response is bounded (MAX_READ_AHEAD, 64 KiB in
-  // connection.ts); past it Connection.queueInput() calls socket.pause(). Bytes that arrive after
-  // that stay in the socket's Readable buffer, and a paused Readable emits neither 'end' nor
-  // 'close' until that buffer is read, so the client's FIN is never seen: the channel stays
-  // parked and registered (onClose never runs, the fd stays open) until its own timeout, or for
-  // good without one. Reproduce: park GET /first; write ~70 KB of pipelined GETs; then one more
-  // GET in a later packet; close the socket (FIN). Expected: onClose('client-closed') within 1 s
-  // and pendingCount 0, as with a small pipeline (previous test). (Streaming channels share the path.)
-  it.fails('a parked client that pipelined more than the read-ahead bound, then closes, is noticed promptly', async () => {
+  // Read-ahead behind a pending response is bounded (64 KiB); past it a paused socket would hide
+  // the client's close, so a client that piles that much behind a parked request is cut off.
+  it('a parked client that pipelines more than the read-ahead bound is cut off, onClose(error)', async () => {
     const closes: Closed[] = [];
     const { port, server } = await servers.start((req) => asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }));
     const client = await RawClient.connect(port);
@@ -218,14 +212,10 @@ describe('client disconnects', () => {
     const filler = 'x'.repeat(1000);
     await client.write(Array.from({ length: 70 }, (_, i) => `GET /p${i} HTTP/1.1\r\nHost: x\r\nX-Fill: ${filler}\r\n\r\n`).join(''));
     await sleep(100);
-    await client.write(GET('/last'));
-    await sleep(100);
-    const leftAt = Date.now();
-    client.destroy();
     await eventually(() => closes.length === 1, 1_500, 'onClose');
-    expect(closes[0].reason).toBe('client-closed');
-    expect(closes[0].at - leftAt).toBeLessThan(1_000);
+    expect(closes[0].reason).toBe('error');
     await eventually(() => server.pendingCount === 0 && server.connectionCount === 0, 1_000, 'cleanup');
+    client.destroy();
   });
 
   it('many parked clients leaving at once are all noticed', async () => {
