@@ -99,16 +99,25 @@ async function measure(server) {
     const { port } = await nextMessage(child, 'listening', 10_000);
     await checkResponse(port);
     if (warmup > 0) await wrk(port, warmup);
+    const cpuStart = await serverCpu(child);
     const result = await wrk(port, duration);
+    const cpuEnd = await serverCpu(child);
     if (result.code !== 0 || result.timedOut) {
       throw new Error(`wrk failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim() || result.stdout.trim()}`);
     }
     const figures = parseWrk(result.stdout);
     if (!Number.isFinite(figures.requestsPerSecond)) throw new Error(`could not read wrk's output:\n${result.stdout}`);
+    // The server's own CPU time per request: what it costs, whether or not wrk kept it busy.
+    figures.cpuMicrosPerRequest = (cpuEnd - cpuStart) / (figures.requestsPerSecond * duration);
     return figures;
   } finally {
     await stopChild(child);
   }
+}
+
+async function serverCpu(child) {
+  child.send({ type: 'cpu' });
+  return (await nextMessage(child, 'cpu', 5_000)).micros;
 }
 
 /** Total and stolen CPU jiffies so far (Linux), to tell how much the hypervisor took meanwhile. */
@@ -152,6 +161,7 @@ for (const server of SERVERS) {
     p50: median(list.map((f) => f.p50)),
     p99: median(list.map((f) => f.p99)),
     errors: list.reduce((sum, f) => sum + f.non2xx + f.socketErrors, 0),
+    cpuMicrosPerRequest: median(list.map((f) => f.cpuMicrosPerRequest)),
   };
 }
 console.table(
@@ -163,6 +173,8 @@ console.table(
       'p50 ms': s.p50.toFixed(2),
       'p99 ms': s.p99.toFixed(2),
       'vs node:http': `${(s.requestsPerSecond / summary.node.requestsPerSecond).toFixed(2)}x`,
+      'server CPU µs/req': s.cpuMicrosPerRequest.toFixed(1),
+      'req per CPU-s vs node:http': `${(summary.node.cpuMicrosPerRequest / s.cpuMicrosPerRequest).toFixed(2)}x`,
       errors: s.errors,
     };
   }),
@@ -174,6 +186,13 @@ const met = ratio >= TARGET_VS_NODE;
 console.log(
   `ours/node:http ${ratio.toFixed(2)}x (median of rounds: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; target >= ${TARGET_VS_NODE}x: ${met ? 'met' : 'MISSED'}); ` +
     `ours/bare net ${(summary.ours.requestsPerSecond / summary.net.requestsPerSecond).toFixed(2)}x; CPU steal ${stealPercent.toFixed(1)}%`,
+);
+// With one wrk thread on a 2-core machine the load generator, not the server, can be the limit
+// (then even the bare net server runs at well under 2x node:http); server CPU per request says
+// what each server costs regardless.
+console.log(
+  `server CPU per request: ours ${summary.ours.cpuMicrosPerRequest.toFixed(1)} µs, node:http ${summary.node.cpuMicrosPerRequest.toFixed(1)} µs, ` +
+    `bare net ${summary.net.cpuMicrosPerRequest.toFixed(1)} µs: ours serves ${(summary.node.cpuMicrosPerRequest / summary.ours.cpuMicrosPerRequest).toFixed(2)}x the requests of node:http per CPU-second`,
 );
 for (const server of SERVERS) {
   if (summary[server.kind].errors > 0) console.log(`load-bench: ${server.label} had ${summary[server.kind].errors} non-2xx responses or socket errors`);

@@ -7,8 +7,8 @@
 //   net   a bare node:net server writing a canned response per request head, parsing nothing:
 //         the upper bound for any server on this machine
 //
-// Messages: child -> parent {type:'listening', port}, {type:'stats', ...memory};
-//           parent -> child {type:'stats'} (after full GCs when run with --expose-gc), {type:'stop'}.
+// Messages: child -> parent {type:'listening', port}, {type:'stats', ...memory}, {type:'cpu', micros};
+//           parent -> child {type:'cpu'} (CPU time used so far), {type:'stats'} (after full GCs when run with --expose-gc), {type:'stop'}.
 // The child exits on 'stop', when the parent goes away, or after --max-seconds (default 120).
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -134,7 +134,10 @@ try {
   process.exit(1);
 }
 process.on('message', async (message) => {
-  if (message?.type === 'stats') {
+  if (message?.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send({ type: 'cpu', micros: user + system });
+  } else if (message?.type === 'stats') {
     process.send({ type: 'stats', ...(await stats(running)) });
   } else if (message?.type === 'stop') {
     await running.stop();

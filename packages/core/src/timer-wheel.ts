@@ -58,6 +58,8 @@ export class TimerWheel {
   /** Index (in ticks since the epoch) of the next tick to process. */
   private cursor: number;
   private count = 0;
+  /** The time at the last tick (or start): the coarse clock of scheduleCoarse. */
+  private clock = now();
   private node: NodeJS.Timeout | null = null;
   private readonly onTick = () => this.advance();
 
@@ -78,8 +80,22 @@ export class TimerWheel {
 
   /** Arms `timer` to fire `delayMs` from now, moving it if it was already armed. */
   schedule(timer: Timer<any>, delayMs: number): void {
+    this.link(timer, now() + Math.max(0, delayMs));
+  }
+
+  /**
+   * Like `schedule`, but reads no clock: the deadline counts from the wheel's last tick plus one
+   * tick, so it fires between `delayMs` and `delayMs` + 2 ticks from now (earlier only if the
+   * event loop was blocked for longer than a tick). For timeouts re-armed on every request
+   * (keep-alive, header read), where a clock read per request is measurable.
+   */
+  scheduleCoarse(timer: Timer<any>, delayMs: number): void {
+    if (this.count === 0) this.clock = now();
+    this.link(timer, this.clock + this.tickMs + Math.max(0, delayMs));
+  }
+
+  private link(timer: Timer<any>, deadline: number): void {
     if (timer.wheel !== null) timer.wheel.cancel(timer);
-    const deadline = now() + Math.max(0, delayMs);
     timer.deadline = deadline;
     // A timer never lands in a slot the wheel has already passed this turn.
     const tick = Math.max(Math.ceil(deadline / this.tickMs), this.cursor);
@@ -109,7 +125,8 @@ export class TimerWheel {
 
   private start(): void {
     if (this.node !== null) return;
-    this.cursor = Math.floor(now() / this.tickMs);
+    this.clock = now();
+    this.cursor = Math.floor(this.clock / this.tickMs);
     this.node = setInterval(this.onTick, this.tickMs);
     this.node.unref();
   }
@@ -123,6 +140,7 @@ export class TimerWheel {
   /** Fires every timer whose deadline has passed, in every slot the clock went through. */
   advance(): void {
     const time = now();
+    this.clock = time;
     const last = Math.floor(time / this.tickMs);
     const lastSlotToVisit = Math.min(last, this.cursor + this.mask);
     for (let tick = this.cursor; tick <= lastSlotToVisit && this.count > 0; tick++) {

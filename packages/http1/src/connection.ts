@@ -111,7 +111,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     this.armReadTimer(ReadTimer.KeepAlive, ctx.keepAliveTimeout);
   }
 
-  get serverLine(): string {
+  get serverLine(): Uint8Array {
     return this.ctx.serverLine;
   }
 
@@ -646,7 +646,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
 
   private armReadTimer(kind: ReadTimer, ms: number): void {
     this.readTimerKind = kind;
-    if (ms > 0) this.ctx.wheel.schedule(this.readTimer, ms);
+    if (ms > 0) this.ctx.wheel.scheduleCoarse(this.readTimer, ms);
     else this.readTimer.cancel();
   }
 

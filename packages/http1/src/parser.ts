@@ -62,15 +62,16 @@ const HEADER_LINE_OVERHEAD = 4;
 
 let wasm: LlhttpExports;
 let memoryView: Uint8Array;
-/** Parsers by native pointer: callbacks arrive with the pointer only. */
-const byPointer = new Map<number, HttpParser>();
+/** The parser whose execute() is running: callbacks arrive with a native pointer only. */
+let current: HttpParser;
 /** A reusable input region in wasm memory for the chunk being parsed. */
 let inputPtr = 0;
 let inputSize = 0;
 let executing = false;
 
 function view(): Uint8Array {
-  if (memoryView.buffer !== wasm.memory.buffer) memoryView = new Uint8Array(wasm.memory.buffer);
+  // Growing wasm memory detaches the old buffer, which then reads as empty.
+  if (memoryView.byteLength === 0) memoryView = new Uint8Array(wasm.memory.buffer);
   return memoryView;
 }
 
@@ -84,14 +85,14 @@ function cString(ptr: number): string {
 function init(): void {
   if (wasm !== undefined) return;
   wasm = instantiate({
-    wasm_on_message_begin: (p) => byPointer.get(p)!.messageBegin(),
-    wasm_on_url: (p, at, length) => byPointer.get(p)!.span(SPAN_URL, at, length),
-    wasm_on_status: (p, at, length) => byPointer.get(p)!.span(SPAN_STATUS, at, length),
-    wasm_on_header_field: (p, at, length) => byPointer.get(p)!.span(SPAN_FIELD, at, length),
-    wasm_on_header_value: (p, at, length) => byPointer.get(p)!.span(SPAN_VALUE, at, length),
-    wasm_on_headers_complete: (p, _status, upgrade, keepAlive) => byPointer.get(p)!.headersComplete(upgrade === 1, keepAlive === 1),
-    wasm_on_body: (p, at, length) => byPointer.get(p)!.body(at, length),
-    wasm_on_message_complete: (p) => byPointer.get(p)!.messageComplete(),
+    wasm_on_message_begin: () => current.messageBegin(),
+    wasm_on_url: (_p, at, length) => current.span(SPAN_URL, at, length),
+    wasm_on_status: (_p, at, length) => current.span(SPAN_STATUS, at, length),
+    wasm_on_header_field: (_p, at, length) => current.span(SPAN_FIELD, at, length),
+    wasm_on_header_value: (_p, at, length) => current.span(SPAN_VALUE, at, length),
+    wasm_on_headers_complete: (_p, _status, upgrade, keepAlive) => current.headersComplete(upgrade === 1, keepAlive === 1),
+    wasm_on_body: (_p, at, length) => current.body(at, length),
+    wasm_on_message_complete: () => current.messageComplete(),
   });
   memoryView = new Uint8Array(wasm.memory.buffer);
 }
@@ -116,9 +117,9 @@ export class HttpParser {
   /** Header names and values, alternating, as sent (names keep their case). */
   rawHeaders: string[] = [];
   /** Trailer fields of a chunked body, the same way, once the message is complete. */
-  rawTrailers: string[] = [];
-  /** Where field and value spans go: the headers, then (after the head) the trailers. */
-  private fields: string[] = this.rawHeaders;
+  rawTrailers: string[] = NO_TRAILERS;
+  /** Where field and value spans go: the headers, then (after the head) the trailers (null until the first). */
+  private fields: string[] | null = this.rawHeaders;
   method = 0;
   statusCode = 0;
   versionMajor = 1;
@@ -149,7 +150,6 @@ export class HttpParser {
     this.ptr = wasm.llhttp_alloc(type);
     this.type = type;
     this.events = events;
-    byPointer.set(this.ptr, this);
   }
 
   /** A parser for `type` (TYPE_REQUEST or TYPE_RESPONSE), from the pool when one is free. */
@@ -164,8 +164,9 @@ export class HttpParser {
 
   /** Resets the parser and returns it to the pool (request parsers) or frees it. */
   release(): void {
-    this.resetState();
+    // Message state is reset at the next message's first byte; llhttp's own state here.
     wasm.llhttp_reset(this.ptr);
+    this.limitExceeded = LimitExceeded.None;
     this.events = NO_EVENTS;
     this.maxUrlLength = this.maxHeaderBytes = 0;
     if (this.type === TYPE_REQUEST && pool.length < POOL_LIMIT) pool.push(this);
@@ -174,7 +175,6 @@ export class HttpParser {
 
   /** Frees the native parser for good. */
   destroy(): void {
-    byPointer.delete(this.ptr);
     wasm.llhttp_free(this.ptr);
   }
 
@@ -212,10 +212,13 @@ export class HttpParser {
     this.base = ptr;
     this.end = ptr + length;
     executing = true;
+    const outer = current;
+    current = this;
     let code: number;
     try {
       code = wasm.llhttp_execute(this.ptr, ptr, length);
     } finally {
+      current = outer;
       executing = nested;
       if (nested) wasm.free(ptr);
     }
@@ -230,7 +233,14 @@ export class HttpParser {
 
   /** Tells the parser the peer closed; completes a close-delimited message. */
   finish(): ParseResult {
-    const code = wasm.llhttp_finish(this.ptr);
+    const outer = current;
+    current = this;
+    let code: number;
+    try {
+      code = wasm.llhttp_finish(this.ptr);
+    } finally {
+      current = outer;
+    }
     return code === 0 ? ParseResult.Ok : this.result(code, 0);
   }
 
@@ -267,7 +277,7 @@ export class HttpParser {
     this.url = '';
     this.statusText = '';
     this.rawHeaders = [];
-    this.rawTrailers = [];
+    this.rawTrailers = NO_TRAILERS;
     this.fields = this.rawHeaders;
     this.lastSpan = SPAN_NONE;
     this.lastSpanEnd = -1;
@@ -314,7 +324,7 @@ export class HttpParser {
         this.statusText = continued ? this.statusText + text : text;
         break;
       case SPAN_FIELD: {
-        const headers = this.fields;
+        const headers = (this.fields ??= this.rawTrailers = []);
         if (continued) {
           headers[headers.length - 2] += text;
         } else {
@@ -326,7 +336,7 @@ export class HttpParser {
         break;
       }
       case SPAN_VALUE: {
-        const headers = this.fields;
+        const headers = (this.fields ??= this.rawTrailers = []);
         if (continued) headers[headers.length - 1] += text;
         else headers[headers.length - 1] = text;
         break;
@@ -351,7 +361,7 @@ export class HttpParser {
     if (this.type === TYPE_REQUEST) this.method = wasm.llhttp_get_method(ptr);
     else this.statusCode = wasm.llhttp_get_status_code(ptr);
     // Spans after the head are trailers: the header list handed over stays as it was.
-    this.fields = this.rawTrailers;
+    this.fields = null;
     return this.events.onHeadersComplete(this, upgrade, shouldKeepAlive);
   }
 
@@ -376,6 +386,8 @@ function trimTrailingWhitespace(headers: string[]): void {
     if (last === 32 || last === 9) headers[i] = value.trimEnd();
   }
 }
+
+const NO_TRAILERS: string[] = [];
 
 const NO_EVENTS: ParserEvents = {
   onMessageBegin: () => 0,

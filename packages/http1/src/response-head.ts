@@ -121,13 +121,13 @@ export const CONNECTION_KEEP_ALIVE = 2;
  * Buffer. `contentLength` -1 writes no Content-Length; `chunked` writes Transfer-Encoding.
  */
 export function encodeHead(
-  statusLine: string,
+  statusLine: Uint8Array,
   headers: HeaderScan,
   contentLength: number,
   chunked: boolean,
   connection: number,
-  dateLine: string,
-  serverLine: string,
+  dateLine: Uint8Array,
+  serverLine: Uint8Array,
   body: string | Uint8Array | null,
   bodyBytes: number,
 ): Buffer {
@@ -141,7 +141,8 @@ export function encodeHead(
   if (body !== null) size += bodyBytes;
 
   const buf = Buffer.allocUnsafe(size);
-  let at = writeText(buf, statusLine, 0);
+  buf.set(statusLine, 0);
+  let at = statusLine.length;
   const { names, values, count } = headers;
   for (let i = 0; i < count; i++) {
     at = writeText(buf, names[i], at);
@@ -168,8 +169,14 @@ export function encodeHead(
     buf.set(KEEP_ALIVE, at);
     at += KEEP_ALIVE.length;
   }
-  if (dateLine.length > 0) at = writeText(buf, dateLine, at);
-  if (serverLine.length > 0) at = writeText(buf, serverLine, at);
+  if (dateLine.length > 0) {
+    buf.set(dateLine, at);
+    at += dateLine.length;
+  }
+  if (serverLine.length > 0) {
+    buf.set(serverLine, at);
+    at += serverLine.length;
+  }
   buf[at++] = 0x0d;
   buf[at++] = 0x0a;
   if (at !== headSize) throw new InvalidHeaderError('Response header holds characters outside latin1');

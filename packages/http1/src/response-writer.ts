@@ -24,7 +24,8 @@ export interface ResponseTarget {
   readonly http10: boolean;
   /** In: whether the connection may stay open; the writer turns it off when it must close. */
   keepAlive: boolean;
-  readonly serverLine: string;
+  /** "Server: x\r\n" as bytes, or empty. */
+  readonly serverLine: Uint8Array;
   /** The head is out and the body is on its way (streams and files). */
   responseStarted(): void;
   /** The whole response is written (or handed to the socket). */
@@ -76,17 +77,19 @@ function connectionMode(target: ResponseTarget): number {
   return target.http10 ? CONNECTION_KEEP_ALIVE : CONNECTION_NONE;
 }
 
-function dateLine(headers: HeaderScan): string {
-  return headers.hasDate ? '' : dateHeaderLine();
+const NO_LINE = new Uint8Array(0);
+
+function dateLine(headers: HeaderScan): Uint8Array {
+  return headers.hasDate ? NO_LINE : dateHeaderLine();
 }
 
-function writeHeadOnly(target: ResponseTarget, line: string, headers: HeaderScan, contentLength: number): void {
+function writeHeadOnly(target: ResponseTarget, line: Uint8Array, headers: HeaderScan, contentLength: number): void {
   const head = encodeHead(line, headers, contentLength, false, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
   target.socket.write(head);
   target.responseFinished();
 }
 
-function writeWhole(target: ResponseTarget, line: string, headers: HeaderScan, body: string | Uint8Array | null, length: number): void {
+function writeWhole(target: ResponseTarget, line: Uint8Array, headers: HeaderScan, body: string | Uint8Array | null, length: number): void {
   const socket = target.socket;
   const mode = connectionMode(target);
   const date = dateLine(headers);
@@ -104,7 +107,7 @@ function writeWhole(target: ResponseTarget, line: string, headers: HeaderScan, b
 }
 
 /** Streams of unknown length go chunked (close-delimited for HTTP/1.0 peers). */
-function startStream(target: ResponseTarget, line: string, headers: HeaderScan, source: AsyncIterable<Uint8Array | string>): void {
+function startStream(target: ResponseTarget, line: Uint8Array, headers: HeaderScan, source: AsyncIterable<Uint8Array | string>): void {
   const length = headers.contentLength;
   const chunked = length < 0 && !target.http10;
   if (length < 0 && target.http10) target.keepAlive = false;
@@ -119,7 +122,7 @@ function startStream(target: ResponseTarget, line: string, headers: HeaderScan, 
   void pump(target, source, chunked, length);
 }
 
-async function sendFile(target: ResponseTarget, line: string, headers: HeaderScan, file: FileBody): Promise<void> {
+async function sendFile(target: ResponseTarget, line: Uint8Array, headers: HeaderScan, file: FileBody): Promise<void> {
   let size: number;
   try {
     const info = await stat(file.path);

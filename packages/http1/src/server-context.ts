@@ -51,8 +51,8 @@ export interface ServerContext {
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
   readonly writeTimeout: number;
-  /** "Server: x\r\n" or "". */
-  readonly serverLine: string;
+  /** "Server: x\r\n" as bytes, or empty. */
+  readonly serverLine: Uint8Array;
   readonly scheme: 'http' | 'https';
   readonly defaultServerName: string;
   port: number;

@@ -70,7 +70,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     headersTimeout: nonNegative(options.headersTimeout, DEFAULTS.headersTimeout, 'headersTimeout'),
     bodyTimeout: nonNegative(options.bodyTimeout, DEFAULTS.bodyTimeout, 'bodyTimeout'),
     writeTimeout: nonNegative(options.writeTimeout, DEFAULTS.writeTimeout, 'writeTimeout'),
-    serverLine: options.serverHeader ? `Server: ${options.serverHeader}\r\n` : '',
+    serverLine: options.serverHeader ? Buffer.from(`Server: ${options.serverHeader}\r\n`, 'latin1') : Buffer.alloc(0),
     scheme: options.tls ? 'https' : 'http',
     defaultServerName: options.ip ?? 'localhost',
     port: 0,

@@ -3,20 +3,20 @@
  */
 import { STATUS_CODES } from 'node:http';
 
-const lines11 = new Map<number, string>();
-const lines10 = new Map<number, string>();
+const lines11 = new Map<number, Buffer>();
+const lines10 = new Map<number, Buffer>();
 
 export function reasonPhrase(status: number): string {
   return STATUS_CODES[status] ?? 'Unknown';
 }
 
-/** "HTTP/1.1 200 OK\r\n" for `status`; HTTP/1.0 peers get an HTTP/1.0 status line. */
-export function statusLine(status: number, http10: boolean): string {
+/** "HTTP/1.1 200 OK\r\n" as bytes for `status`; HTTP/1.0 peers get an HTTP/1.0 status line. */
+export function statusLine(status: number, http10: boolean): Buffer {
   const cache = http10 ? lines10 : lines11;
   let line = cache.get(status);
   if (line === undefined) {
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`Invalid HTTP status code: ${status}`);
-    line = `${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${reasonPhrase(status)}\r\n`;
+    line = Buffer.from(`${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${reasonPhrase(status)}\r\n`, 'latin1');
     cache.set(status, line);
   }
   return line;
