@@ -476,15 +476,15 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     this.responseState = ResponseState.Done;
     this.owner = null;
     if (!this.requestComplete) {
-      // Answered before the body was read: drop the rest of it. A client still waiting for
-      // 100 Continue may never send it, so that connection cannot be reused.
-      if (this.continuePending) this.keepAlive = false;
-      this.discardingBody = true;
-      if (!this.keepAlive) {
-        this.closeGracefully();
-        return;
+      // Answered before the request was fully read (at its head, for a request without a
+      // body): the rest of a body is dropped. A client still waiting for 100 Continue may never
+      // send it, so that connection cannot be reused.
+      if (this.body !== null) {
+        if (this.continuePending) this.keepAlive = false;
+        this.discardingBody = true;
+        if (this.keepAlive && !this.waitingForResponse) this.socket.resume();
       }
-      if (!this.waitingForResponse) this.socket.resume();
+      if (!this.keepAlive) this.closeGracefully();
       return;
     }
     this.finishExchange();

@@ -15,6 +15,7 @@
  * const result = parser.execute(chunk); // events.onHeadersComplete(...) etc. run meanwhile
  * if (result === ParseResult.Error) console.log(parser.errorName, parser.errorReason);
  */
+import { internHeaderName } from './header-names.js';
 import { ERROR, instantiate, METHOD_NAMES, METHOD_NAMES_UPPER, TYPE_REQUEST, TYPE_RESPONSE, type LlhttpExports } from './llhttp-module.js';
 
 export { TYPE_REQUEST, TYPE_RESPONSE, METHOD_NAMES, METHOD_NAMES_UPPER };
@@ -299,6 +300,39 @@ export class HttpParser {
   /** @internal Appends a span, joining it to the previous one when a read boundary cut it. */
   span(kind: number, at: number, length: number): number {
     const start = at - this.base;
+    // A span continues the previous one of its kind only when that one ran to the end of the
+    // previous chunk and this one starts at the beginning of this chunk.
+    const continued = this.lastSpan === kind && this.lastSpanEnd === -2 && start === 0;
+    const cut = at + length === this.end; // may go on in the next chunk
+    this.lastSpan = kind;
+    this.lastSpanEnd = cut ? -2 : start + length;
+    this.headerBytes += length;
+    if (kind === SPAN_FIELD) {
+      const interned = continued || cut ? null : internHeaderName(this.chunk!, start, length);
+      return this.field(interned ?? this.decode(start, length), continued);
+    }
+    const text = this.decode(start, length);
+    switch (kind) {
+      case SPAN_URL:
+        this.url = continued ? this.url + text : text;
+        if (this.maxUrlLength > 0 && this.url.length > this.maxUrlLength) return this.exceed(LimitExceeded.Url);
+        break;
+      case SPAN_STATUS:
+        this.statusText = continued ? this.statusText + text : text;
+        break;
+      case SPAN_VALUE: {
+        const headers = (this.fields ??= this.rawTrailers = []);
+        if (continued) headers[headers.length - 1] += text;
+        else headers[headers.length - 1] = text;
+        break;
+      }
+    }
+    if (this.maxHeaderBytes > 0 && this.headerBytes > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
+    return 0;
+  }
+
+  /** The chunk's bytes at [start, start+length) as latin1. */
+  private decode(start: number, length: number): string {
     const end = start + length;
     if (start < this.windowStart || end > this.windowEnd) {
       // One native decode of a window around the head instead of one per URL, name and value;
@@ -308,39 +342,19 @@ export class HttpParser {
       this.windowEnd = Math.min(this.chunk!.length, start + Math.max(DECODE_WINDOW, length));
       this.windowText = this.chunk!.latin1Slice(start, this.windowEnd);
     }
-    const text = this.windowText.substring(start - this.windowStart, end - this.windowStart);
-    // A span continues the previous one of its kind only when that one ran to the end of the
-    // previous chunk and this one starts at the beginning of this chunk.
-    const continued = this.lastSpan === kind && this.lastSpanEnd === -2 && start === 0;
-    this.lastSpan = kind;
-    this.lastSpanEnd = at + length === this.end ? -2 : start + length;
-    this.headerBytes += length;
-    switch (kind) {
-      case SPAN_URL:
-        this.url = continued ? this.url + text : text;
-        if (this.maxUrlLength > 0 && this.url.length > this.maxUrlLength) return this.exceed(LimitExceeded.Url);
-        break;
-      case SPAN_STATUS:
-        this.statusText = continued ? this.statusText + text : text;
-        break;
-      case SPAN_FIELD: {
-        const headers = (this.fields ??= this.rawTrailers = []);
-        if (continued) {
-          headers[headers.length - 2] += text;
-        } else {
-          // A field right after a field means the first one had an empty value.
-          if ((headers.length & 1) === 1) headers.push('');
-          headers.push(text, '');
-          this.headerBytes += HEADER_LINE_OVERHEAD;
-        }
-        break;
-      }
-      case SPAN_VALUE: {
-        const headers = (this.fields ??= this.rawTrailers = []);
-        if (continued) headers[headers.length - 1] += text;
-        else headers[headers.length - 1] = text;
-        break;
-      }
+    return this.windowText.substring(start - this.windowStart, end - this.windowStart);
+  }
+
+  /** A header (or trailer) name: a new entry, or the rest of one a read boundary cut. */
+  private field(text: string, continued: boolean): number {
+    const headers = (this.fields ??= this.rawTrailers = []);
+    if (continued) {
+      headers[headers.length - 2] += text;
+    } else {
+      // A field right after a field means the first one had an empty value.
+      if ((headers.length & 1) === 1) headers.push('');
+      headers.push(text, '');
+      this.headerBytes += HEADER_LINE_OVERHEAD;
     }
     if (this.maxHeaderBytes > 0 && this.headerBytes > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
     return 0;
