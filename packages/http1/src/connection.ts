@@ -158,6 +158,9 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
       case ParseResult.Paused:
         if (this.closed || this.closing) return;
         if (parser.offset < chunk.length) this.queueInput(chunk.subarray(parser.offset), true);
+        // Paused at a message boundary, waiting for the response (which may take minutes for
+        // a parked channel): the parser goes back to the pool; the next bytes get a fresh one.
+        if (this.waitingForResponse) this.releaseParser();
         return;
       case ParseResult.Upgrade:
         // We speak no other protocol here: the handler answered in HTTP and the connection
@@ -206,9 +209,9 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     while (queue !== null && queue.length > 0 && !this.waitingForResponse && !this.closed && !this.rejected && !this.closing) {
       this.parse(queue.shift()!);
     }
-    if (this.closed || this.waitingForResponse) return;
+    if (this.closed || this.waitingForResponse || this.closing) return;
     this.socket.resume();
-    if (!this.messageInProgress && this.request === null && this.parser !== null) this.becomeIdle();
+    if (!this.messageInProgress && this.request === null) this.becomeIdle();
   }
 
   private becomeIdle(): void {

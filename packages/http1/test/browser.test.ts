@@ -8,11 +8,11 @@
  * process on 127.0.0.1 with PORT=0; it prints the port it got. Skipped when /usr/bin/chromium or
  * playwright-core is missing (.ci/run installs the first, npm ci the second).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -106,12 +106,11 @@ type EventSourceConstructor = new (url: string) => BrowserEventSource;
 describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReason === null ? '' : ` (skipped: ${skipReason})`}`, () => {
   let demo: Demo;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let stderrSeen = 0; // what the demo logged before this test
 
   /** A page in its own browser context: its own cookies and its own connection pool. */
   async function openPage(path: string): Promise<Page> {
     const context = await browser.newContext();
-    contexts.push(context);
     context.setDefaultTimeout(5_000);
     context.setDefaultNavigationTimeout(5_000);
     const page = await context.newPage();
@@ -119,12 +118,12 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     return page;
   }
 
-  /** The server still answers a fresh client, is still running and has logged nothing. */
+  /** The server still answers a fresh client, is still running and has logged nothing since the test began. */
   async function expectServerHealthy(): Promise<void> {
     const res = await fetch(demo.base + '/', { signal: AbortSignal.timeout(3_000) });
     expect(await res.text()).toBe('hello world');
     expect(demo.child.exitCode).toBeNull();
-    expect(demo.stderr()).toBe('');
+    expect(demo.stderr().slice(stderrSeen)).toBe('');
   }
 
   beforeAll(async () => {
@@ -136,6 +135,10 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     // launch() gives the browser a new, empty profile directory and removes it on close.
     browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
   }, 90_000);
+
+  beforeEach(() => {
+    stderrSeen = demo.stderr().length;
+  });
 
   afterAll(async () => {
     await within(10_000, 'closing the browser', browser?.close() ?? Promise.resolve()).catch((error) => console.warn(String(error)));
