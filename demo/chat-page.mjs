@@ -38,16 +38,22 @@ export const chatPage = `<!doctype html>
     }
     log.scrollTop = log.scrollHeight;
   }
+  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
   async function poll() {
     for (;;) {
       try {
-        const res = await fetch('/poll?since=' + since, { cache: 'no-store' });
+        const request = fetch('/poll?since=' + since, { cache: 'no-store' });
         status.textContent = 'connected (long polling)';
-        if (res.ok) show(await res.json());
+        const res = await request;
+        if (res.ok) {
+          show(await res.json());
+          continue;
+        }
+        status.textContent = 'server answered ' + res.status + ', retrying…';
       } catch {
         status.textContent = 'reconnecting…';
-        await new Promise((r) => setTimeout(r, 1000));
       }
+      await pause(1000);
     }
   }
   document.getElementById('form').addEventListener('submit', async (event) => {
@@ -55,8 +61,15 @@ export const chatPage = `<!doctype html>
     const text = document.getElementById('text');
     if (!text.value.trim()) return;
     const body = new URLSearchParams({ name: document.getElementById('name').value, text: text.value });
+    const typed = text.value;
     text.value = '';
-    await fetch('/msg', { method: 'POST', body });
+    try {
+      const res = await fetch('/msg', { method: 'POST', body });
+      if (!res.ok) throw new Error('status ' + res.status);
+    } catch (error) {
+      text.value = typed; // give the message back to retry
+      status.textContent = 'could not send (' + error.message + ')';
+    }
   });
   poll();
 </script>

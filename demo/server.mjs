@@ -66,7 +66,8 @@ function handler(req) {
     case '/events':
       return asEventStream(req, {
         onOpen(stream) {
-          let n = 0;
+          // A reconnecting browser sends the last id it saw: carry on from there.
+          let n = Number(stream.lastEventId ?? 0) || 0;
           const tick = setInterval(() => {
             if (!stream.isOpen) return clearInterval(tick);
             stream.send({ event: 'tick', id: ++n, data: { n, time: new Date().toISOString() } });
