@@ -241,15 +241,15 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   onHeadersComplete(parser: HttpParser, upgrade: boolean, shouldKeepAlive: boolean): number {
     this.cancelReadTimer();
     const ctx = this.ctx;
-    const headers = headerMap(parser.rawHeaders, hostCounter);
-    const hosts = hostCounter.hostCount;
-    if (hosts > 1 || (hosts === 0 && parser.versionMinor >= 1)) {
-      this.reject(400, hosts === 0 ? 'Missing Host header' : 'More than one Host header');
-      return -1;
-    }
     if (parser.versionMajor !== 1 || parser.versionMinor > 1) {
       if (parser.versionMajor === 0) this.reject(400, 'Request line has no HTTP version');
       else this.reject(505, `HTTP/${parser.versionMajor}.${parser.versionMinor} is not supported`);
+      return -1;
+    }
+    const headers = headerMap(parser.rawHeaders, hostCounter);
+    const hosts = hostCounter.hostCount;
+    if (hosts > 1 || (hosts === 0 && parser.versionMinor === 1)) {
+      this.reject(400, hosts === 0 ? 'Missing Host header' : 'More than one Host header');
       return -1;
     }
     const transferEncoding = headers['transfer-encoding'];
@@ -266,6 +266,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     }
     const hasBody = (contentLength !== null && contentLength > 0) || transferEncoding !== undefined;
     const expect = headers['expect'];
+    this.continuePending = false;
     if (expect !== undefined) {
       if (expect.toLowerCase() !== '100-continue') {
         this.reject(417, `Unsupported Expect: ${expect}`);
