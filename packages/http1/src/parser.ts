@@ -115,7 +115,7 @@ export class HttpParser {
   // The message being parsed, valid from onHeadersComplete on.
   url = '';
   statusText = '';
-  /** Header names and values, alternating, as sent (names keep their case). */
+  /** Header names and values, alternating, as sent (names keep their case); valid until the next message begins. */
   rawHeaders: string[] = [];
   /** Trailer fields of a chunked body, the same way, once the message is complete. */
   rawTrailers: string[] = NO_TRAILERS;
@@ -277,7 +277,8 @@ export class HttpParser {
   private resetState(): void {
     this.url = '';
     this.statusText = '';
-    this.rawHeaders = [];
+    // Reused: the list is valid from onHeadersComplete until the next message begins.
+    this.rawHeaders.length = 0;
     this.rawTrailers = NO_TRAILERS;
     this.fields = this.rawHeaders;
     this.lastSpan = SPAN_NONE;
