@@ -55,6 +55,21 @@ const SPAN_STATUS = 2;
 const SPAN_FIELD = 3;
 const SPAN_VALUE = 4;
 
+// Offsets of llhttp_t fields in wasm32 memory (llhttp 9: after _index, two span slots, error,
+// reason, error_pos, data, _current and the 64-bit content_length come type, method,
+// http_major, http_minor). Checked once against the getters before they are trusted.
+const OFFSET_METHOD = 41;
+const OFFSET_HTTP_MAJOR = 42;
+const OFFSET_HTTP_MINOR = 43;
+let structLayoutKnown = false;
+let structLayoutChecked = false;
+
+function checkStructLayout(ptr: number, method: number, major: number, minor: number): boolean {
+  structLayoutChecked = true;
+  const memory = view();
+  return memory[ptr + OFFSET_METHOD] === method && memory[ptr + OFFSET_HTTP_MAJOR] === major && memory[ptr + OFFSET_HTTP_MINOR] === minor;
+}
+
 /** Bytes of a chunk decoded at once for header spans. */
 const DECODE_WINDOW = 4096;
 
@@ -371,10 +386,19 @@ export class HttpParser {
     const ptr = this.ptr;
     this.lastSpan = SPAN_NONE;
     trimTrailingWhitespace(this.rawHeaders);
-    this.versionMajor = wasm.llhttp_get_http_major(ptr);
-    this.versionMinor = wasm.llhttp_get_http_minor(ptr);
-    if (this.type === TYPE_REQUEST) this.method = wasm.llhttp_get_method(ptr);
-    else this.statusCode = wasm.llhttp_get_status_code(ptr);
+    if (structLayoutKnown) {
+      // Read method and version straight out of llhttp_t rather than through three calls.
+      const memory = view();
+      this.method = memory[ptr + OFFSET_METHOD];
+      this.versionMajor = memory[ptr + OFFSET_HTTP_MAJOR];
+      this.versionMinor = memory[ptr + OFFSET_HTTP_MINOR];
+    } else {
+      this.versionMajor = wasm.llhttp_get_http_major(ptr);
+      this.versionMinor = wasm.llhttp_get_http_minor(ptr);
+      this.method = wasm.llhttp_get_method(ptr);
+      if (!structLayoutChecked) structLayoutKnown = checkStructLayout(ptr, this.method, this.versionMajor, this.versionMinor);
+    }
+    if (this.type === TYPE_RESPONSE) this.statusCode = wasm.llhttp_get_status_code(ptr);
     // Spans after the head are trailers: the header list handed over stays as it was.
     this.fields = null;
     return this.events.onHeadersComplete(this, upgrade, shouldKeepAlive);
