@@ -12,7 +12,7 @@ import { TargetCache } from './target.js';
 export interface ClientOptions extends RequestDefaults {
   /** Connections open at once, all origins together. Default: no limit. */
   maxConnections?: number;
-  /** Connections open at once to one origin; more requests wait for one to free up. Default 256. */
+  /** Connections open at once to one origin; more requests wait for one to free up (for at most their connectTimeout, then HTTPKIT_POOL_TIMEOUT). Default 256. */
   maxConnectionsPerHost?: number;
   /** The timer wheel for timeouts and keep-alive expiry. Default: the shared one. */
   wheel?: TimerWheel;

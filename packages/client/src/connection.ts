@@ -16,6 +16,7 @@ import { Timer } from '@http-kit/core';
 import type { HttpKitError } from '@http-kit/core';
 import { ConnectError, ConnectTimeoutError, ConnectionClosedError, RequestBodyError, TimeoutError, TlsError } from './errors.js';
 import type { Exchange } from './exchange.js';
+import type { TlsOptions } from './options.js';
 import type { Pool } from './pool.js';
 import { ReadState, ResponseReader } from './response-reader.js';
 import { CRLF, chunkHeader, Framing, framingOf, LAST_CHUNK, serialiseRequest } from './request-writer.js';
@@ -28,6 +29,7 @@ export interface Route {
   readonly port: number;
   readonly servername: string;
   readonly insecure: boolean;
+  readonly tls: TlsOptions | null;
   readonly proxyHost: string;
   readonly proxyPort: number;
   readonly proxyAuth: string | null;
@@ -72,12 +74,13 @@ export class Connection {
   /** Inside reader.feed: the reader must not be released until it returns. */
   private feeding = false;
 
-  constructor(pool: Pool, route: Route, exchange: Exchange) {
+  /** `connectMs`: what is left of the exchange's connectTimeout (it may have waited for a slot). */
+  constructor(pool: Pool, route: Route, exchange: Exchange, connectMs: number) {
     this.pool = pool;
     this.route = route;
     this.exchange = exchange;
     this.timer = new Timer<Connection>(onTimer, this);
-    pool.wheel.schedule(this.timer, exchange.connectTimeout);
+    pool.wheel.schedule(this.timer, connectMs);
     try {
       this.open(exchange);
     } catch (error) {
@@ -121,11 +124,13 @@ export class Connection {
   private connectTls(socket: Socket | undefined): TLSSocket {
     const route = this.route;
     this.tlsHandshaking = true;
+    const options = route.tls;
     const tlsSocket = tls.connect({
+      ...options,
       socket,
       host: route.host,
       port: route.port,
-      servername: route.servername === '' ? undefined : route.servername,
+      servername: options?.servername ?? (route.servername === '' ? undefined : route.servername),
       rejectUnauthorized: !route.insecure,
       ALPNProtocols: ['http/1.1'],
       session: route.tlsSession,

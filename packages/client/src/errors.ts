@@ -52,6 +52,18 @@ export class TimeoutError extends HttpKitError {
   }
 }
 
+/**
+ * No connection slot freed up within `connectTimeout` while the request waited in the pool's
+ * queue (`maxConnectionsPerHost` or `maxConnections` reached). Nothing was sent: the request
+ * is always safe to retry.
+ */
+export class PoolTimeoutError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_POOL_TIMEOUT');
+    this.name = 'PoolTimeoutError';
+  }
+}
+
 /** The bytes the server sent are not a valid HTTP/1.x response (or carry extra bytes after it). */
 export class BadResponseError extends HttpKitError {
   constructor(message: string, code = 'HTTPKIT_BAD_RESPONSE', options?: { cause?: unknown }) {

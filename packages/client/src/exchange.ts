@@ -4,14 +4,14 @@
  * handed over at the head), the one retry of an idempotent request on a stale connection, and
  * the settling of the caller's promise — which always resolves, never rejects.
  */
-import { PassThrough, Readable, type Transform } from 'node:stream';
-import { EMPTY, type HttpKitError } from '@http-kit/core';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { EMPTY, type HttpKitError, type Timer } from '@http-kit/core';
 import { isTextual, decodeText } from './body.js';
 import type { Connection } from './connection.js';
 import { Coding, codingOf, createDecoder, decodeBody } from './decompress.js';
 import { BadResponseError, BodyTooLargeError } from './errors.js';
-import type { HttpResult, PreparedRequest, RequestOptions, ResponseAs } from './options.js';
-import type { Pool } from './pool.js';
+import type { HttpResponse, HttpResult, PreparedRequest, RequestOptions, ResponseAs, TlsOptions } from './options.js';
+import type { OriginPool, Pool } from './pool.js';
 import { followRedirect, shouldFollow } from './redirect.js';
 import type { ResponseSink } from './response-reader.js';
 import type { Target } from './target.js';
@@ -56,6 +56,28 @@ class BodyStream extends Readable {
   }
 }
 
+/**
+ * A decoded streamed body: what the decoder writes, passed on to the consumer and counted, so
+ * that `maxBody` caps the decompressed size as it does for a buffered body.
+ */
+class DecodedBody extends Transform {
+  private bytes = 0;
+
+  constructor(private readonly maxBody: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBody) {
+      // Destroys this stream with the error; its 'close' drops the connection (consumerGone).
+      callback(new BodyTooLargeError(`the decompressed response body is larger than maxBody (${this.maxBody} bytes)`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
 export class Exchange implements PreparedRequest, ResponseSink {
   // --- the prepared request (see options.ts) ---
   method = 'GET';
@@ -78,7 +100,14 @@ export class Exchange implements PreparedRequest, ResponseSink {
   followRedirects = true;
   maxRedirects = 0;
   insecure = false;
+  tls: TlsOptions | null = null;
   proxy: Target | null = null;
+
+  // --- waiting for a connection (see pool.ts); the timer is created the first time it waits ---
+  waitTimer: Timer<Exchange> | null = null;
+  waitingOn: OriginPool | null = null;
+  prevWaiting: Exchange | null = null;
+  nextWaiting: Exchange | null = null;
 
   /** The connection carrying the request, while it does. */
   conn: Connection | null = null;
@@ -92,6 +121,7 @@ export class Exchange implements PreparedRequest, ResponseSink {
   // --- the response being assembled ---
   private status = 0;
   private headers: Record<string, string | string[]> | null = null;
+  private trailers: Record<string, string | string[]> | null = null;
   private first: Buffer | null = null;
   private chunks: Buffer[] | null = null;
   private bytes = 0;
@@ -100,8 +130,10 @@ export class Exchange implements PreparedRequest, ResponseSink {
   private location: string | null = null;
   private stream: BodyStream | null = null;
   /** A decoded streamed body: the decoder writes into it. */
-  private out: PassThrough | null = null;
+  private out: DecodedBody | null = null;
   private decoder: Transform | null = null;
+  /** The response handed over with a streamed body: it gets the trailers at the body's end. */
+  private streamed: HttpResponse | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -112,6 +144,23 @@ export class Exchange implements PreparedRequest, ResponseSink {
   /** Hands the request to the pool. */
   dispatch(): void {
     this.pool.dispatch(this);
+  }
+
+  /**
+   * Leaves the wait for a connection (or had none): cancels the wait timer and returns how
+   * much of connectTimeout is left for connecting.
+   */
+  leaveQueue(): number {
+    const timer = this.waitTimer;
+    if (timer === null || !timer.armed) return this.connectTimeout;
+    const left = timer.deadline - performance.now();
+    timer.cancel();
+    return left > 1 ? left : 1;
+  }
+
+  /** The wait timer fired: no connection slot freed up within connectTimeout. */
+  waitTimedOut(): void {
+    this.pool.abandonWait(this);
   }
 
   /** How long the connection may idle after this response: ours, capped by the server's `Keep-Alive: timeout=N`. */
@@ -132,6 +181,7 @@ export class Exchange implements PreparedRequest, ResponseSink {
     const headers = buildHeaders(rawHeaders);
     this.status = status;
     this.headers = headers;
+    this.trailers = null;
     this.first = null;
     this.chunks = null;
     this.bytes = 0;
@@ -172,11 +222,23 @@ export class Exchange implements PreparedRequest, ResponseSink {
     }
   }
 
+  onResponseTrailers(rawTrailers: string[]): void {
+    if (this.location !== null || this.failure !== null) return;
+    this.trailers = buildHeaders(rawTrailers);
+  }
+
   /** Called by the connection once the response has been read entirely (and the connection released). */
   onResponseEnd(): void {
     if (this.location !== null) {
       this.redirect(this.location);
-    } else if (this.stream !== null) {
+      return;
+    }
+    if (this.streamed !== null) {
+      // Before the body's end, so that a consumer reads them on 'end'.
+      if (this.trailers !== null) this.streamed.trailers = this.trailers;
+      this.streamed = null;
+    }
+    if (this.stream !== null) {
       const stream = this.stream;
       this.stream = null;
       stream.exchange = null;
@@ -201,6 +263,7 @@ export class Exchange implements PreparedRequest, ResponseSink {
       const body = this.stream ?? this.out;
       this.stream = null;
       this.out = null;
+      this.streamed = null;
       this.decoder?.destroy();
       this.decoder = null;
       body?.destroy(error);
@@ -218,6 +281,7 @@ export class Exchange implements PreparedRequest, ResponseSink {
   consumerGone(): void {
     this.stream = null;
     this.out = null;
+    this.streamed = null;
     this.decoder?.destroy();
     this.decoder = null;
     const conn = this.conn;
@@ -236,14 +300,16 @@ export class Exchange implements PreparedRequest, ResponseSink {
   private startStream(): void {
     let body: Readable;
     if (this.coding !== Coding.Identity) {
-      const out = new PassThrough();
+      const out = new DecodedBody(this.maxBody);
       out.on('close', () => this.consumerGone());
       this.out = out;
       body = out;
     } else {
       body = this.stream = new BodyStream(this);
     }
-    this.settle({ opts: this.opts, status: this.status, headers: this.headers!, body, url: this.target.href });
+    const response: HttpResponse = { opts: this.opts, status: this.status, headers: this.headers!, body, url: this.target.href };
+    this.streamed = response;
+    this.settle(response);
   }
 
   private decode(chunk: Buffer): void {
@@ -290,7 +356,9 @@ export class Exchange implements PreparedRequest, ResponseSink {
     const headers = this.headers!;
     const as = this.as;
     const body = as === 'buffer' || (as === 'auto' && !isTextual(headers['content-type'])) ? bytes : decodeText(bytes, headers['content-type']);
-    this.settle({ opts: this.opts, status: this.status, headers, body, url: this.target.href });
+    const response: HttpResponse = { opts: this.opts, status: this.status, headers, body, url: this.target.href };
+    if (this.trailers !== null) response.trailers = this.trailers;
+    this.settle(response);
   }
 
   /** Resolves the caller's promise: with the result, or with what its callback made of it. */

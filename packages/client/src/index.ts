@@ -12,9 +12,9 @@ import type { HttpResult, RequestOptions } from './options.js';
 
 export { HttpClient, createClient } from './client.js';
 export type { ClientOptions, Callback, ShorthandOptions } from './client.js';
-export type { RequestOptions, RequestDefaults, HttpResult, HttpResponse, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
+export type { RequestOptions, RequestDefaults, TlsOptions, HttpResult, HttpResponse, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
 export {
-  InvalidRequestError, ConnectError, ConnectTimeoutError, TlsError, TimeoutError, BadResponseError, HeadersTooLargeError,
+  InvalidRequestError, ConnectError, ConnectTimeoutError, TlsError, TimeoutError, PoolTimeoutError, BadResponseError, HeadersTooLargeError,
   BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError,
 } from './errors.js';
 

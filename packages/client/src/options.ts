@@ -4,6 +4,7 @@
  * limits — that the writer, the pool and the redirect logic read without re-checking anything.
  */
 import type { Readable } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import { InvalidRequestError } from './errors.js';
 import { encodeMultipart, type MultipartPart } from './multipart.js';
 import { basicAuth, parseTarget, type Target, type TargetCache } from './target.js';
@@ -19,11 +20,27 @@ export type BodyInput = string | Uint8Array | Readable | AsyncIterable<Uint8Arra
 /** How the response body is handed over. */
 export type ResponseAs = 'auto' | 'text' | 'buffer' | 'stream';
 
+/**
+ * Options passed through to `tls.connect` for https requests: `ca`, `cert`, `key`, `pfx`,
+ * `passphrase`, `servername` (overrides the SNI name and the name the certificate is checked
+ * against), `minVersion`, `ciphers`, `checkServerIdentity`... The connection's own fields
+ * (socket, host, port, session, ALPN) are the client's, and verification is turned off only by
+ * `insecure`.
+ *
+ * Pooled connections are shared only by requests that pass the *same object* (compared by
+ * identity): set it once on the client, or reuse one object, rather than writing
+ * `{ tls: { ca } }` inline in each call (which opens a connection per request).
+ *
+ * @example
+ * const client = createClient({ tls: { ca: fs.readFileSync('ca.pem') } });
+ */
+export type TlsOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'path' | 'session' | 'ALPNProtocols' | 'rejectUnauthorized' | 'timeout' | 'noDelay' | 'lookup'>;
+
 /** Options a client holds as defaults for all its requests. */
 export interface RequestDefaults {
   /** Sets both `connectTimeout` and `idleTimeout` (ms). Default 60 000. */
   timeout?: number;
-  /** Ms to open the connection (and finish the TLS handshake). */
+  /** Ms to get a connection: waiting for a pool slot (HTTPKIT_POOL_TIMEOUT past it), then connecting and the TLS handshake. */
   connectTimeout?: number;
   /** Ms without a byte from the server while a response is awaited or read. */
   idleTimeout?: number;
@@ -37,6 +54,8 @@ export interface RequestDefaults {
   maxRedirects?: number;
   /** Skip TLS certificate verification (SNI is still sent). */
   insecure?: boolean;
+  /** Passed through to `tls.connect` (a custom CA, a client certificate, a servername override...); see TlsOptions. */
+  tls?: TlsOptions | null;
   /** Cap in bytes on a buffered body, and on a decompressed one; past it the request fails with HTTPKIT_BODY_TOO_LARGE. Default: none. */
   maxBody?: number;
   /** Cap on the response's status line and headers in bytes. Default 65 536. */
@@ -73,6 +92,11 @@ export interface HttpResponse {
   body: string | Buffer | Readable;
   /** The URL that answered (the last one when redirects were followed). */
   url: string;
+  /**
+   * Trailer fields of a chunked response, named like `headers`; absent when there were none.
+   * With `as: 'stream'` they are set when the body stream ends (read them after its 'end').
+   */
+  trailers?: Record<string, string | string[]>;
   error?: undefined;
 }
 
@@ -121,6 +145,8 @@ export interface PreparedRequest {
   followRedirects: boolean;
   maxRedirects: number;
   insecure: boolean;
+  /** The caller's TLS options (their identity is part of the pool key), or null. */
+  tls: TlsOptions | null;
   proxy: Target | null;
 }
 
@@ -166,6 +192,9 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   into.followRedirects = opts.followRedirects ?? defaults.followRedirects ?? true;
   into.maxRedirects = opts.maxRedirects ?? defaults.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   into.insecure = opts.insecure ?? defaults.insecure ?? false;
+  const tlsOptions = opts.tls === undefined ? defaults.tls : opts.tls;
+  if (tlsOptions !== undefined && tlsOptions !== null && typeof tlsOptions !== 'object') throw new InvalidRequestError(`tls must be an object of tls.connect options, got ${typeof tlsOptions}`);
+  into.tls = tlsOptions ?? null;
   const userAgent = opts.userAgent ?? defaults.userAgent ?? DEFAULT_USER_AGENT;
   if (userAgent !== DEFAULT_USER_AGENT && INVALID_VALUE.test(userAgent)) throw new InvalidRequestError(`invalid userAgent ${JSON.stringify(userAgent)} (one line of latin1 text)`);
   into.userAgent = userAgent;

@@ -7,11 +7,17 @@
  * waiting request of its route, or idles until its keep-alive timer (on the wheel) expires.
  * A connection that closes, for whatever reason, leaves through `closed`, which frees its slot
  * for whoever waits.
+ *
+ * A waiting request is bounded by its `connectTimeout`, which covers the wait and the connect
+ * that follows it: a timer on the wheel (created and armed only when a request actually waits)
+ * takes it out of its queue and fails it with HTTPKIT_POOL_TIMEOUT. The queue is an intrusive
+ * list through the exchanges, so that removal is O(1) and allocates nothing.
  */
-import type { TimerWheel } from '@http-kit/core';
-import { ClientClosedError } from './errors.js';
+import { Timer, type TimerWheel } from '@http-kit/core';
+import { ClientClosedError, PoolTimeoutError } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { Connection, type Route } from './connection.js';
+import type { TlsOptions } from './options.js';
 
 export interface PoolLimits {
   maxConnections: number;
@@ -23,8 +29,10 @@ export class OriginPool implements Route {
   readonly idle: Connection[] = [];
   /** Connections open or opening on this route. */
   count = 0;
-  private queue: Exchange[] = [];
-  private queueHead = 0;
+  /** Requests waiting for a connection, oldest first (linked through `Exchange.nextWaiting`). */
+  private head: Exchange | null = null;
+  private tail: Exchange | null = null;
+  waiting = 0;
   /** Whether the route is in the pool's `blocked` list. */
   blocked = false;
   tlsSession: Buffer | undefined = undefined;
@@ -36,6 +44,8 @@ export class OriginPool implements Route {
     readonly port: number,
     readonly servername: string,
     readonly insecure: boolean,
+    /** Options for tls.connect (https only), or null. */
+    readonly tls: TlsOptions | null,
     /** The proxy's host and port when the route goes through one. */
     readonly proxyHost: string,
     readonly proxyPort: number,
@@ -45,24 +55,40 @@ export class OriginPool implements Route {
     readonly absoluteForm: boolean,
   ) {}
 
-  get waiting(): number {
-    return this.queue.length - this.queueHead;
-  }
-
   enqueue(exchange: Exchange): void {
-    this.queue.push(exchange);
+    exchange.waitingOn = this;
+    exchange.prevWaiting = this.tail;
+    exchange.nextWaiting = null;
+    if (this.tail === null) this.head = exchange;
+    else this.tail.nextWaiting = exchange;
+    this.tail = exchange;
+    this.waiting++;
   }
 
+  /** Takes the oldest waiting request off the queue (its wait timer is still armed: see Exchange.leaveQueue). */
   dequeue(): Exchange | undefined {
-    if (this.queueHead >= this.queue.length) return undefined;
-    const exchange = this.queue[this.queueHead];
-    this.queue[this.queueHead++] = undefined as unknown as Exchange;
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    }
+    const exchange = this.head;
+    if (exchange === null) return undefined;
+    this.remove(exchange);
     return exchange;
   }
+
+  /** Unlinks `exchange`, which waits in this queue. */
+  remove(exchange: Exchange): void {
+    const prev = exchange.prevWaiting;
+    const next = exchange.nextWaiting;
+    if (prev === null) this.head = next;
+    else prev.nextWaiting = next;
+    if (next === null) this.tail = prev;
+    else next.prevWaiting = prev;
+    exchange.prevWaiting = exchange.nextWaiting = null;
+    exchange.waitingOn = null;
+    this.waiting--;
+  }
+}
+
+function onWaitTimeout(exchange: Exchange): void {
+  exchange.waitTimedOut();
 }
 
 export class Pool {
@@ -71,6 +97,9 @@ export class Pool {
   private blocked: OriginPool[] = [];
   private total = 0;
   closed = false;
+  /** Identities of the TLS option objects in use, for the pool key (a WeakMap: they are the caller's). */
+  private readonly tlsIds = new WeakMap<TlsOptions, number>();
+  private nextTlsId = 0;
 
   constructor(
     private readonly limits: PoolLimits,
@@ -104,10 +133,30 @@ export class Pool {
       return;
     }
     route.enqueue(exchange);
+    const timer = (exchange.waitTimer ??= new Timer<Exchange>(onWaitTimeout, exchange));
+    this.wheel.schedule(timer, exchange.connectTimeout);
     if (route.count < this.limits.maxConnectionsPerHost && !route.blocked) {
       route.blocked = true;
       this.blocked.push(route);
     }
+  }
+
+  /** Takes a request whose wait timed out out of its queue, and fails it. */
+  abandonWait(exchange: Exchange): void {
+    const route = exchange.waitingOn;
+    if (route === null) return;
+    route.remove(exchange);
+    if (route.waiting === 0) {
+      if (route.blocked) {
+        route.blocked = false;
+        this.blocked.splice(this.blocked.indexOf(route), 1);
+      }
+      if (route.count === 0) this.routes.delete(route.key);
+    }
+    const limit = route.count >= this.limits.maxConnectionsPerHost
+      ? `maxConnectionsPerHost (${this.limits.maxConnectionsPerHost}) connections to ${route.host}:${route.port} busy`
+      : `maxConnections (${this.limits.maxConnections}) connections busy`;
+    exchange.fail(new PoolTimeoutError(`no connection for ${exchange.method} ${exchange.target.href} within ${exchange.connectTimeout} ms (connectTimeout): ${limit}`), false);
   }
 
   /** A connection finished a response and may carry another; `keepaliveMs` is how long it may idle. */
@@ -119,6 +168,7 @@ export class Pool {
     }
     const next = route.dequeue();
     if (next !== undefined) {
+      next.leaveQueue();
       conn.send(next);
       return;
     }
@@ -163,14 +213,18 @@ export class Pool {
     for (const route of this.routes.values()) {
       for (const conn of route.idle.splice(0)) conn.destroy();
       let waiting: Exchange | undefined;
-      while ((waiting = route.dequeue()) !== undefined) waiting.fail(new ClientClosedError(), false);
+      while ((waiting = route.dequeue()) !== undefined) {
+        waiting.leaveQueue();
+        waiting.fail(new ClientClosedError(), false);
+      }
     }
   }
 
   private connect(route: OriginPool, exchange: Exchange): void {
     this.total++;
     route.count++;
-    new Connection(this, route, exchange);
+    // What is left of connectTimeout after the wait (all of it when the request did not wait).
+    new Connection(this, route, exchange, exchange.leaveQueue());
   }
 
   /** Closes one idle connection of any route to make room under the client-wide cap. */
@@ -190,21 +244,30 @@ export class Pool {
     const target = exchange.target;
     const proxy = exchange.proxy;
     const insecure = exchange.insecure && target.https;
+    const tlsOptions = target.https ? exchange.tls : null;
     let key = target.origin;
     if (proxy !== null) {
       key = (target.https ? 'tunnel ' : 'proxy ') + proxy.origin + (target.https ? ' ' + target.origin : '');
       if (proxy.auth !== null) key += ' ' + proxy.auth;
     }
     if (insecure) key += ' insecure';
+    if (tlsOptions !== null) key += ' tls#' + this.tlsId(tlsOptions);
     let route = this.routes.get(key);
     if (route === undefined) {
       route = new OriginPool(
-        key, target.https, target.hostname, target.port, target.servername, insecure,
+        key, target.https, target.hostname, target.port, target.servername, insecure, tlsOptions,
         proxy === null ? '' : proxy.hostname, proxy === null ? 0 : proxy.port, proxy === null ? null : proxy.auth,
         proxy !== null && !target.https,
       );
       this.routes.set(key, route);
     }
     return route;
+  }
+
+  /** A number naming one TLS options object (connections opened with another CA or certificate are not interchangeable). */
+  private tlsId(options: TlsOptions): number {
+    let id = this.tlsIds.get(options);
+    if (id === undefined) this.tlsIds.set(options, (id = ++this.nextTlsId));
+    return id;
   }
 }

@@ -16,6 +16,8 @@ export interface ResponseSink {
   /** The head of the final response. Returns true when it has no body whatever its headers say (a response to HEAD). */
   onResponseHead(status: number, rawHeaders: string[], keepAlive: boolean): boolean;
   onResponseBody(chunk: Buffer): void;
+  /** Trailer fields of a chunked body (names and values alternating), when it had any; before the read completes. */
+  onResponseTrailers(rawTrailers: string[]): void;
 }
 
 /** Where the read of the current response stands. */
@@ -77,7 +79,8 @@ export class ResponseReader implements ParserEvents {
       case ParseResult.Paused:
         // onMessageComplete paused: the response ended at `offset`.
         parser.resume();
-        if (parser.offset < chunk.length) {
+        // After a 101 the bytes are another protocol's: not ours to judge (the connection is not reused).
+        if (parser.offset < chunk.length && parser.statusCode !== 101) {
           return this.fail(new BadResponseError(`the server sent ${chunk.length - parser.offset} bytes after a complete response (a body longer than its Content-Length?)`));
         }
         return this.state;
@@ -143,7 +146,8 @@ export class ResponseReader implements ParserEvents {
       return 0;
     }
     this.interim = false;
-    this.keepAlive = shouldKeepAlive;
+    // A 101 nobody asked for ends HTTP on the connection: the response is final, the connection closed after it.
+    this.keepAlive = shouldKeepAlive && status !== 101;
     this.state = ReadState.Body;
     const noBody = this.sink!.onResponseHead(status, parser.rawHeaders, shouldKeepAlive) || this.headRequest;
     return noBody ? 1 : 0;
@@ -155,11 +159,13 @@ export class ResponseReader implements ParserEvents {
     return 0;
   }
 
-  onMessageComplete(): number {
+  onMessageComplete(parser: HttpParser): number {
     if (this.interim) {
       this.interim = false;
       return 0;
     }
+    const trailers = parser.rawTrailers;
+    if (trailers.length > 0) this.sink!.onResponseTrailers(trailers);
     this.state = ReadState.Complete;
     return PAUSE;
   }

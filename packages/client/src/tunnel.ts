@@ -40,6 +40,8 @@ class Tunnel implements ResponseSink {
 
   onResponseBody(): void {}
 
+  onResponseTrailers(): void {}
+
   private readonly onData = (chunk: Buffer): void => {
     const state = this.reader.feed(chunk);
     if (state === ReadState.Failed && this.status >= 200 && this.status < 300) {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createClient } from '@http-kit/client';
+import { createClient, type HttpResponse } from '@http-kit/client';
 import { cannedServer, rawServer, until, type TestServer } from './helpers.js';
 
 const servers: TestServer[] = [];
@@ -107,5 +107,22 @@ describe('misbehaving servers', () => {
     const res = await client.get(server.url);
     expect(res.error?.code).toBe('HTTPKIT_BAD_RESPONSE');
     expect(res.error?.message).toMatch(/decode/);
+  });
+
+  it('an unexpected 101 is returned as the final response, and its connection is closed', async () => {
+    const server = await cannedServer(() => ({ bytes: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nnot http any more' }));
+    servers.push(server);
+    const own = createClient();
+    const res = (await own.get(server.url)) as HttpResponse;
+    expect(res.error).toBeUndefined();
+    expect(res.status).toBe(101);
+    expect(res.headers.upgrade).toBe('foo');
+    expect(res.body).toEqual(Buffer.alloc(0));
+    expect(own.connections).toBe(0);
+    await until(() => server.open.size === 0);
+    // The next request gets a connection of its own.
+    expect((await own.get(server.url)).status).toBe(101);
+    expect(server.connections).toBe(2);
+    own.close();
   });
 });

@@ -112,3 +112,46 @@ export function selfSigned(): { key: Buffer; cert: Buffer } | null {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface TestPki {
+  /** The CA's certificate (PEM). */
+  ca: Buffer;
+  /** A server certificate for `localhost` (DNS name only, no IP address), signed by the CA. */
+  serverKey: Buffer;
+  serverCert: Buffer;
+  /** A client certificate (CN=http-kit test client), signed by the CA. */
+  clientKey: Buffer;
+  clientCert: Buffer;
+}
+
+/** A throwaway CA and certificates it signed, made with the openssl CLI (null when it is missing). */
+export function testPki(): TestPki | null {
+  const dir = mkdtempSync(join(tmpdir(), 'httpkit-pki-'));
+  const file = (name: string): string => join(dir, name);
+  const openssl = (args: string[]): void => {
+    execFileSync('openssl', args, { stdio: 'ignore' });
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const signed = (name: string, subject: string, extension: string[]): void => {
+    openssl(['req', '-new', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject, ...extension]);
+    openssl(['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-days', '1',
+      '-copy_extensions', 'copy', '-out', file(`${name}.pem`)]);
+  };
+  try {
+    openssl(['req', '-x509', ...ec, '-days', '1', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-subj', '/CN=http-kit test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    signed('server', '/CN=localhost', ['-addext', 'subjectAltName=DNS:localhost', '-addext', 'extendedKeyUsage=serverAuth']);
+    signed('client', '/CN=http-kit test client', ['-addext', 'extendedKeyUsage=clientAuth']);
+    return {
+      ca: readFileSync(file('ca.pem')),
+      serverKey: readFileSync(file('server.key')),
+      serverCert: readFileSync(file('server.pem')),
+      clientKey: readFileSync(file('client.key')),
+      clientCert: readFileSync(file('client.pem')),
+    };
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
