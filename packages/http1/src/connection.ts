@@ -91,7 +91,8 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   owner: ResponseOwner | null = null;
 
   // Lifecycle.
-  closed = false;
+  /** 'close' has been handled. */
+  private closeHandled = false;
   private closing = false;
   /** The client has closed its sending side. */
   private peerEnded = false;
@@ -109,6 +110,14 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     socket.on('drain', onSocketDrain);
     this.readTimer = new Timer<Connection>(onReadTimeout, this);
     this.armReadTimer(ReadTimer.KeepAlive, ctx.keepAliveTimeout);
+  }
+
+  /**
+   * Whether the connection is gone: its socket destroyed (a failed write destroys it at once;
+   * 'close' follows a turn of the event loop later) or closed.
+   */
+  get closed(): boolean {
+    return this.closeHandled || this.socket.destroyed;
   }
 
   get serverLine(): Uint8Array {
@@ -477,6 +486,8 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** @internal ResponseTarget */
   responseFinished(): void {
     if (this.closed) return;
+    // A whole body still waiting in the socket's buffer is bounded by writeTimeout too.
+    if (this.socket.writableNeedDrain) this.armWriteTimer();
     this.responseState = ResponseState.Done;
     this.owner = null;
     if (!this.requestComplete) {
@@ -515,9 +526,14 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       (this.drainWaiters ??= []).push(resolve);
-      const timer = (this.writeTimer ??= new Timer<Connection>(onWriteTimeout, this));
-      if (!timer.armed && this.ctx.writeTimeout > 0) this.ctx.wheel.schedule(timer, this.ctx.writeTimeout);
+      this.armWriteTimer();
     });
+  }
+
+  /** A client that stops reading is cut off once a write has been stuck for writeTimeout. */
+  private armWriteTimer(): void {
+    const timer = (this.writeTimer ??= new Timer<Connection>(onWriteTimeout, this));
+    if (!timer.armed && this.ctx.writeTimeout > 0) this.ctx.wheel.schedule(timer, this.ctx.writeTimeout);
   }
 
   /** @internal */
@@ -626,8 +642,8 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
 
   /** @internal */
   onClose(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closeHandled) return;
+    this.closeHandled = true;
     this.cancelReadTimer();
     this.writeTimer?.cancel();
     this.releaseParser();

@@ -185,10 +185,8 @@ describe('clients that go away', () => {
     await eventually(() => server.connectionCount === 0, 2_000, 'connection count 0');
   });
 
-  // BUG: a client that closes (FIN, e.g. socket.destroy() / end()) in the middle of a request
-  // body: Connection.onEnd() only sets keepAlive = false because a request is in progress, so the
-  // body that can never complete stays open; the handler's read hangs and the connection is held
-  // until bodyTimeout (30 s by default). Expected: the body errors at once and the connection closes.
+  // A client that closes (FIN) in the middle of a request body: the body can never complete, so
+  // it errors at once and the connection closes (not after bodyTimeout).
   it('a client that closes mid-upload: the request body read fails at once, the connection goes', async () => {
     const { port, server, state } = await uploadServer();
     const client = await RawClient.connect(port);

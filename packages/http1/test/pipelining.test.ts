@@ -98,10 +98,8 @@ describe('pipelining', () => {
     expect(result.closedByServer).toBe(true);
   });
 
-  // BUG: when the client half-closes while a pipelined request is still being answered
-  // asynchronously, Connection.onEnd() sets keepAlive = false, so finishExchange() closes the
-  // connection after the current answer and the requests already buffered in pendingInput are
-  // never answered (only the first of three comes back).
+  // A client that half-closes while a pipelined request is still being answered asynchronously
+  // still gets the answers to everything it sent before its FIN.
   it('a half-closing client (end() after writing) still gets all pipelined answers', async () => {
     const log: string[] = [];
     const { port, server } = await servers.start(delayedHandler(log));
@@ -135,7 +133,7 @@ describe('pipelining', () => {
     expect(responses.map((r) => r.text)).toEqual(['body of /sync/a', 'body of /sync/b', 'body of /sync/c']);
   });
 
-  // BUG: same as above, seen from a real half-closing peer.
+  // The same, seen from a real half-closing peer.
   it('printf ... | nc -N: all pipelined answers arrive before the server closes', async () => {
     const { port } = await servers.start(delayedHandler([]));
     const output = await viaNetcat(port, [get('/delay/30/a'), get('/sync/b'), get('/delay/10/c')].join(''));

@@ -113,9 +113,8 @@ describe('request map', () => {
     expect(seen[0].queryString).toBe('q=1');
   });
 
-  // BUG: RFC 9112 3.2.2: with an absolute-form target the server MUST ignore Host and take the
-  // host from the target. serverName comes from the Host header instead:
-  // "GET http://a.example/x HTTP/1.1\r\nHost: b.example" gives serverName "b.example".
+  // RFC 9112 3.2.2: with an absolute-form target the server ignores Host and takes the host from
+  // the target.
   it('an absolute-form target: serverName comes from the target, not from Host', async () => {
     const { port, seen } = await recording();
     await exchange(port, 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n');

@@ -223,10 +223,8 @@ describe('responses without a body', () => {
     expect(closed).toBe(true);
   });
 
-  // BUG: a handler answering HEAD with its own Content-Length and no body (to avoid producing a
-  // body nobody reads) gets "Content-Length: 0" on the wire: writeWhole() writes the length of
-  // the (empty) body and drops the handler's value. RFC 9110 9.3.2 / 8.6: the HEAD answer should
-  // carry the Content-Length a GET would have had.
+  // A handler answering HEAD with its own Content-Length and no body keeps that Content-Length
+  // (RFC 9110 9.3.2 / 8.6: the Content-Length a GET would have had).
   it("HEAD with the handler's own Content-Length and a null body keeps that Content-Length", async () => {
     const { port } = await servers.start(() => ({ status: 200, headers: { 'Content-Length': '1234' }, body: null }));
     const client = await RawClient.connect(port);
