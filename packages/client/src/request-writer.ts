@@ -1,12 +1,13 @@
 /**
  * Serialises a request head into one Buffer: sizes every line first, then writes each piece
- * in place with latin1Write (no string concatenation of headers). A request with no options
+ * in place with writeLatin1 (no string concatenation of headers). A request with no options
  * of its own (no headers, no body, no query) gets the same bytes each time, so its head is
  * serialised once per URL and method and reused (the bytes are never mutated, so one Buffer
  * can sit in several sockets' write queues at once).
  *
  * It knows nothing of sockets: the connection writes what it returns.
  */
+import { writeLatin1 } from '@http-kit/core';
 import {
   HAS_ACCEPT_ENCODING, HAS_CONNECTION, HAS_CONTENT_LENGTH, HAS_HOST, HAS_TRANSFER_ENCODING, HAS_USER_AGENT,
   type PreparedRequest,
@@ -77,10 +78,10 @@ function serialise(req: PreparedRequest, requestTarget: string, proxyAuth: strin
   if (body !== null) size += body.length;
 
   const buf = Buffer.allocUnsafe(size);
-  let at = buf.latin1Write(req.method, 0);
+  let at = writeLatin1(buf, req.method, 0);
   buf[at++] = 32;
-  at += buf.latin1Write(requestTarget, at);
-  at += buf.latin1Write(VERSION, at);
+  at = writeLatin1(buf, requestTarget, at);
+  at = writeLatin1(buf, VERSION, at);
   if ((flags & HAS_HOST) === 0) at = line(buf, at, 'Host', req.target.hostHeader);
   if ((flags & HAS_USER_AGENT) === 0) at = line(buf, at, 'User-Agent', req.userAgent);
   if ((flags & HAS_ACCEPT_ENCODING) === 0) at = line(buf, at, 'Accept-Encoding', ACCEPT_ENCODING);
@@ -97,10 +98,10 @@ function serialise(req: PreparedRequest, requestTarget: string, proxyAuth: strin
 }
 
 function line(buf: Buffer, at: number, name: string, value: string): number {
-  at += buf.latin1Write(name, at);
+  at = writeLatin1(buf, name, at);
   buf[at++] = 58; // :
   buf[at++] = 32;
-  at += buf.latin1Write(value, at);
+  at = writeLatin1(buf, value, at);
   buf[at++] = 13;
   buf[at++] = 10;
   return at;

@@ -5,27 +5,23 @@
 /** An empty buffer shared by everyone who needs one. */
 export const EMPTY = Buffer.alloc(0);
 
-/**
- * Decodes bytes as latin1 (one char per byte, as HTTP header bytes are defined) straight from
- * the buffer, without a TextDecoder or an intermediate copy.
- */
-export function latin1(buf: Buffer, start: number, end: number): string {
-  return buf.latin1Slice(start, end);
-}
+/** Up to this length a JS copy loop beats a call into C++ (`latin1Write`). */
+const SHORT_TEXT = 64;
 
-/** Writes `text` as latin1 at `offset` and returns the offset after it. */
+/**
+ * Writes `text` as latin1 at `offset` and returns the offset after it. Header-sized strings are
+ * copied by a JS loop, which costs less than the native call; longer ones go to `latin1Write`.
+ */
 export function writeLatin1(buf: Buffer, text: string, offset: number): number {
-  return offset + buf.latin1Write(text, offset);
+  const length = text.length;
+  if (length > SHORT_TEXT) return offset + buf.latin1Write(text, offset);
+  for (let i = 0; i < length; i++) buf[offset + i] = text.charCodeAt(i);
+  return offset + length;
 }
 
 /** Byte length of a body chunk given as a string (utf-8) or bytes. */
 export function byteLength(chunk: string | Uint8Array): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-}
-
-/** Views any Uint8Array as a Buffer without copying. */
-export function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /**

@@ -1,6 +1,6 @@
 export { Timer, TimerWheel, defaultWheel } from './timer-wheel.js';
 export type { TimerCallback, TimerWheelOptions } from './timer-wheel.js';
-export { EMPTY, latin1, writeLatin1, byteLength, asBuffer, ChunkQueue } from './buffers.js';
+export { EMPTY, writeLatin1, byteLength, ChunkQueue } from './buffers.js';
 export { defaultErrorLogger, defaultWarnLogger } from './logger.js';
 export type { ErrorLogger, WarnLogger } from './logger.js';
 export { HttpKitError } from './errors.js';

@@ -5,6 +5,7 @@
  * Two passes: `scanHeaders` validates the handler's headers and notes the ones that decide the
  * framing; the writer then picks the framing and `encodeHead` writes the bytes.
  */
+import { writeLatin1 } from '@http-kit/core';
 import type { ResponseHeaders } from './body-types.js';
 
 /** RFC 9110 token characters: what a header name may hold. */
@@ -145,16 +146,16 @@ export function encodeHead(
   let at = statusLine.length;
   const { names, values, count } = headers;
   for (let i = 0; i < count; i++) {
-    at = writeText(buf, names[i], at);
+    at = writeLatin1(buf, names[i], at);
     buf[at++] = 0x3a; // ':'
     buf[at++] = 0x20;
-    at = writeText(buf, values[i], at);
+    at = writeLatin1(buf, values[i], at);
     buf[at++] = 0x0d;
     buf[at++] = 0x0a;
   }
   if (contentLength >= 0) {
     buf.set(CONTENT_LENGTH, at);
-    at = writeText(buf, lengthText, at + CONTENT_LENGTH.length);
+    at = writeLatin1(buf, lengthText, at + CONTENT_LENGTH.length);
     buf[at++] = 0x0d;
     buf[at++] = 0x0a;
   }
@@ -182,7 +183,7 @@ export function encodeHead(
   if (at !== headSize) throw new InvalidHeaderError('Response header holds characters outside latin1');
   if (body !== null) {
     if (typeof body !== 'string') buf.set(body, at);
-    else if (bodyBytes === body.length && bodyBytes <= SHORT_TEXT) writeText(buf, body, at); // ASCII
+    else if (bodyBytes === body.length) writeLatin1(buf, body, at); // ASCII: latin1 is the same bytes
     else buf.utf8Write(body, at);
   }
   return buf;
@@ -193,13 +194,3 @@ const CHUNKED = Buffer.from('Transfer-Encoding: chunked\r\n', 'latin1');
 const CLOSE = Buffer.from('Connection: close\r\n', 'latin1');
 const KEEP_ALIVE = Buffer.from('Connection: keep-alive\r\n', 'latin1');
 
-/** Up to this length a JS copy loop beats a call into C++ (latin1Write). */
-const SHORT_TEXT = 64;
-
-/** Writes a latin1 string at `at`; returns the offset after it. */
-function writeText(buf: Buffer, text: string, at: number): number {
-  const length = text.length;
-  if (length > SHORT_TEXT) return at + buf.latin1Write(text, at);
-  for (let i = 0; i < length; i++) buf[at + i] = text.charCodeAt(i);
-  return at + length;
-}
