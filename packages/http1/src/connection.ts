@@ -72,6 +72,8 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** The request is read but its response is not done: the parser is paused. */
   private waitingForResponse = false;
   private rejected = false;
+  /** Reading stopped until the client takes what we wrote. */
+  private pausedForDrain = false;
 
   // The current exchange.
   /** Increments per request, so a late answer cannot land on a later request. */
@@ -142,11 +144,17 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** @internal */
   onData(chunk: Buffer): void {
     if (this.rejected || this.closed) return; // closing after an error: read and drop
-    if (this.waitingForResponse || this.pendingInput?.length) {
+    if (this.waitingForResponse || this.pausedForDrain || this.pendingInput?.length) {
       this.queueInput(chunk, false);
       return;
     }
     this.parse(chunk);
+    // A client that sends requests but does not read the answers: stop reading until it does,
+    // so its answers cannot pile up in our write buffer.
+    if (this.socket.writableNeedDrain && !this.closed && !this.rejected) {
+      this.pausedForDrain = true;
+      this.socket.pause();
+    }
   }
 
   private parse(chunk: Buffer): void {
@@ -213,13 +221,23 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** Resumes parsing after the response to a fully read request is done. */
   private resumeReading(): void {
     this.waitingForResponse = false;
+    this.drainQueue();
+  }
+
+  /** Parses what waited in the queue, then reads from the socket again. */
+  private drainQueue(): void {
     this.parser?.resume();
     const queue = this.pendingInput;
     while (queue !== null && queue.length > 0 && !this.waitingForResponse && !this.closed && !this.rejected && !this.closing) {
       this.parse(queue.shift()!);
+      if (this.socket.writableNeedDrain && !this.closed) {
+        this.pausedForDrain = true;
+        this.socket.pause();
+        return;
+      }
     }
     if (this.closed || this.waitingForResponse || this.closing) return;
-    this.socket.resume();
+    if (!this.pausedForDrain) this.socket.resume();
     if (!this.messageInProgress && this.request === null) this.becomeIdle();
   }
 
@@ -342,7 +360,14 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
     if (this.closed || this.rejected) return PAUSE;
     if (this.responseState === ResponseState.Done) {
       this.finishExchange();
-      return this.closing || this.closed ? PAUSE : 0;
+      if (this.closing || this.closed) return PAUSE;
+      if (this.socket.writableNeedDrain) {
+        // Pipelined requests behind this one wait until the client has read these answers.
+        this.pausedForDrain = true;
+        this.socket.pause();
+        return PAUSE;
+      }
+      return 0;
     }
     this.waitingForResponse = true;
     return PAUSE;
@@ -354,7 +379,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
       this.continuePending = false;
       if (this.responseState === ResponseState.None) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
-    if (!this.waitingForResponse && !this.closed && !this.pendingInput?.length) this.socket.resume();
+    if (!this.waitingForResponse && !this.closed && !this.pendingInput?.length && !this.pausedForDrain) this.socket.resume();
   }
 
   // --- handler and responses -----------------------------------------------------------
@@ -497,7 +522,7 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
       if (this.body !== null) {
         if (this.continuePending) this.keepAlive = false;
         this.discardingBody = true;
-        if (this.keepAlive && !this.waitingForResponse) this.socket.resume();
+        if (this.keepAlive && !this.waitingForResponse && !this.pausedForDrain) this.socket.resume();
       }
       if (!this.keepAlive) this.closeGracefully();
       return;
@@ -539,6 +564,10 @@ export class Connection implements ParserEvents, BodySource, ResponseTarget {
   /** @internal */
   onDrain(): void {
     this.writeTimer?.cancel();
+    if (this.pausedForDrain) {
+      this.pausedForDrain = false;
+      if (!this.waitingForResponse && !this.closed) this.drainQueue();
+    }
     const waiters = this.drainWaiters;
     if (waiters !== null) {
       this.drainWaiters = null;
