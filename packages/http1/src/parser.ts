@@ -130,7 +130,7 @@ export class HttpParser {
   // The message being parsed, valid from onHeadersComplete on.
   url = '';
   statusText = '';
-  /** Header names and values, alternating, as sent (names keep their case); valid until the next message begins. */
+  /** Header names and values, alternating, as sent (names keep their case). */
   rawHeaders: string[] = [];
   /** Trailer fields of a chunked body, the same way, once the message is complete. */
   rawTrailers: string[] = NO_TRAILERS;
@@ -292,8 +292,7 @@ export class HttpParser {
   private resetState(): void {
     this.url = '';
     this.statusText = '';
-    // Reused: the list is valid from onHeadersComplete until the next message begins.
-    this.rawHeaders.length = 0;
+    this.rawHeaders = [];
     this.rawTrailers = NO_TRAILERS;
     this.fields = this.rawHeaders;
     this.lastSpan = SPAN_NONE;

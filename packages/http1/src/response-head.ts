@@ -59,7 +59,7 @@ export function scanHeaders(headers: ResponseHeaders | undefined): HeaderScan {
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || value === null) continue;
-    if (!TOKEN.test(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
+    if (!validNames.has(name)) validateName(name);
     if (isFramingHeader(name, value)) continue;
     if (typeof value === 'object') {
       for (let i = 0; i < value.length; i++) add(name, String(value[i]));
@@ -79,8 +79,23 @@ export function copyScan(headers: HeaderScan): HeaderScan {
   };
 }
 
+// Names and short values already checked: handlers send the same few again and again, and a
+// set lookup on a string literal costs less than a regex.
+const validNames = new Set<string>();
+const validValues = new Set<string>();
+const VALIDATED_LIMIT = 1024;
+const CACHED_VALUE_LENGTH = 64;
+
+function validateName(name: string): void {
+  if (!TOKEN.test(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
+  if (validNames.size < VALIDATED_LIMIT) validNames.add(name);
+}
+
 function add(name: string, value: string): void {
-  if (INVALID_VALUE.test(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
+  if (!validValues.has(value)) {
+    if (INVALID_VALUE.test(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
+    if (value.length <= CACHED_VALUE_LENGTH && validValues.size < VALIDATED_LIMIT) validValues.add(value);
+  }
   const i = scan.count++;
   scan.names[i] = name;
   scan.values[i] = value;
