@@ -188,6 +188,18 @@ export class RawClient {
     return parseResponses(this.received, { ...options, eof: options.eof ?? this.ended });
   }
 
+  /** Resolves at the next socket event, or after `ms`. */
+  private nextEvent(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+
   /** Resolves once `predicate` holds (checked on every event), or rejects after `timeout` ms. */
   async waitFor(predicate: (client: RawClient) => boolean, timeout = 3_000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeout;
@@ -195,14 +207,7 @@ export class RawClient {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`RawClient: timed out after ${timeout} ms waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`);
       if (this.closed) throw new Error(`RawClient: connection closed while waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.waiters.push(done);
-      });
+      await this.nextEvent(left);
     }
   }
 
@@ -223,14 +228,7 @@ export class RawClient {
     while (!this.ended && !this.closed && !this.reset) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.waiters.push(done);
-      });
+      await this.nextEvent(left);
     }
     // Nothing on our side destroyed the socket yet: any close seen so far came from the server.
     const closedByServer = this.ended || this.reset || this.closed;
