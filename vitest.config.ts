@@ -5,12 +5,14 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@http-kit/core': src('core'),
-      '@http-kit/http1': src('http1'),
-      '@http-kit/websocket': src('websocket'),
-      '@http-kit/client': src('client'),
-    },
+    // Exact matches: '@http-kit/http1' must not swallow its subpath '@http-kit/http1/codec'.
+    alias: [
+      { find: /^@http-kit\/core$/, replacement: src('core') },
+      { find: /^@http-kit\/http1$/, replacement: src('http1') },
+      { find: /^@http-kit\/http1\/codec$/, replacement: fileURLToPath(new URL('./packages/http1/src/codec/index.ts', import.meta.url)) },
+      { find: /^@http-kit\/websocket$/, replacement: src('websocket') },
+      { find: /^@http-kit\/client$/, replacement: src('client') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Parser throughput on the same request bytes, one request per `execute` (one read per request,
 // as on a keep-alive connection), for:
-//   ours    - HttpParser from @http-kit/http1 (our binding over llhttp's wasm)
+//   ours    - HttpParser from @http-kit/http1/codec (our binding over llhttp's wasm)
 //   native  - Node's own llhttp (process.binding('http_parser')), wired up as _http_common does
 //   wrapper - the Parser class that ships in the llhttp-wasm package
 // Each delivers the same things to its consumer: method, URL and header names/values as strings,
@@ -26,14 +26,14 @@ const rounds = Math.max(1, roundsAt === -1 ? (smoke ? 1 : 5) : Math.round(Number
 
 let http1;
 try {
-  http1 = await import('@http-kit/http1');
+  http1 = await import('@http-kit/http1/codec');
 } catch (error) {
-  console.error(`parser-bench: cannot import @http-kit/http1 (${error.message}); build first: node scripts/build.mjs --no-types`);
+  console.error(`parser-bench: cannot import @http-kit/http1/codec (${error.message}); build first: node scripts/build.mjs --no-types`);
   process.exit(1);
 }
 const { HttpParser, TYPE_REQUEST } = http1;
 if (typeof HttpParser !== 'function') {
-  console.error('parser-bench: @http-kit/http1 exports no HttpParser; rebuild: node scripts/build.mjs --no-types');
+  console.error('parser-bench: @http-kit/http1/codec exports no HttpParser; rebuild: node scripts/build.mjs --no-types');
   process.exit(1);
 }
 const llhttpWasm = require('llhttp-wasm');

@@ -8,15 +8,25 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packages = ['core', 'http1', 'websocket', 'client'];
+/** Entry points beyond src/index.ts: deliberate subpath exports (see each package.json). */
+const subpaths = { http1: { codec: 'src/codec/index.ts' } };
 const skipTypes = process.argv.includes('--no-types');
 
 for (const name of packages) {
   const dir = join(root, 'packages', name);
   rmSync(join(dir, 'dist'), { recursive: true, force: true });
   await build({
-    entryPoints: [join(dir, 'src/index.ts')],
-    outfile: join(dir, 'dist/index.js'),
+    entryPoints: {
+      index: join(dir, 'src/index.ts'),
+      ...Object.fromEntries(Object.entries(subpaths[name] ?? {}).map(([out, src]) => [out, join(dir, src)])),
+    },
+    outdir: join(dir, 'dist'),
+    // Code shared by a package's entry points lives in one chunk, loaded once (one llhttp instance).
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
+    // Class names stay as written: error brands (instanceof across copies) rely on them.
+    keepNames: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',

@@ -7,7 +7,7 @@
  *
  * One reader (and one native parser) lives as long as its connection.
  */
-import { HttpParser, ParseResult, PAUSE, TYPE_RESPONSE, type ParserEvents } from '@http-kit/http1';
+import { HttpParser, ParseResult, PAUSE, TYPE_RESPONSE, type ParserEvents } from '@http-kit/http1/codec';
 import type { HttpKitError } from '@http-kit/core';
 import { BadResponseError, ConnectionClosedError, HeadersTooLargeError } from './errors.js';
 

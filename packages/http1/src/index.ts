@@ -1,13 +1,21 @@
-export { runServer } from './server.js';
-export type { HttpServer, ServerStatus, StopOptions } from './server.js';
-export type { Handler, HandlerResult, ServerOptions } from './server-context.js';
-export type { Request } from './request.js';
-export { RequestBody } from './request.js';
-export { file, FileBody } from './body-types.js';
-export type { Response, ResponseBody, ResponseHeaders, HeaderValue } from './body-types.js';
-export type { CloseReason } from './connection.js';
-export { HttpParser, ParseResult, TYPE_REQUEST, TYPE_RESPONSE, PAUSE, type ParserEvents } from './parser.js';
-export { asChannel, asyncResponse, HttpChannel } from './channel.js';
-export type { Channel, ChannelHandlers, ChannelMessage } from './channel.js';
-export { asEventStream, EventStream, formatEvent } from './event-stream.js';
-export type { EventStreamHandlers, ServerSentEvent } from './event-stream.js';
+/**
+ * `@http-kit/http1`: the HTTP/1.1 server (runServer), Ring-style requests and responses, and
+ * async channels (long polling, streaming, Server-Sent Events). The codec underneath (parser,
+ * head encoder, chunked framing) is the separate entry `@http-kit/http1/codec`.
+ */
+export { runServer } from './server/run-server.js';
+export type { HttpServer, ServerStatus, StopOptions } from './server/run-server.js';
+export type { Handler, HandlerResult, ServerOptions } from './server/server-context.js';
+export type { Request } from './server/request.js';
+export { RequestBody } from './server/request.js';
+export { file, FileBody } from './server/body-types.js';
+export type { Response, ResponseBody, ResponseHeaders, HeaderValue } from './server/body-types.js';
+export type { CloseReason } from './server/connection.js';
+export { asChannel, asyncResponse, HttpChannel } from './server/channel.js';
+export type { Channel, ChannelHandlers, ChannelMessage } from './server/channel.js';
+export { asEventStream, EventStream, formatEvent } from './server/event-stream.js';
+export type { EventStreamHandlers, ServerSentEvent } from './server/event-stream.js';
+export {
+  InvalidHeaderError, InvalidStatusError, InvalidHandlerResultError, InvalidBodyError, ResponseBodyError,
+  ChannelMisuseError, RequestBodyTooLargeError, ParserLoadError,
+} from './errors.js';

@@ -4,7 +4,7 @@
  * llhttp error, at the same byte, whole or byte by byte.
  */
 import { describe, expect, it } from 'vitest';
-import { HttpParser, ParseResult, TYPE_REQUEST, type ParserEvents } from '../src/parser.js';
+import { HttpParser, ParseResult, TYPE_REQUEST, type ParserEvents } from '@http-kit/http1/codec';
 import { MALFORMED, VALID, type ExpectedMessage } from './parser-corpus.js';
 
 interface Message {

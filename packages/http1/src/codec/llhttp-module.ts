@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { ParserLoadError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -74,12 +75,12 @@ function loadWasmBytes(): Buffer {
   try {
     entry = require.resolve('llhttp-wasm');
   } catch (error) {
-    throw new Error(`@http-kit/http1: cannot find the llhttp-wasm package (npm install llhttp-wasm@${LLHTTP_WASM_VERSION})`, { cause: error });
+    throw new ParserLoadError(`@http-kit/http1: cannot find the llhttp-wasm package (npm install llhttp-wasm@${LLHTTP_WASM_VERSION})`, { cause: error });
   }
   const source = readFileSync(entry, 'latin1');
   const match = /binaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(source);
   if (match === null) {
-    throw new Error(`@http-kit/http1: ${entry} holds no embedded llhttp wasm module; llhttp-wasm@${LLHTTP_WASM_VERSION} is the version this binding knows`);
+    throw new ParserLoadError(`@http-kit/http1: ${entry} holds no embedded llhttp wasm module; llhttp-wasm@${LLHTTP_WASM_VERSION} is the version this binding knows`);
   }
   return Buffer.from(match[1], 'base64');
 }
@@ -104,7 +105,7 @@ export function instantiate(imports: LlhttpImports): LlhttpExports {
   try {
     module = new WebAssembly.Module(loadWasmBytes());
   } catch (error) {
-    throw new Error('@http-kit/http1: the llhttp wasm module could not be compiled', { cause: error });
+    throw new ParserLoadError('@http-kit/http1: the llhttp wasm module could not be compiled', { cause: error });
   }
   const instance = new WebAssembly.Instance(module, { env: imports as unknown as Record<string, unknown> });
   const exports = instance.exports as unknown as LlhttpExports;

@@ -2,6 +2,8 @@
  * Status lines, prebuilt once per (version, status) so a response head starts with a cached string.
  */
 import { STATUS_CODES } from 'node:http';
+import { describe } from '@http-kit/core';
+import { InvalidStatusError } from '../errors.js';
 
 const lines11 = new Map<number, Buffer>();
 const lines10 = new Map<number, Buffer>();
@@ -15,7 +17,7 @@ export function statusLine(status: number, http10: boolean): Buffer {
   const cache = http10 ? lines10 : lines11;
   let line = cache.get(status);
   if (line === undefined) {
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`Invalid HTTP status code: ${status}`);
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new InvalidStatusError(`Invalid HTTP status code: ${describe(status)} (an integer from 100 to 999)`);
     line = Buffer.from(`${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${reasonPhrase(status)}\r\n`, 'latin1');
     cache.set(status, line);
   }

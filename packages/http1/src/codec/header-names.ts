@@ -27,6 +27,18 @@ for (const name of COMMON) {
   }
 }
 
+/** Common names, in either spelling, map to their interned lower-case form. */
+const LOWER = new Map<string, string>();
+for (const name of COMMON) {
+  LOWER.set(name, name.toLowerCase());
+  LOWER.set(name.toLowerCase(), name.toLowerCase());
+}
+
+/** `name` in lower case: an interned string for a common name, without allocating. */
+export function lowerCaseName(name: string): string {
+  return LOWER.get(name) ?? name.toLowerCase();
+}
+
 /** The interned string for the name at `chunk[start, start+length)`, or null if it is not a common one. */
 export function internHeaderName(chunk: Buffer, start: number, length: number): string | null {
   const candidates = byLength[length];

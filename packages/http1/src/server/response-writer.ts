@@ -8,8 +8,8 @@ import { stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { BodyKind, bodyKind, FileBody, type Response, type ResponseBody } from './body-types.js';
 import { dateHeaderLine } from './date-cache.js';
-import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from './response-head.js';
-import { statusHasNoBody, statusLine } from './status-codes.js';
+import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from '../codec/head-encoder.js';
+import { statusHasNoBody, statusLine } from '../codec/status-codes.js';
 
 /** Bodies up to this size are copied into the head buffer: one write instead of two. */
 const INLINE_BODY_LIMIT = 64 * 1024;

@@ -11,11 +11,11 @@
  */
 import type { Socket } from 'node:net';
 import { ChunkQueue, Timer } from '@http-kit/core';
-import { HttpParser, LimitExceeded, ParseResult, PAUSE, TYPE_REQUEST, type ParserEvents } from './parser.js';
+import { HttpParser, LimitExceeded, ParseResult, PAUSE, TYPE_REQUEST, type ParserEvents } from '../codec/parser.js';
 import { charsetOf, headerMap, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
 import { isBareBody, type Response } from './body-types.js';
 import { StreamFraming, writeChunk, writeLastChunk, writeResponse, writeStreamHead, type ResponseTarget } from './response-writer.js';
-import { reasonPhrase } from './status-codes.js';
+import { reasonPhrase } from '../codec/status-codes.js';
 import type { HandlerResult, ServerContext } from './server-context.js';
 
 const kConnection = Symbol('http-kit.connection');

@@ -6,16 +6,9 @@
  * framing; the writer then picks the framing and `encodeHead` writes the bytes.
  */
 import { writeLatin1 } from '@http-kit/core';
-import type { ResponseHeaders } from './body-types.js';
-
-/** RFC 9110 token characters: what a header name may hold. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Anything but HTAB, visible ASCII and obs-text: CR, LF and NUL would split the response. */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
-export class InvalidHeaderError extends TypeError {
-  readonly code = 'HTTPKIT_INVALID_HEADER';
-}
+import { InvalidHeaderError } from '../errors.js';
+import { isFieldValue, isToken } from './header-validation.js';
+import type { HeaderFields } from './header-types.js';
 
 /** What scanning the handler's headers found; reused, valid until the next scan. */
 export interface HeaderScan {
@@ -48,7 +41,7 @@ const scan: HeaderScan = {
  * Validates and flattens `headers`. Framing headers (Content-Length, Transfer-Encoding,
  * Connection) are noted, not copied: the writer decides them.
  */
-export function scanHeaders(headers: ResponseHeaders | undefined): HeaderScan {
+export function scanHeaders(headers: HeaderFields | undefined): HeaderScan {
   scan.count = 0;
   scan.bytes = 0;
   scan.contentLength = -1;
@@ -87,13 +80,13 @@ const VALIDATED_LIMIT = 1024;
 const CACHED_VALUE_LENGTH = 64;
 
 function validateName(name: string): void {
-  if (!TOKEN.test(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
+  if (!isToken(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
   if (validNames.size < VALIDATED_LIMIT) validNames.add(name);
 }
 
 function add(name: string, value: string): void {
   if (!validValues.has(value)) {
-    if (INVALID_VALUE.test(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
+    if (!isFieldValue(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
     if (value.length <= CACHED_VALUE_LENGTH && validValues.size < VALIDATED_LIMIT) validValues.add(value);
   }
   const i = scan.count++;

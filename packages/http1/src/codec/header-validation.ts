@@ -1,0 +1,20 @@
+/**
+ * What a header name and value may hold (RFC 9110 5.1, 5.5), checked once for server and client.
+ * A name is a token; a value is visible ASCII, obs-text and HTAB: CR, LF and NUL would split
+ * the message and are never written.
+ */
+
+/** RFC 9110 token characters (also what a method may hold). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Anything but HTAB, visible ASCII and obs-text. */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Whether `name` is a valid header name (or method): a non-empty RFC 9110 token. */
+export function isToken(name: string): boolean {
+  return TOKEN.test(name);
+}
+
+/** Whether `value` may be written as a header value: one line of latin1 text. */
+export function isFieldValue(value: string): boolean {
+  return !INVALID_VALUE.test(value);
+}

@@ -1,0 +1,65 @@
+/**
+ * The errors of @http-kit/http1, each with a stable `code`. They are thrown at the caller who
+ * misused the API (a bad option, a bad header, a channel used wrongly) or handed to
+ * `errorLogger` when a handler's answer cannot be sent (the client then gets 500).
+ *
+ * @example
+ * try { ch.send(42 as never); } catch (e) { if (e instanceof ChannelMisuseError) console.log(e.code); }
+ */
+import { HttpKitError } from '@http-kit/core';
+
+/** A response header name that is not a token, a value with CR, LF or NUL, or a bad Content-Length. */
+export class InvalidHeaderError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_INVALID_HEADER');
+  }
+}
+
+/** A response status outside 100-999. */
+export class InvalidStatusError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_INVALID_STATUS');
+  }
+}
+
+/** A handler returned something that is not a response, a bare body, a channel hand-off or a Promise of one. */
+export class InvalidHandlerResultError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_INVALID_HANDLER_RESULT');
+  }
+}
+
+/** A response body of a type the server cannot send. */
+export class InvalidBodyError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_INVALID_BODY');
+  }
+}
+
+/** A streamed response body that did not match its Content-Length, or failed while being read. */
+export class ResponseBodyError extends HttpKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_RESPONSE_BODY', options);
+  }
+}
+
+/** A channel used wrongly: taken twice, on a closed connection, sent something it cannot send. */
+export class ChannelMisuseError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_CHANNEL_MISUSE');
+  }
+}
+
+/** A request body larger than `maxBody`, read whole with `bytes()`, `text()` or `json()`. */
+export class RequestBodyTooLargeError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_BODY_TOO_LARGE');
+  }
+}
+
+/** The llhttp wasm module could not be found or compiled. */
+export class ParserLoadError extends HttpKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_PARSER_LOAD', options);
+  }
+}
