@@ -5,5 +5,7 @@ export { defaultErrorLogger, defaultWarnLogger } from './logger.js';
 export type { ErrorLogger, WarnLogger } from './logger.js';
 export { HttpKitError, InvalidArgumentError } from './errors.js';
 export { positiveOption, nonNegativeOption, describe } from './options.js';
+export { pumpBody } from './pump.js';
+export type { PumpTarget } from './pump.js';
 export { AsyncRegistry } from './async-registry.js';
 export type { PendingResponse } from './async-registry.js';
