@@ -124,6 +124,8 @@ function isFramingHeader(name: string, value: unknown): boolean {
 export const CONNECTION_NONE = 0;
 export const CONNECTION_CLOSE = 1;
 export const CONNECTION_KEEP_ALIVE = 2;
+/** "Connection: Upgrade", for a 101 that switches protocols. */
+export const CONNECTION_UPGRADE = 3;
 
 /**
  * Writes status line, scanned headers, framing lines and (when given) the whole body into one
@@ -146,6 +148,7 @@ export function encodeHead(
   if (chunked) size += 28; // "Transfer-Encoding: chunked\r\n"
   if (connection === CONNECTION_CLOSE) size += 19; // "Connection: close\r\n"
   else if (connection === CONNECTION_KEEP_ALIVE) size += 24; // "Connection: keep-alive\r\n"
+  else if (connection === CONNECTION_UPGRADE) size += 21; // "Connection: Upgrade\r\n"
   const headSize = size;
   if (body !== null) size += bodyBytes;
 
@@ -177,6 +180,9 @@ export function encodeHead(
   } else if (connection === CONNECTION_KEEP_ALIVE) {
     buf.set(KEEP_ALIVE, at);
     at += KEEP_ALIVE.length;
+  } else if (connection === CONNECTION_UPGRADE) {
+    buf.set(UPGRADE, at);
+    at += UPGRADE.length;
   }
   if (dateLine.length > 0) {
     buf.set(dateLine, at);
@@ -201,4 +207,5 @@ const CONTENT_LENGTH = Buffer.from('Content-Length: ', 'latin1');
 const CHUNKED = Buffer.from('Transfer-Encoding: chunked\r\n', 'latin1');
 const CLOSE = Buffer.from('Connection: close\r\n', 'latin1');
 const KEEP_ALIVE = Buffer.from('Connection: keep-alive\r\n', 'latin1');
+const UPGRADE = Buffer.from('Connection: Upgrade\r\n', 'latin1');
 

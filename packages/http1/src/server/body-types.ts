@@ -2,6 +2,9 @@
  * What a handler may return as a response body, and how the writer tells the kinds apart.
  */
 import type { Readable } from 'node:stream';
+import { describe } from '@http-kit/core';
+import { InvalidBodyError } from '../errors.js';
+import type { HeaderFields, HeaderValue } from '../codec/header-types.js';
 
 /** A file to send from disk: streamed, with Content-Length from `stat`. */
 export class FileBody {
@@ -35,8 +38,8 @@ export type ResponseBody =
   | null
   | undefined;
 
-export type HeaderValue = string | number | readonly (string | number)[];
-export type ResponseHeaders = Record<string, HeaderValue | undefined>;
+export type { HeaderValue };
+export type ResponseHeaders = HeaderFields;
 
 /** A Ring response: `{status, headers, body}`. */
 export interface Response {
@@ -60,7 +63,7 @@ export function bodyKind(body: unknown): BodyKind {
   if (body instanceof FileBody) return BodyKind.File;
   if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return BodyKind.Stream;
   if (typeof (body as Iterable<unknown>)[Symbol.iterator] === 'function') return BodyKind.Stream;
-  throw new TypeError(`Unsupported response body type: ${Object.prototype.toString.call(body)}`);
+  throw new InvalidBodyError(`Unsupported response body type: ${describe(body)} (a string, bytes, file(), a stream or an iterable)`);
 }
 
 /** Whether a handler's return value is a bare body rather than a response object. */

@@ -4,8 +4,13 @@
  * later, WebSocket, as http-kit 2's `as-channel` does.
  */
 import type { PendingResponse } from '@http-kit/core';
-import { HANDED_OFF, type CloseReason, type Connection, type ResponseOwner } from './connection.js';
+import { describe } from '@http-kit/core';
+import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
+import { GATEWAY_TIMEOUT, INTERNAL_ERROR } from './canned-responses.js';
+import { HANDED_OFF, type HandedOff } from './dispatch.js';
+import { HttpSession, type ResponseOwner } from './http-session.js';
+import type { CloseReason } from './protocol.js';
 import { kExchange, type Request } from './request.js';
 
 export type ChannelMessage = Response | string | Buffer | Uint8Array;
@@ -53,8 +58,6 @@ const enum ChannelState {
   Closed,
 }
 
-const INTERNAL_ERROR: Response = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal Server Error' };
-const GATEWAY_TIMEOUT: Response = { status: 504, headers: { 'content-type': 'text/plain' }, body: 'Gateway Timeout' };
 
 /** The HTTP side of a channel: one request on one connection. */
 export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
@@ -63,11 +66,11 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   private readonly seq: number;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: HttpSession,
     readonly request: Request,
     private readonly handlers: ChannelHandlers,
   ) {
-    this.seq = connection.adopt(this);
+    this.seq = connection.adopt(this, request);
     connection.channels.add(this, handlers.timeout ?? 0);
   }
 
@@ -76,7 +79,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   }
 
   get bufferedAmount(): number {
-    return this.connection.bufferedAmount;
+    return this.connection.host.bufferedAmount;
   }
 
   send(data: ChannelMessage, close?: boolean): boolean {
@@ -88,7 +91,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
         this.state = ChannelState.Closed;
         connection.answer(this.seq, response);
         this.finished('server-closed');
-        return !connection.socket.writableNeedDrain;
+        return !connection.host.needsDrain;
       }
       this.state = ChannelState.Streaming;
       let ok: boolean;
@@ -115,13 +118,13 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     const wasStreaming = this.state === ChannelState.Streaming;
     this.state = ChannelState.Closed;
     if (wasStreaming) this.connection.channelEnd(this.seq);
-    else this.connection.destroy('server-closed');
+    else this.connection.host.destroy('server-closed');
     this.finished('server-closed');
     return true;
   }
 
   drain(): Promise<void> {
-    return this.connection.drained();
+    return this.connection.host.drained();
   }
 
   /** @internal ResponseOwner */
@@ -157,7 +160,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
       const wasStreaming = this.state === ChannelState.Streaming;
       this.state = ChannelState.Closed;
       if (wasStreaming) this.connection.channelEnd(this.seq);
-      else this.connection.destroy('timeout');
+      else this.connection.host.destroy('timeout');
     }
     this.finished('timeout');
   }
@@ -179,13 +182,13 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   }
 
   private failed(callback: string, error: unknown): void {
-    this.connection.logError(`Channel ${callback} callback failed`, error);
+    this.connection.host.logError(`Channel ${callback} callback failed`, error);
   }
 }
 
 function toResponse(data: ChannelMessage): Response {
   if (isBareBody(data)) return { status: 200, body: data };
-  if (data === null || typeof data !== 'object') throw new TypeError(`Channel.send: unsupported message ${String(data)}`);
+  if (data === null || typeof data !== 'object') throw new ChannelMisuseError(`Channel.send: cannot send ${describe(data)} (a response object, a string or bytes)`);
   return data as Response;
 }
 
@@ -194,7 +197,7 @@ function chunkOf(data: ChannelMessage): string | Uint8Array {
   const body = (data as Response).body;
   if (body === null || body === undefined) return '';
   if (isBareBody(body)) return body;
-  throw new TypeError('Channel.send: a streamed chunk must be a string or bytes');
+  throw new ChannelMisuseError(`Channel.send: a streamed chunk must be a string or bytes, got ${describe(body)}`);
 }
 
 /**
@@ -211,9 +214,9 @@ function chunkOf(data: ChannelMessage): string | Uint8Array {
  * // later, from any callback:
  * for (const ch of waiting) ch.send({ status: 200, body: 'news' });
  */
-export function asChannel(request: Request, handlers: ChannelHandlers = {}): object {
-  const connection = request[kExchange] as Connection | undefined;
-  if (connection === undefined) throw new TypeError('asChannel: the request did not come from an http-kit server');
+export function asChannel(request: Request, handlers: ChannelHandlers = {}): HandedOff {
+  const connection = request?.[kExchange];
+  if (!(connection instanceof HttpSession)) throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
   new HttpChannel(connection, request, handlers);
   return HANDED_OFF;
 }
@@ -231,14 +234,14 @@ export function asyncResponse(
   request: Request,
   register: (respond: (response: ChannelMessage) => void) => void,
   options: Pick<ChannelHandlers, 'timeout' | 'timeoutResponse' | 'onClose'> = {},
-): object {
+): HandedOff {
   return asChannel(request, {
     ...options,
     onOpen(channel) {
       let responded = false;
       register((response) => {
         if (responded) {
-          (request[kExchange] as Connection).logWarning(`respond() called again for ${request.uri}; ignored`);
+          (request[kExchange] as HttpSession).host.logWarning(`respond() called again for ${request.uri}; ignored`);
           return;
         }
         responded = true;

@@ -4,7 +4,8 @@
  */
 import { defaultWheel, Timer } from '@http-kit/core';
 import { asChannel, type Channel } from './channel.js';
-import type { CloseReason } from './connection.js';
+import type { CloseReason } from './protocol.js';
+import type { HandedOff } from './dispatch.js';
 import type { Request } from './request.js';
 
 export interface ServerSentEvent {
@@ -113,7 +114,7 @@ function sendKeepAlive(stream: EventStream): void {
  *   onClose: (stream) => clients.delete(stream),
  * });
  */
-export function asEventStream(request: Request, handlers: EventStreamHandlers = {}): object {
+export function asEventStream(request: Request, handlers: EventStreamHandlers = {}): HandedOff {
   let stream: EventStream | null = null;
   return asChannel(request, {
     timeout: handlers.timeout,

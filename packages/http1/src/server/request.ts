@@ -2,7 +2,7 @@
  * The Ring request a handler receives, and its streaming body.
  */
 import { Readable } from 'node:stream';
-import { HttpKitError } from '@http-kit/core';
+import { RequestBodyTooLargeError } from '../errors.js';
 
 /** Links a request to the connection that read it (used by asChannel / asyncResponse). */
 export const kExchange = Symbol('http-kit.exchange');
@@ -66,7 +66,7 @@ export class RequestBody extends Readable {
     let size = 0;
     for await (const chunk of this) {
       size += (chunk as Buffer).length;
-      if (size > this.limit) throw new HttpKitError(`Request body exceeds ${this.limit} bytes`, 'HTTPKIT_BODY_TOO_LARGE');
+      if (size > this.limit) throw new RequestBodyTooLargeError(`Request body exceeds ${this.limit} bytes (maxBody)`);
       chunks.push(chunk as Buffer);
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
@@ -88,42 +88,6 @@ export function charsetOf(contentType: string | null): string | null {
   if (contentType === null) return null;
   const match = CHARSET.exec(contentType);
   return match === null ? null : match[1];
-}
-
-/**
- * Builds the lower-cased header map from raw name/value pairs, joining repeats.
- * Returns the number of Host headers seen through `hostCount`.
- */
-export function headerMap(raw: string[], out: { hostCount: number }): Record<string, string> {
-  const headers: Record<string, string> = {};
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = lowerName(raw[i]);
-    const value = raw[i + 1];
-    if (name === 'host') hosts++;
-    const previous = headers[name];
-    if (previous === undefined) headers[name] = value;
-    else headers[name] = previous + (name === 'cookie' ? '; ' : ', ') + value;
-  }
-  out.hostCount = hosts;
-  return headers;
-}
-
-/** Common header names map to their interned lower-case form without a new string. */
-const LOWER = new Map<string, string>();
-for (const name of [
-  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Type',
-  'Content-Length', 'Cookie', 'Referer', 'Cache-Control', 'Upgrade', 'Origin', 'Authorization',
-  'Transfer-Encoding', 'Expect', 'If-None-Match', 'If-Modified-Since', 'Pragma', 'Upgrade-Insecure-Requests',
-  'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Extensions', 'Sec-WebSocket-Protocol',
-  'X-Forwarded-For', 'X-Requested-With', 'Range', 'DNT',
-]) {
-  LOWER.set(name, name.toLowerCase());
-  LOWER.set(name.toLowerCase(), name.toLowerCase());
-}
-
-function lowerName(name: string): string {
-  return LOWER.get(name) ?? name.toLowerCase();
 }
 
 /** Splits a request target into path and query; an absolute-form target also gives its authority. */

@@ -5,20 +5,22 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { pumpBody, type PumpTarget } from '@http-kit/core';
 import { BodyKind, bodyKind, FileBody, type Response, type ResponseBody } from './body-types.js';
 import { dateHeaderLine } from './date-cache.js';
+import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from '../codec/head-encoder.js';
 import { statusHasNoBody, statusLine } from '../codec/status-codes.js';
+import { ResponseBodyError } from '../errors.js';
+import type { ProtocolHost } from './protocol.js';
 
 /** Bodies up to this size are copied into the head buffer: one write instead of two. */
 const INLINE_BODY_LIMIT = 64 * 1024;
-const CHUNK_END = Buffer.from('0\r\n\r\n', 'latin1');
-const CRLF = Buffer.from('\r\n', 'latin1');
 
-/** What the writer needs from the connection it answers on. */
+/** What the writer needs from the exchange it answers. */
 export interface ResponseTarget {
-  readonly socket: Socket;
+  /** The connection: writes go through it (and are batched there). */
+  readonly host: ProtocolHost;
   readonly closed: boolean;
   readonly isHead: boolean;
   readonly http10: boolean;
@@ -32,8 +34,6 @@ export interface ResponseTarget {
   responseFinished(): void;
   /** The response could not be completed; before its head went out it can still be answered for. */
   responseAborted(error: unknown, headSent: boolean): void;
-  /** Resolves when the socket can take more, or has closed. */
-  drained(): Promise<void>;
 }
 
 /** Writes `response`; throws (before writing anything) on an invalid status or header. */
@@ -85,23 +85,23 @@ function dateLine(headers: HeaderScan): Uint8Array {
 
 function writeHeadOnly(target: ResponseTarget, line: Uint8Array, headers: HeaderScan, contentLength: number): void {
   const head = encodeHead(line, headers, contentLength, false, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
-  target.socket.write(head);
+  target.host.write(head);
   target.responseFinished();
 }
 
 function writeWhole(target: ResponseTarget, line: Uint8Array, headers: HeaderScan, body: string | Uint8Array | null, length: number): void {
-  const socket = target.socket;
+  const host = target.host;
   const mode = connectionMode(target);
   const date = dateLine(headers);
   if (target.isHead || body === null || length === 0) {
-    socket.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, null, 0));
+    host.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, null, 0));
   } else if (length <= INLINE_BODY_LIMIT) {
-    socket.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, body, length));
+    host.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, body, length));
   } else {
-    socket.cork();
-    socket.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, null, 0));
-    socket.write(body);
-    socket.uncork();
+    host.cork();
+    host.write(encodeHead(line, headers, length, false, mode, date, target.serverLine, null, 0));
+    host.write(body);
+    host.uncork();
   }
   target.responseFinished();
 }
@@ -112,7 +112,7 @@ function startStream(target: ResponseTarget, line: Uint8Array, headers: HeaderSc
   const chunked = length < 0 && !target.http10;
   if (length < 0 && target.http10) target.keepAlive = false;
   const head = encodeHead(line, headers, length, chunked, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
-  target.socket.write(head);
+  target.host.write(head);
   if (target.isHead) {
     discard(source, BodyKind.Stream);
     target.responseFinished();
@@ -137,7 +137,7 @@ async function sendFile(target: ResponseTarget, line: Uint8Array, headers: Heade
   if (target.closed) return;
   const start = file.start ?? 0;
   const head = encodeHead(line, headers, size, false, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
-  target.socket.write(head);
+  target.host.write(head);
   if (target.isHead || size === 0) {
     target.responseFinished();
     return;
@@ -145,35 +145,46 @@ async function sendFile(target: ResponseTarget, line: Uint8Array, headers: Heade
   await pump(target, createReadStream(file.path, { start, end: start + size - 1, highWaterMark: 64 * 1024 }), false, size);
 }
 
-/**
- * Copies `source` to the socket, waiting for 'drain' whenever the socket's buffer is full, so
- * a fast source never piles up in memory. Stops (and releases the source) if the client goes.
- */
+/** Copies `source` to the connection with backpressure; stops (and releases the source) if the client goes. */
 async function pump(target: ResponseTarget, source: AsyncIterable<Uint8Array | string>, chunked: boolean, length: number): Promise<void> {
-  const socket = target.socket;
-  let sent = 0;
+  let sent: number;
   try {
-    for await (const chunk of source) {
-      if (target.closed) return; // leaving the loop destroys / cancels the source
-      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      if (size === 0) continue;
-      sent += size;
-      if (length >= 0 && sent > length) throw new Error(`Response body is longer than its Content-Length ${length}`);
-      const ok = chunked ? writeChunk(socket, chunk, size) : socket.write(chunk);
-      if (!ok) await target.drained();
-      if (target.closed) return;
-    }
+    sent = await pumpBody(source, new BodyPump(target, chunked), length, tooLong);
   } catch (error) {
     target.responseAborted(error, true);
     return;
   }
-  if (target.closed) return;
+  if (sent < 0 || target.closed) return;
   if (length >= 0 && sent !== length) {
-    target.responseAborted(new Error(`Response body ended after ${sent} of its ${length} bytes`), true);
+    target.responseAborted(new ResponseBodyError(`Response body ended after ${sent} of its ${length} bytes (Content-Length)`), true);
     return;
   }
-  if (chunked) socket.write(CHUNK_END);
+  if (chunked) target.host.write(LAST_CHUNK);
   target.responseFinished();
+}
+
+function tooLong(length: number): Error {
+  return new ResponseBodyError(`Response body is longer than its Content-Length ${length}`);
+}
+
+/** A streamed body's way to the connection: framed as chunks or written as it is. */
+class BodyPump implements PumpTarget {
+  constructor(
+    private readonly target: ResponseTarget,
+    private readonly chunked: boolean,
+  ) {}
+
+  write(chunk: Uint8Array | string, size: number): boolean {
+    return this.chunked ? writeChunk(this.target.host, chunk, size) : this.target.host.write(chunk);
+  }
+
+  drained(): Promise<void> {
+    return this.target.host.drained();
+  }
+
+  stopped(): boolean {
+    return this.target.closed;
+  }
 }
 
 /**
@@ -189,7 +200,7 @@ export function writeStreamHead(target: ResponseTarget, status: number, response
   const length = bodiless ? -1 : headers.contentLength;
   const chunked = !bodiless && length < 0 && !target.http10;
   if (!bodiless && length < 0 && target.http10) target.keepAlive = false;
-  target.socket.write(encodeHead(line, headers, length, chunked, connectionMode(target), dateLine(headers), target.serverLine, null, 0));
+  target.host.write(encodeHead(line, headers, length, chunked, connectionMode(target), dateLine(headers), target.serverLine, null, 0));
   return bodiless ? StreamFraming.NoBody : chunked ? StreamFraming.Chunked : StreamFraming.Raw;
 }
 
@@ -197,20 +208,6 @@ export const enum StreamFraming {
   NoBody,
   Chunked,
   Raw,
-}
-
-/** Writes one chunk of a chunked body: size line, data and CRLF in one writev. */
-export function writeChunk(socket: Socket, chunk: Uint8Array | string, size: number): boolean {
-  socket.cork();
-  socket.write(size.toString(16) + '\r\n', 'latin1');
-  socket.write(chunk);
-  const ok = socket.write(CRLF);
-  socket.uncork();
-  return ok;
-}
-
-export function writeLastChunk(socket: Socket): void {
-  socket.write(CHUNK_END);
 }
 
 /** Releases a body that will not be sent (HEAD, 204, 304). */

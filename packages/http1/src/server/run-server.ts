@@ -1,10 +1,17 @@
 /**
- * runServer: accepts connections (TCP, TLS or a Unix socket) and gives each to a Connection.
+ * runServer: accepts connections (TCP, TLS or a Unix socket), gives each a socket loop that
+ * speaks HTTP/1.1 (an HttpSession) until an upgrade switches it, and stops them all gracefully.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { AsyncRegistry, defaultErrorLogger, defaultWarnLogger, defaultWheel, type PendingResponse } from '@http-kit/core';
-import { Connection } from './connection.js';
+import {
+  AsyncRegistry, defaultErrorLogger, defaultWarnLogger, defaultWheel, describe, InvalidArgumentError, nonNegativeOption, positiveOption,
+  type PendingResponse,
+} from '@http-kit/core';
+import { isFieldValue } from '../codec/header-validation.js';
+import { HttpSession } from './http-session.js';
+import type { ProtocolHost } from './protocol.js';
+import { SocketLoop } from './socket-loop.js';
 import type { Handler, ServerContext, ServerOptions } from './server-context.js';
 
 export type ServerStatus = 'running' | 'stopping' | 'stopped';
@@ -58,18 +65,18 @@ const DEFAULTS = {
  * );
  */
 export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<HttpServer> {
-  if (typeof handler !== 'function') throw new TypeError('runServer: handler must be a function');
-  const connections = new Set<Connection>();
+  if (typeof handler !== 'function') throw new InvalidArgumentError(`runServer: handler must be a function, got ${describe(handler)}`);
+  const connections = new Set<SocketLoop>();
   let onAllClosed: (() => void) | null = null;
   const ctx: ServerContext = {
     handler,
-    maxBody: positive(options.maxBody, DEFAULTS.maxBody, 'maxBody'),
-    maxLine: positive(options.maxLine, DEFAULTS.maxLine, 'maxLine'),
-    maxHeaderSize: positive(options.maxHeaderSize, DEFAULTS.maxHeaderSize, 'maxHeaderSize'),
-    keepAliveTimeout: nonNegative(options.keepAliveTimeout, DEFAULTS.keepAliveTimeout, 'keepAliveTimeout'),
-    headersTimeout: nonNegative(options.headersTimeout, DEFAULTS.headersTimeout, 'headersTimeout'),
-    bodyTimeout: nonNegative(options.bodyTimeout, DEFAULTS.bodyTimeout, 'bodyTimeout'),
-    writeTimeout: nonNegative(options.writeTimeout, DEFAULTS.writeTimeout, 'writeTimeout'),
+    maxBody: positiveOption('runServer', 'maxBody', options.maxBody, DEFAULTS.maxBody),
+    maxLine: positiveOption('runServer', 'maxLine', options.maxLine, DEFAULTS.maxLine),
+    maxHeaderSize: positiveOption('runServer', 'maxHeaderSize', options.maxHeaderSize, DEFAULTS.maxHeaderSize),
+    keepAliveTimeout: nonNegativeOption('runServer', 'keepAliveTimeout', options.keepAliveTimeout, DEFAULTS.keepAliveTimeout),
+    headersTimeout: nonNegativeOption('runServer', 'headersTimeout', options.headersTimeout, DEFAULTS.headersTimeout),
+    bodyTimeout: nonNegativeOption('runServer', 'bodyTimeout', options.bodyTimeout, DEFAULTS.bodyTimeout),
+    writeTimeout: nonNegativeOption('runServer', 'writeTimeout', options.writeTimeout, DEFAULTS.writeTimeout),
     serverLine: options.serverHeader ? Buffer.from(`Server: ${options.serverHeader}\r\n`, 'latin1') : Buffer.alloc(0),
     scheme: options.tls ? 'https' : 'http',
     defaultServerName: options.ip ?? 'localhost',
@@ -79,19 +86,22 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,
     stopping: false,
+    createProtocol: (host: ProtocolHost) => new HttpSession(host, ctx),
     connectionClosed(connection) {
-      connections.delete(connection as Connection);
+      connections.delete(connection as SocketLoop);
       if (connections.size === 0 && onAllClosed !== null) onAllClosed();
     },
   };
-  if (options.serverHeader !== undefined && /[\r\n]/.test(options.serverHeader)) throw new TypeError('serverHeader must not contain CR or LF');
+  if (options.serverHeader !== undefined && (typeof options.serverHeader !== 'string' || !isFieldValue(options.serverHeader))) {
+    throw new InvalidArgumentError(`runServer: serverHeader must be one line of latin1 text, got ${describe(options.serverHeader)}`);
+  }
 
   const accept = (socket: Socket) => {
     if (ctx.stopping) {
       socket.destroy();
       return;
     }
-    connections.add(new Connection(socket, ctx));
+    connections.add(new SocketLoop(socket, ctx, ctx.createProtocol));
   };
   let server: NetServer;
   if (options.tls) {
@@ -162,16 +172,4 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     },
     stop,
   };
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`runServer: ${name} must be a positive number, got ${value}`);
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`runServer: ${name} must be zero or more, got ${value}`);
-  return value;
 }

@@ -2,13 +2,11 @@
  * Server options and the state every connection of one server shares.
  */
 import type { AsyncRegistry, ErrorLogger, PendingResponse, TimerWheel, WarnLogger } from '@http-kit/core';
-import type { Request } from './request.js';
-import type { Response } from './body-types.js';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { Handler } from './dispatch.js';
+import type { Protocol, ProtocolHost } from './protocol.js';
 
-/** What a handler may return: a response, a bare body (200), a channel hand-off, or a Promise of one. */
-export type HandlerResult = Response | string | Buffer | Uint8Array | null | undefined | object;
-export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
+export type { Handler, HandlerResult } from './dispatch.js';
 
 export interface ServerOptions {
   /** Address to listen on (default 0.0.0.0). */
@@ -63,6 +61,8 @@ export interface ServerContext {
   readonly warnLogger: WarnLogger;
   /** True once stop() has begun: finish what is in flight, take nothing new. */
   stopping: boolean;
+  /** Makes the protocol a new connection starts with (HTTP/1.1). */
+  createProtocol(host: ProtocolHost): Protocol;
   /** Called by a connection once its socket has closed. */
   connectionClosed(connection: unknown): void;
 }

@@ -1,0 +1,57 @@
+/**
+ * Runs a handler and makes a response of what it returned: a response object, a bare body
+ * (200), null (404), the hand-off marker of a channel or protocol switch, or a Promise of one.
+ */
+import { describe } from '@http-kit/core';
+import { InvalidHandlerResultError } from '../errors.js';
+import { isBareBody, type Response } from './body-types.js';
+import type { Request } from './request.js';
+
+declare const kHandedOff: unique symbol;
+
+/** What `asChannel` and `switchProtocol` return: the handler hands the answer over. Return it. */
+export interface HandedOff {
+  readonly [kHandedOff]: true;
+}
+
+/** The one hand-off marker. */
+export const HANDED_OFF = Object.freeze({ handedOff: true }) as unknown as HandedOff;
+
+/** What a handler may return: a response, a bare body (200), null or undefined (404), a hand-off. */
+export type HandlerResult = Response | string | Uint8Array | HandedOff | null | undefined;
+export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
+
+/** Where a handler's outcome goes. */
+export interface HandlerOutcome {
+  respond(seq: number, result: HandlerResult): void;
+  handlerFailed(seq: number, error: unknown): void;
+}
+
+/** Calls `handler` for request number `seq`; its result (now or later) goes to `outcome`. */
+export function runHandler(handler: Handler, request: Request, outcome: HandlerOutcome, seq: number): void {
+  let result: HandlerResult | Promise<HandlerResult>;
+  try {
+    result = handler(request);
+  } catch (error) {
+    outcome.handlerFailed(seq, error);
+    return;
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<HandlerResult>).then === 'function') {
+    (result as Promise<HandlerResult>).then(
+      (value) => outcome.respond(seq, value),
+      (error: unknown) => outcome.handlerFailed(seq, error),
+    );
+  } else {
+    outcome.respond(seq, result as HandlerResult);
+  }
+}
+
+/** The response a handler's result stands for (null: 404); throws on a value that is none. */
+export function responseOf(result: HandlerResult): Response | null {
+  if (result === null || result === undefined) return null;
+  if (isBareBody(result)) return { status: 200, body: result };
+  if (typeof result !== 'object' || Array.isArray(result)) {
+    throw new InvalidHandlerResultError(`A handler returned ${describe(result)}: return a response {status, headers, body}, a string or bytes, null, or what asChannel returns`);
+  }
+  return result as Response;
+}

@@ -1,0 +1,556 @@
+/**
+ * HTTP/1.1 on one connection, as a protocol of its socket loop: parses requests with llhttp,
+ * checks each head, dispatches it to the handler, writes the answers in order and keeps the
+ * connection alive between requests, or hands it to another protocol on an upgrade.
+ *
+ * One exchange (request + response) at a time, in two explicit state machines: `ReadState` for
+ * the request, `ResponseState` for its answer. When a request is read before its answer is done,
+ * the session holds input: whatever the client pipelined waits in the loop, so answers stay in
+ * order and read-ahead stays bounded. An idle connection holds no parser.
+ */
+import { HttpParser, ParseResult, PAUSE, TYPE_REQUEST, type ParserEvents } from '../codec/parser.js';
+import { requestHeaderMap } from '../codec/header-map.js';
+import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
+import { ChannelMisuseError } from '../errors.js';
+import type { Response } from './body-types.js';
+import { CONTINUE, INTERNAL_ERROR, NOT_FOUND, rejectionBytes } from './canned-responses.js';
+import { HANDED_OFF, responseOf, runHandler, type HandlerOutcome, type HandlerResult } from './dispatch.js';
+import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
+import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
+import { checkHead, Failure, parseFailure, statusOf, type Rejection } from './request-checks.js';
+import { StreamFraming, writeResponse, writeStreamHead, type ResponseTarget } from './response-writer.js';
+import type { ServerContext } from './server-context.js';
+
+/** Where the current request stands. */
+const enum ReadState {
+  /** Between requests: no parser held, the keep-alive timer runs. */
+  Idle,
+  /** A request's head is arriving; the head timer runs. */
+  Head,
+  /** The head is dispatched and its body arriving (if it has one); the body timer runs. */
+  Body,
+  /** Answered before its body was read: the rest of the body is read and dropped. */
+  DiscardingBody,
+  /** Read entirely; its answer is not done yet. Input waits in the loop. */
+  Complete,
+  /** Refused, or the connection is closing: nothing more is read as HTTP. */
+  Closed,
+  /** The connection went to another protocol. */
+  Switched,
+}
+
+/** Where the answer to the current request stands. */
+const enum ResponseState {
+  None,
+  /** Head sent, body on its way (a stream, a file, or a channel). */
+  Streaming,
+  Done,
+}
+
+const METHOD_HEAD = 2; // llhttp's method number for HEAD
+
+/** Something that takes the answer over from the handler (an async channel). */
+export interface ResponseOwner {
+  /** The handler has returned: the owner may start answering (onOpen). */
+  opened(): void;
+  /** The connection is going away; `reason` says why. */
+  connectionClosed(reason: CloseReason): void;
+}
+
+const hostCounter = { hostCount: 0 };
+const target = { uri: '', queryString: null as string | null, authority: null as string | null };
+
+export class HttpSession implements Protocol, ParserEvents, BodySource, ResponseTarget, HandlerOutcome {
+  readonly host: ProtocolHost;
+  private readonly ctx: ServerContext;
+  private parser: HttpParser | null = null;
+  /** Inside parser.execute: the parser must not be released, and the parse goes on by itself. */
+  private parsing = false;
+  private read = ReadState.Idle;
+  private response = ResponseState.None;
+  /** Increments per request, so a late answer cannot land on a later request. */
+  seq = 0;
+  request: Request | null = null;
+  private body: RequestBody | null = null;
+  private bodyBytes = 0;
+  /** The client waits for 100 Continue before it sends the body. */
+  private expectsContinue = false;
+  private upgradeRequested = false;
+  private framing = StreamFraming.NoBody;
+  isHead = false;
+  http10 = false;
+  keepAlive = true;
+  /** A channel that owns the current answer, told when the connection goes. */
+  private owner: ResponseOwner | null = null;
+  /** A protocol switch the handler asked for, done once the request is read. */
+  private pendingSwitch: ((host: ProtocolHost) => Protocol) | null = null;
+  private switchHead: Uint8Array | null = null;
+
+  constructor(host: ProtocolHost, ctx: ServerContext) {
+    this.host = host;
+    this.ctx = ctx;
+    host.armTimer(ctx.keepAliveTimeout);
+  }
+
+  get closed(): boolean {
+    return this.host.closed;
+  }
+
+  get serverLine(): Uint8Array {
+    return this.ctx.serverLine;
+  }
+
+  /** The server's registry of channels holding requests open. */
+  get channels(): ServerContext['channels'] {
+    return this.ctx.channels;
+  }
+
+  // --- reading ---------------------------------------------------------------------------
+
+  onData(chunk: Buffer): number {
+    if (this.read >= ReadState.Closed) return chunk.length;
+    let parser = this.parser;
+    if (parser === null) {
+      parser = this.parser = HttpParser.acquire(TYPE_REQUEST, this);
+      parser.maxUrlLength = this.ctx.maxLine;
+      parser.maxHeaderBytes = this.ctx.maxHeaderSize;
+    }
+    this.parsing = true;
+    const result = parser.execute(chunk);
+    this.parsing = false;
+    switch (result) {
+      case ParseResult.Ok:
+        if (this.host.closed) this.releaseParser();
+        else if (this.read === ReadState.Idle) this.becomeIdle();
+        return chunk.length;
+      case ParseResult.Paused: {
+        // Stopped at a message boundary; the rest of the chunk waits in the loop.
+        const taken = parser.offset;
+        if (this.pendingSwitch !== null) this.completeSwitch();
+        // Waiting for an answer (minutes, for a parked channel): the parser goes back to the pool.
+        else if (this.read === ReadState.Complete) this.releaseParser();
+        else parser.resume();
+        return taken;
+      }
+      case ParseResult.Upgrade:
+        // Answered in HTTP already: keep-alive was turned off at the head, the connection closes.
+        return chunk.length;
+      case ParseResult.Error:
+        if (this.read < ReadState.Closed) this.reject(parseFailure(parser));
+        this.releaseParser();
+        return chunk.length;
+    }
+  }
+
+  onEnd(): void {
+    if (this.host.closed) return;
+    if (this.owner !== null && this.response !== ResponseState.Done) {
+      // A parked or streaming channel: the client is gone; tell the channel at once.
+      this.host.destroy('client-closed');
+      return;
+    }
+    if (this.read === ReadState.Head || this.read === ReadState.Body || this.read === ReadState.DiscardingBody) {
+      // A request cut off in its head or body can never be completed.
+      if (this.body !== null && !this.body.destroyed) this.body.destroy();
+      if (this.response === ResponseState.Streaming) this.host.destroy('client-closed');
+      else this.host.end('client-closed');
+      return;
+    }
+    // Idle: nothing more will come. Otherwise a half-closing client (such as `nc -N`) still
+    // reads: what it sent is answered first, and becomeIdle() closes.
+    if (this.read === ReadState.Idle && this.host.heldBytes === 0) this.host.end();
+  }
+
+  onDrain(): void {
+    // Pipelined requests held until the client read our answers may all have been answered.
+    if (this.read === ReadState.Idle && !this.parsing && this.host.heldBytes === 0 && !this.host.closed) this.becomeIdle();
+  }
+
+  onTimeout(): void {
+    switch (this.read) {
+      case ReadState.Idle:
+        this.host.destroy('timeout');
+        return;
+      case ReadState.Head:
+        this.reject({ failure: Failure.HeadTimeout, detail: 'Request head not received in time' });
+        return;
+      case ReadState.Body:
+      case ReadState.DiscardingBody:
+        if (this.response === ResponseState.None) this.reject({ failure: Failure.BodyTimeout, detail: 'Request body not received in time' }, 'timeout');
+        else this.host.destroy('timeout');
+        return;
+    }
+  }
+
+  onShutdown(): void {
+    if (this.read === ReadState.Idle) {
+      this.host.end();
+      return;
+    }
+    this.keepAlive = false;
+    // A parked channel: there is nothing to wait for.
+    if (this.owner !== null && this.response === ResponseState.None) this.host.destroy('server-stopping');
+  }
+
+  onClose(reason: CloseReason): void {
+    this.releaseParser();
+    if (this.body !== null && this.read !== ReadState.Complete && !this.body.destroyed) this.body.destroy();
+    const owner = this.owner;
+    this.setOwner(null);
+    if (owner !== null) {
+      try {
+        owner.connectionClosed(reason);
+      } catch (error) {
+        this.ctx.errorLogger('onClose callback failed', error);
+      }
+    }
+  }
+
+  private becomeIdle(): void {
+    this.releaseParser();
+    if (this.ctx.stopping || this.host.ending || this.host.peerEnded) {
+      this.host.end();
+      return;
+    }
+    this.host.armTimer(this.ctx.keepAliveTimeout);
+  }
+
+  private releaseParser(): void {
+    if (this.parser !== null && !this.parsing) {
+      this.parser.release();
+      this.parser = null;
+    }
+  }
+
+  // --- parser events -------------------------------------------------------------------
+
+  onMessageBegin(): number {
+    this.read = ReadState.Head;
+    this.host.armTimer(this.ctx.headersTimeout);
+    return 0;
+  }
+
+  onHeadersComplete(parser: HttpParser, upgrade: boolean, shouldKeepAlive: boolean): number {
+    this.host.cancelTimer();
+    const ctx = this.ctx;
+    const headers = requestHeaderMap(parser.rawHeaders, hostCounter);
+    const lengthHeader = headers['content-length'];
+    const contentLength = lengthHeader === undefined ? null : Number(lengthHeader);
+    const rejection = checkHead(parser, headers, hostCounter.hostCount, contentLength, ctx.maxBody);
+    if (rejection !== null) {
+      this.reject(rejection);
+      return -1;
+    }
+    const transferEncoding = headers['transfer-encoding'];
+    const hasBody = (contentLength !== null && contentLength > 0) || transferEncoding !== undefined;
+    this.http10 = parser.versionMinor === 0;
+    this.isHead = parser.method === METHOD_HEAD;
+    this.expectsContinue = hasBody && !this.http10 && headers['expect'] !== undefined;
+    this.upgradeRequested = upgrade;
+    // HTTP/1.0 has no chunked framing: such a message is faulty and the connection closes (RFC 9112 6.1).
+    this.keepAlive = shouldKeepAlive && !upgrade && !ctx.stopping && !this.host.ending && !(this.http10 && transferEncoding !== undefined);
+    this.read = ReadState.Body;
+    this.response = ResponseState.None;
+    this.bodyBytes = 0;
+    const body = hasBody ? new RequestBody(this, ctx.maxBody) : null;
+    this.body = body;
+    splitTarget(parser.url, target);
+    const contentType = headers['content-type'] ?? null;
+    // An absolute-form target names the host; Host is then ignored (RFC 9112 3.2.2).
+    const host = target.authority ?? headers['host'];
+    const request: Request = {
+      serverPort: ctx.port,
+      serverName: host === undefined || host === '' ? ctx.defaultServerName : hostName(host),
+      remoteAddr: this.host.remoteAddr,
+      uri: target.uri,
+      queryString: target.queryString,
+      scheme: ctx.scheme,
+      requestMethod: parser.methodName,
+      protocol: this.http10 ? 'HTTP/1.0' : 'HTTP/1.1',
+      headers,
+      contentType,
+      contentLength,
+      characterEncoding: contentType === null ? null : charsetOf(contentType),
+      body,
+    };
+    // Set after the literal: a computed key would keep V8 from using the literal's fast path.
+    request[kExchange] = this;
+    this.request = request;
+    const seq = ++this.seq;
+    if (hasBody) this.host.armTimer(ctx.bodyTimeout);
+    runHandler(ctx.handler, request, this, seq);
+    return 0;
+  }
+
+  onBody(_parser: HttpParser, chunk: Buffer): number {
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > this.ctx.maxBody) {
+      this.reject({ failure: Failure.BodyTooLarge, detail: `Request body exceeds the limit of ${this.ctx.maxBody} bytes` });
+      return -1;
+    }
+    const body = this.body;
+    if (body === null || this.read === ReadState.DiscardingBody || body.destroyed) return 0;
+    this.host.armTimer(this.ctx.bodyTimeout);
+    if (!body.push(chunk)) this.host.pauseReading();
+    return 0;
+  }
+
+  onMessageComplete(): number {
+    this.host.cancelTimer();
+    const discarded = this.read === ReadState.DiscardingBody;
+    if (this.read !== ReadState.Closed) this.read = ReadState.Complete;
+    if (this.body !== null && !discarded && !this.body.destroyed) this.body.push(null);
+    if (this.host.closed || this.host.ending || this.read === ReadState.Closed) return PAUSE;
+    if (this.pendingSwitch !== null) {
+      this.host.holdInput();
+      return PAUSE;
+    }
+    if (this.response === ResponseState.Done) {
+      this.finishExchange();
+      if (this.host.ending || this.host.closed) return PAUSE;
+      if (this.host.needsDrain) {
+        // Pipelined requests behind this one wait until the client has read these answers.
+        this.host.holdUntilDrained();
+        return PAUSE;
+      }
+      return 0;
+    }
+    this.host.holdInput();
+    return PAUSE;
+  }
+
+  /** @internal The body's consumer wants more bytes. */
+  onBodyRead(): void {
+    if (this.expectsContinue) {
+      this.expectsContinue = false;
+      if (this.response === ResponseState.None && !this.host.closed) this.host.write(CONTINUE);
+    }
+    this.host.resumeReading();
+  }
+
+  // --- answers ---------------------------------------------------------------------------
+
+  /** Answers request number `seq` with a handler's result. Late or repeated answers are dropped. */
+  respond(seq: number, result: HandlerResult): void {
+    if (result === HANDED_OFF && seq === this.seq) {
+      if (this.owner !== null && !this.closed) {
+        this.owner.opened(); // a channel answers from here on
+        return;
+      }
+      if (this.pendingSwitch !== null || this.read === ReadState.Switched) return;
+    }
+    // The handler answered itself: a channel it took over first has nothing left to do.
+    if (seq === this.seq) this.abandonOwner('error');
+    let response: Response | null;
+    try {
+      response = result === HANDED_OFF ? null : responseOf(result);
+    } catch (error) {
+      this.handlerFailed(seq, error);
+      return;
+    }
+    this.answer(seq, response ?? NOT_FOUND);
+  }
+
+  /** Writes `response` for request number `seq` (handlers' results and channels' answers). */
+  answer(seq: number, response: Response): void {
+    if (seq !== this.seq || this.response !== ResponseState.None || this.closed || this.read === ReadState.Switched) {
+      if (!this.closed && !this.host.ending && this.read !== ReadState.Closed) {
+        this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
+      }
+      return;
+    }
+    this.beforeHead();
+    try {
+      writeResponse(this, response);
+    } catch (error) {
+      // Invalid status or header: nothing was written yet.
+      this.handlerFailed(seq, error);
+    }
+  }
+
+  handlerFailed(seq: number, error: unknown): void {
+    this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
+    if (seq !== this.seq || this.closed) return;
+    if (this.response === ResponseState.None && this.read !== ReadState.Switched) {
+      this.abandonOwner('error');
+      this.pendingSwitch = null;
+      this.beforeHead();
+      writeResponse(this, INTERNAL_ERROR);
+    } else if (this.response === ResponseState.Streaming) {
+      this.host.destroy('error');
+    }
+  }
+
+  /** Tells a channel that owns the current answer that it will not get to answer. */
+  private abandonOwner(reason: CloseReason): void {
+    const owner = this.owner;
+    if (owner === null) return;
+    this.setOwner(null);
+    try {
+      owner.connectionClosed(reason);
+    } catch (error) {
+      this.ctx.errorLogger('onClose callback failed', error);
+    }
+  }
+
+  private setOwner(owner: ResponseOwner | null): void {
+    this.owner = owner;
+    // A parked request may be held for good, and a paused socket would hide the client's close.
+    this.host.closeOnReadAheadLimit = owner !== null;
+  }
+
+  /** A client still waiting for 100 Continue may never send its body: this connection cannot be reused. */
+  private beforeHead(): void {
+    if (this.expectsContinue && this.read !== ReadState.Complete) this.keepAlive = false;
+  }
+
+  // --- channel primitives (see channel.ts) ----------------------------------------------
+
+  /** @internal Makes `owner` the one to answer `request`; returns the request's seq. */
+  adopt(owner: ResponseOwner, request: Request): number {
+    if (this.closed) throw new ChannelMisuseError(`asChannel: the connection of ${request.uri} is already closed`);
+    if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
+      throw new ChannelMisuseError(`asChannel: the request for ${request.uri} is already answered or owned by another channel`);
+    }
+    this.setOwner(owner);
+    return this.seq;
+  }
+
+  /** @internal Writes the head of a channel's streamed answer. */
+  channelStart(seq: number, status: number, headers: Response['headers']): boolean {
+    if (seq !== this.seq || this.closed || this.response !== ResponseState.None) return false;
+    this.beforeHead();
+    this.framing = writeStreamHead(this, status, headers);
+    this.response = ResponseState.Streaming;
+    return !this.host.needsDrain;
+  }
+
+  /** @internal Writes one piece of a channel's streamed body; false when the buffer is full. */
+  channelWrite(seq: number, data: string | Uint8Array): boolean {
+    if (seq !== this.seq || this.closed || this.response !== ResponseState.Streaming) return false;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (size === 0 || this.framing === StreamFraming.NoBody) return !this.host.needsDrain;
+    if (this.framing === StreamFraming.Chunked) return writeChunk(this.host, data, size);
+    return this.host.write(data);
+  }
+
+  /** @internal Ends a channel's streamed body. */
+  channelEnd(seq: number): void {
+    if (seq !== this.seq || this.closed || this.response !== ResponseState.Streaming) return;
+    if (this.framing === StreamFraming.Chunked) this.host.write(LAST_CHUNK);
+    this.responseFinished();
+  }
+
+  // --- protocol switch -------------------------------------------------------------------
+
+  /**
+   * @internal Answers `request` with `head` (a 101) and gives the connection to the protocol
+   * `create` makes, once the request has been read.
+   */
+  switchTo(request: Request, head: Uint8Array, create: (host: ProtocolHost) => Protocol): void {
+    if (this.closed) throw new ChannelMisuseError(`switchProtocol: the connection of ${request.uri} is already closed`);
+    if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
+      throw new ChannelMisuseError(`switchProtocol: the request for ${request.uri} is already answered or owned by a channel`);
+    }
+    if (!this.upgradeRequested) throw new ChannelMisuseError(`switchProtocol: the request for ${request.uri} asked for no upgrade (Connection: upgrade and Upgrade headers)`);
+    this.pendingSwitch = create;
+    this.switchHead = head;
+    if (this.read === ReadState.Complete && !this.parsing) this.completeSwitch();
+  }
+
+  private completeSwitch(): void {
+    const create = this.pendingSwitch!;
+    const head = this.switchHead!;
+    this.pendingSwitch = this.switchHead = null;
+    this.releaseParser();
+    this.read = ReadState.Switched;
+    this.response = ResponseState.Done;
+    this.request = null;
+    this.body = null;
+    this.host.write(head);
+    this.host.switchProtocol(create(this.host));
+  }
+
+  // --- ResponseTarget ----------------------------------------------------------------------
+
+  /** @internal */
+  responseStarted(): void {
+    this.response = ResponseState.Streaming;
+  }
+
+  /** @internal */
+  responseFinished(): void {
+    if (this.closed) return;
+    this.response = ResponseState.Done;
+    this.setOwner(null);
+    if (this.read !== ReadState.Complete) {
+      // Answered before the request was read entirely: the rest of its body is dropped. A
+      // client still waiting for 100 Continue may never send it: that connection cannot be reused.
+      if (this.body !== null) {
+        if (this.expectsContinue) this.keepAlive = false;
+        if (this.read === ReadState.Body) this.read = ReadState.DiscardingBody;
+        if (this.keepAlive) this.host.resumeReading();
+      }
+      if (!this.keepAlive) this.host.end();
+      return;
+    }
+    this.finishExchange();
+  }
+
+  /** @internal */
+  responseAborted(error: unknown, headSent: boolean): void {
+    if (this.closed) return;
+    if (!headSent) {
+      // A file that cannot be sent: answer for it, nothing is on the wire yet.
+      const missing = (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+      this.ctx.errorLogger(missing ? 'Response file not found' : 'Response file could not be read', error);
+      this.response = ResponseState.None;
+      writeResponse(this, missing ? NOT_FOUND : INTERNAL_ERROR);
+      return;
+    }
+    this.ctx.errorLogger(`Response to ${this.request?.uri ?? 'a request'} failed mid-body; closing the connection`, error);
+    this.host.destroy('error');
+  }
+
+  /** Both sides of the exchange are done: get ready for the next request, or close. */
+  private finishExchange(): void {
+    this.request = null;
+    this.body = null;
+    this.response = ResponseState.None;
+    this.read = ReadState.Idle;
+    this.setOwner(null);
+    if (!this.keepAlive || this.ctx.stopping) {
+      this.host.end();
+      return;
+    }
+    if (this.parsing) return; // the parse goes on with whatever follows in this chunk
+    this.host.resumeInput();
+    if (this.read === ReadState.Idle && this.host.heldBytes === 0 && !this.host.closed) this.becomeIdle();
+  }
+
+  /** Answers a bad request with its status and closes the connection. */
+  private reject(rejection: Rejection, reason?: CloseReason): void {
+    if (this.read >= ReadState.Closed || this.closed) return;
+    this.read = ReadState.Closed;
+    this.keepAlive = false;
+    if (this.body !== null && !this.body.destroyed) this.body.destroy();
+    if (this.response === ResponseState.Streaming) {
+      this.host.destroy(reason ?? 'error');
+      return;
+    }
+    if (this.response === ResponseState.None) {
+      this.host.write(rejectionBytes(statusOf(rejection.failure), rejection.detail));
+      this.response = ResponseState.Done;
+    }
+    this.host.end(reason);
+  }
+}
+
+function hostName(host: string): string {
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']');
+    return close === -1 ? host : host.slice(0, close + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}

@@ -1,0 +1,430 @@
+/**
+ * One accepted socket and its loop: reads bytes and hands them to the current protocol (the HTTP
+ * session, or what an upgrade switched to), keeps what the protocol is not ready for (bounded
+ * read-ahead), batches writes, watches write stalls, lingers on close and reports the close.
+ *
+ * Writes made in one turn go out as one syscall: while input is being handed over (and, when
+ * more input waits, until the end of the turn) writes are collected and flushed together, so
+ * the answers to a batch of pipelined requests leave in one write. An answer ready alone is
+ * written at once.
+ */
+import type { Socket } from 'node:net';
+import { ChunkQueue, Timer } from '@http-kit/core';
+import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
+import type { ServerContext } from './server-context.js';
+
+const kLoop = Symbol('http-kit.socket-loop');
+
+/** Bytes held for the protocol before the socket pauses (or, for a parked request, closes). */
+const MAX_READ_AHEAD = 64 * 1024;
+/** How long a closing connection waits for the peer to read the last answer and hang up, ms. */
+const LINGER_MS = 2_000;
+/** Batches up to this size are joined into one buffer; larger ones go out as one writev. */
+const JOIN_LIMIT = 32 * 1024;
+
+// Why input is not handed to the protocol (bits).
+const HOLD_PROTOCOL = 1;
+const HOLD_DRAIN = 2;
+// Why the socket is not read (bits).
+const PAUSE_READ_AHEAD = 1;
+const PAUSE_DRAIN = 2;
+const PAUSE_PROTOCOL = 4;
+
+export class SocketLoop implements ProtocolHost {
+  readonly socket: Socket;
+  readonly remoteAddr: string;
+  private protocol: Protocol;
+  private readonly ctx: ServerContext;
+  private readonly timer: Timer<SocketLoop>;
+  private writeTimer: Timer<SocketLoop> | null = null;
+  private held: ChunkQueue | null = null;
+  private holds = 0;
+  private pauses = 0;
+  /** Inside the loop that hands input over: a nested resumeInput only clears its hold. */
+  private delivering = false;
+  private lingering = false;
+  private closeHandled = false;
+  private closeReason: CloseReason | null = null;
+  private drainWaiters: Array<() => void> | null = null;
+  peerEnded = false;
+  closeOnReadAheadLimit = false;
+
+  // This turn's writes: the first, then the rest, flushed together.
+  private corks = 0;
+  private flushQueued = false;
+  private batchFirst: Uint8Array | null = null;
+  private batchRest: Uint8Array[] | null = null;
+  private batchBytes = 0;
+
+  constructor(socket: Socket, ctx: ServerContext, createProtocol: (host: SocketLoop) => Protocol) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.remoteAddr = socket.remoteAddress ?? '';
+    (socket as unknown as Record<symbol, SocketLoop>)[kLoop] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
+    this.timer = new Timer<SocketLoop>(onTimer, this);
+    this.protocol = createProtocol(this);
+  }
+
+  get closed(): boolean {
+    return this.closeHandled || this.socket.destroyed;
+  }
+
+  get ending(): boolean {
+    return this.lingering;
+  }
+
+  get heldBytes(): number {
+    return this.held === null ? 0 : this.held.bytes;
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.writableLength + this.batchBytes;
+  }
+
+  get needsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  // --- reading ---------------------------------------------------------------------------
+
+  /** @internal */
+  onData(chunk: Buffer): void {
+    if (this.lingering || this.closed) return; // closing: read and drop
+    if (this.holds !== 0 || (this.held !== null && this.held.length > 0)) {
+      this.hold(chunk, false);
+      return;
+    }
+    this.corks++;
+    this.deliver(chunk);
+    this.endDelivery();
+  }
+
+  private deliver(chunk: Buffer): void {
+    const taken = this.protocol.onData(chunk);
+    if (taken < chunk.length && !this.closed && !this.lingering) {
+      if (this.holds === 0) this.holds |= HOLD_PROTOCOL;
+      this.hold(taken === 0 ? chunk : chunk.subarray(taken), true);
+    }
+  }
+
+  /** Keeps bytes the protocol is not ready for, up to MAX_READ_AHEAD. */
+  private hold(chunk: Buffer, front: boolean): void {
+    const queue = (this.held ??= new ChunkQueue());
+    if (front) queue.unshift(chunk);
+    else queue.push(chunk);
+    if (queue.bytes <= MAX_READ_AHEAD || (this.pauses & PAUSE_READ_AHEAD) !== 0) return;
+    if (this.closeOnReadAheadLimit) {
+      this.ctx.warnLogger(`Closing a connection that sent over ${MAX_READ_AHEAD} bytes ahead of a parked request`);
+      this.destroy('error');
+      return;
+    }
+    this.pause(PAUSE_READ_AHEAD);
+  }
+
+  holdInput(): void {
+    this.holds |= HOLD_PROTOCOL;
+  }
+
+  resumeInput(): void {
+    if ((this.holds & HOLD_PROTOCOL) === 0) return;
+    this.holds &= ~HOLD_PROTOCOL;
+    this.deliverHeld();
+  }
+
+  holdUntilDrained(): void {
+    this.holds |= HOLD_DRAIN;
+  }
+
+  pauseReading(): void {
+    this.pause(PAUSE_PROTOCOL);
+  }
+
+  resumeReading(): void {
+    this.unpause(PAUSE_PROTOCOL);
+  }
+
+  /** Hands what waited to the protocol until it holds again, then reads from the socket again. */
+  private deliverHeld(): void {
+    if (this.delivering) return; // a nested call: the loop below goes on by itself
+    this.corks++;
+    this.deliverQueue();
+    this.endDelivery();
+  }
+
+  private deliverQueue(): void {
+    const queue = this.held;
+    this.delivering = true;
+    while (queue !== null && queue.length > 0 && this.holds === 0 && !this.closed && !this.lingering) {
+      this.deliver(queue.shift()!);
+    }
+    this.delivering = false;
+  }
+
+  /** Ends a stretch of handing input over: writes what the protocol wrote meanwhile, then settles. */
+  private endDelivery(): void {
+    if (--this.corks === 0 && !this.flushQueued) this.flush();
+    this.settle();
+  }
+
+  /**
+   * After a flush: a protocol that held input until the peer read our answers goes on at once
+   * when the kernel took them all (a write often completes synchronously); otherwise reading
+   * stops until 'drain'.
+   */
+  private settle(): void {
+    let released = false;
+    while ((this.holds & HOLD_DRAIN) !== 0 && this.batchFirst === null && !this.closed && !this.socket.writableNeedDrain) {
+      this.holds &= ~HOLD_DRAIN;
+      released = true;
+      if (this.holds !== 0) break;
+      this.corks++;
+      this.deliverQueue();
+      if (--this.corks === 0 && !this.flushQueued) this.flush();
+    }
+    if (this.closed) return;
+    if ((this.holds & HOLD_DRAIN) !== 0) this.pause(PAUSE_DRAIN);
+    else this.unpause(PAUSE_DRAIN);
+    if (this.holds === 0) this.unpause(PAUSE_READ_AHEAD);
+    if (released && !this.lingering) this.protocol.onDrain();
+  }
+
+  private pause(reason: number): void {
+    if (this.pauses === 0 && !this.lingering) this.socket.pause();
+    this.pauses |= reason;
+  }
+
+  private unpause(reason: number): void {
+    if ((this.pauses & reason) === 0) return;
+    this.pauses &= ~reason;
+    if (this.pauses === 0 && !this.closed) this.socket.resume();
+  }
+
+  switchProtocol(protocol: Protocol, leftover: Buffer | null = null): void {
+    this.protocol = protocol;
+    this.closeOnReadAheadLimit = false;
+    this.timer.cancel();
+    if (leftover !== null && leftover.length > 0) (this.held ??= new ChunkQueue()).unshift(leftover);
+    // Input stays held until the old protocol's call has returned (it may hand back the rest of
+    // the chunk it was reading); the new protocol reads from the next microtask on.
+    this.holds |= HOLD_PROTOCOL;
+    queueMicrotask(() => this.resumeInput());
+  }
+
+  // --- writing ---------------------------------------------------------------------------
+
+  write(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
+    if (this.corks === 0 && !this.flushQueued) {
+      if (this.held === null || this.held.length === 0) return this.writeNow(data, encoding);
+      // More input waits and will likely be answered in this turn: collect until its end.
+      this.flushQueued = true;
+      process.nextTick(flushTurn, this);
+    }
+    const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : data;
+    if (this.batchFirst === null) this.batchFirst = bytes;
+    else (this.batchRest ??= []).push(bytes);
+    this.batchBytes += bytes.byteLength;
+    // Past the high-water mark a batch gains nothing: write it, and report the socket's own state.
+    if (this.batchBytes >= this.socket.writableHighWaterMark) this.flush();
+    return !this.socket.writableNeedDrain;
+  }
+
+  cork(): void {
+    this.corks++;
+  }
+
+  uncork(): void {
+    if (--this.corks === 0 && !this.flushQueued) this.flush();
+  }
+
+  private writeNow(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
+    if (this.closed) return false;
+    const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
+    if (!ok) this.armWriteTimer();
+    return ok;
+  }
+
+  /** @internal Writes this turn's batch: one buffer when small, one writev otherwise. */
+  flush(): void {
+    const first = this.batchFirst;
+    if (first === null) return;
+    const rest = this.batchRest;
+    const bytes = this.batchBytes;
+    this.batchFirst = null;
+    this.batchRest = null;
+    this.batchBytes = 0;
+    if (this.closed) return;
+    if (rest === null) {
+      this.writeNow(first);
+    } else if (bytes <= JOIN_LIMIT) {
+      const joined = Buffer.allocUnsafe(bytes);
+      joined.set(first, 0);
+      let at = first.byteLength;
+      for (let i = 0; i < rest.length; i++) {
+        joined.set(rest[i], at);
+        at += rest[i].byteLength;
+      }
+      this.writeNow(joined);
+    } else {
+      this.socket.cork();
+      this.socket.write(first);
+      for (let i = 0; i < rest.length - 1; i++) this.socket.write(rest[i]);
+      const ok = this.socket.write(rest[rest.length - 1]);
+      this.socket.uncork();
+      if (!ok) this.armWriteTimer();
+    }
+  }
+
+  /** @internal The end of a turn in which writes were collected. */
+  endTurn(): void {
+    this.flushQueued = false;
+    if (this.corks !== 0) return;
+    this.flush();
+    this.settle();
+  }
+
+  drained(): Promise<void> {
+    // Whatever this turn collected goes out now: the kernel may take it all, with no 'drain'.
+    this.flush();
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.drainWaiters ??= []).push(resolve);
+      this.armWriteTimer();
+    });
+  }
+
+  /** A peer that stops reading is cut off once a write has been stuck for writeTimeout. */
+  private armWriteTimer(): void {
+    const timer = (this.writeTimer ??= new Timer<SocketLoop>(onWriteTimeout, this));
+    if (!timer.armed && this.ctx.writeTimeout > 0) this.ctx.wheel.schedule(timer, this.ctx.writeTimeout);
+  }
+
+  /** @internal */
+  onDrain(): void {
+    this.writeTimer?.cancel();
+    const waiters = this.drainWaiters;
+    if (waiters !== null) {
+      this.drainWaiters = null;
+      for (const wake of waiters) wake();
+    }
+    if (this.closed) return;
+    if ((this.holds & HOLD_DRAIN) !== 0) {
+      this.holds &= ~HOLD_DRAIN;
+      this.unpause(PAUSE_DRAIN);
+      this.deliverHeld();
+    }
+    this.protocol.onDrain();
+  }
+
+  // --- timers ----------------------------------------------------------------------------
+
+  armTimer(ms: number): void {
+    if (this.lingering) return;
+    if (ms > 0) this.ctx.wheel.scheduleCoarse(this.timer, ms);
+    else this.timer.cancel();
+  }
+
+  cancelTimer(): void {
+    if (!this.lingering) this.timer.cancel();
+  }
+
+  /** @internal */
+  onTimer(): void {
+    if (this.lingering) this.socket.destroy();
+    else this.protocol.onTimeout();
+  }
+
+  // --- closing ---------------------------------------------------------------------------
+
+  end(reason?: CloseReason): void {
+    if (reason !== undefined) this.closeReason ??= reason;
+    if (this.closed || this.lingering) return;
+    this.flush();
+    this.lingering = true;
+    this.held?.clear();
+    this.socket.end();
+    // Keep reading (and dropping) so the peer's FIN is seen and unread data cannot turn our
+    // close into a reset that loses the last answer.
+    this.pauses = 0;
+    this.socket.resume();
+    this.ctx.wheel.scheduleCoarse(this.timer, LINGER_MS);
+  }
+
+  destroy(reason: CloseReason): void {
+    this.closeReason ??= reason;
+    this.socket.destroy();
+  }
+
+  /** The server is stopping. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.closeReason ??= 'server-stopping';
+    this.protocol.onShutdown();
+  }
+
+  /** @internal */
+  onEnd(): void {
+    this.peerEnded = true;
+    if (!this.closed && !this.lingering) this.protocol.onEnd();
+  }
+
+  /** @internal */
+  onClose(): void {
+    if (this.closeHandled) return;
+    this.closeHandled = true;
+    this.timer.cancel();
+    this.writeTimer?.cancel();
+    this.held?.clear();
+    this.batchFirst = this.batchRest = null;
+    this.batchBytes = 0;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = null;
+    if (waiters !== null) for (const wake of waiters) wake();
+    try {
+      this.protocol.onClose(this.closeReason ?? (this.lingering ? 'server-closed' : 'client-closed'));
+    } finally {
+      this.ctx.connectionClosed(this);
+    }
+  }
+
+  logError(message: string, error: unknown): void {
+    this.ctx.errorLogger(message, error);
+  }
+
+  logWarning(message: string): void {
+    this.ctx.warnLogger(message);
+  }
+}
+
+// Socket listeners shared by every connection: no closures per connection.
+function loopOf(socket: Socket): SocketLoop {
+  return (socket as unknown as Record<symbol, SocketLoop>)[kLoop];
+}
+function onSocketData(this: Socket, chunk: Buffer): void {
+  loopOf(this).onData(chunk);
+}
+function onSocketEnd(this: Socket): void {
+  loopOf(this).onEnd();
+}
+function onSocketError(this: Socket): void {
+  // Resets and broken pipes are the peer's business; 'close' follows and cleans up.
+}
+function onSocketClose(this: Socket): void {
+  loopOf(this).onClose();
+}
+function onSocketDrain(this: Socket): void {
+  loopOf(this).onDrain();
+}
+function onTimer(loop: SocketLoop): void {
+  loop.onTimer();
+}
+function onWriteTimeout(loop: SocketLoop): void {
+  loop.destroy('timeout');
+}
+function flushTurn(loop: SocketLoop): void {
+  loop.endTurn();
+}
