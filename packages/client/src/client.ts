@@ -3,7 +3,7 @@
  * request function returns a Promise that resolves — never rejects — to the response, or to
  * `{opts, error}` when no response could be had.
  */
-import { defaultWheel, type TimerWheel } from '@http-kit/core';
+import { defaultWheel, positiveOption, type TimerWheel } from '@http-kit/core';
 import { Exchange } from './exchange.js';
 import { prepare, type HttpResult, type RequestDefaults, type RequestOptions } from './options.js';
 import { Pool } from './pool.js';
@@ -30,12 +30,13 @@ export class HttpClient {
   private readonly targets = new TargetCache();
   private readonly proxies = new TargetCache();
 
+  /** Throws InvalidArgumentError (from @http-kit/core) for a limit that is not a positive number. */
   constructor(options: ClientOptions = {}) {
     this.defaults = options;
     this.pool = new Pool(
       {
-        maxConnections: options.maxConnections ?? Infinity,
-        maxConnectionsPerHost: options.maxConnectionsPerHost ?? 256,
+        maxConnections: positiveOption('createClient', 'maxConnections', options.maxConnections, Infinity, true),
+        maxConnectionsPerHost: positiveOption('createClient', 'maxConnectionsPerHost', options.maxConnectionsPerHost, 256, true),
       },
       options.wheel ?? defaultWheel,
     );

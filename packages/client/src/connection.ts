@@ -3,38 +3,41 @@
  * machine that ties them together.
  *
  *   Connecting --connect/secureConnect--> Active --response complete--> Idle --send--> Active
- *        \                                  |                             |
- *         `------------- error, timeout, close, bad response ------------+--> Closed
+ *        \                                  |  \                          |
+ *         \                                 |   `--101 to an upgrade--> HandedOver
+ *          `------------ error, timeout, close, bad response -------------+--> Closed
  *
  * One timer (on the shared wheel) serves every state: the connect timeout while Connecting, the
  * idle timeout while Active (checked against the time of the last byte, so it is not re-armed
- * per read), the keep-alive expiry while Idle. A Closed connection is never reused.
+ * per read), the keep-alive expiry while Idle. A Closed or HandedOver connection is never reused.
+ *
+ * It knows its owner (the pool) only as a ConnectionOwner and the request it carries only as
+ * an ExchangeSink (exchange-sink.ts): nothing here imports the pool or the exchange.
  */
-import net, { type Socket } from 'node:net';
-import tls, { type TLSSocket } from 'node:tls';
-import { Timer } from '@http-kit/core';
-import type { HttpKitError } from '@http-kit/core';
-import { ConnectError, ConnectTimeoutError, ConnectionClosedError, RequestBodyError, TimeoutError, TlsError } from './errors.js';
-import type { Exchange } from './exchange.js';
-import type { TlsOptions } from './options.js';
-import type { Pool } from './pool.js';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { Timer, type HttpKitError, type TimerWheel } from '@http-kit/core';
+import { connectFailure, connectTcp, connectTls, connectTunnel, type Route } from './dial.js';
+import { ConnectTimeoutError, ConnectionClosedError, RequestBodyError, TimeoutError } from './errors.js';
+import type { Carrier, ExchangeSink } from './exchange-sink.js';
+import { HAS_UPGRADE } from './options.js';
+import { sendBody, type BodyChannel } from './request-body.js';
 import { ReadState, ResponseReader } from './response-reader.js';
-import { CRLF, chunkHeader, Framing, framingOf, LAST_CHUNK, serialiseRequest } from './request-writer.js';
-import { openTunnel } from './tunnel.js';
+import { Framing, framingOf, serialiseRequest } from './request-writer.js';
 
-/** Where a connection goes and how (see OriginPool). */
-export interface Route {
-  readonly https: boolean;
-  readonly host: string;
-  readonly port: number;
-  readonly servername: string;
-  readonly insecure: boolean;
-  readonly tls: TlsOptions | null;
-  readonly proxyHost: string;
-  readonly proxyPort: number;
-  readonly proxyAuth: string | null;
-  readonly absoluteForm: boolean;
-  tlsSession: Buffer | undefined;
+/** Who a connection reports to (its route in the pool). The connection never calls anything else of it. */
+export interface ConnectionOwner {
+  /** The wheel the connection's timer runs on. */
+  readonly wheel: TimerWheel;
+  /**
+   * The connection read a response entirely and can carry another; the request it served has
+   * not settled yet. `keepaliveMs` is how long it may idle (0 or less: close it).
+   */
+  connectionIdle(conn: Connection, keepaliveMs: number): void;
+  /** The request the connection served has settled (its callback ran, its stream ended): the connection is free for the next. */
+  connectionReleased(conn: Connection, keepaliveMs: number): void;
+  /** The connection closed, failed to open, or was handed over by an upgrade: its slot is free. */
+  connectionClosed(conn: Connection): void;
 }
 
 export const enum ConnState {
@@ -42,6 +45,8 @@ export const enum ConnState {
   Active = 1,
   Idle = 2,
   Closed = 3,
+  /** The socket went to the caller after a 101 (see ExchangeSink.onUpgrade). */
+  HandedOver = 4,
 }
 
 /** Bodies up to this size are copied behind the head and sent in one write. */
@@ -53,15 +58,15 @@ function onTimer(conn: Connection): void {
   conn.timeout();
 }
 
-export class Connection {
+export class Connection implements Carrier, BodyChannel<ExchangeSink> {
   state = ConnState.Connecting;
   socket!: Socket;
   readonly route: Route;
-  private readonly pool: Pool;
+  private readonly owner: ConnectionOwner;
   private readonly reader = new ResponseReader();
   private readonly timer: Timer<Connection>;
   /** The request in flight (or the one this connection is being opened for). */
-  exchange: Exchange | null;
+  exchange: ExchangeSink | null;
   /** Responses completed on this connection: a connection that has served one may have gone stale. */
   uses = 0;
   private lastActivity = 0;
@@ -70,19 +75,21 @@ export class Connection {
   /** The request (head and body) has been handed to the socket entirely. */
   private requestSent = false;
   private tlsHandshaking = false;
+  /** The raw socket to the proxy under a TLS tunnel, or null. */
+  private tunnel: Socket | null = null;
   private socketError: Error | null = null;
   /** Inside reader.feed: the reader must not be released until it returns. */
   private feeding = false;
 
   /** `connectMs`: what is left of the exchange's connectTimeout (it may have waited for a slot). */
-  constructor(pool: Pool, route: Route, exchange: Exchange, connectMs: number) {
-    this.pool = pool;
+  constructor(owner: ConnectionOwner, route: Route, exchange: ExchangeSink, connectMs: number) {
+    this.owner = owner;
     this.route = route;
     this.exchange = exchange;
     this.timer = new Timer<Connection>(onTimer, this);
-    pool.wheel.schedule(this.timer, connectMs);
+    owner.wheel.schedule(this.timer, connectMs);
     try {
-      this.open(exchange);
+      this.open();
     } catch (error) {
       // Synchronous failures of net/tls (bad options): report like any connect error.
       this.socketError = error as Error;
@@ -94,50 +101,32 @@ export class Connection {
     return this.state === ConnState.Idle;
   }
 
-  private open(exchange: Exchange): void {
+  private open(): void {
     const route = this.route;
-    if (route.proxyHost === '') {
-      this.attach(route.https ? this.connectTls(undefined) : net.connect({ host: route.host, port: route.port, noDelay: true }));
+    if (!route.https) {
+      this.attach(connectTcp(route));
       return;
     }
-    const raw = net.connect({ host: route.proxyHost, port: route.proxyPort, noDelay: true });
-    if (!route.https) {
-      this.attach(raw);
+    if (route.proxyHost === '') {
+      this.attach(this.startTls(undefined));
       return;
     }
     // Through a tunnel: CONNECT first, TLS over the raw socket once the proxy agrees.
-    this.socket = raw;
-    raw.on('error', this.onError);
-    raw.once('connect', () => {
-      openTunnel(raw, `${route.host}:${route.port}`, route.proxyAuth, exchange.maxHeaderSize, (error) => {
-        if (this.state === ConnState.Closed) return;
-        if (error !== null) {
-          this.failExchange(error, false);
-          return;
-        }
-        this.attach(this.connectTls(raw));
-      });
+    const raw = connectTunnel(route, this.exchange!.maxHeaderSize, (error) => {
+      if (this.state !== ConnState.Connecting) return;
+      if (error !== null) this.failExchange(error, false);
+      else this.attach(this.startTls(raw));
     });
+    this.socket = this.tunnel = raw;
+    raw.on('error', this.onError);
     raw.on('close', this.onTunnelClose);
   }
 
-  private connectTls(socket: Socket | undefined): TLSSocket {
-    const route = this.route;
+  private startTls(over: Socket | undefined): TLSSocket {
     this.tlsHandshaking = true;
-    const options = route.tls;
-    const tlsSocket = tls.connect({
-      ...options,
-      socket,
-      host: route.host,
-      port: route.port,
-      servername: options?.servername ?? (route.servername === '' ? undefined : route.servername),
-      rejectUnauthorized: !route.insecure,
-      ALPNProtocols: ['http/1.1'],
-      session: route.tlsSession,
-      noDelay: true,
-    } as tls.ConnectionOptions);
-    tlsSocket.on('session', this.onSession);
-    return tlsSocket;
+    const socket = connectTls(this.route, over);
+    socket.on('session', this.onSession);
+    return socket;
   }
 
   private attach(socket: Socket): void {
@@ -152,18 +141,18 @@ export class Connection {
   // --- sending ---
 
   /** Sends `exchange` on this idle connection. */
-  send(exchange: Exchange): void {
+  send(exchange: ExchangeSink): void {
     this.exchange = exchange;
     this.state = ConnState.Active;
     this.socket.ref();
     this.start(exchange);
   }
 
-  private start(exchange: Exchange): void {
+  private start(exchange: ExchangeSink): void {
     exchange.conn = this;
     this.reader.start(exchange, exchange.method, exchange.maxHeaderSize);
     this.lastActivity = now();
-    this.pool.wheel.schedule(this.timer, exchange.idleTimeout);
+    this.owner.wheel.schedule(this.timer, exchange.idleTimeout);
     const route = this.route;
     const requestTarget = route.absoluteForm ? 'http://' + exchange.target.hostHeader + exchange.path : exchange.path;
     const body = exchange.body;
@@ -173,7 +162,7 @@ export class Connection {
     if (exchange.bodyStream !== null) {
       this.requestSent = false;
       socket.write(head);
-      void this.pumpBody(exchange, framingOf(exchange) === Framing.Chunked);
+      sendBody(this, exchange, exchange.bodyStream, framingOf(exchange) === Framing.Chunked);
       return;
     }
     this.requestSent = true;
@@ -187,34 +176,23 @@ export class Connection {
     }
   }
 
-  /** Writes a streamed body as it is read, waiting for the socket to drain when it is full. */
-  private async pumpBody(exchange: Exchange, chunked: boolean): Promise<void> {
-    const socket = this.socket;
-    try {
-      for await (const piece of exchange.bodyStream!) {
-        if (this.exchange !== exchange || this.state !== ConnState.Active) return;
-        const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-        if (chunk.length === 0) continue;
-        if (chunked) {
-          socket.cork();
-          socket.write(chunkHeader(chunk.length));
-          socket.write(chunk);
-          socket.write(CRLF);
-          socket.uncork();
-        } else {
-          socket.write(chunk);
-        }
-        // The server may be reading slowly: sending counts as activity for the idle timeout.
-        this.lastActivity = now();
-        if (socket.writableNeedDrain) await drained(socket);
-      }
-      if (this.exchange !== exchange || this.state !== ConnState.Active) return;
-      if (chunked) socket.write(LAST_CHUNK);
-      this.requestSent = true;
-    } catch (error) {
-      if (this.exchange !== exchange) return;
-      this.failExchange(new RequestBodyError(`reading the request body failed: ${(error as Error)?.message ?? error}`, { cause: error }), false);
-    }
+  // --- BodyChannel: a streamed request body (request-body.ts) ---
+
+  carries(exchange: ExchangeSink): boolean {
+    return this.exchange === exchange && this.state === ConnState.Active;
+  }
+
+  touch(): void {
+    this.lastActivity = now();
+  }
+
+  bodySent(): void {
+    this.requestSent = true;
+  }
+
+  bodyFailed(exchange: ExchangeSink, error: unknown): void {
+    if (this.exchange !== exchange) return;
+    this.failExchange(new RequestBodyError(`reading the request body failed: ${(error as Error)?.message ?? error}`, { cause: error }), false);
   }
 
   // --- reading ---
@@ -232,7 +210,7 @@ export class Connection {
     if (this.state !== ConnState.Active) return;
     this.lastActivity = now();
     // The idle timer stood still while paused (a slow consumer is not a slow server).
-    if (!this.timer.armed && this.exchange !== null) this.pool.wheel.schedule(this.timer, this.exchange.idleTimeout);
+    if (!this.timer.armed && this.exchange !== null) this.owner.wheel.schedule(this.timer, this.exchange.idleTimeout);
     this.socket.resume();
   }
 
@@ -254,9 +232,15 @@ export class Connection {
     }
     if (exchange.failure !== null) this.failExchange(exchange.failure, false);
     else if (state === ReadState.Complete) this.completeExchange();
+    else if (state === ReadState.Switched) this.switched(exchange, chunk);
     else if (state === ReadState.Failed) this.failExchange(this.reader.error!, false);
   };
 
+  /**
+   * The response has been read. The exchange settles before the connection goes to anyone
+   * waiting for it: its callback runs (or its body stream ends) first. Only a request made
+   * meanwhile, when nobody waits, may take it (see ConnectionOwner.connectionIdle).
+   */
   private completeExchange(): void {
     const exchange = this.exchange!;
     this.exchange = null;
@@ -267,17 +251,50 @@ export class Connection {
       this.paused = false;
       this.socket.resume();
     }
-    if (this.reader.keepAlive && this.requestSent && !exchange.closeConnection) {
+    const reusable = this.reader.keepAlive && this.requestSent && !exchange.closeConnection;
+    const keepaliveMs = reusable ? exchange.keepaliveFor() : 0;
+    if (reusable) {
       this.state = ConnState.Idle;
-      this.pool.release(this, exchange.keepaliveFor());
+      this.owner.connectionIdle(this, keepaliveMs);
     } else {
       this.destroy();
     }
     exchange.onResponseEnd();
+    if (this.state === ConnState.Idle) this.owner.connectionReleased(this, keepaliveMs);
+  }
+
+  /** A 101: the socket goes to the caller when the request asked for an upgrade; otherwise the response ends HTTP here. */
+  private switched(exchange: ExchangeSink, chunk: Buffer): void {
+    if ((exchange.headerFlags & HAS_UPGRADE) === 0) {
+      this.completeExchange();
+      return;
+    }
+    this.exchange = null;
+    exchange.conn = null;
+    this.state = ConnState.HandedOver;
+    this.timer.cancel();
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+    socket.off('session', this.onSession);
+    const tunnel = this.tunnel;
+    if (tunnel !== null) {
+      tunnel.off('error', this.onError);
+      tunnel.off('close', this.onTunnelClose);
+    }
+    // As node:http leaves an upgraded socket: neither paused nor flowing, so what arrives before
+    // the new owner attaches its 'data' listener waits in the socket, and that listener starts the flow.
+    (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    const head = chunk.subarray(this.reader.headEnd);
+    this.reader.release();
+    this.owner.connectionClosed(this);
+    exchange.onUpgrade(socket, head);
   }
 
   /** Ends the exchange in flight with `error` and closes the connection. */
-  failExchange(error: HttpKitError, retryable: boolean): void {
+  private failExchange(error: HttpKitError, retryable: boolean): void {
     const exchange = this.exchange;
     this.exchange = null;
     this.destroy();
@@ -293,14 +310,14 @@ export class Connection {
     this.destroy();
   }
 
-  /** Closes the connection for good (idempotent). */
+  /** Closes the connection for good (idempotent; a no-op once handed over). */
   destroy(): void {
-    if (this.state === ConnState.Closed) return;
+    if (this.state >= ConnState.Closed) return;
     this.state = ConnState.Closed;
     this.timer.cancel();
     this.socket?.destroy();
     if (!this.feeding) this.reader.release();
-    this.pool.onClosed(this);
+    this.owner.connectionClosed(this);
   }
 
   // --- socket events ---
@@ -328,7 +345,7 @@ export class Connection {
   private readonly onClose = (): void => {
     switch (this.state) {
       case ConnState.Connecting:
-        this.failExchange(this.connectError(), false);
+        this.failExchange(connectFailure(this.route, this.socketError, this.tlsHandshaking), false);
         return;
       case ConnState.Active:
         if (this.exchange !== null) {
@@ -341,7 +358,7 @@ export class Connection {
 
   private readonly onTunnelClose = (): void => {
     // The raw socket under a tunnel closed before TLS took it over.
-    if (this.state === ConnState.Connecting && this.socket !== undefined && !(this.socket instanceof tls.TLSSocket)) this.onClose();
+    if (this.state === ConnState.Connecting && this.socket === this.tunnel) this.onClose();
   };
 
   /** The server closed (or reset) the connection while a response was awaited or read. */
@@ -354,17 +371,6 @@ export class Connection {
     // A reused connection the server had closed, before any byte of the response: worth one retry.
     const retryable = this.uses > 0 && !this.reader.bytesSeen && this.reader.error instanceof ConnectionClosedError;
     this.failExchange(this.reader.error!, retryable);
-  }
-
-  private connectError(): HttpKitError {
-    const route = this.route;
-    const where = route.proxyHost === '' ? `${route.host}:${route.port}` : `${route.host}:${route.port} through the proxy ${route.proxyHost}:${route.proxyPort}`;
-    const error = this.socketError as (Error & { code?: string }) | null;
-    const reason = error?.code ?? 'ECONNRESET';
-    if (this.tlsHandshaking) {
-      return new TlsError(`TLS handshake with ${where} failed: ${error?.message ?? 'connection closed'}`, reason, { cause: error ?? undefined });
-    }
-    return new ConnectError(`cannot connect to ${where}: ${error?.message ?? 'connection closed'}`, reason, { cause: error ?? undefined });
   }
 
   /** The timer fired: what it means depends on the state. */
@@ -381,7 +387,7 @@ export class Connection {
         if (exchange === null || this.paused) return;
         const idle = now() - this.lastActivity;
         if (idle < exchange.idleTimeout) {
-          this.pool.wheel.schedule(this.timer, exchange.idleTimeout - idle);
+          this.owner.wheel.schedule(this.timer, exchange.idleTimeout - idle);
           return;
         }
         this.failExchange(new TimeoutError(`no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`), false);
@@ -395,19 +401,7 @@ export class Connection {
 
   /** Parks the connection in the pool for `keepaliveMs`. */
   idleFor(keepaliveMs: number): void {
-    this.pool.wheel.schedule(this.timer, keepaliveMs);
+    this.owner.wheel.schedule(this.timer, keepaliveMs);
     this.socket.unref();
   }
-}
-
-function drained(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
 }

@@ -1,6 +1,8 @@
 /**
  * The client's errors: one class per way a request can fail, each with a stable `code` a
  * caller can switch on. They are never thrown at the caller; they arrive as `result.error`.
+ * Every class extends core's `HttpKitError`, whose `Symbol.for` brand (and the name it takes from
+ * the class) makes `instanceof` hold for an error made by another copy of the package.
  *
  * @example
  * const res = await get('http://127.0.0.1:8080/', { timeout: 1000 });
@@ -12,7 +14,6 @@ import { HttpKitError } from '@http-kit/core';
 export class InvalidRequestError extends HttpKitError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'HTTPKIT_INVALID_REQUEST', options);
-    this.name = 'InvalidRequestError';
   }
 }
 
@@ -21,7 +22,6 @@ export class ConnectError extends HttpKitError {
   readonly reason: string;
   constructor(message: string, reason: string, options?: { cause?: unknown }) {
     super(message, 'HTTPKIT_CONNECT_FAILED', options);
-    this.name = 'ConnectError';
     this.reason = reason;
   }
 }
@@ -30,7 +30,6 @@ export class ConnectError extends HttpKitError {
 export class ConnectTimeoutError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_CONNECT_TIMEOUT');
-    this.name = 'ConnectTimeoutError';
   }
 }
 
@@ -39,7 +38,6 @@ export class TlsError extends HttpKitError {
   readonly reason: string;
   constructor(message: string, reason: string, options?: { cause?: unknown }) {
     super(message, 'HTTPKIT_TLS', options);
-    this.name = 'TlsError';
     this.reason = reason;
   }
 }
@@ -48,7 +46,6 @@ export class TlsError extends HttpKitError {
 export class TimeoutError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_TIMEOUT');
-    this.name = 'TimeoutError';
   }
 }
 
@@ -60,7 +57,6 @@ export class TimeoutError extends HttpKitError {
 export class PoolTimeoutError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_POOL_TIMEOUT');
-    this.name = 'PoolTimeoutError';
   }
 }
 
@@ -68,7 +64,6 @@ export class PoolTimeoutError extends HttpKitError {
 export class BadResponseError extends HttpKitError {
   constructor(message: string, code = 'HTTPKIT_BAD_RESPONSE', options?: { cause?: unknown }) {
     super(message, code, options);
-    this.name = 'BadResponseError';
   }
 }
 
@@ -76,7 +71,6 @@ export class BadResponseError extends HttpKitError {
 export class HeadersTooLargeError extends BadResponseError {
   constructor(message: string) {
     super(message, 'HTTPKIT_HEADERS_TOO_LARGE');
-    this.name = 'HeadersTooLargeError';
   }
 }
 
@@ -84,7 +78,6 @@ export class HeadersTooLargeError extends BadResponseError {
 export class BodyTooLargeError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_BODY_TOO_LARGE');
-    this.name = 'BodyTooLargeError';
   }
 }
 
@@ -92,7 +85,6 @@ export class BodyTooLargeError extends HttpKitError {
 export class ConnectionClosedError extends HttpKitError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'HTTPKIT_CONNECTION_CLOSED', options);
-    this.name = 'ConnectionClosedError';
   }
 }
 
@@ -100,7 +92,6 @@ export class ConnectionClosedError extends HttpKitError {
 export class TooManyRedirectsError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_TOO_MANY_REDIRECTS');
-    this.name = 'TooManyRedirectsError';
   }
 }
 
@@ -108,7 +99,6 @@ export class TooManyRedirectsError extends HttpKitError {
 export class RequestBodyError extends HttpKitError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'HTTPKIT_REQUEST_BODY', options);
-    this.name = 'RequestBodyError';
   }
 }
 
@@ -116,7 +106,6 @@ export class RequestBodyError extends HttpKitError {
 export class ClientClosedError extends HttpKitError {
   constructor() {
     super('the client is closed', 'HTTPKIT_CLIENT_CLOSED');
-    this.name = 'ClientClosedError';
   }
 }
 
@@ -124,6 +113,5 @@ export class ClientClosedError extends HttpKitError {
 export class ProxyError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_PROXY');
-    this.name = 'ProxyError';
   }
 }

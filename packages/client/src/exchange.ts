@@ -4,16 +4,18 @@
  * handed over at the head), the one retry of an idempotent request on a stale connection, and
  * the settling of the caller's promise — which always resolves, never rejects.
  */
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { EMPTY, type HttpKitError, type Timer } from '@http-kit/core';
+import type { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { EMPTY, type HttpKitError } from '@http-kit/core';
+import { responseHeaderMap } from '@http-kit/http1/codec';
 import { isTextual, decodeText } from './body.js';
-import type { Connection } from './connection.js';
-import { Coding, codingOf, createDecoder, decodeBody } from './decompress.js';
+import type { Carrier, ExchangeSink } from './exchange-sink.js';
+import { Coding, codingOf, decodeBody } from './decompress.js';
 import { BadResponseError, BodyTooLargeError } from './errors.js';
-import type { HttpResponse, HttpResult, PreparedRequest, RequestOptions, ResponseAs, TlsOptions } from './options.js';
-import type { OriginPool, Pool } from './pool.js';
+import { HAS_UPGRADE, type HttpResponse, type HttpResult, type RequestOptions, type ResponseAs, type TlsOptions } from './options.js';
+import type { Pool } from './pool.js';
 import { followRedirect, shouldFollow } from './redirect.js';
-import type { ResponseSink } from './response-reader.js';
+import { StreamedBody, type BodySource } from './streamed-body.js';
 import type { Target } from './target.js';
 
 /** Methods a retry cannot make happen twice in a way that matters (RFC 9110 9.2.2). */
@@ -24,61 +26,7 @@ function isIdempotent(method: string): boolean {
   return false;
 }
 
-/** Response headers: lower-cased names, repeats joined with ", ", set-cookie always an array. */
-function buildHeaders(raw: string[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = Object.create(null);
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
-    const previous = headers[name];
-    if (previous === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
-    else if (typeof previous === 'string') headers[name] = previous + ', ' + value;
-    else previous.push(value);
-  }
-  return headers;
-}
-
-/** A streamed response body (identity coding): pushes what the connection reads, pauses it when full. */
-class BodyStream extends Readable {
-  constructor(public exchange: Exchange | null) {
-    super();
-  }
-
-  override _read(): void {
-    this.exchange?.conn?.resumeReading();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const exchange = this.exchange;
-    this.exchange = null;
-    exchange?.consumerGone();
-    callback(error);
-  }
-}
-
-/**
- * A decoded streamed body: what the decoder writes, passed on to the consumer and counted, so
- * that `maxBody` caps the decompressed size as it does for a buffered body.
- */
-class DecodedBody extends Transform {
-  private bytes = 0;
-
-  constructor(private readonly maxBody: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBody) {
-      // Destroys this stream with the error; its 'close' drops the connection (consumerGone).
-      callback(new BodyTooLargeError(`the decompressed response body is larger than maxBody (${this.maxBody} bytes)`));
-      return;
-    }
-    callback(null, chunk);
-  }
-}
-
-export class Exchange implements PreparedRequest, ResponseSink {
+export class Exchange implements ExchangeSink, BodySource {
   // --- the prepared request (see options.ts) ---
   method = 'GET';
   target!: Target;
@@ -103,14 +51,8 @@ export class Exchange implements PreparedRequest, ResponseSink {
   tls: TlsOptions | null = null;
   proxy: Target | null = null;
 
-  // --- waiting for a connection (see pool.ts); the timer is created the first time it waits ---
-  waitTimer: Timer<Exchange> | null = null;
-  waitingOn: OriginPool | null = null;
-  prevWaiting: Exchange | null = null;
-  nextWaiting: Exchange | null = null;
-
   /** The connection carrying the request, while it does. */
-  conn: Connection | null = null;
+  conn: Carrier | null = null;
   /** Set while reading when the response must be abandoned (body too large). */
   failure: HttpKitError | null = null;
   resolve!: (value: unknown) => void;
@@ -128,10 +70,8 @@ export class Exchange implements PreparedRequest, ResponseSink {
   private coding: number = Coding.Identity;
   /** Where a redirect being followed points; its body is dropped. */
   private location: string | null = null;
-  private stream: BodyStream | null = null;
-  /** A decoded streamed body: the decoder writes into it. */
-  private out: DecodedBody | null = null;
-  private decoder: Transform | null = null;
+  /** The body, with `as: 'stream'`, once the head is in. */
+  private streamBody: StreamedBody | null = null;
   /** The response handed over with a streamed body: it gets the trailers at the body's end. */
   private streamed: HttpResponse | null = null;
 
@@ -144,23 +84,6 @@ export class Exchange implements PreparedRequest, ResponseSink {
   /** Hands the request to the pool. */
   dispatch(): void {
     this.pool.dispatch(this);
-  }
-
-  /**
-   * Leaves the wait for a connection (or had none): cancels the wait timer and returns how
-   * much of connectTimeout is left for connecting.
-   */
-  leaveQueue(): number {
-    const timer = this.waitTimer;
-    if (timer === null || !timer.armed) return this.connectTimeout;
-    const left = timer.deadline - performance.now();
-    timer.cancel();
-    return left > 1 ? left : 1;
-  }
-
-  /** The wait timer fired: no connection slot freed up within connectTimeout. */
-  waitTimedOut(): void {
-    this.pool.abandonWait(this);
   }
 
   /** How long the connection may idle after this response: ours, capped by the server's `Keep-Alive: timeout=N`. */
@@ -178,7 +101,7 @@ export class Exchange implements PreparedRequest, ResponseSink {
   // --- ResponseSink ---
 
   onResponseHead(status: number, rawHeaders: string[]): boolean {
-    const headers = buildHeaders(rawHeaders);
+    const headers = responseHeaderMap(rawHeaders);
     this.status = status;
     this.headers = headers;
     this.trailers = null;
@@ -186,6 +109,8 @@ export class Exchange implements PreparedRequest, ResponseSink {
     this.chunks = null;
     this.bytes = 0;
     this.location = null;
+    // The upgrade asked for: no body, the connection hands its socket over (onUpgrade).
+    if (status === 101 && (this.headerFlags & HAS_UPGRADE) !== 0) return true;
     if (shouldFollow(this, status)) {
       const location = headers.location;
       if (typeof location === 'string') {
@@ -211,10 +136,8 @@ export class Exchange implements PreparedRequest, ResponseSink {
       this.failure = new BodyTooLargeError(`the response body is larger than maxBody (${this.maxBody} bytes)`);
       return;
     }
-    if (this.stream !== null) {
-      if (!this.stream.push(chunk)) this.conn?.pauseReading();
-    } else if (this.out !== null) {
-      this.decode(chunk);
+    if (this.streamBody !== null) {
+      if (!this.streamBody.write(chunk)) this.conn?.pauseReading();
     } else if (this.first === null) {
       this.first = chunk;
     } else {
@@ -224,10 +147,13 @@ export class Exchange implements PreparedRequest, ResponseSink {
 
   onResponseTrailers(rawTrailers: string[]): void {
     if (this.location !== null || this.failure !== null) return;
-    this.trailers = buildHeaders(rawTrailers);
+    this.trailers = responseHeaderMap(rawTrailers);
   }
 
-  /** Called by the connection once the response has been read entirely (and the connection released). */
+  /**
+   * Called by the connection once the response has been read entirely, before it offers itself
+   * to waiting requests: the result settles (the callback runs) or the body stream ends first.
+   */
   onResponseEnd(): void {
     if (this.location !== null) {
       this.redirect(this.location);
@@ -238,20 +164,18 @@ export class Exchange implements PreparedRequest, ResponseSink {
       if (this.trailers !== null) this.streamed.trailers = this.trailers;
       this.streamed = null;
     }
-    if (this.stream !== null) {
-      const stream = this.stream;
-      this.stream = null;
-      stream.exchange = null;
-      stream.push(null);
-    } else if (this.out !== null) {
-      const out = this.out;
-      this.out = null;
-      if (this.decoder !== null) this.decoder.end();
-      else out.end();
-      this.decoder = null;
+    const streamBody = this.streamBody;
+    if (streamBody !== null) {
+      this.streamBody = null;
+      streamBody.end();
     } else {
       this.finishBuffered();
     }
+  }
+
+  /** A 101 answered the upgrade this request asked for: the socket is the caller's. */
+  onUpgrade(socket: Socket, head: Buffer): void {
+    this.settle({ opts: this.opts, status: 101, headers: this.headers!, body: EMPTY, url: this.target.href, upgrade: { socket, head } });
   }
 
   // --- outcomes ---
@@ -260,13 +184,10 @@ export class Exchange implements PreparedRequest, ResponseSink {
   fail(error: HttpKitError, retryable: boolean): void {
     if (this.settled) {
       // A streamed body was handed over already: its consumer gets the error.
-      const body = this.stream ?? this.out;
-      this.stream = null;
-      this.out = null;
+      const body = this.streamBody;
+      this.streamBody = null;
       this.streamed = null;
-      this.decoder?.destroy();
-      this.decoder = null;
-      body?.destroy(error);
+      body?.fail(error);
       return;
     }
     if (retryable && !this.retried && this.replayable && isIdempotent(this.method)) {
@@ -277,13 +198,16 @@ export class Exchange implements PreparedRequest, ResponseSink {
     this.settle({ opts: this.opts, error });
   }
 
+  // --- BodySource: the streamed body's consumer ---
+
+  resumeReading(): void {
+    this.conn?.resumeReading();
+  }
+
   /** The consumer destroyed a streamed body before its end: stop reading, drop the connection. */
   consumerGone(): void {
-    this.stream = null;
-    this.out = null;
+    this.streamBody = null;
     this.streamed = null;
-    this.decoder?.destroy();
-    this.decoder = null;
     const conn = this.conn;
     this.conn = null;
     conn?.abort();
@@ -298,30 +222,10 @@ export class Exchange implements PreparedRequest, ResponseSink {
   }
 
   private startStream(): void {
-    let body: Readable;
-    if (this.coding !== Coding.Identity) {
-      const out = new DecodedBody(this.maxBody);
-      out.on('close', () => this.consumerGone());
-      this.out = out;
-      body = out;
-    } else {
-      body = this.stream = new BodyStream(this);
-    }
+    const body: Readable = (this.streamBody = new StreamedBody(this, this.coding, this.maxBody)).readable;
     const response: HttpResponse = { opts: this.opts, status: this.status, headers: this.headers!, body, url: this.target.href };
     this.streamed = response;
     this.settle(response);
-  }
-
-  private decode(chunk: Buffer): void {
-    let decoder = this.decoder;
-    if (decoder === null) {
-      const out = this.out!;
-      decoder = this.decoder = createDecoder(this.coding, chunk);
-      decoder.on('error', (error) => out.destroy(new BadResponseError(`cannot decode the response body: ${error.message}`, 'HTTPKIT_BAD_RESPONSE', { cause: error })));
-      decoder.on('drain', () => this.conn?.resumeReading());
-      decoder.pipe(out);
-    }
-    if (!decoder.write(chunk)) this.conn?.pauseReading();
   }
 
   private finishBuffered(): void {

@@ -12,11 +12,13 @@ import type { HttpResult, RequestOptions } from './options.js';
 
 export { HttpClient, createClient } from './client.js';
 export type { ClientOptions, Callback, ShorthandOptions } from './client.js';
-export type { RequestOptions, RequestDefaults, TlsOptions, HttpResult, HttpResponse, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
+export type { RequestOptions, RequestDefaults, TlsOptions, HttpResult, HttpResponse, HttpUpgrade, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
 export {
   InvalidRequestError, ConnectError, ConnectTimeoutError, TlsError, TimeoutError, PoolTimeoutError, BadResponseError, HeadersTooLargeError,
   BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError,
 } from './errors.js';
+/** The base of every error above (and of the other packages'): `instanceof HttpKitError` holds across copies of the package. */
+export { HttpKitError } from '@http-kit/core';
 
 let shared: HttpClient | null = null;
 

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { CRLF } from '@http-kit/http1/codec';
 import { InvalidRequestError } from './errors.js';
 
 /** One field or file of a multipart body. */
@@ -57,8 +58,6 @@ export function encodeMultipart(parts: MultipartPart[]): EncodedMultipart {
   if (!streaming) return { contentType, body: Buffer.concat(pieces as Buffer[]) };
   return { contentType, body: concatenate(pieces) };
 }
-
-const CRLF = Buffer.from('\r\n');
 
 async function* concatenate(pieces: Array<Buffer | AsyncIterable<Uint8Array | string>>): AsyncIterable<Buffer> {
   for (const piece of pieces) {

@@ -3,8 +3,11 @@
  * defaults) into a `PreparedRequest` — method, target, header lines, body bytes or stream,
  * limits — that the writer, the pool and the redirect logic read without re-checking anything.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import { describe } from '@http-kit/core';
+import { isFieldValue, isToken } from '@http-kit/http1/codec';
 import { InvalidRequestError } from './errors.js';
 import { encodeMultipart, type MultipartPart } from './multipart.js';
 import { basicAuth, parseTarget, type Target, type TargetCache } from './target.js';
@@ -97,7 +100,36 @@ export interface HttpResponse {
    * With `as: 'stream'` they are set when the body stream ends (read them after its 'end').
    */
   trailers?: Record<string, string | string[]>;
+  /**
+   * Set on a `101 Switching Protocols` to a request that asked for an upgrade (it has an
+   * `Upgrade` header): the connection, handed over. The body is then empty.
+   */
+  upgrade?: HttpUpgrade;
   error?: undefined;
+}
+
+/**
+ * A connection handed over by a `101 Switching Protocols`: it left the pool (its slot is free)
+ * and the client will never touch it again.
+ *
+ * @example
+ * const res = await request({ url, headers: { Connection: 'Upgrade', Upgrade: 'websocket', ... } });
+ * if (res.upgrade) {
+ *   const { socket, head } = res.upgrade;
+ *   socket.on('error', onError);
+ *   socket.on('data', onBytes); // starts the flow (the socket is neither paused nor flowing)
+ *   if (head.length > 0) onBytes(head);
+ * }
+ */
+export interface HttpUpgrade {
+  /**
+   * The raw (or TLS) socket: no listener of the client's left on it (attach an 'error' one),
+   * no timer, not flowing until a 'data' listener is attached (or `resume()`): bytes that arrive
+   * meanwhile wait in it.
+   */
+  socket: Socket;
+  /** Bytes the server sent past the 101's head and that were already read: the new protocol's first (often none). */
+  head: Buffer;
 }
 
 /** No response could be had: `error.code` says why. */
@@ -108,6 +140,7 @@ export interface HttpFailure {
   headers?: undefined;
   body?: undefined;
   url?: undefined;
+  upgrade?: undefined;
 }
 
 export type HttpResult = HttpResponse | HttpFailure;
@@ -159,11 +192,8 @@ export const HAS_TRANSFER_ENCODING = 16;
 export const HAS_HOST = 32;
 export const HAS_AUTHORIZATION = 64;
 export const HAS_CONNECTION = 128;
-
-/** Header values must be one line of latin1 text. */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const VALID_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const VALID_METHOD = VALID_NAME;
+/** The request asks for an upgrade: a 101 to it hands the socket over (see HttpUpgrade). */
+export const HAS_UPGRADE = 256;
 
 /**
  * Fills `into` from the caller's options and the client's defaults. Throws InvalidRequestError
@@ -177,12 +207,12 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   into.path = opts.queryParams === undefined ? target.path : withQuery(target.path, opts.queryParams);
 
   const method = opts.method === undefined ? 'GET' : String(opts.method).toUpperCase();
-  if (method !== 'GET' && !VALID_METHOD.test(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(opts.method)}`);
+  if (method !== 'GET' && !isToken(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(opts.method)}`);
   into.method = method;
 
   const timeout = opts.timeout ?? defaults.timeout;
-  into.connectTimeout = positive(opts.connectTimeout ?? timeout ?? defaults.connectTimeout ?? DEFAULT_TIMEOUT, 'connectTimeout');
-  into.idleTimeout = positive(opts.idleTimeout ?? timeout ?? defaults.idleTimeout ?? DEFAULT_TIMEOUT, 'idleTimeout');
+  into.connectTimeout = positiveMs(opts.connectTimeout ?? timeout ?? defaults.connectTimeout ?? DEFAULT_TIMEOUT, 'connectTimeout');
+  into.idleTimeout = positiveMs(opts.idleTimeout ?? timeout ?? defaults.idleTimeout ?? DEFAULT_TIMEOUT, 'idleTimeout');
   const keepalive = opts.keepalive ?? defaults.keepalive ?? DEFAULT_KEEPALIVE;
   into.keepalive = keepalive;
   into.closeConnection = keepalive < 0;
@@ -196,7 +226,7 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   if (tlsOptions !== undefined && tlsOptions !== null && typeof tlsOptions !== 'object') throw new InvalidRequestError(`tls must be an object of tls.connect options, got ${typeof tlsOptions}`);
   into.tls = tlsOptions ?? null;
   const userAgent = opts.userAgent ?? defaults.userAgent ?? DEFAULT_USER_AGENT;
-  if (userAgent !== DEFAULT_USER_AGENT && INVALID_VALUE.test(userAgent)) throw new InvalidRequestError(`invalid userAgent ${JSON.stringify(userAgent)} (one line of latin1 text)`);
+  if (userAgent !== DEFAULT_USER_AGENT && !isFieldValue(userAgent)) throw new InvalidRequestError(`invalid userAgent ${JSON.stringify(userAgent)} (one line of latin1 text)`);
   into.userAgent = userAgent;
   const proxy = opts.proxy === undefined ? defaults.proxy : opts.proxy;
   into.proxy = proxy === undefined || proxy === null || proxy === '' ? null : proxies.get(proxy);
@@ -216,7 +246,7 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined || value === null) continue;
-      if (!VALID_NAME.test(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)}`);
+      if (!isToken(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)}`);
       flags |= flagOf(name);
       if (typeof value === 'object') {
         for (let i = 0; i < value.length; i++) pushHeader(names, values, name, String(value[i]));
@@ -268,13 +298,14 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
 }
 
 function pushHeader(names: string[], values: string[], name: string, value: string): void {
-  if (INVALID_VALUE.test(value)) throw new InvalidRequestError(`invalid value for header ${name}: ${JSON.stringify(value)} (one line of latin1 text)`);
+  if (!isFieldValue(value)) throw new InvalidRequestError(`invalid value for header ${name}: ${JSON.stringify(value)} (one line of latin1 text)`);
   names.push(name);
   values.push(value);
 }
 
 function flagOf(name: string): number {
   switch (name.length) {
+    case 7: return name.toLowerCase() === 'upgrade' ? HAS_UPGRADE : 0;
     case 4: return name.toLowerCase() === 'host' ? HAS_HOST : 0;
     case 10:
       switch (name.toLowerCase()) {
@@ -291,9 +322,14 @@ function flagOf(name: string): number {
   return 0;
 }
 
-function positive(value: number, name: string): number {
-  if (!(value > 0)) throw new InvalidRequestError(`${name} must be a positive number of ms, got ${value}`);
-  return value;
+/**
+ * A timeout option: a positive number of ms, Infinity for none. The check core's positiveOption
+ * makes, with the value described the same way, but failing with the client's own error (it
+ * becomes `result.error` with code HTTPKIT_INVALID_REQUEST).
+ */
+function positiveMs(value: number, name: string): number {
+  if (typeof value === 'number' && value > 0) return value;
+  throw new InvalidRequestError(`${name} must be a positive number of ms, got ${describe(value)}`);
 }
 
 /** `a=1&b=x+y&b=z`: form encoding (as URLSearchParams does it). */

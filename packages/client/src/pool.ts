@@ -3,41 +3,44 @@
  * recently used first out), a count of open ones and a queue of requests waiting for one;
  * a client-wide cap on connections, with the origins blocked by it waiting their turn.
  *
- * A connection that finished a response comes back through `release`: it goes to the next
- * waiting request of its route, or idles until its keep-alive timer (on the wheel) expires.
- * A connection that closes, for whatever reason, leaves through `closed`, which frees its slot
+ * The pool only reacts to its connections' events (each route is its connections' owner): a
+ * connection that read a response is `idle` (it may carry a request made while the finished
+ * one settles), then `released` once that request is done: it goes to the next waiting request
+ * of its route, or idles until its keep-alive timer (on the wheel) expires. A connection that
+ * closes, for whatever reason, or is handed over by an upgrade, is `closed`: its slot is free
  * for whoever waits.
  *
  * A waiting request is bounded by its `connectTimeout`, which covers the wait and the connect
- * that follows it: a timer on the wheel (created and armed only when a request actually waits)
- * takes it out of its queue and fails it with HTTPKIT_POOL_TIMEOUT. The queue is an intrusive
- * list through the exchanges, so that removal is O(1) and allocates nothing.
+ * that follows it (see wait-queue.ts): past it, it leaves its queue and fails with
+ * HTTPKIT_POOL_TIMEOUT.
  */
-import { Timer, type TimerWheel } from '@http-kit/core';
+import type { TimerWheel } from '@http-kit/core';
 import { ClientClosedError, PoolTimeoutError } from './errors.js';
-import type { Exchange } from './exchange.js';
-import { Connection, type Route } from './connection.js';
+import { Connection, type ConnectionOwner } from './connection.js';
+import type { Route } from './dial.js';
+import type { ExchangeSink } from './exchange-sink.js';
 import type { TlsOptions } from './options.js';
+import { WaitQueue, type WaitTimeoutListener } from './wait-queue.js';
 
 export interface PoolLimits {
   maxConnections: number;
   maxConnectionsPerHost: number;
 }
 
-/** One route's connections and waiting requests. */
-export class OriginPool implements Route {
+/** One route's connections and waiting requests; the owner its connections report to. */
+export class OriginPool implements Route, ConnectionOwner, WaitTimeoutListener<ExchangeSink> {
   readonly idle: Connection[] = [];
   /** Connections open or opening on this route. */
   count = 0;
-  /** Requests waiting for a connection, oldest first (linked through `Exchange.nextWaiting`). */
-  private head: Exchange | null = null;
-  private tail: Exchange | null = null;
-  waiting = 0;
+  /** Requests waiting for a connection, oldest first. */
+  readonly queue: WaitQueue<ExchangeSink>;
   /** Whether the route is in the pool's `blocked` list. */
   blocked = false;
   tlsSession: Buffer | undefined = undefined;
+  readonly wheel: TimerWheel;
 
   constructor(
+    private readonly pool: Pool,
     readonly key: string,
     readonly https: boolean,
     readonly host: string,
@@ -53,42 +56,28 @@ export class OriginPool implements Route {
     readonly proxyAuth: string | null,
     /** Requests are sent in absolute form (plain HTTP through a proxy). */
     readonly absoluteForm: boolean,
-  ) {}
-
-  enqueue(exchange: Exchange): void {
-    exchange.waitingOn = this;
-    exchange.prevWaiting = this.tail;
-    exchange.nextWaiting = null;
-    if (this.tail === null) this.head = exchange;
-    else this.tail.nextWaiting = exchange;
-    this.tail = exchange;
-    this.waiting++;
+  ) {
+    this.wheel = pool.wheel;
+    this.queue = new WaitQueue<ExchangeSink>(pool.wheel, this);
   }
 
-  /** Takes the oldest waiting request off the queue (its wait timer is still armed: see Exchange.leaveQueue). */
-  dequeue(): Exchange | undefined {
-    const exchange = this.head;
-    if (exchange === null) return undefined;
-    this.remove(exchange);
-    return exchange;
+  // --- ConnectionOwner, WaitTimeoutListener: passed on to the pool, which sees every route ---
+
+  connectionIdle(conn: Connection, keepaliveMs: number): void {
+    this.pool.connectionIdle(this, conn, keepaliveMs);
   }
 
-  /** Unlinks `exchange`, which waits in this queue. */
-  remove(exchange: Exchange): void {
-    const prev = exchange.prevWaiting;
-    const next = exchange.nextWaiting;
-    if (prev === null) this.head = next;
-    else prev.nextWaiting = next;
-    if (next === null) this.tail = prev;
-    else next.prevWaiting = prev;
-    exchange.prevWaiting = exchange.nextWaiting = null;
-    exchange.waitingOn = null;
-    this.waiting--;
+  connectionReleased(conn: Connection, keepaliveMs: number): void {
+    this.pool.connectionReleased(this, conn, keepaliveMs);
   }
-}
 
-function onWaitTimeout(exchange: Exchange): void {
-  exchange.waitTimedOut();
+  connectionClosed(conn: Connection): void {
+    this.pool.connectionClosed(this, conn);
+  }
+
+  waitTimedOut(request: ExchangeSink): void {
+    this.pool.waitTimedOut(this, request);
+  }
 }
 
 export class Pool {
@@ -111,42 +100,37 @@ export class Pool {
     return this.total;
   }
 
-  /** Sends `exchange` on an idle connection, a new one, or queues it. `fresh` skips idle connections (a retry). */
-  dispatch(exchange: Exchange, fresh = false): void {
+  /** Sends `request` on an idle connection, a new one, or queues it. `fresh` skips idle connections (a retry). */
+  dispatch(request: ExchangeSink, fresh = false): void {
     if (this.closed) {
-      exchange.fail(new ClientClosedError(), false);
+      request.fail(new ClientClosedError(), false);
       return;
     }
-    const route = this.route(exchange);
+    const route = this.route(request);
     if (!fresh) {
       const idle = route.idle;
       while (idle.length > 0) {
         const conn = idle.pop()!;
         if (conn.isIdle) {
-          conn.send(exchange);
+          conn.send(request);
           return;
         }
       }
     }
     if (route.count < this.limits.maxConnectionsPerHost && (this.total < this.limits.maxConnections || this.evictIdle())) {
-      this.connect(route, exchange);
+      this.connect(route, request, request.connectTimeout);
       return;
     }
-    route.enqueue(exchange);
-    const timer = (exchange.waitTimer ??= new Timer<Exchange>(onWaitTimeout, exchange));
-    this.wheel.schedule(timer, exchange.connectTimeout);
+    route.queue.push(request, request.connectTimeout);
     if (route.count < this.limits.maxConnectionsPerHost && !route.blocked) {
       route.blocked = true;
       this.blocked.push(route);
     }
   }
 
-  /** Takes a request whose wait timed out out of its queue, and fails it. */
-  abandonWait(exchange: Exchange): void {
-    const route = exchange.waitingOn;
-    if (route === null) return;
-    route.remove(exchange);
-    if (route.waiting === 0) {
+  /** A request waited its whole connectTimeout (it has left its queue): fails it. */
+  waitTimedOut(route: OriginPool, request: ExchangeSink): void {
+    if (route.queue.length === 0) {
       if (route.blocked) {
         route.blocked = false;
         this.blocked.splice(this.blocked.indexOf(route), 1);
@@ -156,20 +140,34 @@ export class Pool {
     const limit = route.count >= this.limits.maxConnectionsPerHost
       ? `maxConnectionsPerHost (${this.limits.maxConnectionsPerHost}) connections to ${route.host}:${route.port} busy`
       : `maxConnections (${this.limits.maxConnections}) connections busy`;
-    exchange.fail(new PoolTimeoutError(`no connection for ${exchange.method} ${exchange.target.href} within ${exchange.connectTimeout} ms (connectTimeout): ${limit}`), false);
+    request.fail(new PoolTimeoutError(`no connection for ${request.method} ${request.target.href} within ${request.connectTimeout} ms (connectTimeout): ${limit}`), false);
   }
 
-  /** A connection finished a response and may carry another; `keepaliveMs` is how long it may idle. */
-  release(conn: Connection, keepaliveMs: number): void {
-    const route = conn.route as OriginPool;
+  /**
+   * A connection read a response and can carry another, while the request it served settles.
+   * When nobody waits for it, it goes on the idle list at once, so that a request made meanwhile
+   * (by that request's callback) reuses it; otherwise it is kept for the oldest waiting request
+   * (see connectionReleased).
+   */
+  connectionIdle(route: OriginPool, conn: Connection, keepaliveMs: number): void {
     if (this.closed || keepaliveMs <= 0) {
       conn.destroy();
       return;
     }
-    const next = route.dequeue();
-    if (next !== undefined) {
-      next.leaveQueue();
-      conn.send(next);
+    if (route.queue.length === 0 && this.blocked.length === 0) route.idle.push(conn);
+  }
+
+  /** The request a connection served has settled: the connection goes to the next waiting request, or idles for `keepaliveMs`. */
+  connectionReleased(route: OriginPool, conn: Connection, keepaliveMs: number): void {
+    // Taken meanwhile by a request made while the last one settled, or closed.
+    if (!conn.isIdle) return;
+    const idle = route.idle;
+    // If `idle` put it on the list, it is still last: what was pushed after it has been popped first.
+    const listed = idle.length > 0 && idle[idle.length - 1] === conn;
+    const next = route.queue.shift();
+    if (next !== null) {
+      if (listed) idle.pop();
+      conn.send(next.request);
       return;
     }
     if (this.blocked.length > 0) {
@@ -178,33 +176,32 @@ export class Pool {
       return;
     }
     conn.idleFor(keepaliveMs);
-    route.idle.push(conn);
+    if (!listed) idle.push(conn);
   }
 
-  /** A connection closed (or failed to open): frees its slot for whoever waits. */
-  onClosed(conn: Connection): void {
-    const route = conn.route as OriginPool;
+  /** A connection closed (or failed to open, or was handed over by an upgrade): frees its slot for whoever waits. */
+  connectionClosed(route: OriginPool, conn: Connection): void {
     this.total--;
     route.count--;
-    const index = route.idle.indexOf(conn);
+    const index = route.idle.lastIndexOf(conn);
     if (index !== -1) route.idle.splice(index, 1);
     if (this.closed) return;
-    if (route.waiting > 0 && route.count < this.limits.maxConnectionsPerHost && this.total < this.limits.maxConnections) {
-      this.connect(route, route.dequeue()!);
+    if (route.queue.length > 0 && route.count < this.limits.maxConnectionsPerHost && this.total < this.limits.maxConnections) {
+      this.connectWaiting(route);
     }
     while (this.blocked.length > 0 && this.total < this.limits.maxConnections) {
       const waiting = this.blocked.shift()!;
       waiting.blocked = false;
-      while (waiting.waiting > 0 && waiting.count < this.limits.maxConnectionsPerHost && this.total < this.limits.maxConnections) {
-        this.connect(waiting, waiting.dequeue()!);
+      while (waiting.queue.length > 0 && waiting.count < this.limits.maxConnectionsPerHost && this.total < this.limits.maxConnections) {
+        this.connectWaiting(waiting);
       }
-      if (waiting.waiting > 0 && waiting.count < this.limits.maxConnectionsPerHost) {
+      if (waiting.queue.length > 0 && waiting.count < this.limits.maxConnectionsPerHost) {
         waiting.blocked = true;
         this.blocked.push(waiting);
         break;
       }
     }
-    if (route.count === 0 && route.waiting === 0 && !route.blocked) this.routes.delete(route.key);
+    if (route.count === 0 && route.queue.length === 0 && !route.blocked) this.routes.delete(route.key);
   }
 
   /** Destroys idle connections and refuses new requests; requests in flight finish, then their connections close. */
@@ -212,19 +209,22 @@ export class Pool {
     this.closed = true;
     for (const route of this.routes.values()) {
       for (const conn of route.idle.splice(0)) conn.destroy();
-      let waiting: Exchange | undefined;
-      while ((waiting = route.dequeue()) !== undefined) {
-        waiting.leaveQueue();
-        waiting.fail(new ClientClosedError(), false);
-      }
+      let waiting;
+      while ((waiting = route.queue.shift()) !== null) waiting.request.fail(new ClientClosedError(), false);
     }
   }
 
-  private connect(route: OriginPool, exchange: Exchange): void {
+  /** Opens a connection for `request`; `connectMs` is what is left of its connectTimeout (all of it when it did not wait). */
+  private connect(route: OriginPool, request: ExchangeSink, connectMs: number): void {
     this.total++;
     route.count++;
-    // What is left of connectTimeout after the wait (all of it when the request did not wait).
-    new Connection(this, route, exchange, exchange.leaveQueue());
+    new Connection(route, route, request, connectMs);
+  }
+
+  /** Opens a connection for the oldest waiting request of `route`. */
+  private connectWaiting(route: OriginPool): void {
+    const waiter = route.queue.shift()!;
+    this.connect(route, waiter.request, waiter.left);
   }
 
   /** Closes one idle connection of any route to make room under the client-wide cap. */
@@ -232,7 +232,7 @@ export class Pool {
     for (const route of this.routes.values()) {
       const conn = route.idle.shift();
       if (conn !== undefined) {
-        // Closing frees its slot (through onClosed) before the caller connects.
+        // Closing frees its slot (through connectionClosed) before the caller connects.
         conn.destroy();
         return this.total < this.limits.maxConnections;
       }
@@ -240,11 +240,11 @@ export class Pool {
     return false;
   }
 
-  private route(exchange: Exchange): OriginPool {
-    const target = exchange.target;
-    const proxy = exchange.proxy;
-    const insecure = exchange.insecure && target.https;
-    const tlsOptions = target.https ? exchange.tls : null;
+  private route(request: ExchangeSink): OriginPool {
+    const target = request.target;
+    const proxy = request.proxy;
+    const insecure = request.insecure && target.https;
+    const tlsOptions = target.https ? request.tls : null;
     let key = target.origin;
     if (proxy !== null) {
       key = (target.https ? 'tunnel ' : 'proxy ') + proxy.origin + (target.https ? ' ' + target.origin : '');
@@ -255,7 +255,7 @@ export class Pool {
     let route = this.routes.get(key);
     if (route === undefined) {
       route = new OriginPool(
-        key, target.https, target.hostname, target.port, target.servername, insecure, tlsOptions,
+        this, key, target.https, target.hostname, target.port, target.servername, insecure, tlsOptions,
         proxy === null ? '' : proxy.hostname, proxy === null ? 0 : proxy.port, proxy === null ? null : proxy.auth,
         proxy !== null && !target.https,
       );

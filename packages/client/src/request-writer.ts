@@ -5,7 +5,8 @@
  * serialised once per URL and method and reused (the bytes are never mutated, so one Buffer
  * can sit in several sockets' write queues at once).
  *
- * It knows nothing of sockets: the connection writes what it returns.
+ * It knows nothing of sockets: the connection writes what it returns (and frames a streamed
+ * body with the codec's chunked framing, shared with the server).
  */
 import { writeLatin1 } from '@http-kit/core';
 import {
@@ -106,15 +107,6 @@ function line(buf: Buffer, at: number, name: string, value: string): number {
   buf[at++] = 10;
   return at;
 }
-
-/** The `size CRLF` line before a chunk of a chunked body. */
-export function chunkHeader(size: number): Buffer {
-  return Buffer.from(size.toString(16) + '\r\n', 'latin1');
-}
-
-export const CRLF = Buffer.from('\r\n', 'latin1');
-/** The last chunk of a chunked body, with no trailers. */
-export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
 /** A `CONNECT host:port` request opening a tunnel through a proxy. */
 export function serialiseConnect(authority: string, proxyAuth: string | null): Buffer {

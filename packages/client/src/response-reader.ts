@@ -1,8 +1,9 @@
 /**
  * Reads one response at a time off a connection's bytes, with the llhttp binding in response
  * mode: skips 1xx interim responses, hands the final response's head and body chunks to a
- * `ResponseSink`, and reports how the read ended — complete, still going, or failed with the
- * error the caller gets (a malformed response, extra bytes after it, an oversized head, a
+ * `ResponseSink`, and reports how the read ended — complete, still going, switched to another
+ * protocol by a 101 (and where in the last chunk that protocol's bytes start), or failed with
+ * the error the caller gets (a malformed response, extra bytes after it, an oversized head, a
  * connection closed before the end).
  *
  * One reader (and one native parser) lives as long as its connection.
@@ -27,8 +28,10 @@ export const enum ReadState {
   Body = 1,
   /** The whole response has been read; `keepAlive` says whether the connection can carry another. */
   Complete = 2,
+  /** A 101 ended HTTP on the connection: its bytes from `headEnd` of the last chunk on are another protocol's. */
+  Switched = 3,
   /** See `error`. */
-  Failed = 3,
+  Failed = 4,
 }
 
 // llhttp's status for 1xx: 100..199, except 101 (which ends HTTP on the connection).
@@ -46,6 +49,8 @@ export class ResponseReader implements ParserEvents {
   /** Whether any byte of the current response arrived (a request that got none may be retried). */
   bytesSeen = false;
   bodyBytes = 0;
+  /** After Switched: where the 101's head ended in the last chunk fed. */
+  headEnd = 0;
   error: HttpKitError | null = null;
 
   constructor() {
@@ -79,16 +84,14 @@ export class ResponseReader implements ParserEvents {
       case ParseResult.Paused:
         // onMessageComplete paused: the response ended at `offset`.
         parser.resume();
-        // After a 101 the bytes are another protocol's: not ours to judge (the connection is not reused).
-        if (parser.offset < chunk.length && parser.statusCode !== 101) {
+        // After a 101 the bytes are another protocol's: not ours to judge.
+        if (parser.statusCode === 101) return this.switched(parser.offset);
+        if (parser.offset < chunk.length) {
           return this.fail(new BadResponseError(`the server sent ${chunk.length - parser.offset} bytes after a complete response (a body longer than its Content-Length?)`));
         }
         return this.state;
       case ParseResult.Upgrade:
-        // A 101 nobody asked for: the response is what it is, but no more HTTP on this connection.
-        this.keepAlive = false;
-        this.state = ReadState.Complete;
-        return this.state;
+        return this.switched(parser.offset);
       default:
         return this.fail(this.parseError());
     }
@@ -116,6 +119,14 @@ export class ResponseReader implements ParserEvents {
   release(): void {
     this.sink = null;
     this.parser.release();
+  }
+
+  /** No more HTTP on this connection (whoever asked for the upgrade takes it from `headEnd`). */
+  private switched(headEnd: number): ReadState {
+    this.keepAlive = false;
+    this.headEnd = headEnd;
+    this.state = ReadState.Switched;
+    return this.state;
   }
 
   private fail(error: HttpKitError): ReadState {
@@ -146,7 +157,7 @@ export class ResponseReader implements ParserEvents {
       return 0;
     }
     this.interim = false;
-    // A 101 nobody asked for ends HTTP on the connection: the response is final, the connection closed after it.
+    // A 101 ends HTTP on the connection: the response is final, the connection is not reused.
     this.keepAlive = shouldKeepAlive && status !== 101;
     this.state = ReadState.Body;
     const noBody = this.sink!.onResponseHead(status, parser.rawHeaders, shouldKeepAlive) || this.headRequest;

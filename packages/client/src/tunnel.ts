@@ -49,7 +49,7 @@ class Tunnel implements ResponseSink {
       this.finish(new ProxyError(`the proxy sent bytes after its answer to CONNECT ${this.authority}`));
     } else if (state === ReadState.Failed) {
       this.finish(this.reader.error);
-    } else if (state === ReadState.Complete) {
+    } else if (state === ReadState.Complete || state === ReadState.Switched) {
       this.finish(this.status >= 200 && this.status < 300 ? null : new ProxyError(`the proxy answered CONNECT ${this.authority} with status ${this.status}`));
     }
   };
