@@ -9,7 +9,8 @@ import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
 import { GATEWAY_TIMEOUT, INTERNAL_ERROR } from './canned-responses.js';
 import { HANDED_OFF, type HandedOff } from './dispatch.js';
-import { HttpSession, type ResponseOwner } from './http-session.js';
+import type { ResponseOwner } from './http-exchange.js';
+import { HttpSession } from './http-session.js';
 import type { CloseReason } from './protocol.js';
 import { kExchange, type Request } from './request.js';
 

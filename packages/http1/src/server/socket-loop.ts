@@ -207,7 +207,6 @@ export class SocketLoop implements ProtocolHost {
   switchProtocol(protocol: Protocol, leftover: Buffer | null = null): void {
     this.protocol = protocol;
     this.closeOnReadAheadLimit = false;
-    this.timer.cancel();
     if (leftover !== null && leftover.length > 0) (this.held ??= new ChunkQueue()).unshift(leftover);
     // Input stays held until the old protocol's call has returned (it may hand back the rest of
     // the chunk it was reading); the new protocol reads from the next microtask on.
