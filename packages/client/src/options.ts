@@ -323,12 +323,13 @@ function flagOf(name: string): number {
 }
 
 /**
- * A timeout option: a positive number of ms, Infinity for none. The check core's positiveOption
- * makes, with the value described the same way, but failing with the client's own error (it
- * becomes `result.error` with code HTTPKIT_INVALID_REQUEST).
+ * A timeout option: a positive number of ms, Infinity for none. Like core's positiveOption (and
+ * describing the value the same way), but failing with the client's own error, which becomes
+ * `result.error` (HTTPKIT_INVALID_REQUEST). `> 0` as it always was: a numeric string from an
+ * environment variable still passes.
  */
 function positiveMs(value: number, name: string): number {
-  if (typeof value === 'number' && value > 0) return value;
+  if (value > 0) return value;
   throw new InvalidRequestError(`${name} must be a positive number of ms, got ${describe(value)}`);
 }
 
