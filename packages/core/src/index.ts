@@ -9,3 +9,6 @@ export { pumpBody } from './pump.js';
 export type { PumpTarget } from './pump.js';
 export { AsyncRegistry } from './async-registry.js';
 export type { PendingResponse } from './async-registry.js';
+export { SocketLoop } from './socket-loop.js';
+export type { LoopContext } from './socket-loop.js';
+export type { ChunkSink, CloseReason, Protocol, ProtocolHost } from './protocol.js';

@@ -10,9 +10,12 @@ export type { Request } from './server/request.js';
 export { RequestBody } from './server/request.js';
 export { file, FileBody } from './server/body-types.js';
 export type { Response, ResponseBody, ResponseHeaders, HeaderValue } from './server/body-types.js';
-export type { CloseReason, Protocol, ProtocolHost } from './server/protocol.js';
+export type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 export type { HandedOff } from './server/dispatch.js';
 export { switchProtocol } from './server/switch-protocol.js';
+export type { WebSocketOptions, WebSocketDeflateOptions, WebSocketAcceptor } from './server/websocket-options.js';
+/** @internal The hook @http-kit/websocket registers itself with. */
+export { provideWebSocketAcceptor } from './server/websocket-options.js';
 export { asChannel, asyncResponse, HttpChannel } from './server/channel.js';
 export type { Channel, ChannelHandlers, ChannelMessage } from './server/channel.js';
 export { asEventStream, EventStream, formatEvent } from './server/event-stream.js';

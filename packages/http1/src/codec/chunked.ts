@@ -7,12 +7,9 @@ export const CRLF = Buffer.from('\r\n', 'latin1');
 /** The last chunk of a chunked body, with no trailers. */
 export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
-/** What a chunk is written to: a socket, or anything that batches writes the same way. */
-export interface ChunkSink {
-  cork(): void;
-  uncork(): void;
-  write(data: Uint8Array | string, encoding?: BufferEncoding): boolean;
-}
+import type { ChunkSink } from '@http-kit/core';
+
+export type { ChunkSink };
 
 /** The `size CRLF` line before a chunk of `size` bytes. */
 export function chunkSizeLine(size: number): string {

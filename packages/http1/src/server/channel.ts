@@ -11,8 +11,9 @@ import { GATEWAY_TIMEOUT, INTERNAL_ERROR } from './canned-responses.js';
 import { HANDED_OFF, type HandedOff } from './dispatch.js';
 import type { ResponseOwner } from './http-exchange.js';
 import { HttpSession } from './http-session.js';
-import type { CloseReason } from './protocol.js';
+import type { CloseReason } from '@http-kit/core';
 import { kExchange, type Request } from './request.js';
+import { webSocketAcceptor, type WebSocketOptions } from './websocket-options.js';
 
 export type ChannelMessage = Response | string | Buffer | Uint8Array;
 
@@ -32,13 +33,16 @@ export interface Channel {
    * false even when the kernel took it all; `drain()` then resolves at once.)
    */
   send(data: ChannelMessage, close?: boolean): boolean;
-  /** Ends the response (a stream's last chunk), or drops the connection when nothing was sent. */
-  close(): boolean;
+  /**
+   * Ends the response (a stream's last chunk), or drops the connection when nothing was sent.
+   * A WebSocket sends a close frame with `code` (default 1000) and `reason`.
+   */
+  close(code?: number, reason?: string): boolean;
   /** Resolves once the socket can take more data (or the channel closed). */
   drain(): Promise<void>;
 }
 
-export interface ChannelHandlers {
+export interface ChannelHandlers extends WebSocketOptions {
   /** The handler has returned and the channel is ready to send. */
   onOpen?: (channel: Channel) => void;
   /** A message from the client (WebSocket channels). */
@@ -47,6 +51,8 @@ export interface ChannelHandlers {
   onClose?: (channel: Channel, reason: CloseReason) => void;
   /** A ping from the client (WebSocket channels). */
   onPing?: (channel: Channel, data: Buffer) => void;
+  /** A pong from the client (WebSocket channels). */
+  onPong?: (channel: Channel, data: Buffer) => void;
   /** ms a channel may stay unanswered (parked) or open (streaming); 0 = no limit. */
   timeout?: number;
   /** What a parked channel answers when its timeout passes (default 504); null closes instead. */
@@ -218,6 +224,11 @@ function chunkOf(data: ChannelMessage): string | Uint8Array {
 export function asChannel(request: Request, handlers: ChannelHandlers = {}): HandedOff {
   const connection = request?.[kExchange];
   if (!(connection instanceof HttpSession)) throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
+  if (request.websocket) {
+    const accept = webSocketAcceptor();
+    if (accept === undefined) throw new ChannelMisuseError(`asChannel: ${request.uri} is a WebSocket request; import '@http-kit/websocket' to accept WebSocket upgrades`);
+    return accept(request, handlers, connection.websocketDefaults);
+  }
   new HttpChannel(connection, request, handlers);
   return HANDED_OFF;
 }

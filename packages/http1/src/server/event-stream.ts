@@ -4,7 +4,7 @@
  */
 import { defaultWheel, Timer } from '@http-kit/core';
 import { asChannel, type Channel } from './channel.js';
-import type { CloseReason } from './protocol.js';
+import type { CloseReason } from '@http-kit/core';
 import type { HandedOff } from './dispatch.js';
 import type { Request } from './request.js';
 

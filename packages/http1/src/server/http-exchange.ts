@@ -9,7 +9,7 @@ import { ChannelMisuseError } from '../errors.js';
 import type { Response } from './body-types.js';
 import { INTERNAL_ERROR, NOT_FOUND } from './canned-responses.js';
 import { HANDED_OFF, responseOf, type HandlerOutcome, type HandlerResult } from './dispatch.js';
-import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
+import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import type { Request, RequestBody } from './request.js';
 import { StreamFraming, writeResponse, writeStreamHead, type ResponseTarget } from './response-writer.js';
 import type { ServerContext } from './server-context.js';
@@ -79,6 +79,11 @@ export abstract class HttpExchange implements ResponseTarget, HandlerOutcome {
 
   get closed(): boolean {
     return this.host.closed;
+  }
+
+  /** The server's WebSocket options (its defaults for WebSocket channels). */
+  get websocketDefaults(): ServerContext['websocket'] {
+    return this.ctx.websocket;
   }
 
   get serverLine(): Uint8Array {

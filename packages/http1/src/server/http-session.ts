@@ -14,10 +14,11 @@ import { ChannelMisuseError } from '../errors.js';
 import { CONTINUE, rejectionBytes } from './canned-responses.js';
 import { runHandler } from './dispatch.js';
 import { HttpExchange, ReadState, ResponseState } from './http-exchange.js';
-import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
+import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
 import { checkHead, Failure, parseFailure, statusOf, type Rejection } from './request-checks.js';
 import type { ServerContext } from './server-context.js';
+import { upgradesToWebSocket } from './websocket-options.js';
 
 const METHOD_HEAD = 2; // llhttp's method number for HEAD
 const hostCounter = { hostCount: 0 };
@@ -204,6 +205,7 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
       contentLength,
       characterEncoding: contentType === null ? null : charsetOf(contentType),
       body,
+      websocket: upgrade && upgradesToWebSocket(headers['upgrade']),
     };
     // Set after the literal: a computed key would keep V8 from using the literal's fast path.
     request[kExchange] = this;

@@ -27,6 +27,8 @@ export interface Request {
   characterEncoding: string | null;
   /** null when the request has no body. */
   body: RequestBody | null;
+  /** A WebSocket upgrade request: `asChannel` answers it with a WebSocket (needs @http-kit/websocket). */
+  websocket: boolean;
   /** @internal */
   [kExchange]?: unknown;
 }

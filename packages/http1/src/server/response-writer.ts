@@ -12,7 +12,7 @@ import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from '../codec/head-encoder.js';
 import { statusHasNoBody, statusLine } from '../codec/status-codes.js';
 import { ResponseBodyError } from '../errors.js';
-import type { ProtocolHost } from './protocol.js';
+import type { ProtocolHost } from '@http-kit/core';
 
 /** Bodies up to this size are copied into the head buffer: one write instead of two. */
 const INLINE_BODY_LIMIT = 64 * 1024;

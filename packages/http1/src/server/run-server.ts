@@ -10,8 +10,8 @@ import {
 } from '@http-kit/core';
 import { isFieldValue } from '../codec/header-validation.js';
 import { HttpSession } from './http-session.js';
-import type { ProtocolHost } from './protocol.js';
-import { SocketLoop } from './socket-loop.js';
+import type { ProtocolHost } from '@http-kit/core';
+import { SocketLoop } from '@http-kit/core';
 import type { Handler, ServerContext, ServerOptions } from './server-context.js';
 
 export type ServerStatus = 'running' | 'stopping' | 'stopped';
@@ -86,6 +86,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,
     stopping: false,
+    websocket: options,
     createProtocol: (host: ProtocolHost) => new HttpSession(host, ctx),
     connectionClosed(connection) {
       connections.delete(connection as SocketLoop);

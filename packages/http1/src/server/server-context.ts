@@ -4,11 +4,12 @@
 import type { AsyncRegistry, ErrorLogger, PendingResponse, TimerWheel, WarnLogger } from '@http-kit/core';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { Handler } from './dispatch.js';
-import type { Protocol, ProtocolHost } from './protocol.js';
+import type { WebSocketOptions } from './websocket-options.js';
+import type { Protocol, ProtocolHost } from '@http-kit/core';
 
 export type { Handler, HandlerResult } from './dispatch.js';
 
-export interface ServerOptions {
+export interface ServerOptions extends WebSocketOptions {
   /** Address to listen on (default 0.0.0.0). */
   ip?: string;
   /** Port (default 8080; 0 picks a free one). */
@@ -61,6 +62,8 @@ export interface ServerContext {
   readonly warnLogger: WarnLogger;
   /** True once stop() has begun: finish what is in flight, take nothing new. */
   stopping: boolean;
+  /** WebSocket defaults for this server (the options as given; @http-kit/websocket resolves them). */
+  readonly websocket: WebSocketOptions;
   /** Makes the protocol a new connection starts with (HTTP/1.1). */
   createProtocol(host: ProtocolHost): Protocol;
   /** Called by a connection once its socket has closed. */

@@ -10,7 +10,7 @@ import { ChannelMisuseError } from '../errors.js';
 import type { ResponseHeaders } from './body-types.js';
 import { HANDED_OFF, type HandedOff } from './dispatch.js';
 import { HttpSession } from './http-session.js';
-import type { Protocol, ProtocolHost } from './protocol.js';
+import type { Protocol, ProtocolHost } from '@http-kit/core';
 import { kExchange, type Request } from './request.js';
 
 const NONE = new Uint8Array(0);

@@ -1,7 +1,8 @@
 /**
- * The seam between a connection's socket loop and the protocol that reads its bytes: HTTP/1.1
- * first, then whatever an upgrade switches to (WebSocket), as http-kit's Java server swaps the
- * socket's attachment from `HttpAtta` to `WsAtta`.
+ * The seam between a connection's socket loop and the protocol that reads its bytes: on the
+ * server HTTP/1.1 first, then whatever an upgrade switches to (WebSocket), as http-kit's Java
+ * server swaps the socket's attachment from `HttpAtta` to `WsAtta`; on a client, WebSocket over
+ * the socket an HTTP 101 handed over.
  *
  * The loop owns the socket: reading and read-ahead, pausing, batched writes and their
  * backpressure, the connection's timer, lingering and closing. A protocol sees bytes, the end
@@ -9,7 +10,13 @@
  * connection through `ProtocolHost`.
  */
 import type { Socket } from 'node:net';
-import type { ChunkSink } from '../codec/chunked.js';
+
+/** What bytes are written to: a socket, or anything that batches writes the same way. */
+export interface ChunkSink {
+  cork(): void;
+  uncork(): void;
+  write(data: Uint8Array | string, encoding?: BufferEncoding): boolean;
+}
 
 /** Why a connection or channel closed, as `onClose` reports it. */
 export type CloseReason = 'client-closed' | 'server-closed' | 'server-stopping' | 'timeout' | 'error';

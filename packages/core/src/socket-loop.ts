@@ -9,9 +9,21 @@
  * written at once.
  */
 import type { Socket } from 'node:net';
-import { ChunkQueue, Timer } from '@http-kit/core';
+import { ChunkQueue } from './buffers.js';
+import type { ErrorLogger, WarnLogger } from './logger.js';
 import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
-import type { ServerContext } from './server-context.js';
+import { Timer, type TimerWheel } from './timer-wheel.js';
+
+/** What a socket loop needs from whoever runs it (a server, or a WebSocket client). */
+export interface LoopContext {
+  readonly wheel: TimerWheel;
+  /** ms a write may stay stuck on a peer that does not read before the connection is cut; 0: never. */
+  readonly writeTimeout: number;
+  readonly errorLogger: ErrorLogger;
+  readonly warnLogger: WarnLogger;
+  /** Called once the socket has closed. */
+  connectionClosed(loop: SocketLoop): void;
+}
 
 const kLoop = Symbol('http-kit.socket-loop');
 
@@ -34,7 +46,7 @@ export class SocketLoop implements ProtocolHost {
   readonly socket: Socket;
   readonly remoteAddr: string;
   private protocol: Protocol;
-  private readonly ctx: ServerContext;
+  private readonly ctx: LoopContext;
   private readonly timer: Timer<SocketLoop>;
   private writeTimer: Timer<SocketLoop> | null = null;
   private held: ChunkQueue | null = null;
@@ -56,7 +68,7 @@ export class SocketLoop implements ProtocolHost {
   private batchRest: Uint8Array[] | null = null;
   private batchBytes = 0;
 
-  constructor(socket: Socket, ctx: ServerContext, createProtocol: (host: SocketLoop) => Protocol) {
+  constructor(socket: Socket, ctx: LoopContext, createProtocol: (host: SocketLoop) => Protocol) {
     this.socket = socket;
     this.ctx = ctx;
     this.remoteAddr = socket.remoteAddress ?? '';

@@ -1,0 +1,65 @@
+/**
+ * WebSocket options, taken by `runServer` (the server-wide defaults) and by `asChannel` (for one
+ * channel), and the hook through which `@http-kit/websocket` takes WebSocket requests over: the
+ * server package cannot import the WebSocket package (which builds on it), so the WebSocket
+ * package registers itself when it loads.
+ */
+import type { HandedOff } from './dispatch.js';
+import type { Request } from './request.js';
+
+/** permessage-deflate (RFC 7692) parameters. */
+export interface WebSocketDeflateOptions {
+  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
+  threshold?: number;
+  serverNoContextTakeover?: boolean;
+  clientNoContextTakeover?: boolean;
+  /** 8..15 */
+  serverMaxWindowBits?: number;
+  /** 8..15 */
+  clientMaxWindowBits?: number;
+  level?: number;
+  memLevel?: number;
+  /** At most this many zlib operations run at once, process-wide (default 10); others queue. */
+  concurrency?: number;
+}
+
+export interface WebSocketOptions {
+  /** Largest message accepted, in bytes after inflation (default 16 MiB); larger: close 1009. */
+  maxMessageSize?: number;
+  /** Bytes queued for a client that does not read before it is closed (default 16 MiB). */
+  maxBufferedAmount?: number;
+  /** ms of silence from the client after which it is pinged (default 30000; 0: never). */
+  pingInterval?: number;
+  /** ms a ping waits for its pong before the connection is closed (default 10000). */
+  pongTimeout?: number;
+  /** Offer permessage-deflate when the client asks (default off). */
+  perMessageDeflate?: boolean | WebSocketDeflateOptions;
+  /** Subprotocols this endpoint speaks, in order of preference, or a function picking one of the client's. */
+  protocols?: readonly string[] | ((offered: readonly string[], request: Request) => string | null);
+  /** Origins allowed (exact `Origin` values), or a check; others get 403. Default: any. */
+  origins?: readonly string[] | ((origin: string | undefined, request: Request) => boolean);
+  /** ms the close handshake may take before the connection is cut (default 5000). */
+  closeTimeout?: number;
+}
+
+/** What takes a WebSocket request over (set by @http-kit/websocket). */
+export type WebSocketAcceptor = (request: Request, handlers: object, serverDefaults: WebSocketOptions) => HandedOff;
+
+// On globalThis under a registry symbol, so two copies of this package still see one acceptor.
+const kAcceptor = Symbol.for('http-kit.websocket-acceptor');
+const registry = globalThis as unknown as Record<symbol, WebSocketAcceptor | undefined>;
+
+/** @internal Called by @http-kit/websocket when it loads. */
+export function provideWebSocketAcceptor(acceptor: WebSocketAcceptor): void {
+  registry[kAcceptor] = acceptor;
+}
+
+/** The registered acceptor, or undefined when @http-kit/websocket was never imported. */
+export function webSocketAcceptor(): WebSocketAcceptor | undefined {
+  return registry[kAcceptor];
+}
+
+/** Whether an Upgrade header asks for WebSocket. */
+export function upgradesToWebSocket(upgrade: string | undefined): boolean {
+  return upgrade !== undefined && /(^|,)\s*websocket\s*(,|$)/i.test(upgrade);
+}
