@@ -1,11 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, rawServer, until, type TestServer } from './helpers.js';
+import { cannedServer, closeAfterEach, eventually, rawServer } from '@http-kit/test-support';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const servers = closeAfterEach();
 const client = createClient();
 afterAll(() => client.close());
 
@@ -16,7 +13,7 @@ async function expectError(bytes: string | Buffer, code: string, options: { end?
   const res = await client.get(server.url, { timeout: 2000, maxHeaderSize: options.maxHeaderSize });
   expect(res.error?.code).toBe(code);
   expect(res.status).toBeUndefined();
-  await until(() => server.open.size === 0);
+  await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
   return res.error!.message;
 }
 
@@ -119,7 +116,7 @@ describe('misbehaving servers', () => {
     expect(res.headers.upgrade).toBe('foo');
     expect(res.body).toEqual(Buffer.alloc(0));
     expect(own.connections).toBe(0);
-    await until(() => server.open.size === 0);
+    await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
     // The next request gets a connection of its own.
     expect((await own.get(server.url)).status).toBe(101);
     expect(server.connections).toBe(2);

@@ -1,17 +1,8 @@
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IncomingMessage } from 'node:http';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, httpServer, type TestServer } from './helpers.js';
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
+import { cannedServer, httpServer, readBody, type TestServer } from '@http-kit/test-support';
 
 const client = createClient();
 let echo: TestServer;

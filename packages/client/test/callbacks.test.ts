@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as httpKit from '@http-kit/client';
 import { createClient, get, request, type HttpResult } from '@http-kit/client';
-import { httpServer, type TestServer } from './helpers.js';
+import { httpServer, type TestServer } from '@http-kit/test-support';
 
 let server: TestServer;
 beforeAll(async () => {

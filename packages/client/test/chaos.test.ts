@@ -1,15 +1,12 @@
-// Many requests against a server that misbehaves in every way at random (seeded): every promise
-// resolves, with a response or an error, nothing throws, and no connection is left behind.
+// Many requests against a server that misbehaves in every way at random (seeded: FUZZ_SEED=<n>
+// picks another sequence): every promise resolves, with a response or an error, nothing throws,
+// and no connection is left behind.
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultWheel } from '@http-kit/core';
 import { createClient, type HttpResult } from '@http-kit/client';
-import { cannedServer, until, type TestServer } from './helpers.js';
+import { cannedServer, eventually, Rng, seedFor, type TestServer } from '@http-kit/test-support';
 
-let seed = 42;
-const random = (): number => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-};
+const rng = new Rng(seedFor(42));
 
 const GOOD = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
 const behaviours: Array<() => { bytes?: string; end?: boolean; destroy?: boolean } | void> = [
@@ -31,7 +28,7 @@ afterAll(() => server?.close());
 
 describe('chaos', () => {
   it('every request settles, whatever the server does', async () => {
-    server = await cannedServer(() => behaviours[Math.floor(random() * behaviours.length)]());
+    server = await cannedServer(() => rng.pick(behaviours)());
     const client = createClient({ maxConnectionsPerHost: 10 });
     const results: HttpResult[] = [];
     const worker = async (): Promise<void> => {
@@ -47,6 +44,6 @@ describe('chaos', () => {
     client.close();
     expect(client.connections).toBe(0);
     expect(defaultWheel.size).toBe(0);
-    await until(() => server.open.size === 0);
+    await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
   });
 });

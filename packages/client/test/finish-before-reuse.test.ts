@@ -3,66 +3,38 @@
  * finished exchange is done (its callback has run), and a request made from that callback still
  * reuses the connection when nobody waits.
  */
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-
-interface Server {
-  url: string;
-  /** Connections accepted. */
-  connections: number;
-  /** Request lines, in the order they arrived. */
-  lines: string[];
-  close(): Promise<void>;
-}
+import { closeAfterEach, rawServer, type TestServer } from '@http-kit/test-support';
 
 /**
  * A raw keep-alive server answering `200 <path>` to each request head (a chunked request body,
- * if any, is read and dropped).
+ * if any, is read and dropped); `lines` are the request lines, in the order they arrived.
  */
-async function echoServer(): Promise<Server> {
-  const sockets = new Set<net.Socket>();
-  const result: Server = { url: '', connections: 0, lines: [], close: async () => {} };
-  const server = net.createServer((socket) => {
-    result.connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buffered = '';
-    socket.on('data', (data) => {
-      buffered += data.toString('latin1');
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buffered.slice(0, end);
-        let rest = buffered.slice(end + 4);
-        if (/transfer-encoding: chunked/i.test(head)) {
-          const last = rest.indexOf('0\r\n\r\n');
-          if (last === -1) return;
-          rest = rest.slice(last + 5);
-        }
-        buffered = rest;
-        const line = head.slice(0, head.indexOf('\r\n'));
-        result.lines.push(line);
-        const path = line.split(' ')[1];
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+async function echoServer(): Promise<TestServer & { lines: string[] }> {
+  const lines: string[] = [];
+  const server = await rawServer((socket, _data, state) => {
+    for (;;) {
+      const end = state.buffered.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const head = state.buffered.slice(0, end);
+      let rest = state.buffered.slice(end + 4);
+      if (/transfer-encoding: chunked/i.test(head)) {
+        const last = rest.indexOf('0\r\n\r\n');
+        if (last === -1) return;
+        rest = rest.slice(last + 5);
       }
-    });
+      state.buffered = rest;
+      const line = head.slice(0, head.indexOf('\r\n'));
+      lines.push(line);
+      const path = line.split(' ')[1];
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  result.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  result.close = () => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
-  return result;
+  return Object.assign(server, { lines });
 }
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const servers = closeAfterEach();
 
 describe('finishing an exchange before its connection is reused', () => {
   it('runs the callback of a request before the next waiting request starts on the same connection', async () => {

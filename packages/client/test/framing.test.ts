@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, httpServer, type TestServer } from './helpers.js';
+import { cannedServer, httpServer, type TestServer } from '@http-kit/test-support';
 
 const client = createClient();
 afterAll(() => client.close());

@@ -1,13 +1,10 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { defaultWheel } from '@http-kit/core';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, httpServer, sleep, until, type TestServer } from './helpers.js';
+import { cannedServer, closeAfterEach, eventually, httpServer, sleep } from '@http-kit/test-support';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const servers = closeAfterEach();
 
 describe('keep-alive pool', () => {
   it('reuses an idle connection for sequential requests', async () => {
@@ -68,7 +65,7 @@ describe('keep-alive pool', () => {
     const client = createClient();
     expect((await client.get(server.url)).status).toBe(200);
     for (const socket of server.open) socket.end();
-    await until(() => client.connections === 0);
+    await eventually(() => client.connections === 0, 2_000, 'the client to hold no connection');
     expect((await client.get(server.url)).status).toBe(200);
     expect(server.connections).toBe(2);
     client.close();
@@ -115,7 +112,7 @@ describe('keep-alive pool', () => {
     const client = createClient({ keepalive: 50 });
     expect((await client.get(server.url)).status).toBe(200);
     expect(client.connections).toBe(1);
-    await until(() => client.connections === 0, 1000);
+    await eventually(() => client.connections === 0, 1_000, 'the client to hold no connection');
     expect((await client.get(server.url)).status).toBe(200);
     expect(server.connections).toBe(2);
     client.close();
@@ -127,7 +124,7 @@ describe('keep-alive pool', () => {
     const client = createClient();
     expect((await client.get(server.url)).status).toBe(200);
     // timeout=1 leaves no margin: the connection is not kept.
-    await until(() => client.connections === 0, 500);
+    await eventually(() => client.connections === 0, 500, 'the client to hold no connection');
     client.close();
   });
 
@@ -153,7 +150,7 @@ describe('keep-alive pool', () => {
     expect(server.open.size).toBe(1);
     client.close();
     expect(client.connections).toBe(0);
-    await until(() => server.open.size === 0);
+    await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
     expect((await client.get(server.url)).error?.code).toBe('HTTPKIT_CLIENT_CLOSED');
   });
 
@@ -165,7 +162,7 @@ describe('keep-alive pool', () => {
     servers.push(server);
     const client = createClient();
     expect((await client.get(server.url)).status).toBe(200);
-    await until(() => client.connections === 0);
+    await eventually(() => client.connections === 0, 2_000, 'the client to hold no connection');
     expect((await client.get(server.url)).status).toBe(200);
     expect(server.connections).toBe(2);
     client.close();
@@ -184,7 +181,7 @@ describe('no leaks', () => {
     client.close();
     expect(client.connections).toBe(0);
     expect(defaultWheel.size).toBe(0);
-    await until(() => server.open.size === 0);
+    await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
   });
 
   it('talks to an IPv6 loopback server when there is one', async () => {

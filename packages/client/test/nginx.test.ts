@@ -1,29 +1,20 @@
 // Against a real server no one here wrote: nginx on a loopback port with a temporary config,
 // serving a static file, gzip (chunked on the fly), redirects and keep-alive. Skipped when
 // nginx is not installed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { sleep } from './helpers.js';
+import { freePort, peer, sleep } from '@http-kit/test-support';
 
-const nginxBin = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((path) => spawnSync(path, ['-v']).status === 0);
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+const nginxBin = peer('nginx', 'nginx.test.ts');
 
 const staticText = 'static file served by nginx\n';
 const bigText = Array.from({ length: 2000 }, (_, i) => `line ${i} of a compressible text file\n`).join('');
 
-describe.skipIf(nginxBin === undefined)('against nginx', () => {
+describe.skipIf(nginxBin === null)('against nginx', () => {
   let dir = '';
   let nginx: ChildProcess | null = null;
   let base = '';

@@ -1,13 +1,10 @@
 import type http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TimerWheel } from '@http-kit/core';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { httpServer, rawServer, sleep, until, type TestServer } from './helpers.js';
+import { closeAfterEach, eventually, httpServer, rawServer, sleep, type TestServer } from '@http-kit/test-support';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const servers = closeAfterEach();
 
 /** A server that records request paths, answers at once, except /hold which waits for `release()`. */
 async function holdingServer(): Promise<TestServer & { paths: string[]; release(): void }> {
@@ -27,7 +24,7 @@ describe('waiting for a pooled connection', () => {
     const server = await holdingServer();
     const client = createClient({ maxConnectionsPerHost: 1 });
     const held = client.get(server.url + '/hold');
-    await until(() => server.paths.length === 1);
+    await eventually(() => server.paths.length === 1, 2_000, 'the held request to reach the server');
     const start = performance.now();
     const res = await client.get(server.url + '/wait', { timeout: 100 });
     const elapsed = performance.now() - start;
@@ -51,7 +48,7 @@ describe('waiting for a pooled connection', () => {
     const server = await holdingServer();
     const client = createClient({ maxConnectionsPerHost: 1 });
     const held = client.get(server.url + '/hold');
-    await until(() => server.paths.length === 1);
+    await eventually(() => server.paths.length === 1, 2_000, 'the held request to reach the server');
     const a = client.get(server.url + '/a', { timeout: 5_000 });
     const b = client.get(server.url + '/b', { connectTimeout: 60 });
     const c = client.get(server.url + '/c', { timeout: 5_000 });
@@ -68,7 +65,7 @@ describe('waiting for a pooled connection', () => {
     const b = await holdingServer();
     const client = createClient({ maxConnections: 1 });
     const held = client.get(a.url + '/hold');
-    await until(() => a.paths.length === 1);
+    await eventually(() => a.paths.length === 1, 2_000, 'the held request to reach the server');
     const res = await client.get(b.url + '/wait', { connectTimeout: 80 });
     expect(res.error?.code).toBe('HTTPKIT_POOL_TIMEOUT');
     expect(res.error?.message).toMatch(/maxConnections \(1\)/);
@@ -88,7 +85,7 @@ describe('waiting for a pooled connection', () => {
     const wheel = new TimerWheel();
     const client = createClient({ maxConnectionsPerHost: 1, wheel });
     const held = client.get(server.url + '/hold');
-    await until(() => server.paths.length === 1);
+    await eventually(() => server.paths.length === 1, 2_000, 'the held request to reach the server');
     expect(wheel.size).toBe(1); // the connection's own timer
     const waiting = client.get(server.url + '/next', { timeout: 5_000 });
     expect(wheel.size).toBe(2);
@@ -105,7 +102,7 @@ describe('waiting for a pooled connection', () => {
     const wheel = new TimerWheel();
     const client = createClient({ maxConnectionsPerHost: 1, wheel });
     const held = client.get(server.url + '/hold');
-    await until(() => server.paths.length === 1);
+    await eventually(() => server.paths.length === 1, 2_000, 'the held request to reach the server');
     const waiting = [client.get(server.url + '/1'), client.get(server.url + '/2')];
     expect(wheel.size).toBe(3);
     client.close();
@@ -123,7 +120,7 @@ describe('waiting for a pooled connection', () => {
     servers.push(silent);
     const client = createClient({ maxConnections: 1 });
     const held = client.get(a.url + '/hold');
-    await until(() => a.paths.length === 1);
+    await eventually(() => a.paths.length === 1, 2_000, 'the held request to reach the server');
     setTimeout(() => a.release(), 250);
     const start = performance.now();
     const res = await client.get(`https://127.0.0.1:${silent.port}/`, { connectTimeout: 400 });

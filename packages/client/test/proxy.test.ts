@@ -1,19 +1,15 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import https from 'node:https';
-import { httpServer, selfSigned, type TestServer } from './helpers.js';
+import { httpServer, httpsServer, selfSigned, type TestServer } from '@http-kit/test-support';
 
 /** A tiny forward proxy: absolute-form requests are forwarded, CONNECT opens a raw tunnel. */
 async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: Array<string | undefined>; tunnels: string[]; connections: () => number; close(): Promise<void> }> {
   const requests: string[] = [];
   const auth: Array<string | undefined> = [];
   const tunnels: string[] = [];
-  const sockets = new Set<net.Socket>();
-  let accepted = 0;
-  const proxy = http.createServer((req, res) => {
+  const proxy = await httpServer((req, res) => {
     requests.push(req.url!);
     auth.push(req.headers['proxy-authorization']);
     const target = new URL(req.url!);
@@ -26,12 +22,7 @@ async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: 
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
-  proxy.on('connection', (socket: net.Socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  proxy.on('connect', (req, socket: net.Socket, head) => {
+  proxy.server.on('connect', (req, socket: net.Socket, head) => {
     tunnels.push(req.url!);
     const [host, port] = req.url!.split(':');
     if (host === 'denied.invalid') {
@@ -47,17 +38,13 @@ async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: 
     upstream.on('error', () => socket.destroy());
     socket.on('error', () => upstream.destroy());
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    url: proxy.url,
     requests,
     auth,
     tunnels,
-    connections: () => accepted,
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      proxy.close(() => resolve());
-    }),
+    connections: () => proxy.connections,
+    close: () => proxy.close(),
   };
 }
 
@@ -103,9 +90,8 @@ describe('http proxy', () => {
   it('carries https through a CONNECT tunnel, and reuses it', async () => {
     const credentials = selfSigned();
     if (credentials === null) return;
-    const secure = https.createServer(credentials, (req, res) => res.end(`tunnelled ${req.url}`));
-    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
-    const url = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    const secure = await httpsServer(credentials, (req, res) => res.end(`tunnelled ${req.url}`));
+    const url = secure.url;
     proxy.tunnels.length = 0;
     for (let i = 0; i < 2; i++) {
       const res = (await client.get(`${url}/t${i}`, { proxy: proxy.url, insecure: true, as: 'text' })) as HttpResponse;
@@ -115,8 +101,7 @@ describe('http proxy', () => {
     expect(proxy.tunnels.length).toBe(1);
     client.close();
     client = createClient();
-    secure.closeAllConnections();
-    await new Promise((resolve) => secure.close(resolve));
+    await secure.close();
   });
 
   it('fails with HTTPKIT_CONNECT_FAILED when the proxy is down', async () => {

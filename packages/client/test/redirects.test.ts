@@ -1,19 +1,9 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IncomingMessage } from 'node:http';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { httpServer, type TestServer } from './helpers.js';
+import { httpServer, readBody, type TestServer } from '@http-kit/test-support';
 
 interface Seen { method: string; url: string; body: string; authorization?: string; cookie?: string; contentType?: string }
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (body += c));
-    req.on('end', () => resolve(body));
-  });
-}
 
 const client = createClient();
 let main: TestServer;
@@ -22,11 +12,11 @@ const seen: Seen[] = [];
 
 beforeAll(async () => {
   other = await httpServer(async (req, res) => {
-    seen.push({ method: req.method!, url: 'other' + req.url, body: await readBody(req), authorization: req.headers.authorization, cookie: req.headers.cookie });
+    seen.push({ method: req.method!, url: 'other' + req.url, body: (await readBody(req)).toString('utf8'), authorization: req.headers.authorization, cookie: req.headers.cookie });
     res.end('other side');
   });
   main = await httpServer(async (req, res) => {
-    const body = await readBody(req);
+    const body = (await readBody(req)).toString('utf8');
     seen.push({ method: req.method!, url: req.url!, body, authorization: req.headers.authorization, cookie: req.headers.cookie, contentType: req.headers['content-type'] });
     const code = /^\/(\d{3})$/.exec(req.url!);
     if (code !== null) {

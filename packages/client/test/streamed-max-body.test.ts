@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { httpServer, until, type TestServer } from './helpers.js';
+import { eventually, httpServer, type TestServer } from '@http-kit/test-support';
 
 const client = createClient();
 let server: TestServer;
@@ -70,7 +70,7 @@ describe('maxBody on a streamed, decompressed body', () => {
     const res = (await client.get(server.url + '/endless', { as: 'stream', maxBody: 256 * 1024 })) as HttpResponse;
     const outcome = await consume(res.body as Readable);
     expect((outcome as Error & { code?: string }).code).toBe('HTTPKIT_BODY_TOO_LARGE');
-    await until(() => client.connections === 0);
+    await eventually(() => client.connections === 0, 2_000, 'the client to hold no connection');
   });
 
   it('passes a body whose decompressed size is within maxBody', async () => {

@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, httpServer, sleep, until, type TestServer } from './helpers.js';
+import { cannedServer, eventually, httpServer, sleep, type TestServer } from '@http-kit/test-support';
 
 const TOTAL = 32 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 'a');
@@ -75,7 +75,7 @@ describe("as: 'stream'", () => {
     await new Promise((resolve) => body.once('data', resolve));
     const open = client.connections;
     body.destroy();
-    await until(() => client.connections === open - 1);
+    await eventually(() => client.connections === open - 1, 2_000, 'the client to drop the connection');
     // And the client still works.
     expect((await client.get(server.url + '/small', { as: 'text' })).body).toBe('small body');
   });

@@ -1,12 +1,8 @@
-import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, httpServer, rawServer, until, type TestServer } from './helpers.js';
+import { cannedServer, closeAfterEach, eventually, freePort, httpServer, rawServer } from '@http-kit/test-support';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const servers = closeAfterEach();
 
 describe('per-request timeouts', () => {
   it('fails with HTTPKIT_TIMEOUT when a server never answers, and destroys the socket', async () => {
@@ -21,7 +17,7 @@ describe('per-request timeouts', () => {
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(1000);
     expect(client.connections).toBe(0);
-    await until(() => server.open.size === 0);
+    await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
     client.close();
   });
 
@@ -31,7 +27,7 @@ describe('per-request timeouts', () => {
     const client = createClient();
     const res = await client.get(server.url, { idleTimeout: 100 });
     expect(res.error?.code).toBe('HTTPKIT_TIMEOUT');
-    await until(() => server.open.size === 0);
+    await eventually(() => server.open.size === 0, 2_000, 'the server-side sockets to close');
     client.close();
   });
 
@@ -82,10 +78,7 @@ describe('per-request timeouts', () => {
   });
 
   it('fails with HTTPKIT_CONNECT_FAILED (ECONNREFUSED) when nothing listens', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freePort();
     const client = createClient();
     const res = await client.get(`http://127.0.0.1:${port}/`);
     expect(res.error?.code).toBe('HTTPKIT_CONNECT_FAILED');

@@ -1,13 +1,11 @@
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse, type TlsOptions } from '@http-kit/client';
-import { testPki } from './helpers.js';
+import { httpsServer, testPki, type TestServer } from '@http-kit/test-support';
 
 const pki = testPki();
-const otherPki = pki === null ? null : testPki();
-let server: https.Server;
+const otherPki = pki === null ? null : testPki('other');
+let server: TestServer;
 let port = 0;
 let connections = 0;
 
@@ -15,7 +13,7 @@ interface Seen { servername: string | false; authorized: boolean; peer: string; 
 
 describe.skipIf(pki === null || otherPki === null)('tls options', () => {
   beforeAll(async () => {
-    server = https.createServer({
+    const secure = await httpsServer({
       key: pki!.serverKey, cert: pki!.serverCert,
       // Asks for a client certificate but serves clients without one (the handler reports which).
       ca: pki!.ca, requestCert: true, rejectUnauthorized: false,
@@ -30,13 +28,12 @@ describe.skipIf(pki === null || otherPki === null)('tls options', () => {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(seen));
     });
-    server.on('secureConnection', () => connections++);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    secure.server.on('secureConnection', () => connections++);
+    server = secure;
+    port = secure.port;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   });
 
   const seen = (res: unknown): Seen => {

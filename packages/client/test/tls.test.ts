@@ -1,32 +1,29 @@
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { selfSigned } from './helpers.js';
+import { httpsServer, selfSigned, type TestServer } from '@http-kit/test-support';
 
 const credentials = selfSigned();
 const client = createClient();
-let server: https.Server;
+let server: TestServer;
 let port = 0;
 let connections = 0;
 const servernames: Array<string | false> = [];
 
 describe.skipIf(credentials === null)('HTTPS', () => {
   beforeAll(async () => {
-    server = https.createServer({ ...credentials! }, (req, res) => {
+    const secure = await httpsServer({ ...credentials! }, (req, res) => {
       servernames.push((req.socket as TLSSocket & { servername: string | false }).servername);
       res.setHeader('content-type', 'text/plain');
       res.end(`secure ${req.url}`);
     });
-    server.on('secureConnection', () => connections++);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    secure.server.on('secureConnection', () => connections++);
+    server = secure;
+    port = secure.port;
   });
   afterAll(async () => {
     client.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   });
 
   it('rejects a self-signed certificate by default with HTTPKIT_TLS', async () => {

@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { cannedServer, httpServer, type TestServer } from './helpers.js';
+import { cannedServer, httpServer, type TestServer } from '@http-kit/test-support';
 
 const client = createClient();
 let server: TestServer;

@@ -3,36 +3,21 @@
  * hands the socket over — detached from the client, out of the pool — with the bytes already
  * read past the 101 as `head`. A 101 nobody asked for never hands anything over.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
+import { closeAfterEach, listen, selfSigned, sleep, type TestServer } from '@http-kit/test-support';
 
 const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n';
 const UPGRADE = { Connection: 'Upgrade', Upgrade: 'echo' };
-
-interface Server {
-  url: string;
-  connections: number;
-  close(): Promise<void>;
-}
 
 /**
  * A raw server: a request with an Upgrade header gets what `onUpgrade` writes (the socket then
  * echoes what it receives, upper-cased); any other request gets `200 ok`.
  */
-async function upgradeServer(onUpgrade: (socket: net.Socket) => void, secure?: { key: Buffer; cert: Buffer }): Promise<Server> {
-  const sockets = new Set<net.Socket>();
-  const result: Server = { url: '', connections: 0, close: async () => {} };
+async function upgradeServer(onUpgrade: (socket: net.Socket) => void, secure?: { key: Buffer; cert: Buffer }): Promise<TestServer> {
   const onSocket = (socket: net.Socket): void => {
-    result.connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let buffered = '';
     let upgraded = false;
@@ -55,13 +40,7 @@ async function upgradeServer(onUpgrade: (socket: net.Socket) => void, secure?: {
     });
   };
   const server = secure === undefined ? net.createServer(onSocket) : tls.createServer(secure, onSocket);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  result.url = `${secure === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  result.close = () => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  });
-  return result;
+  return listen(server, secure === undefined ? 'http' : 'https');
 }
 
 /** The next `length` bytes the socket delivers (through a 'data' listener, as a new owner reads it). */
@@ -80,13 +59,10 @@ function readBytes(socket: net.Socket, length: number): Promise<string> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const servers: Server[] = [];
+const servers = closeAfterEach();
 const sockets: net.Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 describe('upgrades', () => {
@@ -177,14 +153,13 @@ describe('upgrades', () => {
 
   it('never hands over the socket of a 101 to a request that did not ask for an upgrade', async () => {
     // This server answers 101 to anything.
-    const rogue = net.createServer((socket) => {
+    const rogue = await listen(net.createServer((socket) => {
       socket.on('error', () => {});
       socket.once('data', () => socket.write(SWITCH + 'not http'));
-    });
-    await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
-    servers.push({ url: '', connections: 0, close: () => new Promise<void>((resolve) => rogue.close(() => resolve())) });
+    }));
+    servers.push(rogue);
     const client = createClient();
-    const res = (await client.get(`http://127.0.0.1:${(rogue.address() as AddressInfo).port}/`)) as HttpResponse;
+    const res = (await client.get(`${rogue.url}/`)) as HttpResponse;
     // As before: the final response, with an empty body; its connection is closed, not handed over.
     expect(res.status).toBe(101);
     expect(res.upgrade).toBeUndefined();
@@ -211,19 +186,3 @@ describe('upgrades', () => {
     client.close();
   });
 });
-
-/** A self-signed certificate for localhost, made with the openssl CLI (null when it is missing). */
-function selfSigned(): { key: Buffer; cert: Buffer } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'httpkit-upgrade-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-    ], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } catch {
-    return null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AsyncRegistry, ChunkQueue, TimerWheel } from '@http-kit/core';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '@http-kit/test-support';
 
 class Parked {
   timedOut = 0;

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { Timer, TimerWheel } from '@http-kit/core';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '@http-kit/test-support';
 
 describe('TimerWheel', () => {
   it('fires timers after their delay, in deadline order, within one tick of it', async () => {

@@ -3,8 +3,7 @@
  * server closes the connection; nothing that follows on the connection reaches the handler.
  */
 import { describe, expect, it } from 'vitest';
-import { exchange, RawClient } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, RawClient, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const NEXT = 'GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n';

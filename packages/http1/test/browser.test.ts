@@ -5,7 +5,7 @@
  * the server notices nothing worse than a gone client.
  *
  * The demo runs as it ships (`node demo/server.mjs`, which imports the built packages), in a child
- * process on 127.0.0.1 with PORT=0; it prints the port it got. Skipped when /usr/bin/chromium or
+ * process on 127.0.0.1 with PORT=0; it prints the port it got. Skipped when chromium or
  * playwright-core is missing (.ci/run installs the first, npm ci the second).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,9 +13,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { missingPeer, peer, sleep, within } from '@http-kit/test-support';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = peer('chromium');
 // As root, in a sandbox-less container with no network beyond loopback: without the
 // background-networking flags Chromium keeps dialling Google's hosts and logging the refusals.
 const CHROMIUM_ARGS = [
@@ -30,8 +31,8 @@ const CHROMIUM_ARGS = [
 ];
 
 const playwright = await import('playwright-core').catch(() => null);
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install chromium)`
+const skipReason = CHROMIUM === null
+  ? missingPeer('chromium')
   : playwright === null
     ? 'playwright-core is not installed (npm ci)'
     : null;
@@ -81,15 +82,6 @@ async function stopDemo(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Rejects after `ms` with what was being waited for; every wait in this file goes through it. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 // What the page-side callbacks use from the DOM (the project compiles without lib.dom).
 interface BrowserMessageEvent {
   readonly data: string;
@@ -133,7 +125,7 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     }
     demo = await startDemo();
     // launch() gives the browser a new, empty profile directory and removes it on close.
-    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM!, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 });
   }, 90_000);
 
   beforeEach(() => {
@@ -232,7 +224,7 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     expect(events.slice(1).map((e) => JSON.parse(e.data).n)).toEqual(ids);
 
     // Let a tick fall on the abandoned stream, then check the server and a new stream.
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await sleep(1_200);
     await expectServerHealthy();
     const again = await readEvents();
     expect(again.map((e) => e.type)).toEqual(['hello', 'tick', 'tick']);
@@ -290,7 +282,7 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     expect(aborted).toEqual({ first: 'chunk 1\n', after: 'AbortError' });
 
     // Past the stream's remaining ticks, which now find the channel closed.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
     await expectServerHealthy();
     const again = await read();
     expect(again.lines.map((l) => l.text)).toEqual(['chunk 1', 'chunk 2', 'chunk 3', 'chunk 4', 'chunk 5']);

@@ -1,34 +1,18 @@
 /**
  * No leak across 10,000 connect / park / disconnect cycles: every channel's onClose runs, the
  * registry and the connection set end empty, the channels themselves are garbage collected
- * (checked with WeakRefs after a full GC), and the heap does not grow with the cycle count.
- *
- * gc() is not exposed in vitest's workers; v8.setFlagsFromString('--expose-gc') plus a fresh
- * context hands out the same function at run time.
+ * (checked with WeakRefs after a full GC, from fullGc in test/support/heap.ts), and the heap
+ * does not grow with the cycle count.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { asChannel, asEventStream, type CloseReason } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { eventually, fullGc, RawClient, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const CYCLES = 10_000;
 const BATCH = 200;
 /** One WeakRef per this many channels. */
 const SAMPLE_EVERY = 50;
-
-async function fullGc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await sleep(10); // let finalizers and weak callbacks run between passes
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 describe('10K connect / disconnect cycles', () => {
   it('leave no channel, connection or heap behind', { timeout: 120_000 }, async () => {

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { asChannel, asEventStream, asyncResponse, type Channel, type CloseReason, type EventStream, type HttpServer } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
+import { eventually, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;

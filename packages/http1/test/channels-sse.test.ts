@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { asEventStream, formatEvent, type CloseReason, type EventStream } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
+import { eventually, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n${extra}\r\n`;

@@ -4,11 +4,9 @@
  * HEAD), delivery as it happens (raw socket and curl -N), timeouts, and backpressure.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { asChannel, type Channel, type CloseReason } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
+import { eventually, peer, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
@@ -25,7 +23,7 @@ function manualStreams() {
   return { opened, reasons, handler };
 }
 
-const curlAvailable = (): boolean => existsSync('/usr/bin/curl');
+const HAS_CURL = peer('curl', "channels-streaming.test.ts 'streaming seen by curl -N'") !== null;
 
 describe('streaming channel framing', () => {
   it('sends the head at once, then one chunk per send, ended by close()', async () => {
@@ -232,7 +230,7 @@ describe('streaming and server timers', () => {
 });
 
 describe('streaming seen by curl -N', () => {
-  it.runIf(curlAvailable())('curl prints each chunk as it is sent and exits cleanly at the end', async () => {
+  it.runIf(HAS_CURL)('curl prints each chunk as it is sent and exits cleanly at the end', async () => {
     const opened: Channel[] = [];
     const { port } = await servers.start((req) => asChannel(req, { onOpen: (ch) => opened.push(ch) }));
     const curl = spawn('curl', ['-sS', '-N', '--max-time', '10', `http://127.0.0.1:${port}/stream`], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -259,7 +257,7 @@ describe('streaming seen by curl -N', () => {
     }
   });
 
-  it.runIf(curlAvailable())('curl --raw shows the chunked framing', async () => {
+  it.runIf(HAS_CURL)('curl --raw shows the chunked framing', async () => {
     const { port } = await servers.start((req) =>
       asChannel(req, {
         onOpen(ch) {

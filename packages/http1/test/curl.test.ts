@@ -3,39 +3,13 @@
  * Expect: 100-continue with a large body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Request } from '@http-kit/http1';
-import { useServers } from './helpers/servers.js';
+import { curl, peer, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
-
-function hasCurl(): boolean {
-  try {
-    execFileSync('curl', ['--version'], { stdio: 'ignore', timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface CurlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function curl(args: string[], input?: Buffer | string): Promise<CurlResult> {
-  return new Promise((resolve) => {
-    const child = execFile('curl', ['-sS', '--max-time', '8', ...args], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-    else child.stdin!.end();
-  });
-}
 
 /** A handler that echoes what it saw, as JSON. */
 async function echo(req: Request) {
@@ -61,7 +35,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!hasCurl())('curl', () => {
+describe.skipIf(peer('curl', 'curl.test.ts') === null)('curl', () => {
   it('GET with a query string', async () => {
     const { port } = await servers.start(echo);
     const result = await curl([`http://127.0.0.1:${port}/hello?x=1`]);

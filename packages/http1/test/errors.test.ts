@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { exchange, RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
+import { eventually, exchange, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const GET = (uri: string) => `GET ${uri} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;

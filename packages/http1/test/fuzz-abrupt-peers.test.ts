@@ -13,9 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asChannel, asEventStream, file, type CloseReason, type Handler, type Request } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers, type Started } from './helpers/servers.js';
-import { Rng, seedFor, trapProcessErrors } from './helpers/fuzz.js';
+import { eventually, RawClient, Rng, seedFor, sleep, type Started, trapProcessErrors, useServers } from '@http-kit/test-support';
 
 const SEED = seedFor(0xab2c7e11);
 const servers = useServers();

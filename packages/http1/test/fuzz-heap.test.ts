@@ -3,33 +3,18 @@
  * damaged requests the connection set and channel registry are empty, the requests a handler
  * saw are garbage collected, and the heap is back where it started (within noise).
  *
- * gc() comes from v8.setFlagsFromString('--expose-gc') plus a fresh context, as in
- * channels-leak.test.ts. Reproduce a failure with FUZZ_SEED=<seed>.
+ * Full collections come from fullGc (test/support/heap.ts). Reproduce a failure with
+ * FUZZ_SEED=<seed>.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { asChannel, type Request } from '@http-kit/http1';
-import { exchange, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
-import { Rng, seedFor, trapProcessErrors } from './helpers/fuzz.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { eventually, exchange, fullGc, Rng, seedFor, trapProcessErrors, useServers } from '@http-kit/test-support';
 
 const SEED = seedFor(0x4ea9);
 const servers = useServers();
 const processErrors = trapProcessErrors();
 const REQUESTS = 2_000;
 const PARALLEL = 32;
-
-async function fullGc(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await sleep(10);
-  }
-  return process.memoryUsage().heapUsed;
-}
 
 const BAD: Array<(rng: Rng) => string> = [
   () => 'GET / HTTP/1.1\r\nHost: x\r\nNo Colon Here\r\n\r\n',

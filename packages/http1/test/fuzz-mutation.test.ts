@@ -12,9 +12,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { asChannel, type Handler, type HttpServer, type Request } from '@http-kit/http1';
-import { parseResponses, RawClient, sleep, type RawResponse } from './helpers/raw-client.js';
-import { eventually, useServers, type Started } from './helpers/servers.js';
-import { ALLOWED_STATUSES, REJECT_STATUSES, Rng, seedFor, show, trapProcessErrors } from './helpers/fuzz.js';
+import { ALLOWED_STATUSES, eventually, parseResponses, RawClient, type RawResponse, REJECT_STATUSES, Rng, seedFor, show, sleep, type Started, tick, trapProcessErrors, useServers } from '@http-kit/test-support';
 
 const SEED = seedFor(0x4b17f00d);
 const CASES_PER_MODE = 140;
@@ -205,8 +203,6 @@ interface Mode {
   /** What the error logger may report for this mode (a handler's own failure), by message. */
   allowedErrors: RegExp[];
 }
-
-const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 const MODES: Mode[] = [
   { name: 'sync', handler: (seen) => (req) => (seen.push(req), { status: 200, body: `sync ${req.requestMethod} ${req.uri}` }), allowedErrors: [] },

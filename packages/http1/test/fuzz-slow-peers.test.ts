@@ -10,9 +10,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { HttpServer } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
-import { Rng, seedFor, trapProcessErrors } from './helpers/fuzz.js';
+import { eventually, RawClient, Rng, seedFor, sleep, tick, trapProcessErrors, useServers } from '@http-kit/test-support';
 
 const SEED = seedFor(0x510e7);
 const servers = useServers();
@@ -27,7 +25,7 @@ async function flood(client: RawClient, first: string, next: (i: number) => stri
     const piece = next(i);
     sent += piece.length;
     await client.write(piece);
-    if (i % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i % 16 === 0) await tick();
   }
   return { sent, ...(await client.readUntilClose({ timeout: 2_000 })) };
 }

@@ -3,8 +3,7 @@
  * it asks for keep-alive, "Connection: close" from either side is honoured.
  */
 import { describe, expect, it } from 'vitest';
-import { exchange, RawClient } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
+import { eventually, exchange, RawClient, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 

@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { exchange, RawClient, sleep } from './helpers/raw-client.js';
-import { eventually, useServers } from './helpers/servers.js';
+import { eventually, exchange, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 

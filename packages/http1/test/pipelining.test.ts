@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { exchange, parseResponses, RawClient, sleep } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, parseResponses, peer, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
+const HAS_NC = peer('nc', "pipelining.test.ts 'printf ... | nc -N'") !== null;
 
 /** /sync/x answers at once; /delay/<ms>/x answers after <ms>. */
 function delayedHandler(log: string[]) {
@@ -117,7 +117,7 @@ describe('pipelining', () => {
     });
   }
 
-  it('printf ... | nc -N with sync handlers: all pipelined answers arrive', async () => {
+  it.runIf(HAS_NC)('printf ... | nc -N with sync handlers: all pipelined answers arrive', async () => {
     const { port } = await servers.start(delayedHandler([]));
     const output = await viaNetcat(port, [get('/sync/a'), get('/sync/b'), get('/sync/c')].join(''));
     const { responses } = parseResponses(output, { eof: true });
@@ -125,7 +125,7 @@ describe('pipelining', () => {
   });
 
   // The same, seen from a real half-closing peer.
-  it('printf ... | nc -N: all pipelined answers arrive before the server closes', async () => {
+  it.runIf(HAS_NC)('printf ... | nc -N: all pipelined answers arrive before the server closes', async () => {
     const { port } = await servers.start(delayedHandler([]));
     const output = await viaNetcat(port, [get('/delay/30/a'), get('/sync/b'), get('/delay/10/c')].join(''));
     const { responses } = parseResponses(output, { eof: true });

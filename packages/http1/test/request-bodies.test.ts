@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { exchange, RawClient, sleep } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 

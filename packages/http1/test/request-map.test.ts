@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Request } from '@http-kit/http1';
-import { exchange } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 

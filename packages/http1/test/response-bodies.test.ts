@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { file, FileBody } from '@http-kit/http1';
-import { exchange, RawClient } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 let dir = '';
@@ -123,7 +122,7 @@ describe('streamed bodies (chunked)', () => {
     'async generator': () =>
       (async function* () {
         yield 'a';
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sleep(5);
         yield Buffer.from('bc');
         yield '';
         yield 'def';
@@ -198,7 +197,7 @@ describe('responses without a body', () => {
     const client = await RawClient.connect(port);
     await client.write('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n');
     await client.waitFor((c) => c.text.includes('\r\n\r\n'), 2_000, 'a head');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const text = client.text;
     expect(text.endsWith('\r\n\r\n')).toBe(true);
     expect(text).toContain('Content-Length: 12\r\n');

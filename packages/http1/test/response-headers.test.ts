@@ -4,8 +4,7 @@
  * being written (no response splitting).
  */
 import { describe, expect, it } from 'vitest';
-import { exchange } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';

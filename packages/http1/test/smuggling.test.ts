@@ -4,8 +4,7 @@
  * the bad bytes (the "smuggled" request) ever reaches the handler.
  */
 import { describe, expect, it } from 'vitest';
-import { exchange } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { exchange, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 

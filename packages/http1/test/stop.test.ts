@@ -4,31 +4,10 @@
  * running -> stopping -> stopped.
  */
 import { describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
 import { runServer } from '@http-kit/http1';
-import { RawClient, sleep } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { RawClient, sleep, tryConnect, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
-
-function tryConnect(port: number): Promise<'connected' | string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve('timeout');
-    }, 1_000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(error.code ?? 'error');
-    });
-  });
-}
 
 describe('stop', () => {
   it('status goes running -> stopping -> stopped; a second stop() returns the same promise', async () => {

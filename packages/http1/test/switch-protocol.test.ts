@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { ChannelMisuseError, switchProtocol, type CloseReason, type Protocol, type ProtocolHost, type Request } from '@http-kit/http1';
-import { eventually, useServers } from '@http-kit/test-support';
+import { eventually, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers({ stopTimeout: 1_000 });
 
@@ -93,7 +93,7 @@ describe('switchProtocol: a second protocol on the same socket loop', () => {
 
   it('a handler that switches later (after an await) still gets the bytes that waited', async () => {
     const { port } = await servers.start(async (req: Request) => {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       return switchProtocol(req, { upgrade: 'shout' }, (host) => new ShoutProtocol(host));
     });
     const peer = await open(port, UPGRADE + 'early\n');

@@ -5,8 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import { sleep } from './helpers/raw-client.js';
-import { useServers } from './helpers/servers.js';
+import { sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
 const agents: Agent[] = [];

@@ -1,25 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
-import { runServer, type HttpServer } from '@http-kit/http1';
+import { sleep, useServers } from '@http-kit/test-support';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let server: HttpServer | null = null;
-afterEach(async () => {
-  await server?.stop({ timeout: 500 });
-  server = null;
-});
+const servers = useServers({ stopTimeout: 500 });
 
 describe('a client that pipelines requests but does not read the answers', () => {
   it('stops being read until it reads: answers never pile up in the server', async () => {
     const TOTAL = 3000;
     const BODY = 'x'.repeat(16 * 1024);
     let answered = 0;
-    server = await runServer(() => {
+    const { port } = await servers.start(() => {
       answered++;
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: BODY };
-    }, { port: 0, ip: '127.0.0.1', writeTimeout: 10_000 });
-    const socket: Socket = connect(server.port, '127.0.0.1');
+    }, { writeTimeout: 10_000 });
+    const socket: Socket = connect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.pause(); // read nothing yet
     const request = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';

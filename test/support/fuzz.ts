@@ -10,6 +10,7 @@
  * const cut = rng.int(0, bytes.length);
  */
 import { afterAll, beforeAll } from 'vitest';
+import { sleep } from './wait.js';
 
 /** The seed for a file: FUZZ_SEED from the environment, or `fallback`. */
 export function seedFor(fallback: number): number {
@@ -79,7 +80,7 @@ export function trapProcessErrors(): ProcessErrors {
   });
   afterAll(async () => {
     // A rejection left unhandled in the last test is reported on a later tick.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUnhandled);
   });

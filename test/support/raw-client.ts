@@ -12,6 +12,7 @@
  * expect(responses[0].status).toBe(200);
  */
 import { connect, type Socket } from 'node:net';
+import { sleep, tick } from './wait.js';
 
 export interface RawResponse {
   version: string;
@@ -62,10 +63,8 @@ export interface CloseResult {
 }
 
 const HOST = '127.0.0.1';
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ConnectOptions {
-  host?: string;
   /** Give up connecting after this many ms (default 2000). */
   timeout?: number;
   /** Keep our side open after the server's FIN (default false: Node ends ours too). */
@@ -111,7 +110,7 @@ export class RawClient {
       const socket =
         typeof portOrPath === 'string'
           ? connect({ path: portOrPath, allowHalfOpen: options.allowHalfOpen ?? false })
-          : connect({ host: options.host ?? HOST, port: portOrPath, allowHalfOpen: options.allowHalfOpen ?? false });
+          : connect({ host: HOST, port: portOrPath, allowHalfOpen: options.allowHalfOpen ?? false });
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -170,7 +169,7 @@ export class RawClient {
       if (this.socket.destroyed) return;
       await this.write(bytes.subarray(i, i + 1));
       if (delayMs > 0) await sleep(delayMs);
-      else await new Promise((resolve) => setImmediate(resolve));
+      else await tick();
     }
   }
 
@@ -379,12 +378,25 @@ export function parseResponses(bytes: Buffer, options: ParseOptions = {}): Parse
   return { responses, rest: bytes.subarray(at) };
 }
 
-/** A request with the usual framing, for tests that do not care about the exact bytes. */
-export function httpRequest(method: string, target: string, headers: Record<string, string | number> = {}, body?: string): string {
-  let head = `${method} ${target} HTTP/1.1\r\nHost: localhost\r\n`;
-  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-  if (body !== undefined && !Object.keys(headers).some((n) => /^(content-length|transfer-encoding)$/i.test(n))) {
-    head += `Content-Length: ${Buffer.byteLength(body, 'latin1')}\r\n`;
-  }
-  return `${head}\r\n${body ?? ''}`;
+/**
+ * Opens a connection to `port` on 127.0.0.1 and closes it at once: 'connected', the connect
+ * error's code (ECONNREFUSED, ...), or 'timeout' after `timeout` ms.
+ */
+export function tryConnect(port: number, timeout = 1_000): Promise<'connected' | 'timeout' | string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: HOST, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('timeout');
+    }, timeout);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error.code ?? 'error');
+    });
+  });
 }
