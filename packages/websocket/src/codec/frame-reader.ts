@@ -1,0 +1,383 @@
+/**
+ * Reads WebSocket frames (RFC 6455 5) off a connection's bytes, as they arrive and split
+ * anywhere, and reports whole messages and control frames. It enforces the framing rules of
+ * RFC 6455 5, 7.4 and 8.1 and the permessage-deflate ones of RFC 7692 6, and reports any breach
+ * once, with the close code to answer with (1002 protocol, 1007 bad data, 1009 too big); then it
+ * reads nothing more.
+ *
+ * One state per part of a frame (`ReadState`), one method per state, advanced in `push()`. A
+ * payload that lies within one chunk is a view of it (unmasked in place); one split across
+ * chunks is collected as views and joined once complete. Limits are on bytes: a frame whose
+ * header announces more than maxMessageSize leaves room for fails before its payload is read.
+ *
+ * Compressed messages are inflated fragment by fragment, asynchronously: `push()` then returns
+ * how many bytes it took (up to the end of that frame); the caller holds the rest and pushes it
+ * again after `onResume()`.
+ *
+ * @example
+ * const reader = new FrameReader(connection, { expectMasked: true, maxMessageSize: 16 << 20, deflate: null });
+ * socket.on('data', (chunk) => {
+ *   const taken = reader.push(chunk);
+ *   if (taken < chunk.length) holdUntilResume(chunk.subarray(taken));
+ * });
+ */
+import { constants, isUtf8 } from 'node:buffer';
+import { describe, InvalidArgumentError } from '@http-kit/core';
+import { isValidCloseCode } from './close-codes.js';
+import { applyMask } from './mask.js';
+import { MAX_CONTROL_PAYLOAD, Opcode, OpcodeKind, opcodeKind } from './opcodes.js';
+import type { PerMessageDeflate } from './permessage-deflate.js';
+import { Utf8Validator } from './utf8.js';
+
+export interface FrameReaderEvents {
+  /** A whole message: reassembled, unmasked, inflated, and valid UTF-8 when `isText`. */
+  onMessage(data: Buffer, isText: boolean): void;
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
+  /** A valid close frame (code 1005 when it carried none). The reader reads nothing more. */
+  onClose(code: number, reason: string): void;
+  /** The peer broke the protocol: close with `code` (1002, 1007 or 1009) and `reason` (at most 123 bytes). The reader reads nothing more. */
+  onProtocolError(code: number, reason: string): void;
+  /** An inflate that made `push()` stop early has finished: push the bytes it did not take. */
+  onResume(): void;
+}
+
+export interface FrameReaderOptions {
+  /** True on the server (a client's frames must be masked), false on the client (a server's must not be). */
+  expectMasked: boolean;
+  /** Bytes of a whole message, after inflation; Infinity for no limit (Buffer's own maximum still applies). */
+  maxMessageSize: number;
+  /** The negotiated permessage-deflate, or null: RSV1 is allowed only with it, on the first frame of a data message. */
+  deflate: PerMessageDeflate | null;
+}
+
+/** Which part of a frame is being read. */
+export const enum ReadState {
+  /** The first two bytes: FIN, RSV, opcode, MASK, 7-bit length. */
+  Info = 0,
+  Length16 = 1,
+  Length64 = 2,
+  Mask = 3,
+  Payload = 4,
+  /** A compressed fragment is in zlib; `push()` takes nothing until `onResume()`. */
+  Inflating = 5,
+  /** After a close frame or a protocol error: every byte is ignored. */
+  Closed = 6,
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+export class FrameReader {
+  private state = ReadState.Info;
+  private readonly events: FrameReaderEvents;
+  private readonly expectMasked: boolean;
+  private readonly deflate: PerMessageDeflate | null;
+  /** maxMessageSize, capped at the largest Buffer. */
+  private readonly limit: number;
+
+  // The chunk being read and the position in it; `pushing` while inside push().
+  private chunk: Buffer = EMPTY;
+  private pos = 0;
+  private pushing = false;
+  // A header part cut by the end of a chunk is gathered in `held`; `take()` points `src` at the
+  // part's bytes, in the chunk or in `held`.
+  private readonly held = Buffer.alloc(8);
+  private heldBytes = 0;
+  private src: Buffer = EMPTY;
+  private srcOffset = 0;
+
+  // The frame being read.
+  private fin = false;
+  private opcode = 0;
+  private masked = false;
+  private payloadLength = 0;
+  private readonly mask = Buffer.alloc(4);
+  /** Pieces of a payload split across chunks, and their total. */
+  private readonly pieces: Buffer[] = [];
+  private pieceBytes = 0;
+
+  // The data message being read: its opcode (0 when none), whether compressed, its bytes so far
+  // (on the wire when compressed), its fragments.
+  private messageOpcode = 0;
+  private compressed = false;
+  private messageBytes = 0;
+  private readonly fragments: Buffer[] = [];
+  private readonly utf8 = new Utf8Validator();
+  private readonly inflated = (error: (Error & { closeCode?: number }) | null, data: Buffer | null): void => this.onInflated(error, data);
+
+  constructor(events: FrameReaderEvents, options: FrameReaderOptions) {
+    if (events === null || typeof events !== 'object') throw new InvalidArgumentError(`FrameReader: events must be an object, got ${describe(events)}`);
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`FrameReader: options must be an object, got ${describe(options)}`);
+    if (typeof options.expectMasked !== 'boolean') throw new InvalidArgumentError(`FrameReader: expectMasked must be a boolean, got ${describe(options.expectMasked)}`);
+    if (typeof options.maxMessageSize !== 'number' || !(options.maxMessageSize > 0)) {
+      throw new InvalidArgumentError(`FrameReader: maxMessageSize must be a positive number or Infinity, got ${describe(options.maxMessageSize)}`);
+    }
+    this.events = events;
+    this.expectMasked = options.expectMasked;
+    this.deflate = options.deflate ?? null;
+    this.limit = Math.min(options.maxMessageSize, constants.MAX_LENGTH);
+  }
+
+  /** After a close frame or a protocol error: everything later is ignored. */
+  get closed(): boolean {
+    return this.state === ReadState.Closed;
+  }
+
+  /**
+   * Takes bytes as they arrive. Returns how many it took: all of them, except while a compressed
+   * fragment is being inflated (then hold the rest and push it again after `onResume()`).
+   * Payloads are unmasked in place and handed on as views of `chunk`: do not reuse its memory.
+   */
+  push(chunk: Buffer): number {
+    if (this.state === ReadState.Closed) return chunk.length;
+    if (this.state === ReadState.Inflating) return 0;
+    this.chunk = chunk;
+    this.pos = 0;
+    this.pushing = true;
+    try {
+      while (this.pos < chunk.length) {
+        // (Casts: TypeScript cannot see that the methods below change the state.)
+        switch (this.state as ReadState) {
+          case ReadState.Info:
+            this.readInfo();
+            break;
+          case ReadState.Length16:
+            this.readLength16();
+            break;
+          case ReadState.Length64:
+            this.readLength64();
+            break;
+          case ReadState.Mask:
+            this.readMask();
+            break;
+          case ReadState.Payload:
+            this.readPayload();
+            break;
+          case ReadState.Inflating:
+            return this.pos;
+          case ReadState.Closed:
+            return chunk.length;
+        }
+      }
+      return (this.state as ReadState) === ReadState.Closed ? chunk.length : this.pos;
+    } finally {
+      this.pushing = false;
+      this.chunk = EMPTY;
+      this.src = EMPTY;
+    }
+  }
+
+  // -- one method per state -------------------------------------------------------------------
+
+  private readInfo(): void {
+    if (!this.take(2)) return;
+    const b0 = this.src[this.srcOffset];
+    const b1 = this.src[this.srcOffset + 1];
+    if ((b0 & 0x30) !== 0) return this.fail(1002, 'RSV2 or RSV3 set without an extension that defines them');
+    const rsv1 = (b0 & 0x40) !== 0;
+    const fin = (this.fin = (b0 & 0x80) !== 0);
+    const opcode = (this.opcode = b0 & 0x0f);
+    const masked = (this.masked = (b1 & 0x80) !== 0);
+    const length = b1 & 0x7f;
+    switch (opcodeKind(opcode)) {
+      case OpcodeKind.Data:
+        if (opcode === Opcode.Continuation) {
+          if (this.messageOpcode === 0) return this.fail(1002, 'continuation frame with no message to continue');
+          if (rsv1) return this.fail(1002, 'RSV1 set on a continuation frame');
+        } else {
+          if (this.messageOpcode !== 0) return this.fail(1002, 'new data frame inside a fragmented message');
+          if (rsv1 && this.deflate === null) return this.fail(1002, 'RSV1 set without a negotiated permessage-deflate');
+          this.messageOpcode = opcode;
+          this.compressed = rsv1;
+        }
+        break;
+      case OpcodeKind.Control:
+        if (!fin) return this.fail(1002, 'fragmented control frame');
+        if (length > MAX_CONTROL_PAYLOAD) return this.fail(1002, 'control frame payload over 125 bytes');
+        if (rsv1) return this.fail(1002, 'RSV1 set on a control frame');
+        break;
+      default:
+        return this.fail(1002, `reserved opcode ${opcode}`);
+    }
+    if (masked !== this.expectMasked) return this.fail(1002, this.expectMasked ? 'unmasked frame from a client' : 'masked frame from a server');
+    if (length === 126) this.state = ReadState.Length16;
+    else if (length === 127) this.state = ReadState.Length64;
+    else this.lengthRead(length);
+  }
+
+  private readLength16(): void {
+    if (!this.take(2)) return;
+    this.lengthRead((this.src[this.srcOffset] << 8) | this.src[this.srcOffset + 1]);
+  }
+
+  private readLength64(): void {
+    if (!this.take(8)) return;
+    const high = this.src.readUInt32BE(this.srcOffset);
+    if (high >= 0x80000000) return this.fail(1002, '64-bit payload length with the most significant bit set');
+    this.lengthRead(high * 0x100000000 + this.src.readUInt32BE(this.srcOffset + 4));
+  }
+
+  private readMask(): void {
+    if (!this.take(4)) return;
+    this.src.copy(this.mask, 0, this.srcOffset, this.srcOffset + 4);
+    this.startPayload();
+  }
+
+  private readPayload(): void {
+    const chunk = this.chunk;
+    const pos = this.pos;
+    const available = chunk.length - pos;
+    const needed = this.payloadLength - this.pieceBytes;
+    if (this.pieceBytes === 0 && available >= needed) {
+      // The common case: the whole payload is in this chunk.
+      this.pos = pos + needed;
+      const payload = chunk.subarray(pos, pos + needed);
+      if (this.masked) applyMask(payload, this.mask);
+      return this.frameRead(payload);
+    }
+    const n = available < needed ? available : needed;
+    this.pieces.push(chunk.subarray(pos, pos + n));
+    this.pieceBytes += n;
+    this.pos = pos + n;
+    if (this.pieceBytes < this.payloadLength) return;
+    const payload = Buffer.concat(this.pieces, this.pieceBytes);
+    this.pieces.length = 0;
+    this.pieceBytes = 0;
+    if (this.masked) applyMask(payload, this.mask);
+    this.frameRead(payload);
+  }
+
+  // -- the frame's parts are read ---------------------------------------------------------------
+
+  /**
+   * Gathers `n` bytes of a header part: true when they are at `src[srcOffset]` (in the chunk,
+   * or in `held` when the part was cut), false when the chunk ended first (they are kept).
+   */
+  private take(n: number): boolean {
+    const chunk = this.chunk;
+    if (this.heldBytes === 0 && chunk.length - this.pos >= n) {
+      this.src = chunk;
+      this.srcOffset = this.pos;
+      this.pos += n;
+      return true;
+    }
+    const copy = Math.min(n - this.heldBytes, chunk.length - this.pos);
+    chunk.copy(this.held, this.heldBytes, this.pos, this.pos + copy);
+    this.heldBytes += copy;
+    this.pos += copy;
+    if (this.heldBytes < n) return false;
+    this.heldBytes = 0;
+    this.src = this.held;
+    this.srcOffset = 0;
+    return true;
+  }
+
+  private lengthRead(length: number): void {
+    this.payloadLength = length;
+    // A data frame that would take its message past the limit fails before its payload is read.
+    if (this.opcode < Opcode.Close && length > this.limit - this.messageBytes) {
+      return this.fail(1009, `message over maxMessageSize (${this.limit} bytes)`);
+    }
+    if (this.masked) this.state = ReadState.Mask;
+    else this.startPayload();
+  }
+
+  private startPayload(): void {
+    if (this.payloadLength === 0) this.frameRead(EMPTY);
+    else this.state = ReadState.Payload;
+  }
+
+  private frameRead(payload: Buffer): void {
+    switch (this.opcode) {
+      case Opcode.Close:
+        return this.closeRead(payload);
+      case Opcode.Ping:
+        this.state = ReadState.Info;
+        return this.events.onPing(payload);
+      case Opcode.Pong:
+        this.state = ReadState.Info;
+        return this.events.onPong(payload);
+    }
+    this.messageBytes += payload.length;
+    if (this.compressed) {
+      this.state = ReadState.Inflating;
+      this.deflate!.decompress(payload, this.fin, this.inflated);
+      return;
+    }
+    const isText = this.messageOpcode === Opcode.Text;
+    // Each fragment is checked as it completes, so bad text fails in the fragment that holds it.
+    if (isText && !this.utf8.feed(payload)) return this.fail(1007, 'text message is not valid UTF-8');
+    if (!this.fin) {
+      if (payload.length > 0) this.fragments.push(payload);
+      this.state = ReadState.Info;
+      return;
+    }
+    if (isText && !this.utf8.end()) return this.fail(1007, 'text message ends inside a UTF-8 sequence');
+    let message = payload;
+    if (this.fragments.length > 0) {
+      this.fragments.push(payload);
+      message = Buffer.concat(this.fragments, this.messageBytes);
+    }
+    this.endMessage();
+    this.state = ReadState.Info;
+    this.events.onMessage(message, isText);
+  }
+
+  private onInflated(error: (Error & { closeCode?: number }) | null, data: Buffer | null): void {
+    if (this.state !== ReadState.Inflating) return;
+    if (error !== null) {
+      if (error.closeCode === 1009) this.fail(1009, `message over maxMessageSize (${this.limit} bytes)`);
+      else this.fail(1007, 'invalid compressed data');
+    } else if (!this.fin) {
+      this.state = ReadState.Info;
+    } else {
+      const isText = this.messageOpcode === Opcode.Text;
+      const message = data ?? EMPTY;
+      if (isText && !isUtf8(message)) {
+        this.fail(1007, 'text message is not valid UTF-8');
+      } else {
+        this.endMessage();
+        this.state = ReadState.Info;
+        this.events.onMessage(message, isText);
+      }
+    }
+    // Called back later (zlib runs on the thread pool): the caller holds bytes for us.
+    if (!this.pushing && this.state === ReadState.Info) this.events.onResume();
+  }
+
+  private closeRead(payload: Buffer): void {
+    let code = 1005;
+    let reason = '';
+    if (payload.length === 1) return this.fail(1002, 'close frame with a 1-byte payload');
+    if (payload.length >= 2) {
+      code = payload.readUInt16BE(0);
+      if (!isValidCloseCode(code)) return this.fail(1002, `invalid close code ${code}`);
+      const reasonBytes = payload.subarray(2);
+      if (!isUtf8(reasonBytes)) return this.fail(1007, 'close reason is not valid UTF-8');
+      reason = reasonBytes.toString('utf8');
+    }
+    this.stop();
+    this.events.onClose(code, reason);
+  }
+
+  private endMessage(): void {
+    this.messageOpcode = 0;
+    this.compressed = false;
+    this.messageBytes = 0;
+    this.fragments.length = 0;
+    this.utf8.reset();
+  }
+
+  private fail(code: number, reason: string): void {
+    this.stop();
+    this.events.onProtocolError(code, reason);
+  }
+
+  /** Reads nothing more, and lets go of what it held. */
+  private stop(): void {
+    this.state = ReadState.Closed;
+    this.endMessage();
+    this.pieces.length = 0;
+    this.pieceBytes = 0;
+  }
+}

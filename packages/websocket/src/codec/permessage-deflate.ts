@@ -1,0 +1,565 @@
+/**
+ * permessage-deflate (RFC 7692): negotiating its parameters in the handshake, and compressing
+ * and inflating whole messages with node:zlib once it is on.
+ *
+ * A compressed message is the raw DEFLATE output of the message, flushed with Z_SYNC_FLUSH, with
+ * the 00 00 ff ff that flush ends with removed (7.2.1); the receiver puts it back before its own
+ * flush (7.2.2). With context takeover one zlib stream serves every message of a direction; with
+ * "no context takeover" the stream is reset after each message.
+ *
+ * Window bits: zlib's deflate cannot use a 256-byte window and turns 8 into 9, but with a 512-byte
+ * window it never looks back further than 250 bytes (window minus its 262-byte lookahead), so its
+ * output is valid for a peer that inflates with 8 bits. We therefore accept 8 everywhere, deflate
+ * with 9 when 8 was agreed, and inflate with exactly what was agreed.
+ *
+ * zlib runs on libuv's thread pool, so at most `concurrency` operations (default 10) run at once
+ * in the process; the rest queue, in order. Each PerMessageDeflate has one lane per direction, so
+ * its messages are compressed (and inflated) one at a time and answered in the order asked.
+ *
+ * @example
+ * // server, in the upgrade handler
+ * const agreed = negotiateServer(req.headers['sec-websocket-extensions'], options); // throws -> 400
+ * if (agreed) responseHeaders['sec-websocket-extensions'] = agreed.response;
+ * const deflate = agreed ? new PerMessageDeflate(agreed.params, true, options, maxMessageSize) : null;
+ * // sending
+ * if (deflate && data.length >= deflate.threshold) deflate.compress(data, (err, out) => send(out, rsv1 = true));
+ */
+import zlib from 'node:zlib';
+import { describe, InvalidArgumentError } from '@http-kit/core';
+import { InflateError, MessageTooBigError } from './errors.js';
+import { formatExtension, parseExtensions, type Extension } from './extensions.js';
+
+export interface PerMessageDeflateOptions {
+  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
+  threshold?: number;
+  /** Server: always ask for it in the response. Client: ask the server not to keep context between messages. */
+  serverNoContextTakeover?: boolean;
+  /** Server: tell the client not to keep context. Client: do not keep context (and say so in the offer). */
+  clientNoContextTakeover?: boolean;
+  /** 8..15: the server's window. A server uses at most this; a client asks the server for at most this. */
+  serverMaxWindowBits?: number;
+  /** 8..15: the client's window. A server declines clients that cannot limit theirs to this; a client uses at most this. */
+  clientMaxWindowBits?: number;
+  /** zlib compression level, 0..9 (default zlib's, 6). */
+  level?: number;
+  /** zlib memLevel, 1..9 (default 8). */
+  memLevel?: number;
+  /** At most this many zlib operations at once, process-wide (default 10); the others queue. */
+  concurrency?: number;
+}
+
+/** The parameters agreed in the handshake, named from the wire (server = server-to-client). */
+export interface DeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+export const EXTENSION_NAME = 'permessage-deflate';
+/** What a Z_SYNC_FLUSH ends with, removed from every compressed message and added back to inflate it. */
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const DEFAULT_THRESHOLD = 1024;
+const DEFAULT_CONCURRENCY = 10;
+const MAX_BITS = 15;
+
+// ---------------------------------------------------------------------------------------------
+// Negotiation
+
+/** An offer's or a response's parameters, read and checked (RFC 7692 7.1). */
+interface ReadParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number | undefined;
+  /** `true`: named without a value (allowed in an offer only). */
+  clientMaxWindowBits: number | true | undefined;
+}
+
+// RFC 7692 7.1.2: "a decimal integer without leading zeroes between 8 to 15, inclusive".
+const WINDOW_BITS = /^(?:[89]|1[0-5])$/;
+
+/** The parameters of one permessage-deflate element, or why they are not acceptable. */
+function readParams(extension: Extension, isResponse: boolean): ReadParams | string {
+  if (extension.repeated.length > 0) return `parameter ${extension.repeated[0]} given more than once`;
+  const read: ReadParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: undefined, clientMaxWindowBits: undefined };
+  const params = extension.params;
+  for (const name of Object.keys(params)) {
+    const value = params[name];
+    switch (name) {
+      case 'server_no_context_takeover':
+      case 'client_no_context_takeover':
+        if (value !== true) return `${name} takes no value, got ${describe(value)}`;
+        if (name === 'server_no_context_takeover') read.serverNoContextTakeover = true;
+        else read.clientNoContextTakeover = true;
+        break;
+      case 'server_max_window_bits':
+      case 'client_max_window_bits': {
+        let bits: number | true;
+        if (value === true) {
+          if (isResponse || name === 'server_max_window_bits') return `${name} needs a value`;
+          bits = true;
+        } else {
+          if (!WINDOW_BITS.test(value)) return `${name} must be 8..15, got ${describe(value)}`;
+          bits = Number(value);
+        }
+        if (name === 'server_max_window_bits') read.serverMaxWindowBits = bits as number;
+        else read.clientMaxWindowBits = bits;
+        break;
+      }
+      default:
+        return `unknown parameter ${describe(name)}`;
+    }
+  }
+  return read;
+}
+
+/**
+ * Server side: the first permessage-deflate offer in Sec-WebSocket-Extensions that can be
+ * accepted under `options`, with the response header value to send and the agreed parameters;
+ * null when there is none. Offers with unknown, repeated or invalid parameters are declined
+ * (RFC 7692 7.1), as are offers that do not let the client's window be limited when
+ * `options.clientMaxWindowBits` asks for it. A header that breaks the extension grammar throws
+ * `ExtensionHeaderError` (answer 400).
+ *
+ * @example
+ * negotiateServer('permessage-deflate; client_max_window_bits', {});
+ * // { response: 'permessage-deflate', params: { serverNoContextTakeover: false, ..., clientMaxWindowBits: 15 } }
+ */
+export function negotiateServer(header: string | undefined, options: PerMessageDeflateOptions): { response: string; params: DeflateParams } | null {
+  checkOptions('negotiateServer', options);
+  if (header === undefined) return null;
+  for (const extension of parseExtensions(header)) {
+    if (extension.name !== EXTENSION_NAME) continue;
+    const offer = readParams(extension, false);
+    if (typeof offer === 'string') continue;
+    // The client must be able to narrow its window when we want it narrowed (7.1.2.2).
+    if (options.clientMaxWindowBits !== undefined && offer.clientMaxWindowBits === undefined) continue;
+
+    const response: Record<string, number | true> = {};
+    const serverNoContextTakeover = offer.serverNoContextTakeover || options.serverNoContextTakeover === true;
+    const clientNoContextTakeover = offer.clientNoContextTakeover || options.clientNoContextTakeover === true;
+    if (serverNoContextTakeover) response.server_no_context_takeover = true;
+    if (clientNoContextTakeover) response.client_no_context_takeover = true;
+    // Ours: the smaller of what the client allows and what we are configured with (7.1.2.1).
+    const serverMaxWindowBits = Math.min(offer.serverMaxWindowBits ?? MAX_BITS, options.serverMaxWindowBits ?? MAX_BITS);
+    if (offer.serverMaxWindowBits !== undefined || options.serverMaxWindowBits !== undefined) response.server_max_window_bits = serverMaxWindowBits;
+    // The client's: only when it said it can honour it (7.1.2.2); a value it gave is an upper bound.
+    let clientMaxWindowBits = MAX_BITS;
+    if (offer.clientMaxWindowBits !== undefined) {
+      const offered = offer.clientMaxWindowBits === true ? MAX_BITS : offer.clientMaxWindowBits;
+      clientMaxWindowBits = Math.min(offered, options.clientMaxWindowBits ?? MAX_BITS);
+      if (offer.clientMaxWindowBits !== true || options.clientMaxWindowBits !== undefined) response.client_max_window_bits = clientMaxWindowBits;
+    }
+    return {
+      response: formatExtension(EXTENSION_NAME, response),
+      params: { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits },
+    };
+  }
+  return null;
+}
+
+/**
+ * Client side: the Sec-WebSocket-Extensions value to offer. It always names
+ * client_max_window_bits (with our limit, or bare: "you may limit my window").
+ *
+ * @example
+ * clientOffer({});                               // 'permessage-deflate; client_max_window_bits'
+ * clientOffer({ serverNoContextTakeover: true }); // 'permessage-deflate; server_no_context_takeover; client_max_window_bits'
+ */
+export function clientOffer(options: PerMessageDeflateOptions): string {
+  checkOptions('clientOffer', options);
+  const params: Record<string, number | true> = {};
+  if (options.serverNoContextTakeover === true) params.server_no_context_takeover = true;
+  if (options.clientNoContextTakeover === true) params.client_no_context_takeover = true;
+  if (options.serverMaxWindowBits !== undefined) params.server_max_window_bits = options.serverMaxWindowBits;
+  params.client_max_window_bits = options.clientMaxWindowBits ?? true;
+  return formatExtension(EXTENSION_NAME, params);
+}
+
+/**
+ * Client side: checks the server's Sec-WebSocket-Extensions against the offer `clientOffer(options)`
+ * made. The agreed parameters; null when the server did not accept (no header); or, when the
+ * answer is not acceptable (an extension we did not offer, bad or unasked-for parameters, a
+ * parameter we asked for and it ignored), the reason as a string: fail the connection with it.
+ *
+ * @example
+ * acceptServerResponse('permessage-deflate; server_no_context_takeover', {});
+ * // { serverNoContextTakeover: true, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }
+ */
+export function acceptServerResponse(header: string | undefined, options: PerMessageDeflateOptions): DeflateParams | null | string {
+  checkOptions('acceptServerResponse', options);
+  if (header === undefined) return null;
+  let list: Extension[];
+  try {
+    list = parseExtensions(header);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (list.length === 0) return null;
+  for (const extension of list) {
+    if (extension.name !== EXTENSION_NAME) return `the server accepted the extension ${describe(extension.name)}, which was not offered`;
+  }
+  if (list.length > 1) return `the server accepted ${EXTENSION_NAME} ${list.length} times`;
+  const answer = readParams(list[0], true);
+  if (typeof answer === 'string') return `${EXTENSION_NAME} response: ${answer}`;
+  if (options.serverNoContextTakeover === true && !answer.serverNoContextTakeover) {
+    return `${EXTENSION_NAME} response: server_no_context_takeover was asked for and is missing`;
+  }
+  if (options.serverMaxWindowBits !== undefined && (answer.serverMaxWindowBits === undefined || answer.serverMaxWindowBits > options.serverMaxWindowBits)) {
+    return `${EXTENSION_NAME} response: server_max_window_bits=${options.serverMaxWindowBits} was asked for, got ${answer.serverMaxWindowBits ?? 'none'}`;
+  }
+  const clientBits = answer.clientMaxWindowBits as number | undefined;
+  if (clientBits !== undefined && options.clientMaxWindowBits !== undefined && clientBits > options.clientMaxWindowBits) {
+    return `${EXTENSION_NAME} response: client_max_window_bits=${clientBits} is more than the ${options.clientMaxWindowBits} offered`;
+  }
+  return {
+    serverNoContextTakeover: answer.serverNoContextTakeover,
+    clientNoContextTakeover: answer.clientNoContextTakeover || options.clientNoContextTakeover === true,
+    serverMaxWindowBits: answer.serverMaxWindowBits ?? MAX_BITS,
+    clientMaxWindowBits: Math.min(clientBits ?? MAX_BITS, options.clientMaxWindowBits ?? MAX_BITS),
+  };
+}
+
+function checkOptions(where: string, options: PerMessageDeflateOptions): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(options)}`);
+  checkInteger(where, 'serverMaxWindowBits', options.serverMaxWindowBits, 8, 15);
+  checkInteger(where, 'clientMaxWindowBits', options.clientMaxWindowBits, 8, 15);
+  checkInteger(where, 'level', options.level, 0, 9);
+  checkInteger(where, 'memLevel', options.memLevel, 1, 9);
+  checkInteger(where, 'concurrency', options.concurrency, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger(where, 'threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
+  for (const name of ['serverNoContextTakeover', 'clientNoContextTakeover'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${where}: ${name} must be a boolean, got ${describe(value)}`);
+  }
+}
+
+function checkInteger(where: string, name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${where}: ${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'up' : max}, got ${describe(value)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The process-wide limit on zlib operations
+
+/** Something waiting for its turn to run one zlib operation. */
+interface ZlibTurn {
+  runTurn(): void;
+}
+
+class ZlibLimiter {
+  private running = 0;
+  private readonly waiting: ZlibTurn[] = [];
+  private head = 0;
+
+  constructor(private readonly concurrency: number) {}
+
+  /** Runs `turn` now, or when a running operation releases its slot. */
+  acquire(turn: ZlibTurn): void {
+    if (this.running < this.concurrency) {
+      this.running++;
+      turn.runTurn();
+    } else {
+      this.waiting.push(turn);
+    }
+  }
+
+  /** The operation that held a slot is over: hands it to the next in line. */
+  release(): void {
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head++];
+      if (this.head === this.waiting.length) {
+        this.waiting.length = 0;
+        this.head = 0;
+      }
+      next.runTurn();
+    } else {
+      this.running--;
+    }
+  }
+}
+
+/** One limiter per concurrency value: with the default, one for the whole process. */
+const limiters = new Map<number, ZlibLimiter>();
+
+function limiterFor(concurrency: number): ZlibLimiter {
+  let limiter = limiters.get(concurrency);
+  if (limiter === undefined) limiters.set(concurrency, (limiter = new ZlibLimiter(concurrency)));
+  return limiter;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compressing and inflating
+
+/** Where a direction's lane stands with the limiter. */
+const enum Lane {
+  Idle = 0,
+  /** Queued in the limiter. */
+  Waiting = 1,
+  /** Holds a slot: its first operation is in zlib. */
+  Running = 2,
+}
+
+type CompressCallback = (error: Error | null, data: Buffer) => void;
+type DecompressCallback = (error: (Error & { closeCode?: number }) | null, data: Buffer | null) => void;
+
+interface CompressOp {
+  data: Buffer;
+  callback: CompressCallback;
+}
+
+interface DecompressOp {
+  data: Buffer;
+  fin: boolean;
+  callback: DecompressCallback;
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+export class PerMessageDeflate {
+  /** Messages smaller than this are better sent uncompressed. */
+  readonly threshold: number;
+  private readonly limiter: ZlibLimiter;
+  private readonly level: number | undefined;
+  private readonly memLevel: number | undefined;
+  /** Our direction: the window we deflate with, and whether we reset after each message. */
+  private readonly deflateBits: number;
+  private readonly deflateNoContextTakeover: boolean;
+  /** The peer's direction. */
+  private readonly inflateBits: number;
+  private readonly inflateNoContextTakeover: boolean;
+  private readonly maxMessageSize: number;
+  private closed = false;
+
+  private deflate: zlib.DeflateRaw | null = null;
+  private deflateChunks: Buffer[] = [];
+  private deflateBytes = 0;
+  private readonly compressQueue: CompressOp[] = [];
+  private compressLane = Lane.Idle;
+  private readonly compressTurn: ZlibTurn = { runTurn: () => this.runCompress() };
+
+  private inflate: zlib.InflateRaw | null = null;
+  private inflateChunks: Buffer[] = [];
+  private inflateBytes = 0;
+  private readonly decompressQueue: DecompressOp[] = [];
+  private decompressLane = Lane.Idle;
+  private readonly decompressTurn: ZlibTurn = { runTurn: () => this.runDecompress() };
+
+  /**
+   * `params` as agreed (`negotiateServer(...).params` or `acceptServerResponse(...)`), `isServer`
+   * which end we are, `maxMessageSize` the bound on an inflated message (Infinity for none).
+   */
+  constructor(params: DeflateParams, isServer: boolean, options: PerMessageDeflateOptions, maxMessageSize: number) {
+    checkOptions('PerMessageDeflate', options);
+    checkInteger('PerMessageDeflate', 'params.serverMaxWindowBits', params.serverMaxWindowBits, 8, 15);
+    checkInteger('PerMessageDeflate', 'params.clientMaxWindowBits', params.clientMaxWindowBits, 8, 15);
+    if (typeof maxMessageSize !== 'number' || !(maxMessageSize > 0)) {
+      throw new InvalidArgumentError(`PerMessageDeflate: maxMessageSize must be a positive number or Infinity, got ${describe(maxMessageSize)}`);
+    }
+    this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    this.limiter = limiterFor(options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.level = options.level;
+    this.memLevel = options.memLevel;
+    this.maxMessageSize = maxMessageSize;
+    const ours = isServer ? 'server' : 'client';
+    const theirs = isServer ? 'client' : 'server';
+    // zlib cannot deflate with 8 bits; its 9-bit output fits an 8-bit window (see the top).
+    this.deflateBits = Math.max(9, params[`${ours}MaxWindowBits`]);
+    this.deflateNoContextTakeover = params[`${ours}NoContextTakeover`];
+    this.inflateBits = params[`${theirs}MaxWindowBits`];
+    this.inflateNoContextTakeover = params[`${theirs}NoContextTakeover`];
+  }
+
+  /**
+   * Compresses one whole message; `callback(error, data)` gets it without the trailing
+   * 00 00 ff ff, to send with RSV1 set on its first frame. Callbacks come in call order.
+   */
+  compress(data: Buffer, callback: CompressCallback): void {
+    if (this.closed) {
+      process.nextTick(callback, new Error('PerMessageDeflate: compress() after close()'), EMPTY);
+      return;
+    }
+    this.compressQueue.push({ data, callback });
+    if (this.compressLane === Lane.Idle) {
+      this.compressLane = Lane.Waiting;
+      this.limiter.acquire(this.compressTurn);
+    }
+  }
+
+  /**
+   * Inflates one message fragment by fragment: each fragment's payload in order, `fin` on the
+   * last. `callback(null, null)` once a fragment is taken, `callback(null, message)` at `fin`.
+   * An error has `closeCode` 1009 (`MessageTooBigError`) when the message inflates past
+   * maxMessageSize, which stops inflating at once, or 1007 (`InflateError`) for bad data.
+   */
+  decompress(data: Buffer, fin: boolean, callback: DecompressCallback): void {
+    if (this.closed) {
+      process.nextTick(callback, new Error('PerMessageDeflate: decompress() after close()'), null);
+      return;
+    }
+    this.decompressQueue.push({ data, fin, callback });
+    if (this.decompressLane === Lane.Idle) {
+      this.decompressLane = Lane.Waiting;
+      this.limiter.acquire(this.decompressTurn);
+    }
+  }
+
+  /** Releases the zlib streams. Operations not finished yet are dropped: their callbacks are not called. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // A lane holding a slot gives it back now (its zlib callback is ignored from here on); a
+    // waiting one gives it back when its turn comes (runCompress / runDecompress).
+    if (this.compressLane === Lane.Running) this.limiter.release();
+    if (this.decompressLane === Lane.Running) this.limiter.release();
+    this.compressLane = this.compressLane === Lane.Waiting ? Lane.Waiting : Lane.Idle;
+    this.decompressLane = this.decompressLane === Lane.Waiting ? Lane.Waiting : Lane.Idle;
+    this.compressQueue.length = 0;
+    this.decompressQueue.length = 0;
+    this.deflate?.close();
+    this.inflate?.close();
+    this.deflate = null;
+    this.inflate = null;
+    this.deflateChunks = [];
+    this.inflateChunks = [];
+  }
+
+  // -- compressing ------------------------------------------------------------------------------
+
+  private runCompress(): void {
+    if (this.closed) {
+      this.compressLane = Lane.Idle;
+      this.limiter.release();
+      return;
+    }
+    this.compressLane = Lane.Running;
+    const op = this.compressQueue[0];
+    const deflate = this.deflate ?? this.createDeflate();
+    deflate.write(op.data);
+    deflate.flush(zlib.constants.Z_SYNC_FLUSH, (error?: Error | null) => this.compressed(deflate, error ?? null));
+  }
+
+  private createDeflate(): zlib.DeflateRaw {
+    const deflate = zlib.createDeflateRaw({ windowBits: this.deflateBits, level: this.level, memLevel: this.memLevel });
+    deflate.on('data', (chunk: Buffer) => {
+      if (deflate !== this.deflate) return;
+      this.deflateChunks.push(chunk);
+      this.deflateBytes += chunk.length;
+    });
+    deflate.on('error', (error: Error) => this.compressed(deflate, error));
+    this.deflate = deflate;
+    return deflate;
+  }
+
+  private compressed(deflate: zlib.DeflateRaw, error: Error | null): void {
+    if (deflate !== this.deflate) return; // closed, or failed already
+    if (error !== null) {
+      // A broken stream is dropped; the next message starts a new one.
+      this.deflate = null;
+      deflate.close();
+    }
+    if (this.compressLane !== Lane.Running) return;
+    let out = EMPTY;
+    if (error === null) {
+      out = this.deflateChunks.length === 1 ? this.deflateChunks[0] : Buffer.concat(this.deflateChunks, this.deflateBytes);
+      if (endsWithTrailer(out)) out = out.subarray(0, out.length - TRAILER.length);
+      if (this.deflateNoContextTakeover) deflate.reset();
+    }
+    this.deflateChunks = [];
+    this.deflateBytes = 0;
+    const op = this.compressQueue.shift()!;
+    this.nextCompress();
+    op.callback(error, out);
+  }
+
+  private nextCompress(): void {
+    this.limiter.release();
+    if (this.compressQueue.length > 0) {
+      this.compressLane = Lane.Waiting;
+      this.limiter.acquire(this.compressTurn);
+    } else {
+      this.compressLane = Lane.Idle;
+    }
+  }
+
+  // -- inflating --------------------------------------------------------------------------------
+
+  private runDecompress(): void {
+    if (this.closed) {
+      this.decompressLane = Lane.Idle;
+      this.limiter.release();
+      return;
+    }
+    this.decompressLane = Lane.Running;
+    const op = this.decompressQueue[0];
+    const inflate = this.inflate ?? this.createInflate();
+    inflate.write(op.data);
+    if (op.fin) inflate.write(TRAILER);
+    inflate.flush(zlib.constants.Z_SYNC_FLUSH, (error?: Error | null) => this.inflated(inflate, error ?? null));
+  }
+
+  private createInflate(): zlib.InflateRaw {
+    const inflate = zlib.createInflateRaw({ windowBits: this.inflateBits });
+    inflate.on('data', (chunk: Buffer) => {
+      if (inflate !== this.inflate || this.decompressLane !== Lane.Running) return;
+      this.inflateBytes += chunk.length;
+      if (this.inflateBytes > this.maxMessageSize) {
+        this.failInflate(new MessageTooBigError(`a compressed message inflates past maxMessageSize ${this.maxMessageSize}`));
+      } else {
+        this.inflateChunks.push(chunk);
+      }
+    });
+    inflate.on('error', (error: Error) => {
+      if (inflate === this.inflate) this.failInflate(new InflateError(`invalid compressed data: ${error.message}`, { cause: error }));
+    });
+    this.inflate = inflate;
+    return inflate;
+  }
+
+  private inflated(inflate: zlib.InflateRaw, error: Error | null): void {
+    if (inflate !== this.inflate || this.decompressLane !== Lane.Running) return;
+    if (error !== null) {
+      this.failInflate(new InflateError(`invalid compressed data: ${error.message}`, { cause: error }));
+      return;
+    }
+    const op = this.decompressQueue.shift()!;
+    let message: Buffer | null = null;
+    if (op.fin) {
+      message = this.inflateChunks.length === 1 ? this.inflateChunks[0] : Buffer.concat(this.inflateChunks, this.inflateBytes);
+      this.inflateChunks = [];
+      this.inflateBytes = 0;
+      if (this.inflateNoContextTakeover) inflate.reset();
+    }
+    this.nextDecompress();
+    op.callback(null, message);
+  }
+
+  /** Stops the message at once: the stream is dropped (a new one starts with the next message). */
+  private failInflate(error: InflateError | MessageTooBigError): void {
+    this.inflate!.close();
+    this.inflate = null;
+    this.inflateChunks = [];
+    this.inflateBytes = 0;
+    if (this.decompressLane !== Lane.Running) return;
+    const op = this.decompressQueue.shift()!;
+    this.nextDecompress();
+    op.callback(error, null);
+  }
+
+  private nextDecompress(): void {
+    this.limiter.release();
+    if (this.decompressQueue.length > 0) {
+      this.decompressLane = Lane.Waiting;
+      this.limiter.acquire(this.decompressTurn);
+    } else {
+      this.decompressLane = Lane.Idle;
+    }
+  }
+}
+
+function endsWithTrailer(data: Buffer): boolean {
+  const n = data.length;
+  return n >= 4 && data[n - 4] === 0x00 && data[n - 3] === 0x00 && data[n - 2] === 0xff && data[n - 1] === 0xff;
+}
