@@ -225,9 +225,9 @@ export function asChannel(request: Request, handlers: ChannelHandlers = {}): Han
   const connection = request?.[kExchange];
   if (!(connection instanceof HttpSession)) throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
   if (request.websocket) {
+    // Answered with a WebSocket when @http-kit/websocket is loaded; otherwise in HTTP, as any request.
     const accept = webSocketAcceptor();
-    if (accept === undefined) throw new ChannelMisuseError(`asChannel: ${request.uri} is a WebSocket request; import '@http-kit/websocket' to accept WebSocket upgrades`);
-    return accept(request, handlers, connection.websocketDefaults);
+    if (accept !== undefined) return accept(request, handlers, connection.websocketDefaults);
   }
   new HttpChannel(connection, request, handlers);
   return HANDED_OFF;
