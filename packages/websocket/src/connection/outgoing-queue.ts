@@ -1,0 +1,166 @@
+/**
+ * What a WebSocket sends, in order: data frames (compressed first when permessage-deflate is on
+ * and the message reaches its threshold, which is asynchronous), control frames, pre-framed
+ * broadcast bytes and the close frame. Control frames may pass data messages waiting for
+ * compression (RFC 6455 5.4 lets them in between); nothing passes the close frame.
+ *
+ * It also enforces maxBufferedAmount: a peer whose unread bytes pass it is dropped.
+ */
+import type { ProtocolHost } from '@http-kit/core';
+import { encodeFrame } from '../codec/frame-writer.js';
+import { randomMask } from '../codec/mask.js';
+import type { PerMessageDeflate } from '../codec/permessage-deflate.js';
+
+/** Told when the peer reads too slowly. */
+export interface SlowPeerListener {
+  tooSlow(): void;
+}
+
+const enum Kind {
+  Data,
+  /** Bytes already framed (broadcast, close). */
+  Raw,
+}
+
+interface Pending {
+  kind: Kind;
+  opcode: number;
+  data: Buffer;
+}
+
+export class OutgoingQueue {
+  /** Bytes waiting behind a compression. */
+  queuedBytes = 0;
+  private pending: Pending[] | null = null;
+  private compressing = false;
+  private waiters: Array<() => void> | null = null;
+  private released = false;
+
+  constructor(
+    private readonly host: ProtocolHost,
+    private readonly deflate: PerMessageDeflate | null,
+    private readonly isServer: boolean,
+    private readonly maxBufferedAmount: number,
+    private readonly listener: SlowPeerListener,
+  ) {}
+
+  get compresses(): boolean {
+    return this.deflate !== null;
+  }
+
+  /** A whole data message; false when the socket's buffer is full (wait with drained()). */
+  send(opcode: number, data: Buffer): boolean {
+    const deflate = this.deflate;
+    if (deflate === null || (this.pending === null && data.length < deflate.threshold)) {
+      this.writeFrame(opcode, data, false);
+      return this.check();
+    }
+    return this.enqueue(Kind.Data, opcode, data);
+  }
+
+  /** A ping or pong: goes out now. */
+  control(opcode: number, payload: Buffer): boolean {
+    this.writeFrame(opcode, payload, false);
+    return this.check();
+  }
+
+  /** Bytes framed already (the same Buffer may go to many sockets). */
+  framed(frame: Buffer): boolean {
+    if (this.pending !== null) return this.enqueue(Kind.Raw, 0, frame);
+    this.host.write(frame);
+    return this.check();
+  }
+
+  /** The close frame: after everything queued before it. */
+  close(frame: Buffer): void {
+    if (this.pending !== null) this.enqueue(Kind.Raw, 0, frame);
+    else this.host.write(frame);
+  }
+
+  /** Resolves once queued messages are written and the socket can take more. */
+  drained(): Promise<void> {
+    if (this.pending === null || this.released) return this.host.drained();
+    return new Promise<void>((resolve) => (this.waiters ??= []).push(resolve)).then(() => this.host.drained());
+  }
+
+  /** The connection closed: drop what waits. */
+  release(): void {
+    this.released = true;
+    this.pending = null;
+    this.queuedBytes = 0;
+    this.wake();
+  }
+
+  private enqueue(kind: Kind, opcode: number, data: Buffer): boolean {
+    (this.pending ??= []).push({ kind, opcode, data });
+    this.queuedBytes += data.length;
+    if (!this.compressing) this.pump();
+    return this.check();
+  }
+
+  /** Writes queued entries in order, compressing data messages one at a time. */
+  private pump(): void {
+    const queue = this.pending;
+    while (queue !== null && queue.length > 0 && !this.released) {
+      const next = queue[0];
+      if (next.kind === Kind.Raw) {
+        queue.shift();
+        this.queuedBytes -= next.data.length;
+        this.host.write(next.data);
+        continue;
+      }
+      if (next.data.length < this.deflate!.threshold) {
+        queue.shift();
+        this.queuedBytes -= next.data.length;
+        this.writeFrame(next.opcode, next.data, false);
+        continue;
+      }
+      this.compressing = true;
+      this.deflate!.compress(next.data, (error, compressed) => {
+        this.compressing = false;
+        if (this.released) return;
+        queue.shift();
+        this.queuedBytes -= next.data.length;
+        if (error !== null) {
+          this.host.logError('WebSocket: compressing a message failed; closing', error);
+          this.host.destroy('error');
+          return;
+        }
+        this.writeFrame(next.opcode, compressed, true);
+        if (this.check()) this.pump();
+      });
+      return;
+    }
+    if (queue !== null && queue.length === 0) {
+      this.pending = null;
+      this.wake();
+    }
+  }
+
+  private writeFrame(opcode: number, payload: Buffer, rsv1: boolean): void {
+    const frame = encodeFrame(opcode, payload, true, rsv1, this.isServer ? null : randomMask());
+    if (Buffer.isBuffer(frame)) {
+      this.host.write(frame);
+      return;
+    }
+    this.host.cork();
+    this.host.write(frame[0]);
+    this.host.write(frame[1]);
+    this.host.uncork();
+  }
+
+  /** False when the socket's buffer is full; drops a peer past maxBufferedAmount. */
+  private check(): boolean {
+    if (this.host.bufferedAmount + this.queuedBytes > this.maxBufferedAmount) {
+      this.listener.tooSlow();
+      return false;
+    }
+    return !this.host.needsDrain && !this.host.closed;
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = null;
+    if (waiters !== null) for (const wake of waiters) wake();
+  }
+}

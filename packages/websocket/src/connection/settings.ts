@@ -1,0 +1,39 @@
+/**
+ * WebSocket limits and timers, resolved from a channel's options over the server's (or the
+ * client's) defaults, each checked and given its default.
+ */
+import { nonNegativeOption, positiveOption } from '@http-kit/core';
+import type { WebSocketOptions } from '@http-kit/http1';
+
+export interface WebSocketSettings {
+  /** Bytes of a whole message after inflation (default 16 MiB). */
+  maxMessageSize: number;
+  /** Bytes queued for a peer that does not read before it is dropped (default 16 MiB). */
+  maxBufferedAmount: number;
+  /** ms of silence before a ping (default 30 s; 0: never). */
+  pingInterval: number;
+  /** ms a ping waits for its pong (default 10 s). */
+  pongTimeout: number;
+  /** ms the close handshake may take (default 5 s). */
+  closeTimeout: number;
+}
+
+export const WEBSOCKET_DEFAULTS: WebSocketSettings = Object.freeze({
+  maxMessageSize: 16 * 1024 * 1024,
+  maxBufferedAmount: 16 * 1024 * 1024,
+  pingInterval: 30_000,
+  pongTimeout: 10_000,
+  closeTimeout: 5_000,
+});
+
+/** `own` over `defaults` over WEBSOCKET_DEFAULTS; `where` names the call in error messages. */
+export function resolveSettings(where: string, own: WebSocketOptions, defaults: WebSocketOptions = {}): WebSocketSettings {
+  const pick = <K extends keyof WebSocketSettings>(name: K): number | undefined => (own[name] ?? defaults[name]) as number | undefined;
+  return {
+    maxMessageSize: positiveOption(where, 'maxMessageSize', pick('maxMessageSize'), WEBSOCKET_DEFAULTS.maxMessageSize),
+    maxBufferedAmount: positiveOption(where, 'maxBufferedAmount', pick('maxBufferedAmount'), WEBSOCKET_DEFAULTS.maxBufferedAmount),
+    pingInterval: nonNegativeOption(where, 'pingInterval', pick('pingInterval'), WEBSOCKET_DEFAULTS.pingInterval),
+    pongTimeout: positiveOption(where, 'pongTimeout', pick('pongTimeout'), WEBSOCKET_DEFAULTS.pongTimeout),
+    closeTimeout: positiveOption(where, 'closeTimeout', pick('closeTimeout'), WEBSOCKET_DEFAULTS.closeTimeout),
+  };
+}
