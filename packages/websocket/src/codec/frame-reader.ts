@@ -38,7 +38,7 @@ export interface FrameReaderEvents {
   onClose(code: number, reason: string): void;
   /** The peer broke the protocol: close with `code` (1002, 1007 or 1009) and `reason` (at most 123 bytes). The reader reads nothing more. */
   onProtocolError(code: number, reason: string): void;
-  /** An inflate that made `push()` stop early has finished: push the bytes it did not take. */
+  /** An inflate that made `push()` take fewer bytes than given has finished: push the bytes it did not take. */
   onResume(): void;
 }
 
@@ -79,6 +79,8 @@ export class FrameReader {
   private chunk: Buffer = EMPTY;
   private pos = 0;
   private pushing = false;
+  /** A push() took fewer bytes than it was given: `onResume()` is owed when the inflate ends. */
+  private heldBack = false;
   // A header part cut by the end of a chunk is gathered in `held`; `take()` points `src` at the
   // part's bytes, in the chunk or in `held`.
   private readonly held = Buffer.alloc(8);
@@ -130,7 +132,10 @@ export class FrameReader {
    */
   push(chunk: Buffer): number {
     if (this.state === ReadState.Closed) return chunk.length;
-    if (this.state === ReadState.Inflating) return 0;
+    if (this.state === ReadState.Inflating) {
+      if (chunk.length > 0) this.heldBack = true;
+      return 0;
+    }
     this.chunk = chunk;
     this.pos = 0;
     this.pushing = true;
@@ -154,6 +159,7 @@ export class FrameReader {
             this.readPayload();
             break;
           case ReadState.Inflating:
+            this.heldBack = true; // the loop only runs while bytes are left
             return this.pos;
           case ReadState.Closed:
             return chunk.length;
@@ -341,8 +347,11 @@ export class FrameReader {
         this.events.onMessage(message, isText);
       }
     }
-    // Called back later (zlib runs on the thread pool): the caller holds bytes for us.
-    if (!this.pushing && this.state === ReadState.Info) this.events.onResume();
+    // Called back later (zlib runs on the thread pool), and the caller holds bytes for us.
+    if (!this.pushing && this.heldBack && this.state === ReadState.Info) {
+      this.heldBack = false;
+      this.events.onResume();
+    }
   }
 
   private closeRead(payload: Buffer): void {

@@ -341,6 +341,8 @@ export class PerMessageDeflate {
   private readonly compressTurn: ZlibTurn = { runTurn: () => this.runCompress() };
 
   private inflate: zlib.InflateRaw | null = null;
+  /** Bytes written to `inflate`, to tell when zlib stopped taking them (see `inflated`). */
+  private inflateWritten = 0;
   private inflateChunks: Buffer[] = [];
   private inflateBytes = 0;
   private readonly decompressQueue: DecompressOp[] = [];
@@ -496,7 +498,11 @@ export class PerMessageDeflate {
     const op = this.decompressQueue[0];
     const inflate = this.inflate ?? this.createInflate();
     inflate.write(op.data);
-    if (op.fin) inflate.write(TRAILER);
+    this.inflateWritten += op.data.length;
+    if (op.fin) {
+      inflate.write(TRAILER);
+      this.inflateWritten += TRAILER.length;
+    }
     inflate.flush(zlib.constants.Z_SYNC_FLUSH, (error?: Error | null) => this.inflated(inflate, error ?? null));
   }
 
@@ -515,6 +521,7 @@ export class PerMessageDeflate {
       if (inflate === this.inflate) this.failInflate(new InflateError(`invalid compressed data: ${error.message}`, { cause: error }));
     });
     this.inflate = inflate;
+    this.inflateWritten = 0;
     return inflate;
   }
 
@@ -524,13 +531,27 @@ export class PerMessageDeflate {
       this.failInflate(new InflateError(`invalid compressed data: ${error.message}`, { cause: error }));
       return;
     }
-    const op = this.decompressQueue.shift()!;
+    // A sender may end a message with a final block (BFINAL set, RFC 7692 7.2.3.4): zlib then
+    // takes no more input, here only our trailer. That stream is done; the next message gets a
+    // new one. Anything else left over is data after the end of the DEFLATE stream.
+    const unused = this.inflateWritten - inflate.bytesWritten;
+    const op = this.decompressQueue[0];
+    if (unused > (op.fin ? TRAILER.length : 0)) {
+      this.failInflate(new InflateError('invalid compressed data: bytes after the final DEFLATE block'));
+      return;
+    }
+    this.decompressQueue.shift();
     let message: Buffer | null = null;
     if (op.fin) {
       message = this.inflateChunks.length === 1 ? this.inflateChunks[0] : Buffer.concat(this.inflateChunks, this.inflateBytes);
       this.inflateChunks = [];
       this.inflateBytes = 0;
-      if (this.inflateNoContextTakeover) inflate.reset();
+      if (unused > 0) {
+        this.inflate = null;
+        inflate.close();
+      } else if (this.inflateNoContextTakeover) {
+        inflate.reset();
+      }
     }
     this.nextDecompress();
     op.callback(null, message);
