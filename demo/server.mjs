@@ -4,8 +4,12 @@
 //   /chat        a long-polling chat room in the browser (/poll parks, POST /msg answers all)
 //   /events      Server-Sent Events: a clock ticking every second
 //   /stream      a chunked response written piece by piece through a channel
+//   /ws          WebSocket echo
+//   /ws-chat     the same chat room over WebSocket (the page; its socket is /ws-chat too)
 import { runServer, asChannel, asyncResponse, asEventStream } from '@http-kit/http1';
+import { broadcast } from '@http-kit/websocket';
 import { chatPage } from './chat-page.mjs';
+import { wsChatPage } from './ws-chat-page.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
 const ip = process.env.IP ?? '0.0.0.0';
@@ -36,12 +40,44 @@ async function postMessage(req) {
   const text = (form.get('text') ?? '').trim().slice(0, 500);
   const name = (form.get('name') ?? 'anonymous').trim().slice(0, 40) || 'anonymous';
   if (text === '') return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'text is required\n' };
+  publish(name, text);
+  return { status: 204 };
+}
+
+/** Adds a message to the room: parked long polls are answered, WebSocket members get it pushed. */
+function publish(name, text) {
   const message = { id: (history.at(-1)?.id ?? 0) + 1, name, text, at: Date.now() };
   history.push(message);
   if (history.length > MAX_HISTORY) history.shift();
   const answer = json([message]);
   for (const channel of parked) channel.send(answer);
-  return { status: 204 };
+  broadcast(sockets, JSON.stringify([message]));
+}
+
+// --- WebSocket chat: the same room --------------------------------------------------------
+const sockets = new Set(); // open WebSocket channels in the room
+
+function wsChat(req) {
+  if (!req.websocket) return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: wsChatPage };
+  return asChannel(req, {
+    onOpen(channel) {
+      sockets.add(channel);
+      channel.send(JSON.stringify(history.slice(-50)));
+    },
+    onReceive(_channel, data) {
+      let message;
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      const text = String(message?.text ?? '').trim().slice(0, 500);
+      const name = String(message?.name ?? '').trim().slice(0, 40) || 'anonymous';
+      if (text !== '') publish(name, text);
+    },
+    onClose: (channel) => sockets.delete(channel),
+    maxMessageSize: 4096,
+  });
 }
 
 function json(value) {
@@ -90,6 +126,11 @@ function handler(req) {
           }, 200);
         },
       });
+    case '/ws':
+      if (!req.websocket) return { status: 426, headers: { upgrade: 'websocket', 'content-type': 'text/plain' }, body: 'a WebSocket endpoint: ws://host/ws\n' };
+      return asChannel(req, { onReceive: (channel, message) => channel.send(message) });
+    case '/ws-chat':
+      return wsChat(req);
     default:
       return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found\n' };
   }
