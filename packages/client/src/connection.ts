@@ -9,7 +9,9 @@
  *
  * One timer (on the shared wheel) serves every state: the connect timeout while Connecting, the
  * idle timeout while Active (checked against the time of the last byte, so it is not re-armed
- * per read), the keep-alive expiry while Idle. A Closed or HandedOver connection is never reused.
+ * per read), the keep-alive expiry while Idle. While Connecting and Active it is armed for the
+ * request's `timeout` deadline too when that comes first, and a stalled consumer of a streamed
+ * body stops the idle clock but not the deadline. A Closed or HandedOver connection is never reused.
  *
  * It knows its owner (the pool) only as a ConnectionOwner and the request it carries only as
  * an ExchangeSink (exchange-sink.ts): nothing here imports the pool or the exchange.
@@ -80,14 +82,21 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
   private socketError: Error | null = null;
   /** Inside reader.feed: the reader must not be released until it returns. */
   private feeding = false;
+  /** The connect was armed for the request's deadline, which comes before its connectTimeout. */
+  private connectByDeadline = false;
 
   /** `connectMs`: what is left of the exchange's connectTimeout (it may have waited for a slot). */
   constructor(owner: ConnectionOwner, route: Route, exchange: ExchangeSink, connectMs: number) {
     this.owner = owner;
     this.route = route;
     this.exchange = exchange;
+    // The request can be cancelled while its connection opens (its deadline, its signal).
+    exchange.conn = this;
     this.timer = new Timer<Connection>(onTimer, this);
-    owner.wheel.schedule(this.timer, connectMs);
+    const deadlineLeft = exchange.deadlineAt - now();
+    // On a tie (`timeout` alone sets both) the connect's own limit is the one named.
+    this.connectByDeadline = deadlineLeft < connectMs - 1;
+    owner.wheel.schedule(this.timer, this.connectByDeadline ? deadlineLeft : connectMs);
     try {
       this.open();
     } catch (error) {
@@ -151,8 +160,8 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
   private start(exchange: ExchangeSink): void {
     exchange.conn = this;
     this.reader.start(exchange, exchange.method, exchange.maxHeaderSize);
-    this.lastActivity = now();
-    this.owner.wheel.schedule(this.timer, exchange.idleTimeout);
+    const time = (this.lastActivity = now());
+    this.owner.wheel.schedule(this.timer, Math.min(exchange.idleTimeout, exchange.deadlineAt - time));
     const route = this.route;
     const requestTarget = route.absoluteForm ? 'http://' + exchange.target.hostHeader + exchange.path : exchange.path;
     const body = exchange.body;
@@ -208,9 +217,10 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
     if (!this.paused) return;
     this.paused = false;
     if (this.state !== ConnState.Active) return;
-    this.lastActivity = now();
-    // The idle timer stood still while paused (a slow consumer is not a slow server).
-    if (!this.timer.armed && this.exchange !== null) this.owner.wheel.schedule(this.timer, this.exchange.idleTimeout);
+    const time = (this.lastActivity = now());
+    // The idle clock stood still while paused (a slow consumer is not a slow server); the deadline did not.
+    const exchange = this.exchange;
+    if (exchange !== null) this.owner.wheel.schedule(this.timer, Math.min(exchange.idleTimeout, exchange.deadlineAt - time));
     this.socket.resume();
   }
 
@@ -304,7 +314,7 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
     }
   }
 
-  /** The consumer gave up on the response (destroyed its body stream): the connection cannot be reused. */
+  /** The consumer gave up on the response (destroyed its body stream), or the request was cancelled: the connection cannot be reused. */
   abort(): void {
     this.exchange = null;
     this.destroy();
@@ -379,18 +389,31 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
       case ConnState.Connecting: {
         const exchange = this.exchange!;
         const route = this.route;
-        this.failExchange(new ConnectTimeoutError(`could not connect to ${route.host}:${route.port} within ${exchange.connectTimeout} ms (connectTimeout)`), false);
+        const within = this.connectByDeadline ? `${exchange.timeout} ms (timeout)` : `${exchange.connectTimeout} ms (connectTimeout)`;
+        this.failExchange(new ConnectTimeoutError(`could not connect to ${route.host}:${route.port} within ${within}`), false);
         return;
       }
       case ConnState.Active: {
         const exchange = this.exchange;
-        if (exchange === null || this.paused) return;
-        const idle = now() - this.lastActivity;
-        if (idle < exchange.idleTimeout) {
-          this.owner.wheel.schedule(this.timer, exchange.idleTimeout - idle);
+        if (exchange === null) return;
+        const time = now();
+        // The idle clock stands still while the consumer of a streamed body is behind (resumeReading re-arms it).
+        const idle = this.paused ? 0 : time - this.lastActivity;
+        // A millisecond of slack: on a tie with the deadline (`timeout` alone sets both) idleTimeout is the one named.
+        if (idle >= exchange.idleTimeout - 1) {
+          this.failExchange(new TimeoutError(`no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`), false);
           return;
         }
-        this.failExchange(new TimeoutError(`no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`), false);
+        const left = exchange.deadlineAt - time;
+        if (left <= 0) {
+          this.failExchange(new TimeoutError(`${exchange.method} ${exchange.target.href} did not complete within ${exchange.timeout} ms (timeout)`), false);
+          return;
+        }
+        if (this.paused) {
+          if (left < Infinity) this.owner.wheel.schedule(this.timer, left);
+          return;
+        }
+        this.owner.wheel.schedule(this.timer, Math.min(exchange.idleTimeout - idle, left));
         return;
       }
       case ConnState.Idle:

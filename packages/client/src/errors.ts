@@ -42,7 +42,10 @@ export class TlsError extends HttpKitError {
   }
 }
 
-/** The server sent no byte for `idleTimeout` ms while a response was awaited or read. */
+/**
+ * The server sent no byte for `idleTimeout` ms while a response was awaited or read, or the
+ * exchange as a whole passed its `timeout` deadline (the message names which).
+ */
 export class TimeoutError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_TIMEOUT');
@@ -78,6 +81,16 @@ export class HeadersTooLargeError extends BadResponseError {
 export class BodyTooLargeError extends HttpKitError {
   constructor(message: string) {
     super(message, 'HTTPKIT_BODY_TOO_LARGE');
+  }
+}
+
+/**
+ * The request's `signal` was aborted before the exchange was over; `cause` is the signal's
+ * reason. A streamed body handed over already is destroyed with this error.
+ */
+export class AbortedError extends HttpKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_ABORTED', options);
   }
 }
 

@@ -3,6 +3,14 @@
  * by redirects), the response as it is assembled (head, body chunks, decoding, or a stream
  * handed over at the head), the one retry of an idempotent request on a stale connection, and
  * the settling of the caller's promise — which always resolves, never rejects.
+ *
+ * The exchange also holds what bounds it as a whole. Its `timeout` deadline (`deadlineAt`,
+ * from the call until the result settles or a streamed body's last byte is read) costs no timer
+ * of its own: whatever timer bounds the part the exchange is in — its wait in the pool queue,
+ * its connection's connect or idle timer — is armed for the earlier of its own limit and the
+ * deadline, and says which one passed. Its `signal` cancels it wherever it is: waiting in its
+ * pool queue, on a connection (opening or reading), between two hops, decoding, or streaming a
+ * body handed over already.
  */
 import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -11,12 +19,13 @@ import { responseHeaderMap } from '@http-kit/http1/codec';
 import { isTextual, decodeText } from './body.js';
 import type { Carrier, ExchangeSink } from './exchange-sink.js';
 import { Coding, codingOf, decodeBody } from './decompress.js';
-import { BadResponseError, BodyTooLargeError } from './errors.js';
-import { HAS_UPGRADE, type HttpResponse, type HttpResult, type RequestOptions, type ResponseAs, type TlsOptions } from './options.js';
+import { AbortedError, BadResponseError, BodyTooLargeError } from './errors.js';
+import { DEFAULT_MAX_BODY, HAS_UPGRADE, type HttpResponse, type HttpResult, type RequestOptions, type ResponseAs, type TlsOptions } from './options.js';
 import type { Pool } from './pool.js';
 import { followRedirect, shouldFollow } from './redirect.js';
 import { StreamedBody, type BodySource } from './streamed-body.js';
 import type { Target } from './target.js';
+import type { Waiter } from './wait-queue.js';
 
 /** Methods a retry cannot make happen twice in a way that matters (RFC 9110 9.2.2). */
 function isIdempotent(method: string): boolean {
@@ -41,6 +50,7 @@ export class Exchange implements ExchangeSink, BodySource {
   replayable = true;
   connectTimeout = 0;
   idleTimeout = 0;
+  timeout = 0;
   keepalive = 0;
   maxBody = Infinity;
   maxHeaderSize = 0;
@@ -50,13 +60,20 @@ export class Exchange implements ExchangeSink, BodySource {
   insecure = false;
   tls: TlsOptions | null = null;
   proxy: Target | null = null;
+  signal: AbortSignal | null = null;
 
-  /** The connection carrying the request, while it does. */
+  /** The connection carrying the request (or being opened for it), while it does. */
   conn: Carrier | null = null;
+  /** Its place in its route's queue while it waits for a connection. */
+  waiter: Waiter<ExchangeSink> | null = null;
+  /** When the `timeout` deadline passes (performance.now() ms), Infinity for never. */
+  deadlineAt = Infinity;
   /** Set while reading when the response must be abandoned (body too large). */
   failure: HttpKitError | null = null;
   resolve!: (value: unknown) => void;
   private settled = false;
+  /** Settled, and a streamed body (if any) is over: the signal no longer applies. */
+  private over = false;
   private retried = false;
   private redirects = 0;
 
@@ -81,8 +98,18 @@ export class Exchange implements ExchangeSink, BodySource {
     private readonly callback: ((result: HttpResult) => unknown) | null,
   ) {}
 
-  /** Hands the request to the pool. */
+  /** Sets the deadline, listens to the signal, and hands the request to the pool. */
   dispatch(): void {
+    const signal = this.signal;
+    if (signal !== null) {
+      if (signal.aborted) {
+        this.settle({ opts: this.opts, error: this.abortedError(signal) });
+        return;
+      }
+      // The exchange is the listener (handleEvent): no closure per request.
+      signal.addEventListener('abort', this);
+    }
+    if (this.timeout < Infinity) this.deadlineAt = performance.now() + this.timeout;
     this.pool.dispatch(this);
   }
 
@@ -122,7 +149,7 @@ export class Exchange implements ExchangeSink, BodySource {
     this.coding = coding < 0 ? Coding.Identity : coding;
     const length = headers['content-length'];
     if (length !== undefined && this.coding === Coding.Identity && Number(length) > this.maxBody) {
-      this.failure = new BodyTooLargeError(`the response body (Content-Length ${length}) is larger than maxBody (${this.maxBody} bytes)`);
+      this.failure = this.tooLarge(`the response body (Content-Length ${length})`);
       return false;
     }
     if (this.as === 'stream') this.startStream();
@@ -133,7 +160,7 @@ export class Exchange implements ExchangeSink, BodySource {
     if (this.location !== null || this.failure !== null) return;
     const bytes = (this.bytes += chunk.length);
     if (bytes > this.maxBody) {
-      this.failure = new BodyTooLargeError(`the response body is larger than maxBody (${this.maxBody} bytes)`);
+      this.failure = this.tooLarge('the response body');
       return;
     }
     if (this.streamBody !== null) {
@@ -168,6 +195,7 @@ export class Exchange implements ExchangeSink, BodySource {
     if (streamBody !== null) {
       this.streamBody = null;
       streamBody.end();
+      this.finish();
     } else {
       this.finishBuffered();
     }
@@ -183,11 +211,7 @@ export class Exchange implements ExchangeSink, BodySource {
   /** The request failed; `retryable` when it died on a reused connection before any response byte. */
   fail(error: HttpKitError, retryable: boolean): void {
     if (this.settled) {
-      // A streamed body was handed over already: its consumer gets the error.
-      const body = this.streamBody;
-      this.streamBody = null;
-      this.streamed = null;
-      body?.fail(error);
+      this.failStream(error);
       return;
     }
     if (retryable && !this.retried && this.replayable && isIdempotent(this.method)) {
@@ -211,6 +235,51 @@ export class Exchange implements ExchangeSink, BodySource {
     const conn = this.conn;
     this.conn = null;
     conn?.abort();
+    this.finish();
+  }
+
+  // --- cancelling: the signal ---
+
+  /** @internal The signal was aborted (the exchange listens to it as an EventListenerObject). */
+  handleEvent(): void {
+    if (!this.over) this.cancel(this.abortedError(this.signal!));
+  }
+
+  /** Ends the exchange with `error` wherever it is; a streamed body handed over already is destroyed with it. */
+  private cancel(error: HttpKitError): void {
+    if (this.waiter !== null) {
+      this.pool.cancelWait(this, error);
+      return;
+    }
+    const conn = this.conn;
+    if (conn !== null) {
+      this.conn = null;
+      conn.abort();
+    }
+    if (this.settled) this.failStream(error);
+    // Otherwise on a connection, between two hops, or decoding: what comes later finds it settled.
+    else this.settle({ opts: this.opts, error });
+  }
+
+  private abortedError(signal: AbortSignal): AbortedError {
+    return new AbortedError(`the request ${this.method} ${this.target.href} was aborted`, { cause: signal.reason });
+  }
+
+  /** A streamed body handed over already fails: its consumer gets the error. */
+  private failStream(error: HttpKitError): void {
+    const body = this.streamBody;
+    this.streamBody = null;
+    this.streamed = null;
+    body?.fail(error);
+    this.finish();
+  }
+
+  /** The exchange is over: stops listening to the signal. */
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    const signal = this.signal;
+    if (signal !== null) signal.removeEventListener('abort', this);
   }
 
   private redirect(location: string): void {
@@ -244,16 +313,24 @@ export class Exchange implements ExchangeSink, BodySource {
       this.settle({
         opts: this.opts,
         error: error instanceof RangeError
-          ? new BodyTooLargeError(`the decompressed response body is larger than maxBody (${this.maxBody} bytes)`)
+          ? this.tooLarge('the decompressed response body')
           : new BadResponseError(`cannot decode the response body (Content-Encoding ${this.headers!['content-encoding']}): ${error.message}`, 'HTTPKIT_BAD_RESPONSE', { cause: error }),
       });
       return;
     }
     if (body.length > this.maxBody) {
-      this.settle({ opts: this.opts, error: new BodyTooLargeError(`the decompressed response body is larger than maxBody (${this.maxBody} bytes)`) });
+      this.settle({ opts: this.opts, error: this.tooLarge('the decompressed response body') });
       return;
     }
     this.deliver(body);
+  }
+
+  /** The error for a body over maxBody, saying when the limit is the default one (and how to lift it). */
+  private tooLarge(what: string): BodyTooLargeError {
+    const limit = this.maxBody === DEFAULT_MAX_BODY && this.as !== 'stream'
+      ? `${DEFAULT_MAX_BODY} bytes, the default for a buffered body; set maxBody, or read it with as: 'stream'`
+      : `${this.maxBody} bytes`;
+    return new BodyTooLargeError(`${what} is larger than maxBody (${limit})`);
   }
 
   private deliver(bytes: Buffer): void {
@@ -269,6 +346,8 @@ export class Exchange implements ExchangeSink, BodySource {
   settle(result: HttpResult): void {
     if (this.settled) return;
     this.settled = true;
+    // A streamed body is still to be read: the signal goes on until its end (and the deadline, on its connection's timer).
+    if (this.streamBody === null) this.finish();
     const callback = this.callback;
     if (callback === null) {
       this.resolve(result);

@@ -15,7 +15,7 @@ export type { ClientOptions, Callback, ShorthandOptions } from './client.js';
 export type { RequestOptions, RequestDefaults, TlsOptions, HttpResult, HttpResponse, HttpUpgrade, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
 export {
   InvalidRequestError, ConnectError, ConnectTimeoutError, TlsError, TimeoutError, PoolTimeoutError, BadResponseError, HeadersTooLargeError,
-  BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError,
+  BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError, AbortedError,
 } from './errors.js';
 /** The base of every error above (and of the other packages'): `instanceof HttpKitError` holds across copies of the package. */
 export { HttpKitError } from '@http-kit/core';

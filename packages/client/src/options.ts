@@ -41,11 +41,18 @@ export type TlsOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'p
 
 /** Options a client holds as defaults for all its requests. */
 export interface RequestDefaults {
-  /** Sets both `connectTimeout` and `idleTimeout` (ms). Default 60 000. */
+  /**
+   * The deadline (ms) for the whole exchange: waiting for a pool slot, connecting, sending,
+   * the head, the body — a streamed body until its last byte is read — the trailers, every
+   * redirect and the retry. Past it the request fails (a streamed body is destroyed) with the
+   * error of the part it cut: HTTPKIT_POOL_TIMEOUT, HTTPKIT_CONNECT_TIMEOUT or HTTPKIT_TIMEOUT.
+   * Also the default of `connectTimeout` and `idleTimeout`. `Infinity` for none (a stream meant
+   * to last: bound it with `idleTimeout` instead). Default 60 000.
+   */
   timeout?: number;
-  /** Ms to get a connection: waiting for a pool slot (HTTPKIT_POOL_TIMEOUT past it), then connecting and the TLS handshake. */
+  /** Ms to get a connection: waiting for a pool slot (HTTPKIT_POOL_TIMEOUT past it), then connecting and the TLS handshake. Default: `timeout`. */
   connectTimeout?: number;
-  /** Ms without a byte from the server while a response is awaited or read. */
+  /** Ms without a byte from the server while a response is awaited or read (a streamed body's slow consumer does not count). Default: `timeout`. */
   idleTimeout?: number;
   /** Ms an idle pooled connection is kept; -1 closes it after each response. Default 30 000 (less when the server says `Keep-Alive: timeout=N`). */
   keepalive?: number;
@@ -59,9 +66,13 @@ export interface RequestDefaults {
   insecure?: boolean;
   /** Passed through to `tls.connect` (a custom CA, a client certificate, a servername override...); see TlsOptions. */
   tls?: TlsOptions | null;
-  /** Cap in bytes on a buffered body, and on a decompressed one; past it the request fails with HTTPKIT_BODY_TOO_LARGE. Default: none. */
+  /**
+   * Cap in bytes on the body, as received and once decompressed; past it the request fails (a
+   * streamed body is destroyed) with HTTPKIT_BODY_TOO_LARGE. Default 64 MiB for a buffered body;
+   * none for `as: 'stream'` (backpressure bounds its memory) unless set here or on the client.
+   */
   maxBody?: number;
-  /** Cap on the response's status line and headers in bytes. Default 65 536. */
+  /** Cap on the response's head (status line and headers, interim responses each) and on its trailers, in bytes. Default 65 536. */
   maxHeaderSize?: number;
   /** An http:// proxy URL: plain requests go through it in absolute form, https ones through a CONNECT tunnel. */
   proxy?: string | null;
@@ -84,6 +95,13 @@ export interface RequestOptions extends RequestDefaults {
   basicAuth?: readonly [string, string];
   /** Sent as `Authorization: Bearer <token>`. */
   oauthToken?: string;
+  /**
+   * Cancels the request: the promise resolves at once with an AbortedError (HTTPKIT_ABORTED,
+   * the signal's reason as its `cause`) wherever the exchange is — not started (an aborted
+   * signal never connects), waiting for a slot, connecting, reading — and a streamed body
+   * handed over already is destroyed with it. An abort after the exchange is over does nothing.
+   */
+  signal?: AbortSignal | null;
 }
 
 /** A response: any status, 4xx and 5xx included. */
@@ -149,6 +167,13 @@ export const DEFAULT_TIMEOUT = 60_000;
 export const DEFAULT_KEEPALIVE = 30_000;
 export const DEFAULT_MAX_REDIRECTS = 10;
 export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
+/**
+ * The default cap on a buffered body. A buffered body is held whole (and copied once when its
+ * pieces are joined, or inflated), so without a cap a hostile server decides how much memory a
+ * request takes. 64 MiB is far above what an API answer or a page weighs, and well within what
+ * a process can hold a few of; larger bodies are read with `as: 'stream'` or an explicit maxBody.
+ */
+export const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 export const DEFAULT_USER_AGENT = 'http-kit-ts/0.1';
 
 /** The request as the connection writes it; redirects rewrite it in place. */
@@ -171,6 +196,8 @@ export interface PreparedRequest {
   replayable: boolean;
   connectTimeout: number;
   idleTimeout: number;
+  /** The deadline of the whole exchange (ms from the call), Infinity for none. */
+  timeout: number;
   keepalive: number;
   maxBody: number;
   maxHeaderSize: number;
@@ -181,6 +208,8 @@ export interface PreparedRequest {
   /** The caller's TLS options (their identity is part of the pool key), or null. */
   tls: TlsOptions | null;
   proxy: Target | null;
+  /** Cancels the request when aborted, or null. */
+  signal: AbortSignal | null;
 }
 
 // Header names the caller set that replace what the client would send.
@@ -213,12 +242,15 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   const timeout = opts.timeout ?? defaults.timeout;
   into.connectTimeout = positiveMs(opts.connectTimeout ?? timeout ?? defaults.connectTimeout ?? DEFAULT_TIMEOUT, 'connectTimeout');
   into.idleTimeout = positiveMs(opts.idleTimeout ?? timeout ?? defaults.idleTimeout ?? DEFAULT_TIMEOUT, 'idleTimeout');
+  into.timeout = timeout === undefined ? DEFAULT_TIMEOUT : positiveMs(timeout, 'timeout', ' (Infinity for none)');
   const keepalive = opts.keepalive ?? defaults.keepalive ?? DEFAULT_KEEPALIVE;
   into.keepalive = keepalive;
   into.closeConnection = keepalive < 0;
-  into.maxBody = opts.maxBody ?? defaults.maxBody ?? Infinity;
-  into.maxHeaderSize = opts.maxHeaderSize ?? defaults.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   into.as = opts.as ?? defaults.as ?? 'auto';
+  const maxBody = opts.maxBody ?? defaults.maxBody;
+  into.maxBody = maxBody === undefined ? (into.as === 'stream' ? Infinity : DEFAULT_MAX_BODY) : byteLimit(maxBody, 'maxBody', 0);
+  const maxHeaderSize = opts.maxHeaderSize ?? defaults.maxHeaderSize;
+  into.maxHeaderSize = maxHeaderSize === undefined ? DEFAULT_MAX_HEADER_SIZE : byteLimit(maxHeaderSize, 'maxHeaderSize', 1);
   into.followRedirects = opts.followRedirects ?? defaults.followRedirects ?? true;
   into.maxRedirects = opts.maxRedirects ?? defaults.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   into.insecure = opts.insecure ?? defaults.insecure ?? false;
@@ -234,6 +266,10 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   if (into.as !== 'auto' && into.as !== 'text' && into.as !== 'buffer' && into.as !== 'stream') {
     throw new InvalidRequestError(`invalid "as": ${JSON.stringify(into.as)} (auto, text, buffer or stream)`);
   }
+  const signal = opts.signal;
+  if (signal === undefined || signal === null) into.signal = null;
+  else if (isAbortSignal(signal)) into.signal = signal;
+  else throw new InvalidRequestError(`signal must be an AbortSignal, got ${describe(signal)}`);
 
   // Headers: the caller's, then the ones other options imply.
   let names: string[] | null = null;
@@ -328,9 +364,21 @@ function flagOf(name: string): number {
  * `result.error` (HTTPKIT_INVALID_REQUEST). `> 0` as it always was: a numeric string from an
  * environment variable still passes.
  */
-function positiveMs(value: number, name: string): number {
-  if (value > 0) return value;
-  throw new InvalidRequestError(`${name} must be a positive number of ms, got ${describe(value)}`);
+function positiveMs(value: number, name: string, hint = ''): number {
+  if (value > 0) return +value;
+  throw new InvalidRequestError(`${name} must be a positive number of ms${hint}, got ${describe(value)}`);
+}
+
+/** An AbortSignal, or something that behaves like one (another realm's, a polyfill's). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function'
+    && typeof (value as AbortSignal).removeEventListener === 'function';
+}
+
+/** A size limit: a number of bytes from `min` on, Infinity for none. */
+function byteLimit(value: number, name: string, min: number): number {
+  if (typeof value === 'number' && value >= min) return value;
+  throw new InvalidRequestError(`${name} must be a number of bytes (${min} or more, Infinity for none), got ${describe(value)}`);
 }
 
 /** `a=1&b=x+y&b=z`: form encoding (as URLSearchParams does it). */

@@ -11,10 +11,10 @@
  * for whoever waits.
  *
  * A waiting request is bounded by its `connectTimeout`, which covers the wait and the connect
- * that follows it (see wait-queue.ts): past it, it leaves its queue and fails with
- * HTTPKIT_POOL_TIMEOUT.
+ * that follows it (see wait-queue.ts), and by its `timeout` deadline: past either, it leaves its
+ * queue and fails with HTTPKIT_POOL_TIMEOUT. Its signal takes it out too (`cancelWait`).
  */
-import type { TimerWheel } from '@http-kit/core';
+import type { HttpKitError, TimerWheel } from '@http-kit/core';
 import { ClientClosedError, PoolTimeoutError } from './errors.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import type { Route } from './dial.js';
@@ -75,8 +75,12 @@ export class OriginPool implements Route, ConnectionOwner, WaitTimeoutListener<E
     this.pool.connectionClosed(this, conn);
   }
 
-  waitTimedOut(request: ExchangeSink): void {
-    this.pool.waitTimedOut(this, request);
+  waitTimedOut(request: ExchangeSink, budgetMs: number): void {
+    this.pool.waitTimedOut(this, request, budgetMs);
+  }
+
+  waitCancelled(): void {
+    this.pool.queueLeft(this);
   }
 }
 
@@ -121,27 +125,44 @@ export class Pool {
       this.connect(route, request, request.connectTimeout);
       return;
     }
-    route.queue.push(request, request.connectTimeout);
+    // Bounded by connectTimeout, and by the request's deadline when that comes first.
+    route.queue.push(request, Math.min(request.connectTimeout, request.deadlineAt - performance.now()));
     if (route.count < this.limits.maxConnectionsPerHost && !route.blocked) {
       route.blocked = true;
       this.blocked.push(route);
     }
   }
 
-  /** A request waited its whole connectTimeout (it has left its queue): fails it. */
-  waitTimedOut(route: OriginPool, request: ExchangeSink): void {
-    if (route.queue.length === 0) {
-      if (route.blocked) {
-        route.blocked = false;
-        this.blocked.splice(this.blocked.indexOf(route), 1);
-      }
-      if (route.count === 0) this.routes.delete(route.key);
-    }
+  /** A request waited its whole connectTimeout, or until its deadline (it has left its queue): fails it. */
+  waitTimedOut(route: OriginPool, request: ExchangeSink, budgetMs: number): void {
+    this.queueLeft(route);
+    // The wait was armed for the earlier of the two; on a tie (`timeout` alone sets both) the wait's own is named.
+    const deadline = budgetMs < request.connectTimeout - 1;
     const limit = route.count >= this.limits.maxConnectionsPerHost
       ? `maxConnectionsPerHost (${this.limits.maxConnectionsPerHost}) connections to ${route.host}:${route.port} busy`
       : `maxConnections (${this.limits.maxConnections}) connections busy`;
-    request.fail(new PoolTimeoutError(`no connection for ${request.method} ${request.target.href} within ${request.connectTimeout} ms (connectTimeout): ${limit}`), false);
+    const within = deadline ? `${request.timeout} ms (timeout)` : `${request.connectTimeout} ms (connectTimeout)`;
+    request.fail(new PoolTimeoutError(`no connection for ${request.method} ${request.target.href} within ${within}: ${limit}`), false);
   }
+
+  /** Takes a waiting request out of its queue and fails it with `error` (its signal was aborted). False when it was not waiting. */
+  cancelWait(request: ExchangeSink, error: HttpKitError): boolean {
+    if (request.waiter === null) return false;
+    this.route(request).queue.cancel(request);
+    request.fail(error, false);
+    return true;
+  }
+
+  /** A request left `route`'s queue before its turn: the route may no longer be blocked, or needed. */
+  queueLeft(route: OriginPool): void {
+    if (route.queue.length > 0) return;
+    if (route.blocked) {
+      route.blocked = false;
+      this.blocked.splice(this.blocked.indexOf(route), 1);
+    }
+    if (route.count === 0) this.routes.delete(route.key);
+  }
+
 
   /**
    * A connection read a response and can carry another, while the request it served settles.

@@ -2,7 +2,8 @@
  * Following redirects: which responses are followed, and how the request changes for the next
  * hop. 301/302/303 become a GET without a body (HEAD stays HEAD); 307/308 keep the method and
  * the body, which is only possible when the body can be sent again. Credentials (Authorization,
- * Cookie) do not leave the origin they were given for.
+ * Cookie, Proxy-Authorization) do not leave the origin they were given for: a proxy's own
+ * credentials belong in the `proxy` URL, which every hop keeps.
  */
 import type { HttpKitError } from '@http-kit/core';
 import { InvalidRequestError, TooManyRedirectsError } from './errors.js';
@@ -22,8 +23,12 @@ export function shouldFollow(req: PreparedRequest, status: number): boolean {
 
 /** Headers that describe a body, dropped with it. */
 const BODY_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'content-encoding']);
-/** Credentials that stay with their origin. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie']);
+/**
+ * Credentials that stay with their origin. Proxy-Authorization too: set as a header, it is sent
+ * to whatever answers (the origin itself through a tunnel), so it must not follow a redirect
+ * to a host that did not get it from the caller.
+ */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /**
  * Rewrites `req` to follow a redirect to `location` (hop number `hop`). Returns the error to

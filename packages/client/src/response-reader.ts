@@ -6,6 +6,14 @@
  * the error the caller gets (a malformed response, extra bytes after it, an oversized head, a
  * connection closed before the end).
  *
+ * It also bounds what a response may cost in bytes that are not body, which llhttp reads
+ * without a word: padding in a head (whitespace before a value, blank lines), chunk
+ * extensions, oversized chunk-size lines, padded trailers. It counts every byte it feeds the
+ * parser against the body bytes it gets back: a head may not read past maxHeaderSize (each
+ * interim response its own), and a body's framing may not cost more than FRAMING_ALLOWANCE
+ * plus twice the body plus a few bytes per chunk. And no more than MAX_INTERIM_RESPONSES 1xx
+ * come before the final response.
+ *
  * One reader (and one native parser) lives as long as its connection.
  */
 import { HttpParser, ParseResult, PAUSE, TYPE_RESPONSE, type ParserEvents } from '@http-kit/http1/codec';
@@ -39,11 +47,35 @@ function isInterim(status: number): boolean {
   return status >= 100 && status < 200 && status !== 101;
 }
 
+/** Interim (1xx) responses accepted before the final one: 100 Continue and 103 Early Hints come once or twice. */
+export const MAX_INTERIM_RESPONSES = 10;
+
+/**
+ * What a body's framing (chunk-size lines, extensions, trailers: every byte fed that is not
+ * body) may cost: this much, plus FRAMING_PER_BYTE per body byte, plus FRAMING_PER_CHUNK per
+ * piece of body. Honest chunked framing stays far below (a 1-byte chunk costs 5 bytes of it,
+ * a 1 KiB one 7); an endless extension, or 1-byte chunks each with a long extension, do not.
+ */
+const FRAMING_ALLOWANCE = 64 * 1024;
+const FRAMING_PER_BYTE = 2;
+const FRAMING_PER_CHUNK = 8;
+
 export class ResponseReader implements ParserEvents {
   private readonly parser: HttpParser;
   private sink: ResponseSink | null = null;
   private headRequest = false;
   private interim = false;
+  /** Interim responses read before the final one. */
+  private interims = 0;
+  /** Bytes of the current response fed to the parser so far (interim responses included). */
+  private fed = 0;
+  /** `fed` at the end of the read that completed the final head: what the head (at most) took. */
+  private headBytes = 0;
+  /** Pieces of body handed on (a chunk, or its part in one read). */
+  private bodyPieces = 0;
+  private maxHeaderSize = 0;
+  /** Why a callback stopped the parser (too many interim responses), or null. */
+  private refusal: HttpKitError | null = null;
   state: ReadState = ReadState.Complete;
   keepAlive = false;
   /** Whether any byte of the current response arrived (a request that got none may be retried). */
@@ -61,11 +93,16 @@ export class ResponseReader implements ParserEvents {
   start(sink: ResponseSink, method: string, maxHeaderSize: number): void {
     this.sink = sink;
     this.headRequest = method === 'HEAD';
-    this.parser.maxHeaderBytes = maxHeaderSize;
+    this.parser.maxHeaderBytes = maxHeaderSize === Infinity ? 0 : maxHeaderSize;
+    this.maxHeaderSize = maxHeaderSize;
     this.state = ReadState.Head;
     this.keepAlive = false;
     this.bytesSeen = false;
     this.bodyBytes = 0;
+    this.interims = 0;
+    this.fed = 0;
+    this.headBytes = 0;
+    this.bodyPieces = 0;
     this.error = null;
   }
 
@@ -76,11 +113,13 @@ export class ResponseReader implements ParserEvents {
       return this.fail(new BadResponseError(`the server sent ${chunk.length} bytes while no response was expected`));
     }
     this.bytesSeen = true;
+    this.fed += chunk.length;
     const parser = this.parser;
     const result = parser.execute(chunk);
     switch (result) {
       case ParseResult.Ok:
-        return this.state;
+        // The message goes on in the next read: check what it cost so far.
+        return this.state === ReadState.Head ? this.checkHead() : this.checkFraming();
       case ParseResult.Paused:
         // onMessageComplete paused: the response ended at `offset`.
         parser.resume();
@@ -129,6 +168,23 @@ export class ResponseReader implements ParserEvents {
     return this.state;
   }
 
+  /** Still in a head after a read: it may not have taken more than maxHeaderSize (each interim response its own). */
+  private checkHead(): ReadState {
+    if (this.fed <= (this.interims + 1) * this.maxHeaderSize) return this.state;
+    return this.fail(new HeadersTooLargeError(`the response head is larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed} bytes read without its end`));
+  }
+
+  /** In a body after a read: what was fed beyond the head and the body is framing, and it is bounded. */
+  private checkFraming(): ReadState {
+    const body = this.bodyBytes;
+    const framing = this.fed - this.headBytes - body;
+    if (framing <= FRAMING_ALLOWANCE + FRAMING_PER_BYTE * body + FRAMING_PER_CHUNK * this.bodyPieces) return this.state;
+    return this.fail(new BadResponseError(
+      `the response's chunked framing costs too much: ${framing} bytes of chunk-size lines, extensions and trailers for ${body} bytes of body `
+      + `(at most ${FRAMING_ALLOWANCE} bytes, plus ${FRAMING_PER_BYTE} a body byte and ${FRAMING_PER_CHUNK} a chunk)`,
+    ));
+  }
+
   private fail(error: HttpKitError): ReadState {
     this.error = error;
     this.keepAlive = false;
@@ -137,9 +193,17 @@ export class ResponseReader implements ParserEvents {
   }
 
   private parseError(): HttpKitError {
+    const refusal = this.refusal;
+    if (refusal !== null) {
+      this.refusal = null;
+      return refusal;
+    }
     const parser = this.parser;
     if (parser.limitExceeded !== 0) {
-      return new HeadersTooLargeError(`the response head is larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`);
+      // Past the head, the spans are trailers (the parser counts them with the head).
+      return new HeadersTooLargeError(this.state === ReadState.Body
+        ? `the response trailers (with its head) are larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`
+        : `the response head is larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`);
     }
     return new BadResponseError(`malformed response: ${parser.errorReason} (${parser.errorName} at byte ${parser.offset} of a read)`);
   }
@@ -153,10 +217,15 @@ export class ResponseReader implements ParserEvents {
   onHeadersComplete(parser: HttpParser, _upgrade: boolean, shouldKeepAlive: boolean): number {
     const status = parser.statusCode;
     if (isInterim(status)) {
+      if (++this.interims > MAX_INTERIM_RESPONSES) {
+        this.refusal = new BadResponseError(`the server sent more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one`);
+        return -1; // any other value than llhttp's is an error: execute stops
+      }
       this.interim = true;
       return 0;
     }
     this.interim = false;
+    this.headBytes = this.fed;
     // A 101 ends HTTP on the connection: the response is final, the connection is not reused.
     this.keepAlive = shouldKeepAlive && status !== 101;
     this.state = ReadState.Body;
@@ -166,6 +235,7 @@ export class ResponseReader implements ParserEvents {
 
   onBody(_parser: HttpParser, chunk: Buffer): number {
     this.bodyBytes += chunk.length;
+    this.bodyPieces++;
     this.sink!.onResponseBody(chunk);
     return 0;
   }
