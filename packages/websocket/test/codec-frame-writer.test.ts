@@ -29,6 +29,8 @@ describe('frameHeader', () => {
     expect(() => frameHeader(Opcode.Close, 2, false, false, null)).toThrow(/control frame/);
     expect(() => frameHeader(Opcode.Text, 1, true, false, Buffer.alloc(3))).toThrow(/mask must be 4 bytes/);
     expect(() => frameHeader(Opcode.Text, -1, true, false, null)).toThrow(/bad payload length/);
+    expect(() => frameHeader(Opcode.Ping, 0, true, true, null)).toThrow(/RSV1 \(compressed\) belongs on the first frame of a data message, not on opcode 9/);
+    expect(() => frameHeader(Opcode.Continuation, 1, true, true, null)).toThrow(/RSV1/);
   });
 });
 

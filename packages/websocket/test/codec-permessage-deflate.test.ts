@@ -450,8 +450,8 @@ describe('FrameReader with permessage-deflate', () => {
   });
 
   const failures: Array<[string, (mask: Buffer, c: Buffer) => Buffer[], number]> = [
-    ['RSV1 on a continuation frame', (m, c) => [encodeFrame(Opcode.Text, c, false, true, m) as Buffer, encodeFrame(Opcode.Continuation, c, true, true, m) as Buffer], 1002],
-    ['RSV1 on a control frame', (m) => [encodeFrame(Opcode.Ping, Buffer.alloc(0), true, true, m) as Buffer], 1002],
+    ['RSV1 on a continuation frame', (m, c) => [encodeFrame(Opcode.Text, c, false, true, m) as Buffer, withRsv1(encodeFrame(Opcode.Continuation, c, true, false, m) as Buffer)], 1002],
+    ['RSV1 on a control frame', (m) => [withRsv1(encodeFrame(Opcode.Ping, Buffer.alloc(0), true, false, m) as Buffer)], 1002],
     ['compressed text that is not UTF-8', (m) => [encodeFrame(Opcode.Text, zlib.deflateRawSync(Buffer.from([0x61, 0xff]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), true, true, m) as Buffer], 1007],
     ['bad DEFLATE data', (m) => [encodeFrame(Opcode.Binary, Buffer.from([0xff, 0xfe, 0xfd]), true, true, m) as Buffer], 1007],
     ['a message that inflates past maxMessageSize', (m) => [encodeFrame(Opcode.Binary, zlib.deflateRawSync(Buffer.alloc(5000)), true, true, m) as Buffer], 1009],
@@ -468,6 +468,12 @@ describe('FrameReader with permessage-deflate', () => {
     });
   }
 });
+
+/** The frame with RSV1 set, which encodeFrame refuses to write where it does not belong. */
+function withRsv1(frame: Buffer): Buffer {
+  frame[0] |= 0x40;
+  return frame;
+}
 
 /** A server-side FrameReader with `deflate`, a log of its events, and a feeder that honours push()'s return. */
 function deflateReader(deflate: PerMessageDeflate, maxMessageSize: number) {

@@ -27,14 +27,14 @@ export function headerLength(payloadLength: number, masked: boolean): number {
 /**
  * The header of one frame: FIN, RSV1 (permessage-deflate's "compressed" bit), the opcode, the
  * length in its shortest form and, when given, the 4-byte masking key. Throws
- * `InvalidArgumentError` for an unknown opcode, a control frame over 125 bytes or not final, or
- * a mask that is not 4 bytes.
+ * `InvalidArgumentError` for an unknown opcode, a control frame over 125 bytes or not final, RSV1
+ * on a control or continuation frame, or a mask that is not 4 bytes.
  *
  * @example
  * frameHeader(Opcode.Text, 5, true, false, null); // <81 05>
  */
 export function frameHeader(opcode: number, payloadLength: number, fin: boolean, rsv1: boolean, mask: Buffer | null): Buffer {
-  checkFrame(opcode, payloadLength, fin, mask);
+  checkFrame(opcode, payloadLength, fin, rsv1, mask);
   const header = Buffer.allocUnsafe(headerLength(payloadLength, mask !== null));
   writeHeader(header, opcode, payloadLength, fin, rsv1, mask);
   return header;
@@ -49,7 +49,7 @@ export function frameHeader(opcode: number, payloadLength: number, fin: boolean,
  */
 export function encodeFrame(opcode: number, payload: Buffer, fin: boolean, rsv1: boolean, mask: Buffer | null): Buffer | [Buffer, Buffer] {
   const length = payload.length;
-  checkFrame(opcode, length, fin, mask);
+  checkFrame(opcode, length, fin, rsv1, mask);
   const headerBytes = headerLength(length, mask !== null);
   if (mask === null && length > MERGE_LIMIT) {
     const header = Buffer.allocUnsafe(headerBytes);
@@ -90,9 +90,13 @@ export function encodeClose(code: number, reason: string, mask: Buffer | null): 
 
 const EMPTY_PAYLOAD = Buffer.alloc(0);
 
-function checkFrame(opcode: number, length: number, fin: boolean, mask: Buffer | null): void {
+function checkFrame(opcode: number, length: number, fin: boolean, rsv1: boolean, mask: Buffer | null): void {
   const kind = opcodeKind(opcode);
   if (kind === OpcodeKind.Reserved) throw new InvalidArgumentError(`WebSocket frame: unknown opcode ${describe(opcode)}`);
+  // RSV1 marks the first frame of a compressed message (RFC 7692 6), and nothing else.
+  if (rsv1 && (kind === OpcodeKind.Control || opcode === Opcode.Continuation)) {
+    throw new InvalidArgumentError(`WebSocket frame: RSV1 (compressed) belongs on the first frame of a data message, not on opcode ${opcode}`);
+  }
   if (kind === OpcodeKind.Control && (length > MAX_CONTROL_PAYLOAD || !fin)) {
     throw new InvalidArgumentError(`WebSocket frame: a control frame (opcode ${opcode}) must be final and carry at most ${MAX_CONTROL_PAYLOAD} bytes, got ${length} bytes, fin ${fin}`);
   }
