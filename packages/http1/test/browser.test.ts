@@ -188,6 +188,44 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     await expectServerHealthy();
   });
 
+  it('WebSocket: /ws echoes in the page; the /ws-chat room reaches two pages and the long-polling room; a closed tab leaves it working', async () => {
+    const page = await openPage('/');
+    const echoed = await page.evaluate(
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const ws = new WebSocket(`ws://${location.host}/ws`);
+          ws.onopen = () => ws.send('héllo over WebSocket');
+          ws.onmessage = (event) => {
+            resolve(String(event.data));
+            ws.close(1000);
+          };
+          ws.onerror = () => reject(new Error('WebSocket error'));
+          setTimeout(() => reject(new Error('no echo in 3 s')), 3_000);
+        }),
+    );
+    expect(echoed).toBe('héllo over WebSocket');
+    await page.context().close();
+
+    const a = await openPage('/ws-chat');
+    const b = await openPage('/ws-chat');
+    await Promise.all([a, b].map((p) => p.locator('#status', { hasText: 'connected' }).waitFor({ timeout: 3_000 })));
+    const line = (p: Page, text: string) => p.locator('#log p', { hasText: text });
+    await a.fill('#name', 'wanda');
+    await a.fill('#text', 'hello over the socket');
+    await a.click('button');
+    await Promise.all([line(a, 'wanda: hello over the socket').waitFor({ timeout: 2_000 }), line(b, 'wanda: hello over the socket').waitFor({ timeout: 2_000 })]);
+    // A message posted to the long-polling room is pushed to the WebSocket pages too.
+    const posted = await fetch(demo.base + '/msg', { method: 'POST', body: new URLSearchParams({ name: 'poller', text: 'from the other room' }), signal: AbortSignal.timeout(3_000) });
+    expect(posted.status).toBe(204);
+    await Promise.all([line(a, 'poller: from the other room').waitFor({ timeout: 2_000 }), line(b, 'poller: from the other room').waitFor({ timeout: 2_000 })]);
+    await b.context().close();
+    await a.fill('#text', 'after B left');
+    await a.press('#text', 'Enter');
+    await line(a, 'wanda: after B left').waitFor({ timeout: 2_000 });
+    await a.context().close();
+    await expectServerHealthy();
+  });
+
   it('SSE: EventSource gets hello then ticks with rising ids; es.close() mid-stream leaves the server serving', async () => {
     const page = await openPage('/');
     const readEvents = () =>
