@@ -371,6 +371,24 @@ describe('FrameReader: limits are on bytes', () => {
   });
 });
 
+describe('FrameReader: misuse', () => {
+  it('refuses a push from inside one of its own events, in words', () => {
+    const { reader, log } = record();
+    const events = (reader as unknown as { events: FrameReaderEvents }).events;
+    let thrown: unknown = null;
+    events.onMessage = () => {
+      try {
+        reader.push(client({ opcode: Opcode.Text, payload: 'nested' }));
+      } catch (error) {
+        thrown = error;
+      }
+    };
+    reader.push(client({ opcode: Opcode.Text, payload: 'outer' }, { opcode: Opcode.Ping, payload: 'after' }));
+    expect(String(thrown)).toMatch(/push\(\) called from inside one of its own events/);
+    expect(log).toEqual([`ping:${Buffer.from('after').toString('hex')}`]); // the outer push went on
+  });
+});
+
 describe('FrameReader: options', () => {
   it('refuses bad options in words', () => {
     const events = record().reader as unknown as { events: FrameReaderEvents };

@@ -131,6 +131,7 @@ export class FrameReader {
    * Payloads are unmasked in place and handed on as views of `chunk`: do not reuse its memory.
    */
   push(chunk: Buffer): number {
+    if (this.pushing) throw new InvalidArgumentError('FrameReader: push() called from inside one of its own events; push the bytes after it returns');
     if (this.state === ReadState.Closed) return chunk.length;
     if (this.state === ReadState.Inflating) {
       if (chunk.length > 0) this.heldBack = true;
