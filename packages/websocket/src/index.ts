@@ -2,6 +2,7 @@
  * `@http-kit/websocket`: WebSocket (RFC 6455, permessage-deflate RFC 7692) for http-kit. On the
  * server, importing this package lets `asChannel` answer WebSocket upgrade requests with a
  * WebSocket channel on the same connection; `broadcast` sends one message to many channels.
+ * `connect(url, handlers)` opens a client WebSocket with the same handlers and channel.
  *
  * @example
  * import '@http-kit/websocket';
@@ -16,6 +17,9 @@ import { acceptWebSocket } from './server/accept.js';
 provideWebSocketAcceptor(acceptWebSocket);
 
 export { acceptWebSocket };
+export { connect } from './client/connect.js';
+export type { ConnectOptions, ConnectResult, WebSocketClientHandlers } from './client/connect.js';
+export { WebSocketHandshakeError } from './client/errors.js';
 export { broadcast } from './server/broadcast.js';
 export type { BroadcastResult, SkipReason } from './server/broadcast.js';
 export { WebSocketChannel } from './connection/websocket-channel.js';

@@ -9,9 +9,9 @@ import { eventually, useServers } from '@http-kit/test-support';
 
 const servers = useServers({ stopTimeout: 1_000 });
 
-function open(url: string, options?: WebSocket.ClientOptions): Promise<WebSocket> {
+function open(url: string, options?: WebSocket.ClientOptions | string[]): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options);
+    const ws = Array.isArray(options) ? new WebSocket(url, options) : new WebSocket(url, options);
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });

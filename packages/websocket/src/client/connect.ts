@@ -140,7 +140,7 @@ class Handshake {
     const request = this.requestMap(socket);
     const context = clientLoopContext(this.prepared.writeTimeout, this.prepared.errorLogger, this.prepared.warnLogger);
     let channel: WebSocketChannel | null = null;
-    const own = (deflate === null ? handlers : closingDeflate(handlers, deflate)) as WebSocketHandlers;
+    const own = handlers as WebSocketHandlers;
     const loop = new SocketLoop(socket, context, (host) => (channel = new WebSocketChannel(host, request, own, settings, false, deflate, agreed.protocol)));
     // The channel's onOpen is queued first (its constructor did it); the head and whatever
     // arrives meanwhile are handed over after it, from the next microtask.
@@ -183,20 +183,6 @@ function onDeadline(handshake: Handshake): void {
   handshake.onDeadline();
 }
 
-/**
- * The handlers, with the zlib streams released when the connection closes (the channel does not
- * release them itself; PerMessageDeflate.close() may be called twice).
- */
-function closingDeflate(handlers: WebSocketClientHandlers, deflate: PerMessageDeflate): WebSocketClientHandlers {
-  const onClose = handlers.onClose;
-  return {
-    ...handlers,
-    onClose(channel, reason, info) {
-      deflate.close();
-      onClose?.(channel, reason, info);
-    },
-  };
-}
 
 /** Lets go of an answer that will not be used: its body stream or its socket. */
 function discard(result: HttpResult): void {

@@ -47,6 +47,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   readonly protocol: string;
   private state = WsState.Open;
   private readonly reader: FrameReader;
+  private readonly deflate: PerMessageDeflate | null;
   private readonly out: OutgoingQueue;
   /** Any byte from the peer since the timer last fired: no ping needed. */
   private heardFrom = false;
@@ -66,6 +67,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     protocol = '',
   ) {
     this.protocol = protocol;
+    this.deflate = deflate;
     this.reader = new FrameReader(this, { expectMasked: isServer, maxMessageSize: settings.maxMessageSize, deflate });
     this.out = new OutgoingQueue(host, deflate, isServer, settings.maxBufferedAmount, this);
     this.armIdleTimer();
@@ -98,7 +100,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   close(code: number = CloseCode.Normal, reason = ''): boolean {
     if (this.state !== WsState.Open || this.host.closed) return false;
     if (!isValidCloseCode(code)) throw new ChannelMisuseError(`WebSocket close: ${code} is not a close code an endpoint may send (1000-1003, 1007-1014, 3000-4999)`);
-    this.startClose(code, reason, 'server-closed');
+    this.startClose(code, reason, this.isServer ? 'server-closed' : 'client-closed');
     return true;
   }
 
@@ -150,7 +152,10 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   }
 
   onPong(payload: Buffer): void {
-    this.awaitingPong = false;
+    if (this.awaitingPong && this.state === WsState.Open) {
+      this.awaitingPong = false;
+      this.armIdleTimer(); // back from pongTimeout to the ping interval
+    }
     this.call('onPong', this.handlers.onPong, payload);
   }
 
@@ -192,7 +197,6 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   onData(chunk: Buffer): number {
     this.heardFrom = true;
-    this.awaitingPong = false;
     return this.reader.push(chunk);
   }
 
@@ -235,6 +239,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   private socketClosed(reason: CloseReason): void {
     this.state = WsState.Closed;
     this.out.release();
+    this.deflate?.close();
     if (this.closeReported) return;
     this.closeReported = true;
     const onClose = this.handlers.onClose;
