@@ -10,9 +10,11 @@
  * without a word: padding in a head (whitespace before a value, blank lines), chunk
  * extensions, oversized chunk-size lines, padded trailers. It counts every byte it feeds the
  * parser against the body bytes it gets back: a head may not read past maxHeaderSize (each
- * interim response its own), and a body's framing may not cost more than FRAMING_ALLOWANCE
- * plus twice the body plus a few bytes per chunk. And no more than MAX_INTERIM_RESPONSES 1xx
- * come before the final response.
+ * interim response its own), nor trailers (counted from the read after their first field, so
+ * at most one read more), and a body's framing may not cost more than FRAMING_ALLOWANCE plus
+ * twice the body plus a few bytes per chunk. And no more than MAX_INTERIM_RESPONSES 1xx come
+ * before the final response. The checks run once per read, not per byte: a response may go
+ * one read (64 KiB) past a limit before it fails.
  *
  * One reader (and one native parser) lives as long as its connection.
  */
@@ -73,6 +75,8 @@ export class ResponseReader implements ParserEvents {
   private headBytes = 0;
   /** Pieces of body handed on (a chunk, or its part in one read). */
   private bodyPieces = 0;
+  /** `fed` at the end of the read in which the first trailer field arrived, 0 before. */
+  private trailersAt = 0;
   private maxHeaderSize = 0;
   /** Why a callback stopped the parser (too many interim responses), or null. */
   private refusal: HttpKitError | null = null;
@@ -103,6 +107,7 @@ export class ResponseReader implements ParserEvents {
     this.fed = 0;
     this.headBytes = 0;
     this.bodyPieces = 0;
+    this.trailersAt = 0;
     this.error = null;
   }
 
@@ -174,8 +179,13 @@ export class ResponseReader implements ParserEvents {
     return this.fail(new HeadersTooLargeError(`the response head is larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed} bytes read without its end`));
   }
 
-  /** In a body after a read: what was fed beyond the head and the body is framing, and it is bounded. */
+  /** In a body after a read: what was fed beyond the head and the body is framing, and it is bounded; trailers by maxHeaderSize too. */
   private checkFraming(): ReadState {
+    if (this.trailersAt === 0) {
+      if (this.parser.rawTrailers.length > 0) this.trailersAt = this.fed;
+    } else if (this.fed - this.trailersAt > this.maxHeaderSize) {
+      return this.fail(new HeadersTooLargeError(`the response trailers are larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed - this.trailersAt} bytes read past their first field without their end`));
+    }
     const body = this.bodyBytes;
     const framing = this.fed - this.headBytes - body;
     if (framing <= FRAMING_ALLOWANCE + FRAMING_PER_BYTE * body + FRAMING_PER_CHUNK * this.bodyPieces) return this.state;

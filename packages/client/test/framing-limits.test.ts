@@ -85,8 +85,18 @@ describe('framing limits', () => {
     const padded = await cannedServer((_i, _h, socket) => flood(socket, CHUNKED + '5\r\nhello\r\n0\r\nX-Trailer:', ' ', { sent: 0 }));
     servers.push(padded);
     const pad = await within(3_000, 'the padded trailer to be refused', client.get(padded.url));
-    expect(pad.error?.code).toBe('HTTPKIT_BAD_RESPONSE');
-    expect(pad.error?.message).toMatch(/chunked framing costs too much/);
+    expect(pad.error?.code).toBe('HTTPKIT_HEADERS_TOO_LARGE');
+    expect(pad.error?.message).toMatch(/^the response trailers are larger than maxHeaderSize \(65536 bytes\)/);
+
+    // After a body of 1 MiB the framing allowance is large: maxHeaderSize still caps the trailers.
+    const stats = { sent: 0 };
+    const big = `100000\r\n${'b'.repeat(0x100000)}\r\n0\r\nX-Trailer:`;
+    const afterBody = await cannedServer((_i, _h, socket) => flood(socket, CHUNKED + big, ' ', stats));
+    servers.push(afterBody);
+    const capped = await within(3_000, 'the padded trailer to be capped', client.get(afterBody.url, { maxHeaderSize: 8_192 }));
+    expect(capped.error?.code).toBe('HTTPKIT_HEADERS_TOO_LARGE');
+    expect(capped.error?.message).toMatch(/^the response trailers are larger than maxHeaderSize \(8192 bytes\): \d+ bytes read past their first field without their end$/);
+    expect(stats.sent).toBeLessThan(16 * 1024 * 1024);
 
     const many = await cannedServer((_i, _h, socket) => flood(socket, CHUNKED + '5\r\nhello\r\n0\r\n', 'X-T: v\r\n', { sent: 0 }));
     servers.push(many);
@@ -102,6 +112,17 @@ describe('framing limits', () => {
     const res = await within(3_000, 'the padded head to be refused', client.get(server.url, { maxHeaderSize: 8_192 }));
     expect(res.error?.code).toBe('HTTPKIT_HEADERS_TOO_LARGE');
     expect(res.error?.message).toMatch(/^the response head is larger than maxHeaderSize \(8192 bytes\): \d+ bytes read without its end$/);
+    client.close();
+  });
+
+  it('refuses an endless run of blank lines before the status line', async () => {
+    const stats = { sent: 0 };
+    const server = await cannedServer((_i, _h, socket) => flood(socket, '', '\r\n', stats));
+    servers.push(server);
+    const client = createClient();
+    const res = await within(3_000, 'the blank lines to be refused', client.get(server.url));
+    expect(res.error?.code).toBe('HTTPKIT_HEADERS_TOO_LARGE');
+    expect(stats.sent).toBeLessThan(16 * 1024 * 1024);
     client.close();
   });
 
