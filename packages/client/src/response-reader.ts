@@ -55,12 +55,13 @@ export const MAX_INTERIM_RESPONSES = 10;
 /**
  * What a body's framing (chunk-size lines, extensions, trailers: every byte fed that is not
  * body) may cost: this much, plus FRAMING_PER_BYTE per body byte, plus FRAMING_PER_CHUNK per
- * piece of body. Honest chunked framing stays far below (a 1-byte chunk costs 5 bytes of it,
- * a 1 KiB one 7); an endless extension, or 1-byte chunks each with a long extension, do not.
+ * piece of body. Honest chunked framing stays below (a 1-byte chunk costs 5 bytes of it, of
+ * the 6 it brings; a 1 KiB one 7 of 2 052), however many chunks; an endless extension, or
+ * 1-byte chunks each with a long extension, do not: a body costs at most 64 KiB + 7 times its size.
  */
 const FRAMING_ALLOWANCE = 64 * 1024;
 const FRAMING_PER_BYTE = 2;
-const FRAMING_PER_CHUNK = 8;
+const FRAMING_PER_CHUNK = 4;
 
 export class ResponseReader implements ParserEvents {
   private readonly parser: HttpParser;

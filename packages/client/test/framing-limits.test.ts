@@ -136,6 +136,11 @@ describe('framing limits', () => {
     expect(res.error).toBeUndefined();
     expect(res.body).toBe(data.join(''));
     expect(res.trailers).toEqual({ 'x-sum': '10000' });
+
+    // Framing five times the body (past the 64 KiB allowance): still honest, still read.
+    const ticks = await cannedServer(() => ({ bytes: CHUNKED + '1\r\n.\r\n'.repeat(50_000) + '0\r\n\r\n' }));
+    servers.push(ticks);
+    expect(((await client.get(ticks.url, { as: 'text' })) as HttpResponse).body).toBe('.'.repeat(50_000));
     client.close();
   });
 });
