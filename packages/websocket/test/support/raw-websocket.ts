@@ -514,7 +514,7 @@ export class RawWebSocket {
   }
 
   /** Reads the response head; what follows it stays pending for the frame parser. */
-  private async readAnswer(timeout = DEFAULT_WAIT): Promise<HandshakeAnswer> {
+  async readAnswer(timeout = DEFAULT_WAIT): Promise<HandshakeAnswer> {
     await this.waitUntil(() => this.pending.indexOf('\r\n\r\n') !== -1 || this.ended, timeout, 'the handshake answer');
     const end = this.pending.indexOf('\r\n\r\n');
     if (end === -1) throw new Error(`RawWebSocket: the server closed before answering the handshake; got ${JSON.stringify(this.pending.toString('latin1'))}`);
