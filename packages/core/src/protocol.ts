@@ -18,8 +18,13 @@ export interface ChunkSink {
   write(data: Uint8Array | string, encoding?: BufferEncoding): boolean;
 }
 
-/** Why a connection or channel closed, as `onClose` reports it. */
-export type CloseReason = 'client-closed' | 'server-closed' | 'server-stopping' | 'timeout' | 'error';
+/**
+ * Why a connection or channel closed, as `onClose` reports it: who closed it ('client-closed',
+ * 'server-closed': the side that started the close), the server stopping, a timeout, an error on
+ * our side, the peer breaking the protocol (a WebSocket close 1002/1007/1009), or a peer too slow
+ * to read what it was sent ('too-slow': over `maxBufferedAmount`).
+ */
+export type CloseReason = 'client-closed' | 'server-closed' | 'server-stopping' | 'timeout' | 'error' | 'protocol-error' | 'too-slow';
 
 /** What a socket loop calls down into. */
 export interface Protocol {

@@ -286,6 +286,8 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     this.releaseParser();
     this.read = ReadState.Switched;
     this.response = ResponseState.Done;
+    // The new protocol may keep the request (a WebSocket channel does); this session need not live on with it.
+    if (this.request !== null) this.request[kExchange] = undefined;
     this.request = null;
     this.body = null;
     this.host.write(head);
