@@ -205,7 +205,8 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
       contentLength,
       characterEncoding: contentType === null ? null : charsetOf(contentType),
       body,
-      websocket: upgrade && upgradesToWebSocket(headers['upgrade']),
+      // Asked for, even when malformed (no Connection: upgrade): the WebSocket acceptor refuses those with 400.
+      websocket: headers['upgrade'] !== undefined && upgradesToWebSocket(headers['upgrade']),
     };
     // Set after the literal: a computed key would keep V8 from using the literal's fast path.
     request[kExchange] = this;
