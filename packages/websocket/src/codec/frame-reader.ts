@@ -83,7 +83,8 @@ export class FrameReader {
   private heldBack = false;
   // A header part cut by the end of a chunk is gathered in `held`; `take()` points `src` at the
   // part's bytes, in the chunk or in `held`.
-  private readonly held = Buffer.alloc(8);
+  /** Made the first time a header part is split across chunks. */
+  private held: Buffer | null = null;
   private heldBytes = 0;
   private src: Buffer = EMPTY;
   private srcOffset = 0;
@@ -93,9 +94,10 @@ export class FrameReader {
   private opcode = 0;
   private masked = false;
   private payloadLength = 0;
-  private readonly mask = Buffer.alloc(4);
+  /** The masking key as a big-endian 32-bit number (no Buffer per connection). */
+  private mask = 0;
   /** Pieces of a payload split across chunks, and their total. */
-  private readonly pieces: Buffer[] = [];
+  private pieces: Buffer[] | null = null;
   private pieceBytes = 0;
 
   // The data message being read: its opcode (0 when none), whether compressed, its bytes so far
@@ -103,9 +105,10 @@ export class FrameReader {
   private messageOpcode = 0;
   private compressed = false;
   private messageBytes = 0;
-  private readonly fragments: Buffer[] = [];
-  private readonly utf8 = new Utf8Validator();
-  private readonly inflated = (error: (Error & { closeCode?: number }) | null, data: Buffer | null): void => this.onInflated(error, data);
+  private fragments: Buffer[] | null = null;
+  /** Made for the first fragmented text message; a text message in one frame is checked at once. */
+  private utf8: Utf8Validator | null = null;
+  private readonly inflated: ((error: (Error & { closeCode?: number }) | null, data: Buffer | null) => void) | null;
 
   constructor(events: FrameReaderEvents, options: FrameReaderOptions) {
     if (events === null || typeof events !== 'object') throw new InvalidArgumentError(`FrameReader: events must be an object, got ${describe(events)}`);
@@ -117,6 +120,7 @@ export class FrameReader {
     this.events = events;
     this.expectMasked = options.expectMasked;
     this.deflate = options.deflate ?? null;
+    this.inflated = this.deflate === null ? null : (error, data) => this.onInflated(error, data);
     this.limit = Math.min(options.maxMessageSize, constants.MAX_LENGTH);
   }
 
@@ -226,7 +230,7 @@ export class FrameReader {
 
   private readMask(): void {
     if (!this.take(4)) return;
-    this.src.copy(this.mask, 0, this.srcOffset, this.srcOffset + 4);
+    this.mask = this.src.readUInt32BE(this.srcOffset);
     this.startPayload();
   }
 
@@ -239,18 +243,18 @@ export class FrameReader {
       // The common case: the whole payload is in this chunk.
       this.pos = pos + needed;
       const payload = chunk.subarray(pos, pos + needed);
-      if (this.masked) applyMask(payload, this.mask);
+      if (this.masked) applyMask(payload, maskBytes(this.mask));
       return this.frameRead(payload);
     }
     const n = available < needed ? available : needed;
-    this.pieces.push(chunk.subarray(pos, pos + n));
+    (this.pieces ??= []).push(chunk.subarray(pos, pos + n));
     this.pieceBytes += n;
     this.pos = pos + n;
     if (this.pieceBytes < this.payloadLength) return;
-    const payload = Buffer.concat(this.pieces, this.pieceBytes);
-    this.pieces.length = 0;
+    const payload = Buffer.concat(this.pieces!, this.pieceBytes);
+    this.pieces = null;
     this.pieceBytes = 0;
-    if (this.masked) applyMask(payload, this.mask);
+    if (this.masked) applyMask(payload, maskBytes(this.mask));
     this.frameRead(payload);
   }
 
@@ -269,12 +273,12 @@ export class FrameReader {
       return true;
     }
     const copy = Math.min(n - this.heldBytes, chunk.length - this.pos);
-    chunk.copy(this.held, this.heldBytes, this.pos, this.pos + copy);
+    chunk.copy((this.held ??= Buffer.allocUnsafe(8)), this.heldBytes, this.pos, this.pos + copy);
     this.heldBytes += copy;
     this.pos += copy;
     if (this.heldBytes < n) return false;
     this.heldBytes = 0;
-    this.src = this.held;
+    this.src = this.held!;
     this.srcOffset = 0;
     return true;
   }
@@ -308,20 +312,27 @@ export class FrameReader {
     this.messageBytes += payload.length;
     if (this.compressed) {
       this.state = ReadState.Inflating;
-      this.deflate!.decompress(payload, this.fin, this.inflated);
+      this.deflate!.decompress(payload, this.fin, this.inflated!);
       return;
     }
     const isText = this.messageOpcode === Opcode.Text;
     // Each fragment is checked as it completes, so bad text fails in the fragment that holds it.
-    if (isText && !this.utf8.feed(payload)) return this.fail(1007, 'text message is not valid UTF-8');
+    if (isText) {
+      if (this.fin && this.fragments === null) {
+        // The whole message is this frame (earlier fragments, if any, were empty): one native check.
+        if (!isUtf8(payload)) return this.fail(1007, 'text message is not valid UTF-8');
+      } else if (!(this.utf8 ??= new Utf8Validator()).feed(payload)) {
+        return this.fail(1007, 'text message is not valid UTF-8');
+      }
+    }
     if (!this.fin) {
-      if (payload.length > 0) this.fragments.push(payload);
+      if (payload.length > 0) (this.fragments ??= []).push(payload);
       this.state = ReadState.Info;
       return;
     }
-    if (isText && !this.utf8.end()) return this.fail(1007, 'text message ends inside a UTF-8 sequence');
+    if (isText && this.utf8 !== null && !this.utf8.end()) return this.fail(1007, 'text message ends inside a UTF-8 sequence');
     let message = payload;
-    if (this.fragments.length > 0) {
+    if (this.fragments !== null) {
       this.fragments.push(payload);
       message = Buffer.concat(this.fragments, this.messageBytes);
     }
@@ -374,8 +385,8 @@ export class FrameReader {
     this.messageOpcode = 0;
     this.compressed = false;
     this.messageBytes = 0;
-    this.fragments.length = 0;
-    this.utf8.reset();
+    this.fragments = null;
+    this.utf8?.reset();
   }
 
   private fail(code: number, reason: string): void {
@@ -387,7 +398,15 @@ export class FrameReader {
   private stop(): void {
     this.state = ReadState.Closed;
     this.endMessage();
-    this.pieces.length = 0;
+    this.pieces = null;
     this.pieceBytes = 0;
   }
+}
+
+/** The scratch key applyMask reads: unmasking is synchronous, so one Buffer serves every reader. */
+const MASK = Buffer.alloc(4);
+
+function maskBytes(key: number): Buffer {
+  MASK.writeUInt32BE(key, 0);
+  return MASK;
 }

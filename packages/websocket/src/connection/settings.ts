@@ -26,8 +26,21 @@ export const WEBSOCKET_DEFAULTS: WebSocketSettings = Object.freeze({
   closeTimeout: 5_000,
 });
 
+const NAMES = ['maxMessageSize', 'maxBufferedAmount', 'pingInterval', 'pongTimeout', 'closeTimeout'] as const;
+/** Settings resolved from a server's defaults alone, shared by its channels that set none of their own. */
+const shared = new WeakMap<WebSocketOptions, WebSocketSettings>();
+
 /** `own` over `defaults` over WEBSOCKET_DEFAULTS; `where` names the call in error messages. */
 export function resolveSettings(where: string, own: WebSocketOptions, defaults: WebSocketOptions = {}): WebSocketSettings {
+  if (NAMES.every((name) => own[name] === undefined)) {
+    let settings = shared.get(defaults);
+    if (settings === undefined) shared.set(defaults, (settings = Object.freeze(resolve(where, own, defaults))));
+    return settings;
+  }
+  return resolve(where, own, defaults);
+}
+
+function resolve(where: string, own: WebSocketOptions, defaults: WebSocketOptions): WebSocketSettings {
   const pick = <K extends keyof WebSocketSettings>(name: K): number | undefined => (own[name] ?? defaults[name]) as number | undefined;
   return {
     maxMessageSize: positiveOption(where, 'maxMessageSize', pick('maxMessageSize'), WEBSOCKET_DEFAULTS.maxMessageSize),

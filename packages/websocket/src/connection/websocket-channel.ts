@@ -40,6 +40,8 @@ export interface WebSocketHandlers extends Omit<ChannelHandlers, 'onClose'> {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** No close frame was exchanged (until one is). */
+const ABNORMAL: CloseInfo = Object.freeze({ code: CloseCode.Abnormal, reason: '' });
 
 export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   readonly isWebSocket = true;
@@ -53,7 +55,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   private heardFrom = false;
   private awaitingPong = false;
   private closeReason: CloseReason | null = null;
-  private closeInfo: CloseInfo = { code: CloseCode.Abnormal, reason: '' };
+  private closeInfo: CloseInfo = ABNORMAL;
   private closeReported = false;
 
   constructor(
