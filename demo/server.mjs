@@ -1,4 +1,5 @@
-// The demo server: `npm start` (PORT, default 8080).
+// The demo server: `npm start` (PORT, default 8080; IP, default 127.0.0.1: this machine only,
+// IP=0.0.0.0 to let other machines in).
 //   /            hello world
 //   /async       answered 100 ms later from a timer (asyncResponse, the seed's API)
 //   /chat        a long-polling chat room in the browser (/poll parks, POST /msg answers all)
@@ -12,7 +13,7 @@ import { chatPage } from './chat-page.mjs';
 import { wsChatPage } from './ws-chat-page.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
-const ip = process.env.IP ?? '0.0.0.0';
+const ip = process.env.IP ?? '127.0.0.1';
 
 // --- long-polling chat (the seed's example) ---------------------------------------------
 const history = []; // { id, name, text, at }
@@ -137,7 +138,8 @@ function handler(req) {
 }
 
 const server = await runServer(handler, { ip, port });
-console.log(`http-kit demo listening on http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${server.port}/ (chat: /chat)`);
+const shown = ip.includes(':') ? `[${ip}]` : ip;
+console.log(`http-kit demo listening on http://${shown}:${server.port}/ (chat: /chat)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`);
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
