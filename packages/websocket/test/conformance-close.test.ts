@@ -11,10 +11,14 @@
 // - 1.4/5.5.1: data after the close frame is not acted upon.
 import { describe, expect, it } from 'vitest';
 import { connect, echoServer, tallyCases } from './support/conformance.js';
-import { closePayload, encodeFrame, Op, RawWebSocket } from './support/raw-websocket.js';
+import { closePayload, encodeFrame, Op, RawWebSocket, Rsv } from './support/raw-websocket.js';
 
 const echo = echoServer();
+const deflate = echoServer({ perMessageDeflate: { threshold: 0 } });
+const deflateDefault = echoServer({ perMessageDeflate: true });
 tallyCases();
+
+const OFFER = 'permessage-deflate; client_max_window_bits';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -169,34 +173,58 @@ describe('7 close handling', () => {
     });
   });
 
-  describe('what comes before the close frame', () => {
+  // With permessage-deflate the echo of a message may still be compressing when the close frame
+  // is read; it must still go out, and before the close answer (RFC 6455 5.5.1: the close is the
+  // last frame sent; 7.1.1: the server closes TCP after it).
+  const peers = [
+    { peer: 'no extension', port: () => echo.port, extensions: undefined, compress: false },
+    { peer: 'permessage-deflate, messages sent uncompressed', port: () => deflate.port, extensions: OFFER, compress: false },
+    { peer: 'permessage-deflate, messages sent compressed', port: () => deflate.port, extensions: OFFER, compress: true },
+    { peer: 'permessage-deflate with the default threshold (1024)', port: () => deflateDefault.port, extensions: OFFER, compress: true },
+  ];
+  describe.each(peers)('what comes before the close frame ($peer)', ({ port, extensions, compress }) => {
+    /** The bytes of one message, compressed (RSV1) when this row says so. */
+    const frame = async (ws: RawWebSocket, opcode: number, data: Buffer) => (compress ? encodeFrame(opcode, await ws.deflate!.compress(data), { rsv: Rsv.Rsv1 }) : encodeFrame(opcode, data));
+
     it.each([
       { name: 'a text message', frames: [{ opcode: Op.Text, data: Buffer.from('before the close') }] },
       { name: 'a binary message', frames: [{ opcode: Op.Binary, data: Buffer.from([0, 1, 2, 255]) }] },
       { name: 'ten messages', frames: Array.from({ length: 10 }, (_, i) => ({ opcode: Op.Text, data: Buffer.from(`message ${i}`) })) },
+      { name: 'a 2 KiB text message', frames: [{ opcode: Op.Text, data: Buffer.from('κόσμε '.repeat(200)) }] },
       { name: 'a 256 KiB message', frames: [{ opcode: Op.Binary, data: Buffer.alloc(256 * 1024, 0x5a) }] },
     ])('echoes $name written in the same write as the close, then answers the close', async ({ frames }) => {
-      const ws = await connect(echo.port);
-      await ws.send(Buffer.concat([...frames.map((f) => encodeFrame(f.opcode, f.data)), encodeFrame(Op.Close, closePayload(1000))]));
+      const ws = await connect(port(), { extensions });
+      const bytes: Buffer[] = [];
+      for (const f of frames) bytes.push(await frame(ws, f.opcode, f.data));
+      await ws.send(Buffer.concat([...bytes, encodeFrame(Op.Close, closePayload(1000))]));
       for (const f of frames) await ws.expectMessage(f.opcode, f.data);
       await expectCloseHandshake(ws, 1000);
     });
 
+    it('echoes a message sent just before the close, in its own write', async () => {
+      const ws = await connect(port(), { extensions });
+      const data = Buffer.from('x'.repeat(3000));
+      await ws.send(await frame(ws, Op.Text, data));
+      await ws.sendClose(1000);
+      await ws.expectMessage(Op.Text, data);
+      await expectCloseHandshake(ws, 1000);
+    });
+
     it('answers a ping written with the close, then the close', async () => {
-      const ws = await connect(echo.port);
+      const ws = await connect(port(), { extensions });
       await ws.send(Buffer.concat([encodeFrame(Op.Ping, 'ping first'), encodeFrame(Op.Close, closePayload(1000))]));
       await ws.expectFrame(Op.Pong, 'ping first');
       await expectCloseHandshake(ws, 1000);
     });
 
     it('answers a close that interrupts a fragmented message, echoing nothing of it', async () => {
-      const ws = await connect(echo.port);
+      const ws = await connect(port(), { extensions });
       await ws.send(Buffer.concat([encodeFrame(Op.Text, 'frag', { fin: false }), encodeFrame(Op.Close, closePayload(1000)), encodeFrame(Op.Continuation, 'ment')]));
       await expectCloseHandshake(ws, 1000);
     });
 
     it('answers a close that comes between the fragments of a message, sent apart', async () => {
-      const ws = await connect(echo.port);
+      const ws = await connect(port(), { extensions });
       await ws.sendFrame(Op.Text, 'frag', { fin: false });
       await ws.sendClose(1000);
       await expectCloseHandshake(ws, 1000);
