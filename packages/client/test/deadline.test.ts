@@ -100,6 +100,17 @@ describe('timeout: a deadline for the whole exchange', () => {
     client.close();
   });
 
+  it('cuts an event stream read as a buffered body (the reported case: timeout 1500 still pending after 8 s)', async () => {
+    const server = await trickler('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n', () => chunk('data: tick\n\n'), 300);
+    servers.push(server);
+    const client = createClient();
+    const start = performance.now();
+    const res = await within(4_000, 'the event stream to be cut', client.get(server.url, { timeout: 1_500 }));
+    expect(res.error?.code).toBe('HTTPKIT_TIMEOUT');
+    expect(performance.now() - start).toBeLessThan(2_500);
+    client.close();
+  });
+
   it('timeout: Infinity lets a stream outlive any deadline; idleTimeout still bounds its silences', async () => {
     const server = await trickler('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', () => '1\r\nx\r\n', 60, 12);
     servers.push(server);
