@@ -16,7 +16,7 @@
 //   offered, and then at most the offered value.
 import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
-import { connect, echoServer, tallyCases } from './support/conformance.js';
+import { connect, echoServer, pseudoRandom, tallyCases } from './support/conformance.js';
 import { encodeFrame, Op, parseDeflateResponse, RawWebSocket, Rsv, type PerMessageDeflateParams } from './support/raw-websocket.js';
 
 const plain = echoServer();
@@ -31,15 +31,8 @@ tallyCases();
 
 const OFFER = 'permessage-deflate; client_max_window_bits';
 
-function bytes(n: number, seed = n): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = (seed * 2654435761 + 3) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+/** Incompressible bytes, the same for the same seed. */
+const bytes = pseudoRandom;
 
 /** Compressible text of `n` bytes (words, some multi-byte). */
 function text(n: number): Buffer {
@@ -200,6 +193,59 @@ describe('12 permessage-deflate messages', () => {
     await ws.expectMessage(Op.Text, second);
     await closeCleanly(ws);
   });
+
+  // Many messages in one go: each echo is compressed in turn while the socket may be full; all
+  // must go out, in order (a queue that stops when the socket needs draining loses the rest).
+  const pipelined = [
+    { what: '3 incompressible messages of 256 KiB', count: 3, make: (i: number) => bytes(256 * 1024, i) },
+    { what: '20 incompressible messages of 64 KiB', count: 20, make: (i: number) => bytes(64 * 1024, i + 100) },
+    { what: '100 text messages of 16 KiB', count: 100, make: (i: number) => Buffer.concat([Buffer.from(String(i)), text(16 * 1024)]) },
+    { what: '1000 text messages of 100 bytes', count: 1000, make: (i: number) => Buffer.concat([Buffer.from(String(i)), text(100)]) },
+  ];
+  const pipelinedRows = pipelined.flatMap((row) => [true, false].map((compress) => ({ ...row, compress, how: compress ? 'compressed' : 'uncompressed' })));
+  it.each(pipelinedRows)('echoes $what sent $how in one write, all of them, in order', async ({ count, make, compress }) => {
+    const ws = await connect(deflate.port, { extensions: OFFER });
+    const messages = Array.from({ length: count }, (_, i) => make(i));
+    const frames: Buffer[] = [];
+    for (const m of messages) frames.push(compress ? encodeFrame(Op.Binary, await ws.deflate!.compress(m), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Binary, m));
+    await ws.send(Buffer.concat(frames));
+    for (const [i, m] of messages.entries()) {
+      try {
+        await ws.expectMessage(Op.Binary, m, 1_000);
+      } catch (error) {
+        throw new Error(`message ${i + 1} of ${count}: ${(error as Error).message}`);
+      }
+    }
+    await closeCleanly(ws);
+  });
+
+  // A client that stops reading for a while: the server's socket fills, and its queue of
+  // compressed echoes must go on once the client reads again (RFC 6455 has no flow control of
+  // its own: every message sent must arrive).
+  const slow = [
+    { what: '10 incompressible messages of 256 KiB sent compressed', server: () => deflate.port, extensions: OFFER, compress: true },
+    { what: '10 incompressible messages of 256 KiB sent uncompressed', server: () => deflate.port, extensions: OFFER, compress: false },
+    { what: '10 incompressible messages of 256 KiB, default threshold', server: () => deflateDefault.port, extensions: OFFER, compress: true },
+    { what: '10 messages of 256 KiB without permessage-deflate', server: () => plain.port, extensions: undefined, compress: false },
+  ];
+  it.each(slow)('echoes all of $what to a client that pauses reading for 300 ms', async ({ server, extensions, compress }) => {
+    const ws = await connect(server(), { extensions });
+    const messages = Array.from({ length: 10 }, (_, i) => bytes(256 * 1024, i + 7));
+    const frames: Buffer[] = [];
+    for (const m of messages) frames.push(compress ? encodeFrame(Op.Binary, await ws.deflate!.compress(m), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Binary, m));
+    ws.pauseReading();
+    await ws.send(Buffer.concat(frames));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    ws.resumeReading();
+    for (const [i, m] of messages.entries()) {
+      try {
+        await ws.expectMessage(Op.Binary, m, 1_000);
+      } catch (error) {
+        throw new Error(`message ${i + 1} of ${messages.length}: ${(error as Error).message}`);
+      }
+    }
+    await closeCleanly(ws);
+  });
 });
 
 describe('12 permessage-deflate protocol errors', () => {
@@ -279,6 +325,28 @@ describe('12 permessage-deflate protocol errors', () => {
     const ws = await connect(limited.port, { extensions: OFFER });
     await ws.sendCompressed(Op.Binary, Buffer.alloc(size), { fragments });
     await expectFailure(ws, 1009);
+  });
+
+  // RFC 6455 7.1.7: the failing endpoint sends its close frame; what it was echoing before the
+  // bad frame is still echoed first (the echo may be compressing when the bad frame is read).
+  const errors = [
+    { error: 'a frame with reserved opcode 5', code: 1002, bad: () => encodeFrame(5, 'x') },
+    { error: 'a text frame with RSV2', code: 1002, bad: () => encodeFrame(Op.Text, 'x', { rsv: Rsv.Rsv2 }) },
+    { error: 'an unmasked frame', code: 1002, bad: () => encodeFrame(Op.Text, 'x', { mask: false }) },
+    { error: 'a continuation with nothing to continue', code: 1002, bad: () => encodeFrame(Op.Continuation, 'x') },
+    { error: 'a ping of 126 bytes', code: 1002, bad: () => encodeFrame(Op.Ping, Buffer.alloc(126)) },
+    { error: 'a close with code 1005', code: 1002, bad: () => encodeFrame(Op.Close, Buffer.from([0x03, 0xed])) },
+    { error: 'a text message that is not UTF-8', code: 1007, bad: () => encodeFrame(Op.Text, Buffer.from([0x61, 0xff])) },
+    { error: 'a frame over maxMessageSize', code: 1009, bad: () => encodeFrame(Op.Binary, Buffer.alloc(0), { announce: 1 << 20 }), limited: true },
+  ];
+  const errorRows = errors.flatMap((row) => [true, false].map((compress) => ({ ...row, compress, how: compress ? 'compressed' : 'uncompressed' })));
+  it.each(errorRows)('echoes the $how message before $error, then fails with $code', async ({ code, bad, compress, limited: small }) => {
+    const ws = await connect(small ? limited.port : deflate.port, { extensions: OFFER });
+    const data = text(2000);
+    const first = compress ? encodeFrame(Op.Text, await ws.deflate!.compress(data), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Text, data);
+    await ws.send(Buffer.concat([first, bad(), encodeFrame(Op.Ping, 'no pong')]));
+    await ws.expectMessage(Op.Text, data);
+    await expectFailure(ws, code);
   });
 
   it('echoes a compressed message that inflates to exactly maxMessageSize', async () => {

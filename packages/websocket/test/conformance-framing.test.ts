@@ -5,22 +5,15 @@
 // and for a protocol error a close 1002 (7.4.1), then the TCP connection closed by the server with
 // nothing echoed after the error (7.1.7).
 import { describe, it } from 'vitest';
-import { connect, echoServer, tallyCases } from './support/conformance.js';
+import { connect, echoServer, pseudoRandom, tallyCases } from './support/conformance.js';
 import { encodeFrame, fragments, Op, RawWebSocket, type Split } from './support/raw-websocket.js';
 
 const echo = echoServer();
 tallyCases();
 
 /** Deterministic bytes (a small LCG), so a failing case can be replayed. */
-function bytes(n: number, seed = n): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = (seed * 2654435761 + 1) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+/** Incompressible bytes, the same for the same seed. */
+const bytes = pseudoRandom;
 
 /** ASCII text of `n` bytes. */
 function text(n: number): Buffer {

@@ -6,7 +6,7 @@
 // it to process". A frame whose header announces more than the limit allows is failed at its
 // header: nothing of its payload needs to arrive.
 import { describe, it } from 'vitest';
-import { connect, echoServer, tallyCases } from './support/conformance.js';
+import { connect, echoServer, pseudoRandom, tallyCases } from './support/conformance.js';
 import { encodeFrame, Op, RawWebSocket } from './support/raw-websocket.js';
 
 const KiB = 1024;
@@ -17,15 +17,8 @@ const echo = echoServer();
 const limited = echoServer({ maxMessageSize: LIMIT });
 tallyCases();
 
-function bytes(n: number, seed = n): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = (seed * 2654435761 + 7) >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+/** Incompressible bytes, the same for the same seed. */
+const bytes = pseudoRandom;
 
 /** Valid UTF-8 of exactly `n` bytes, with multi-byte characters cut by most fragment sizes. */
 function text(n: number): Buffer {

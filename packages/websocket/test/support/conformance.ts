@@ -15,6 +15,7 @@
  * });
  */
 import '@http-kit/websocket';
+import { createCipheriv, createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, type TestContext } from 'vitest';
 import { asChannel, runServer, type HttpServer, type Request, type ServerOptions } from '@http-kit/http1';
 import { RawWebSocket } from './raw-websocket.js';
@@ -66,6 +67,15 @@ export function echoServer(options: ServerOptions = {}): EchoServer {
       return state.errors;
     },
   };
+}
+
+/**
+ * `n` bytes that look random to zlib (AES-128-CTR of zeros, keyed by `seed`): incompressible,
+ * without repeats, and the same for the same seed, so a failing case can be replayed.
+ */
+export function pseudoRandom(n: number, seed: number = n): Buffer {
+  const key = createHash('sha256').update(`conformance ${seed}`).digest().subarray(0, 16);
+  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
 }
 
 /** Open connections of a test, destroyed after it (whatever happened). */

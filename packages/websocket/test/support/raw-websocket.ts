@@ -393,6 +393,15 @@ export class RawWebSocket {
     return new Promise((resolve) => this.socket.write(bytes, () => resolve()));
   }
 
+  /** Stops reading from the socket (the server's writes then back up), until `resumeReading()`. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   /** Half-closes our side (FIN). */
   end(): void {
     this.socket.end();
@@ -448,7 +457,7 @@ export class RawWebSocket {
       if (last.rsv !== 0) throw new Error(`RSV bits set on a continuation frame ${describeFrame(last)}`);
       parts.push(last.payload);
     }
-    let data = Buffer.concat(parts);
+    let data: Buffer = Buffer.concat(parts);
     if (compressed) data = await this.deflate!.decompress(data);
     return { opcode: first.opcode, data, compressed, frames };
   }
