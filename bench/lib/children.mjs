@@ -100,7 +100,10 @@ export function warnIfStaleBuild(prefix) {
   if (!existsSync(built)) return;
   const builtAt = statSync(built).mtimeMs;
   const srcDir = join(root, 'packages/http1/src');
-  const newer = readdirSync(srcDir).filter((name) => statSync(join(srcDir, name)).mtimeMs > builtAt);
+  const newer = readdirSync(srcDir, { recursive: true }).filter((name) => {
+    const stat = statSync(join(srcDir, name));
+    return stat.isFile() && stat.mtimeMs > builtAt;
+  });
   if (newer.length > 0) {
     console.log(`${prefix}: WARNING packages/http1/dist is older than ${newer.join(', ')}; rebuild with node scripts/build.mjs --no-types`);
   }

@@ -1,7 +1,9 @@
 // Opens many keep-alive connections to a server, sends one GET on each, reads the whole
 // response, then leaves every connection open and idle. Driven over IPC by memory-bench.
+// With --park it sends `GET /poll` instead and does not wait for an answer: for a server that
+// parks the request (a long poll), the connection then stays open with the request pending.
 //
-//   node bench/lib/idle-clients.mjs <port> <count> [--max-seconds N]
+//   node bench/lib/idle-clients.mjs <port> <count> [--park] [--max-seconds N]
 //
 // Messages: child -> parent {type:'ready', open, answered, failed, errors}; parent -> child {type:'stop'}.
 // Exits on 'stop', when the parent goes away, or after --max-seconds (default 120).
@@ -11,10 +13,11 @@ const port = Number(process.argv[2]);
 const count = Number(process.argv[3]);
 const maxSecondsAt = process.argv.indexOf('--max-seconds');
 const maxSeconds = maxSecondsAt === -1 ? 120 : Number(process.argv[maxSecondsAt + 1]);
+const park = process.argv.includes('--park');
 /** Connections being opened at once: enough to be quick, few enough for the listen backlog. */
 const CONCURRENCY = 200;
 const CONNECT_TIMEOUT_MS = 10_000;
-const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: memory-bench\r\n\r\n', 'latin1');
+const REQUEST = Buffer.from(`GET ${park ? '/poll' : '/'} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: memory-bench\r\n\r\n`, 'latin1');
 
 if (typeof process.send !== 'function' || !(port > 0) || !(count > 0)) {
   console.error('idle-clients: usage: node bench/lib/idle-clients.mjs <port> <count> (with an IPC channel)');
@@ -31,7 +34,7 @@ const sockets = [];
 let failed = 0;
 const errors = new Map();
 
-/** Opens one connection, sends the request, resolves once a whole response has been read. */
+/** Opens one connection, sends the request, resolves once a whole response has been read (--park: once it is written). */
 function openOne() {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1', noDelay: true });
@@ -51,7 +54,23 @@ function openOne() {
       socket.destroy();
       finish(false);
     }
-    socket.once('connect', () => socket.write(REQUEST));
+    socket.once('connect', () => {
+      if (!park) return socket.write(REQUEST);
+      socket.write(REQUEST, () => {
+        if (done) return;
+        sockets.push(socket);
+        finish(true);
+      });
+    });
+    socket.on('error', (error) => fail(error));
+    socket.on('close', () => {
+      if (!done) fail(new Error('closed before the response'));
+    });
+    // A parked request's eventual answer (memory-bench releases the warm-up round) is read and dropped.
+    if (park) {
+      socket.resume();
+      return;
+    }
     socket.setEncoding('latin1');
     socket.on('data', function onData(text) {
       received += text;
@@ -65,10 +84,6 @@ function openOne() {
       received = '';
       sockets.push(socket);
       finish(true);
-    });
-    socket.on('error', (error) => fail(error));
-    socket.on('close', () => {
-      if (!done) fail(new Error('closed before the response'));
     });
   });
 }

@@ -1,14 +1,19 @@
 // One hello-world server in a child process, driven over IPC by load-bench and memory-bench.
 //
-//   node bench/lib/server-child.mjs <ours|node|net> [--max-seconds N] [--keep-alive-ms N]
+//   node bench/lib/server-child.mjs <ours|node|net|longpoll> [--max-seconds N] [--keep-alive-ms N]
 //
-//   ours  runServer from @http-kit/http1 (built JS in packages/http1/dist)
-//   node  node:http createServer
-//   net   a bare node:net server writing a canned response per request head, parsing nothing:
-//         the upper bound for any server on this machine
+//   ours      runServer from @http-kit/http1 (built JS in packages/http1/dist)
+//   node      node:http createServer
+//   net       a bare node:net server writing a canned response per request head, parsing nothing:
+//             the upper bound for any server on this machine
+//   longpoll  ours, parking every GET /poll on a channel as a user would write it (a Set of waiting
+//             channels, a handlers object and two closures per request); other paths: hello world
 //
-// Messages: child -> parent {type:'listening', port}, {type:'stats', ...memory}, {type:'cpu', micros};
-//           parent -> child {type:'cpu'} (CPU time used so far), {type:'stats'} (after full GCs when run with --expose-gc), {type:'stop'}.
+// Messages: child -> parent {type:'listening', port, pid}, {type:'stats', ...memory, connections, parked},
+//           {type:'cpu', micros}, {type:'count', connections, parked}, {type:'released', count};
+//           parent -> child {type:'cpu'} (CPU time used so far), {type:'stats'}
+//           (after full GCs when run with --expose-gc), {type:'count'} (no GC), {type:'release'}
+//           (longpoll: answer every parked request), {type:'stop'}.
 // The child exits on 'stop', when the parent goes away, or after --max-seconds (default 120).
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -45,6 +50,27 @@ async function startOurs() {
     keepAliveTimeout: keepAliveMs,
   });
   return { port: server.port, connections: () => server.connectionCount, stop: () => server.stop({ timeout: 1000 }) };
+}
+
+/** Ours with long polls parked the way the README shows (handlers written inline, per request). */
+async function startLongPoll() {
+  const { runServer, asChannel } = await import('@http-kit/http1');
+  if (typeof asChannel !== 'function') throw new Error('@http-kit/http1 exports no asChannel: build with node scripts/build.mjs --no-types');
+  const waiting = new Set();
+  const handler = (req) => {
+    if (req.uri === '/poll') return asChannel(req, { onOpen: (ch) => waiting.add(ch), onClose: (ch) => waiting.delete(ch) });
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: BODY };
+  };
+  const server = await runServer(handler, { port: 0, ip: '127.0.0.1', keepAliveTimeout: keepAliveMs });
+  const release = () => {
+    let count = 0;
+    for (const ch of waiting) {
+      ch.send({ status: 200, headers: { 'content-type': 'text/plain' }, body: BODY });
+      count++;
+    }
+    return count;
+  };
+  return { port: server.port, connections: () => server.connectionCount, parked: () => waiting.size, release, stop: () => server.stop({ timeout: 1000 }) };
 }
 
 async function startNode() {
@@ -117,12 +143,16 @@ async function stats(running) {
     }
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, connections: running.connections(), gc: typeof globalThis.gc === 'function' };
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...counts(running), gc: typeof globalThis.gc === 'function' };
 }
 
-const starters = { ours: startOurs, node: startNode, net: startNet };
+function counts(running) {
+  return { connections: running.connections(), parked: running.parked?.() ?? 0 };
+}
+
+const starters = { ours: startOurs, node: startNode, net: startNet, longpoll: startLongPoll };
 if (!(kind in starters)) {
-  console.error(`server-child: unknown server kind ${JSON.stringify(kind)} (ours, node or net)`);
+  console.error(`server-child: unknown server kind ${JSON.stringify(kind)} (ours, node, net or longpoll)`);
   process.exit(2);
 }
 
@@ -139,6 +169,10 @@ process.on('message', async (message) => {
     process.send({ type: 'cpu', micros: user + system });
   } else if (message?.type === 'stats') {
     process.send({ type: 'stats', ...(await stats(running)) });
+  } else if (message?.type === 'count') {
+    process.send({ type: 'count', ...counts(running) });
+  } else if (message?.type === 'release') {
+    process.send({ type: 'released', count: running.release?.() ?? 0 });
   } else if (message?.type === 'stop') {
     await running.stop();
     process.exit(0);
