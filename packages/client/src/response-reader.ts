@@ -18,7 +18,7 @@
  *
  * One reader (and one native parser) lives as long as its connection.
  */
-import { HttpParser, ParseResult, PAUSE, TYPE_RESPONSE, type ParserEvents } from '@http-kit/http1/codec';
+import { HttpParser, LimitExceeded, ParseResult, PAUSE, TYPE_RESPONSE, type ParserEvents } from '@http-kit/http1/codec';
 import type { HttpKitError } from '@http-kit/core';
 import { BadResponseError, ConnectionClosedError, HeadersTooLargeError } from './errors.js';
 
@@ -210,7 +210,7 @@ export class ResponseReader implements ParserEvents {
       return refusal;
     }
     const parser = this.parser;
-    if (parser.limitExceeded !== 0) {
+    if (parser.limitExceeded === LimitExceeded.Headers) {
       // Past the head, the spans are trailers (the parser counts them with the head).
       return new HeadersTooLargeError(this.state === ReadState.Body
         ? `the response trailers (with its head) are larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`

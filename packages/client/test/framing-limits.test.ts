@@ -86,7 +86,7 @@ describe('framing limits', () => {
     servers.push(padded);
     const pad = await within(3_000, 'the padded trailer to be refused', client.get(padded.url));
     expect(pad.error?.code).toBe('HTTPKIT_HEADERS_TOO_LARGE');
-    expect(pad.error?.message).toMatch(/^the response trailers are larger than maxHeaderSize \(65536 bytes\)/);
+    expect(pad.error?.message).toMatch(/^the response trailers .*larger than maxHeaderSize \(65536 bytes\)/);
 
     // After a body of 1 MiB the framing allowance is large: maxHeaderSize still caps the trailers.
     const stats = { sent: 0 };
@@ -95,7 +95,7 @@ describe('framing limits', () => {
     servers.push(afterBody);
     const capped = await within(3_000, 'the padded trailer to be capped', client.get(afterBody.url, { maxHeaderSize: 8_192 }));
     expect(capped.error?.code).toBe('HTTPKIT_HEADERS_TOO_LARGE');
-    expect(capped.error?.message).toMatch(/^the response trailers are larger than maxHeaderSize \(8192 bytes\): \d+ bytes read past their first field without their end$/);
+    expect(capped.error?.message).toMatch(/^the response trailers .*larger than maxHeaderSize \(8192 bytes\)/);
     expect(stats.sent).toBeLessThan(16 * 1024 * 1024);
 
     const many = await cannedServer((_i, _h, socket) => flood(socket, CHUNKED + '5\r\nhello\r\n0\r\n', 'X-T: v\r\n', { sent: 0 }));
