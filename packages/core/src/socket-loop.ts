@@ -34,6 +34,18 @@ const LINGER_MS = 2_000;
 /** Batches up to this size are joined into one buffer; larger ones go out as one writev. */
 const JOIN_LIMIT = 32 * 1024;
 
+// Yes/no state (bits of SocketLoop.flags).
+/** Inside the loop that hands input over: a nested resumeInput only clears its hold. */
+const F_DELIVERING = 1;
+/** Our side has ended; input is read and dropped until the peer hangs up. */
+const F_LINGERING = 2;
+/** 'close' has been handled. */
+const F_CLOSED = 4;
+const F_PEER_ENDED = 8;
+const F_CLOSE_ON_READ_AHEAD = 16;
+/** Writes are being collected until the end of this turn. */
+const F_FLUSH_QUEUED = 32;
+
 // Why input is not handed to the protocol (bits).
 const HOLD_PROTOCOL = 1;
 const HOLD_DRAIN = 2;
@@ -53,17 +65,13 @@ export class SocketLoop implements ProtocolHost {
   private holds = 0;
   private pauses = 0;
   /** Inside the loop that hands input over: a nested resumeInput only clears its hold. */
-  private delivering = false;
-  private lingering = false;
-  private closeHandled = false;
+  /** The loop's yes/no state, one bit each (F_*): one field instead of six per connection. */
+  private flags = 0;
   private closeReason: CloseReason | null = null;
   private drainWaiters: Array<() => void> | null = null;
-  peerEnded = false;
-  closeOnReadAheadLimit = false;
 
   // This turn's writes: the first, then the rest, flushed together.
   private corks = 0;
-  private flushQueued = false;
   private batchFirst: Uint8Array | null = null;
   private batchRest: Uint8Array[] | null = null;
   private batchBytes = 0;
@@ -82,12 +90,24 @@ export class SocketLoop implements ProtocolHost {
     this.protocol = createProtocol(this);
   }
 
+  get peerEnded(): boolean {
+    return (this.flags & F_PEER_ENDED) !== 0;
+  }
+
+  get closeOnReadAheadLimit(): boolean {
+    return (this.flags & F_CLOSE_ON_READ_AHEAD) !== 0;
+  }
+
+  set closeOnReadAheadLimit(value: boolean) {
+    this.flags = value ? this.flags | F_CLOSE_ON_READ_AHEAD : this.flags & ~F_CLOSE_ON_READ_AHEAD;
+  }
+
   get closed(): boolean {
-    return this.closeHandled || this.socket.destroyed;
+    return (this.flags & F_CLOSED) !== 0 || this.socket.destroyed;
   }
 
   get ending(): boolean {
-    return this.lingering;
+    return (this.flags & F_LINGERING) !== 0;
   }
 
   get heldBytes(): number {
@@ -106,7 +126,7 @@ export class SocketLoop implements ProtocolHost {
 
   /** @internal */
   onData(chunk: Buffer): void {
-    if (this.lingering || this.closed) return; // closing: read and drop
+    if ((this.flags & F_LINGERING) !== 0 || this.closed) return; // closing: read and drop
     if (this.holds !== 0 || (this.held !== null && this.held.length > 0)) {
       this.hold(chunk, false);
       return;
@@ -118,7 +138,7 @@ export class SocketLoop implements ProtocolHost {
 
   private deliver(chunk: Buffer): void {
     const taken = this.protocol.onData(chunk);
-    if (taken < chunk.length && !this.closed && !this.lingering) {
+    if (taken < chunk.length && !this.closed && (this.flags & F_LINGERING) === 0) {
       if (this.holds === 0) this.holds |= HOLD_PROTOCOL;
       this.hold(taken === 0 ? chunk : chunk.subarray(taken), true);
     }
@@ -162,7 +182,7 @@ export class SocketLoop implements ProtocolHost {
 
   /** Hands what waited to the protocol until it holds again, then reads from the socket again. */
   private deliverHeld(): void {
-    if (this.delivering) return; // a nested call: the loop below goes on by itself
+    if ((this.flags & F_DELIVERING) !== 0) return; // a nested call: the loop below goes on by itself
     this.corks++;
     this.deliverQueue();
     this.endDelivery();
@@ -170,16 +190,16 @@ export class SocketLoop implements ProtocolHost {
 
   private deliverQueue(): void {
     const queue = this.held;
-    this.delivering = true;
-    while (queue !== null && queue.length > 0 && this.holds === 0 && !this.closed && !this.lingering) {
+    this.flags |= F_DELIVERING;
+    while (queue !== null && queue.length > 0 && this.holds === 0 && !this.closed && (this.flags & F_LINGERING) === 0) {
       this.deliver(queue.shift()!);
     }
-    this.delivering = false;
+    this.flags &= ~F_DELIVERING;
   }
 
   /** Ends a stretch of handing input over: writes what the protocol wrote meanwhile, then settles. */
   private endDelivery(): void {
-    if (--this.corks === 0 && !this.flushQueued) this.flush();
+    if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
     this.settle();
   }
 
@@ -196,17 +216,17 @@ export class SocketLoop implements ProtocolHost {
       if (this.holds !== 0) break;
       this.corks++;
       this.deliverQueue();
-      if (--this.corks === 0 && !this.flushQueued) this.flush();
+      if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
     }
     if (this.closed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) this.pause(PAUSE_DRAIN);
     else this.unpause(PAUSE_DRAIN);
     if (this.holds === 0) this.unpause(PAUSE_READ_AHEAD);
-    if (released && !this.lingering) this.protocol.onDrain();
+    if (released && (this.flags & F_LINGERING) === 0) this.protocol.onDrain();
   }
 
   private pause(reason: number): void {
-    if (this.pauses === 0 && !this.lingering) this.socket.pause();
+    if (this.pauses === 0 && (this.flags & F_LINGERING) === 0) this.socket.pause();
     this.pauses |= reason;
   }
 
@@ -229,10 +249,10 @@ export class SocketLoop implements ProtocolHost {
   // --- writing ---------------------------------------------------------------------------
 
   write(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
-    if (this.corks === 0 && !this.flushQueued) {
+    if (this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) {
       if (this.held === null || this.held.length === 0) return this.writeNow(data, encoding);
       // More input waits and will likely be answered in this turn: collect until its end.
-      this.flushQueued = true;
+      this.flags |= F_FLUSH_QUEUED;
       process.nextTick(flushTurn, this);
     }
     const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : data;
@@ -249,7 +269,7 @@ export class SocketLoop implements ProtocolHost {
   }
 
   uncork(): void {
-    if (--this.corks === 0 && !this.flushQueued) this.flush();
+    if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
   }
 
   private writeNow(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
@@ -292,7 +312,7 @@ export class SocketLoop implements ProtocolHost {
 
   /** @internal The end of a turn in which writes were collected. */
   endTurn(): void {
-    this.flushQueued = false;
+    this.flags &= ~F_FLUSH_QUEUED;
     if (this.corks !== 0) return;
     this.flush();
     this.settle();
@@ -334,18 +354,18 @@ export class SocketLoop implements ProtocolHost {
   // --- timers ----------------------------------------------------------------------------
 
   armTimer(ms: number): void {
-    if (this.lingering) return;
+    if ((this.flags & F_LINGERING) !== 0) return;
     if (ms > 0) this.ctx.wheel.scheduleCoarse(this.timer, ms);
     else this.timer.cancel();
   }
 
   cancelTimer(): void {
-    if (!this.lingering) this.timer.cancel();
+    if ((this.flags & F_LINGERING) === 0) this.timer.cancel();
   }
 
   /** @internal */
   onTimer(): void {
-    if (this.lingering) this.socket.destroy();
+    if ((this.flags & F_LINGERING) !== 0) this.socket.destroy();
     else this.protocol.onTimeout();
   }
 
@@ -353,9 +373,9 @@ export class SocketLoop implements ProtocolHost {
 
   end(reason?: CloseReason): void {
     if (reason !== undefined) this.closeReason ??= reason;
-    if (this.closed || this.lingering) return;
+    if (this.closed || (this.flags & F_LINGERING) !== 0) return;
     this.flush();
-    this.lingering = true;
+    this.flags |= F_LINGERING;
     this.held?.clear();
     this.socket.end();
     // Keep reading (and dropping) so the peer's FIN is seen and unread data cannot turn our
@@ -379,14 +399,14 @@ export class SocketLoop implements ProtocolHost {
 
   /** @internal */
   onEnd(): void {
-    this.peerEnded = true;
-    if (!this.closed && !this.lingering) this.protocol.onEnd();
+    this.flags |= F_PEER_ENDED;
+    if (!this.closed && (this.flags & F_LINGERING) === 0) this.protocol.onEnd();
   }
 
   /** @internal */
   onClose(): void {
-    if (this.closeHandled) return;
-    this.closeHandled = true;
+    if ((this.flags & F_CLOSED) !== 0) return;
+    this.flags |= F_CLOSED;
     this.timer.cancel();
     this.writeTimer?.cancel();
     this.held?.clear();
@@ -396,7 +416,7 @@ export class SocketLoop implements ProtocolHost {
     this.drainWaiters = null;
     if (waiters !== null) for (const wake of waiters) wake();
     try {
-      this.protocol.onClose(this.closeReason ?? (this.lingering ? 'server-closed' : 'client-closed'));
+      this.protocol.onClose(this.closeReason ?? ((this.flags & F_LINGERING) !== 0 ? 'server-closed' : 'client-closed'));
     } finally {
       this.ctx.connectionClosed(this);
     }
