@@ -206,6 +206,19 @@ describe('6 UTF-8', () => {
       await expectFailure(ws, 1007);
     });
 
+    // Two fragments cut at every offset around the bad bytes: each side of a cut is checked apart.
+    const invalidCuts = invalid.flatMap(({ name, data }) => {
+      const message = Buffer.concat([KOSME, data, EDITED]);
+      const cuts: number[] = [];
+      for (let at = KOSME.length - 2; at <= KOSME.length + data.length + 1; at++) cuts.push(at);
+      return cuts.map((at) => ({ name, message, at }));
+    });
+    it.each(invalidCuts)('fails $name (between valid text) cut in two fragments after byte $at with 1007', async ({ message, at }) => {
+      const ws = await connect(echo.port);
+      await ws.send(fragments(Op.Text, [message.subarray(0, at), message.subarray(at)]));
+      await expectFailure(ws, 1007);
+    });
+
     it.each(invalid)('echoes the valid message before $name, then fails with 1007', async ({ data }) => {
       const ws = await connect(echo.port);
       await ws.send(Buffer.concat([encodeFrame(Op.Text, KOSME), encodeFrame(Op.Text, data)]));
