@@ -211,7 +211,7 @@ describe('12 permessage-deflate messages', () => {
     await ws.send(Buffer.concat(frames));
     for (const [i, m] of messages.entries()) {
       try {
-        await ws.expectMessage(Op.Binary, m, 1_000);
+        await ws.expectMessage(Op.Binary, m, 2_000);
       } catch (error) {
         throw new Error(`message ${i + 1} of ${count}: ${(error as Error).message}`);
       }
@@ -258,7 +258,7 @@ describe('12 permessage-deflate messages', () => {
     ws.resumeReading();
     for (const [i, m] of messages.entries()) {
       try {
-        await ws.expectMessage(Op.Binary, m, 1_000);
+        await ws.expectMessage(Op.Binary, m, 2_000);
       } catch (error) {
         throw new Error(`message ${i + 1} of ${messages.length}: ${(error as Error).message}`);
       }

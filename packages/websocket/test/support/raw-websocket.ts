@@ -28,7 +28,7 @@ export const Rsv = { None: 0, Rsv1: 4, Rsv2: 2, Rsv3: 1 } as const;
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const DEFAULT_WAIT = 2_000;
+const DEFAULT_WAIT = 3_000;
 
 /** base64(sha1(key + GUID)), RFC 6455 4.2.2 step 5.4. */
 export function expectedAccept(key: string): string {
