@@ -34,6 +34,8 @@ export class OutgoingQueue {
   private pending: Pending[] | null = null;
   private compressing = false;
   private waiters: Array<() => void> | null = null;
+  /** Run once the queue is empty (ending the connection after a close frame that waited). */
+  private afterWritten: Array<() => void> | null = null;
   private released = false;
 
   constructor(
@@ -75,6 +77,12 @@ export class OutgoingQueue {
   close(frame: Buffer): void {
     if (this.pending !== null) this.enqueue(Kind.Raw, 0, frame);
     else this.host.write(frame);
+  }
+
+  /** Runs `then` once everything queued so far is written (at once when nothing waits). */
+  afterQueued(then: () => void): void {
+    if (this.pending === null || this.released) then();
+    else (this.afterWritten ??= []).push(then);
   }
 
   /** Resolves once queued messages are written and the socket can take more. */
@@ -127,13 +135,19 @@ export class OutgoingQueue {
           return;
         }
         this.writeFrame(next.opcode, compressed, true);
-        if (this.check()) this.pump();
+        // Go on even when the socket needs draining: what waits here was accepted already, and
+        // maxBufferedAmount bounds it (check() drops a peer that does not read).
+        this.check();
+        this.pump();
       });
       return;
     }
     if (queue !== null && queue.length === 0) {
       this.pending = null;
       this.wake();
+      const after = this.afterWritten;
+      this.afterWritten = null;
+      if (after !== null) for (const then of after) then();
     }
   }
 

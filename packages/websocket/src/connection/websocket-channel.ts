@@ -176,7 +176,10 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     // _Fail the WebSocket Connection_ (RFC 6455 7.1.7): say why, then close the TCP connection.
     if (this.state === WsState.Open) this.out.close(encodeClose(code, reason.slice(0, 120), this.mask()));
     this.state = WsState.Closed;
-    this.host.end(this.closeReason);
+    // After what was queued before it (messages still being compressed, then the close frame).
+    const why = this.closeReason;
+    this.host.armTimer(this.settings.closeTimeout);
+    this.out.afterQueued(() => this.host.end(why));
   }
 
   onResume(): void {
@@ -191,8 +194,13 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     this.state = WsState.Closed;
     // Echo the close (its code, or none when it had none), unless ours is already out.
     if (wasOpen) this.out.close(encodeClose(code, '', this.mask()));
-    if (this.isServer) this.host.end(this.closeReason);
-    else this.host.armTimer(this.settings.closeTimeout); // the server ends TCP first
+    if (this.isServer) {
+      const why = this.closeReason;
+      this.host.armTimer(this.settings.closeTimeout); // bounds a queue that is slow to empty
+      this.out.afterQueued(() => this.host.end(why));
+    } else {
+      this.host.armTimer(this.settings.closeTimeout); // the server ends TCP first
+    }
   }
 
   // --- Protocol ------------------------------------------------------------------------------
