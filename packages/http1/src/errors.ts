@@ -57,6 +57,21 @@ export class RequestBodyTooLargeError extends HttpKitError {
   }
 }
 
+/**
+ * runServer could not listen: the address is in use (EADDRINUSE), not this machine's
+ * (EADDRNOTAVAIL), a host name that does not resolve (ENOTFOUND)... `systemCode` is the
+ * system's code, `cause` the system's error.
+ */
+export class ListenError extends HttpKitError {
+  constructor(
+    message: string,
+    readonly systemCode: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'HTTPKIT_LISTEN', options);
+  }
+}
+
 /** The llhttp wasm module could not be found or compiled. */
 export class ParserLoadError extends HttpKitError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -22,5 +22,5 @@ export { asEventStream, EventStream, formatEvent } from './server/event-stream.j
 export type { EventStreamHandlers, ServerSentEvent } from './server/event-stream.js';
 export {
   InvalidHeaderError, InvalidStatusError, InvalidHandlerResultError, InvalidBodyError, ResponseBodyError,
-  ChannelMisuseError, RequestBodyTooLargeError, ParserLoadError,
+  ChannelMisuseError, RequestBodyTooLargeError, ParserLoadError, ListenError,
 } from './errors.js';

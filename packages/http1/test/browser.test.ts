@@ -193,7 +193,7 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     const echoed = await page.evaluate(
       () =>
         new Promise<string>((resolve, reject) => {
-          const ws = new WebSocket(`ws://${location.host}/ws`);
+          const ws = new WebSocket(`ws://${(globalThis as unknown as { location: { host: string } }).location.host}/ws`);
           ws.onopen = () => ws.send('héllo over WebSocket');
           ws.onmessage = (event) => {
             resolve(String(event.data));

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { asChannel, type Channel, type CloseReason } from '@http-kit/http1';
+import { asChannel, ChannelMisuseError, type Channel, type CloseReason } from '@http-kit/http1';
 import { eventually, peer, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
@@ -58,7 +58,8 @@ describe('streaming channel framing', () => {
     expect(response.text).toBe('hello wide world! then');
     expect(reasons).toEqual(['server-closed']);
     expect(ch.isOpen).toBe(false);
-    expect(ch.send('late', false)).toBe(false);
+    // A chunk after the program's own close() is a bug, told in words (issue 9).
+    expect(() => ch.send('late', false)).toThrow(ChannelMisuseError);
     expect(server.pendingCount).toBe(0);
     // Keep-alive after a streamed response.
     await client.write(GET('/again'));

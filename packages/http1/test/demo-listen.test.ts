@@ -19,7 +19,7 @@ afterEach(() => {
 
 /** Starts the demo with `env` on top of ours (IP removed); resolves with its banner line. */
 function startDemo(env: Record<string, string>): Promise<string> {
-  const base = { ...process.env, PORT: '0', ...env };
+  const base: NodeJS.ProcessEnv = { ...process.env, PORT: '0', ...env };
   if (!('IP' in env)) delete base.IP;
   const child = spawn(process.execPath, ['demo/server.mjs'], { cwd: ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);

@@ -112,12 +112,22 @@ describe('request map', () => {
     expect(seen[0].queryString).toBe('q=1');
   });
 
-  // RFC 9112 3.2.2: with an absolute-form target the server ignores Host and takes the host from
-  // the target.
-  it('an absolute-form target: serverName comes from the target, not from Host', async () => {
+  // RFC 9112 3.2.2: with an absolute-form target the host comes from the target. Host must name
+  // the same host and port (case aside, the scheme's default port implied); a different one is
+  // refused (issue 9: see request-checks.ts).
+  it('an absolute-form target: serverName comes from the target, spelled as the target spells it', async () => {
     const { port, seen } = await recording();
-    await exchange(port, 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\nConnection: close\r\n\r\n');
-    expect(seen[0].serverName).toBe('a.example');
+    await exchange(port, 'GET http://A.example/x HTTP/1.1\r\nHost: a.EXAMPLE:80\r\nConnection: close\r\n\r\n');
+    expect(seen[0].serverName).toBe('A.example');
+  });
+
+  it('an absolute-form target whose authority is not the Host: 400 before the handler runs', async () => {
+    const { port, seen } = await recording();
+    const other = await exchange(port, 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n');
+    const otherPort = await exchange(port, 'GET https://a.example/x HTTP/1.1\r\nHost: a.example:80\r\n\r\n');
+    expect([other.responses[0].status, otherPort.responses[0].status]).toEqual([400, 400]);
+    expect(other.responses[0].text).toMatch(/Host "b\.example" is not the target's authority "a\.example"/);
+    expect(seen).toEqual([]);
   });
 
   it('an empty query string is "" (not null)', async () => {

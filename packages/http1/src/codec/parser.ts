@@ -9,6 +9,12 @@
  *   pointer maps back to an offset in it), without a TextDecoder.
  * - Body bytes are handed on as views of the caller's chunk: no copy out of wasm memory.
  * - On an error, llhttp's error name, reason and byte offset are kept for the error response.
+ * - Bytes llhttp reads without a callback are counted where they can cost the most: llhttp
+ *   (llhttp-wasm 1.0.3 has no chunk-extension callbacks) skips chunk extensions and padding
+ *   silently, so the binding measures, from the positions of the span and body callbacks, a
+ *   head's bytes in all (`maxHeadBytes`), the bytes between pieces of body (a chunk-size line
+ *   with its extensions, then the last chunk and its trailers: `maxChunkLine`, trailers
+ *   `maxHeaderBytes`) and a body's framing in all (`maxFraming`).
  *
  * @example
  * const parser = HttpParser.acquire(TYPE_REQUEST, events);
@@ -45,7 +51,12 @@ export const enum ParseResult {
 export const enum LimitExceeded {
   None = 0,
   Url = 1,
+  /** The head's fields, or the trailers (their fields, or their bytes in all). */
   Headers = 2,
+  /** A chunk-size line with its extensions (or the last chunk's) longer than `maxChunkLine`. */
+  ChunkLine = 3,
+  /** A body's framing (chunk-size lines, extensions, trailers) over `maxFraming` bytes. */
+  Framing = 4,
 }
 
 // Span kinds, to tell a continued span (cut by a read boundary) from a new one.
@@ -126,6 +137,18 @@ export class HttpParser {
   // Configured limits (0 = none).
   maxUrlLength = 0;
   maxHeaderBytes = 0;
+  /**
+   * Most bytes between two pieces of a body, or between the last piece and the trailers: the
+   * CRLF ending a chunk, and the next chunk-size line with its extensions.
+   */
+  maxChunkLine = 0;
+  /** Most bytes of a body's framing in all: every byte read after the head that is not body. */
+  maxFraming = 0;
+  /**
+   * Most bytes of a head in all, from its target to its blank line, padding included (whitespace
+   * llhttp skips before a value, which `maxHeaderBytes` does not see).
+   */
+  maxHeadBytes = 0;
 
   // The message being parsed, valid from onHeadersComplete on.
   url = '';
@@ -152,6 +175,27 @@ export class HttpParser {
   private lastSpan = SPAN_NONE;
   private lastSpanEnd = -1;
   private headerBytes = 0;
+  /** Where the last span of this execute ended in the chunk (0: none yet). */
+  private spanEnd = 0;
+
+  // The head being read (see countHead).
+  private inHead = false;
+  /** Where, in the chunk being parsed, the head's uncounted bytes start (-1: not known yet). */
+  private headFrom = -1;
+  /** Bytes of the head counted so far. */
+  private headRead = 0;
+
+  // Framing of the body being read (see countGap).
+  /** Between the head and the end of the message: bytes that are not body are framing. */
+  private inBody = false;
+  /** Past the last chunk: the gap being counted is the trailers. */
+  private inTrailers = false;
+  /** Where, in the chunk being parsed, the bytes not yet counted start. */
+  private gapFrom = 0;
+  /** Bytes that were not body since the last piece of body (or the head, or the first trailer). */
+  private gap = 0;
+  /** Bytes that were not body since the head. */
+  framingBytes = 0;
 
   // Results of the last execute.
   /** Offset in the last chunk where parsing stopped (pause, upgrade or error). */
@@ -183,8 +227,9 @@ export class HttpParser {
     // Message state is reset at the next message's first byte; llhttp's own state here.
     wasm.llhttp_reset(this.ptr);
     this.limitExceeded = LimitExceeded.None;
+    this.inBody = this.inHead = false;
     this.events = NO_EVENTS;
-    this.maxUrlLength = this.maxHeaderBytes = 0;
+    this.maxUrlLength = this.maxHeaderBytes = this.maxChunkLine = this.maxFraming = this.maxHeadBytes = 0;
     if (this.type === TYPE_REQUEST && pool.length < POOL_LIMIT) pool.push(this);
     else this.destroy();
   }
@@ -227,6 +272,8 @@ export class HttpParser {
     this.windowEnd = this.windowStart = 0;
     this.base = ptr;
     this.end = ptr + length;
+    this.spanEnd = this.gapFrom = 0;
+    this.headFrom = this.inHead ? 0 : -1;
     executing = true;
     const outer = current;
     current = this;
@@ -238,7 +285,12 @@ export class HttpParser {
       executing = nested;
       if (nested) wasm.free(ptr);
     }
-    const result = this.result(code, ptr);
+    let result = this.result(code, ptr);
+    // The rest of a chunk read inside a head or a body (padding, an extension, trailers) counts too.
+    if (result === ParseResult.Ok) {
+      if (this.inBody && this.countGap(length) !== 0) result = this.limitError();
+      else if (this.inHead && this.countHead(length) !== 0) result = this.limitError();
+    }
     // Spans never outlive the chunk they point into; keep nothing but the strings.
     this.chunk = previousChunk;
     this.windowText = previousWindow;
@@ -289,6 +341,43 @@ export class HttpParser {
     return ParseResult.Error;
   }
 
+  /**
+   * Counts the bytes of this chunk from `gapFrom` to `at` as framing and checks the limits;
+   * returns ERROR.USER (with `limitExceeded` set) when one is passed, else 0.
+   */
+  private countGap(at: number): number {
+    const skipped = at - this.gapFrom;
+    this.gapFrom = at;
+    this.gap += skipped;
+    this.framingBytes += skipped;
+    if (this.inTrailers) {
+      if (this.maxHeaderBytes > 0 && this.gap > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
+    } else if (this.maxChunkLine > 0 && this.gap > this.maxChunkLine) {
+      return this.exceed(LimitExceeded.ChunkLine);
+    }
+    if (this.maxFraming > 0 && this.framingBytes > this.maxFraming) return this.exceed(LimitExceeded.Framing);
+    return 0;
+  }
+
+  /** Counts the head's bytes of this chunk up to `at`; ERROR.USER past `maxHeadBytes`. */
+  private countHead(at: number): number {
+    if (this.headFrom < 0) return 0; // the head's first span is still to come: a method's few bytes
+    this.headRead += at - this.headFrom;
+    this.headFrom = at;
+    return this.maxHeadBytes > 0 && this.headRead > this.maxHeadBytes ? this.exceed(LimitExceeded.Headers) : 0;
+  }
+
+  /** A limit passed at the end of an execute: reported as llhttp reports a callback's refusal. */
+  private limitError(): ParseResult {
+    this.errorCode = ERROR.USER;
+    this.errorName = 'HPE_USER';
+    this.errorReason = this.limitExceeded === LimitExceeded.ChunkLine ? 'Chunk extensions too large'
+      : this.limitExceeded === LimitExceeded.Framing ? 'Chunked framing too large'
+      : this.inHead ? 'Head too large' : 'Trailers too large';
+    this.inBody = this.inHead = false;
+    return ParseResult.Error;
+  }
+
   private resetState(): void {
     this.url = '';
     this.statusText = '';
@@ -298,6 +387,11 @@ export class HttpParser {
     this.lastSpan = SPAN_NONE;
     this.lastSpanEnd = -1;
     this.headerBytes = 0;
+    this.inBody = this.inTrailers = false;
+    this.gap = this.framingBytes = 0;
+    this.inHead = true;
+    this.headFrom = -1;
+    this.headRead = 0;
     this.errorCode = 0;
     this.errorName = '';
     this.errorReason = '';
@@ -321,7 +415,16 @@ export class HttpParser {
     const cut = at + length === this.end; // may go on in the next chunk
     this.lastSpan = kind;
     this.lastSpanEnd = cut ? -2 : start + length;
+    this.spanEnd = start + length;
+    if (this.inHead && this.headFrom < 0) this.headFrom = start;
     this.headerBytes += length;
+    if (this.inBody && !this.inTrailers) {
+      // The first trailer field: what came since the last piece of body was the last chunk's line.
+      const refused = this.countGap(start);
+      if (refused !== 0) return refused;
+      this.inTrailers = true;
+      this.gap = 0;
+    }
     if (kind === SPAN_FIELD) {
       const interned = continued || cut ? null : internHeaderName(this.chunk!, start, length);
       return this.field(interned ?? this.decode(start, length), continued);
@@ -400,17 +503,32 @@ export class HttpParser {
     if (this.type === TYPE_RESPONSE) this.statusCode = wasm.llhttp_get_status_code(ptr);
     // Spans after the head are trailers: the header list handed over stays as it was.
     this.fields = null;
+    // The head ends a blank line after its last field's span (or this chunk's start).
+    if (this.countHead(Math.max(this.spanEnd, this.headFrom) + 4) !== 0) return ERROR.USER;
+    this.inHead = false;
+    // Framing is counted from the end of the head's last field (its CRLFs: a few bytes more).
+    this.inBody = true;
+    this.inTrailers = false;
+    this.gapFrom = this.spanEnd;
+    this.gap = this.framingBytes = 0;
     return this.events.onHeadersComplete(this, upgrade, shouldKeepAlive);
   }
 
   /** @internal */
   body(at: number, length: number): number {
     const start = at - this.base;
+    if (start !== this.gapFrom) {
+      const refused = this.countGap(start);
+      if (refused !== 0) return refused;
+    }
+    this.gap = 0;
+    this.gapFrom = start + length;
     return this.events.onBody(this, this.chunk!.subarray(start, start + length));
   }
 
   /** @internal */
   messageComplete(): number {
+    this.inBody = false;
     if (this.rawTrailers.length > 0) trimTrailingWhitespace(this.rawTrailers);
     return this.events.onMessageComplete(this);
   }

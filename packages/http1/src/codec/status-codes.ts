@@ -17,7 +17,10 @@ export function statusLine(status: number, http10: boolean): Buffer {
   const cache = http10 ? lines10 : lines11;
   let line = cache.get(status);
   if (line === undefined) {
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw new InvalidStatusError(`Invalid HTTP status code: ${describe(status)} (an integer from 100 to 999)`);
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      const what = typeof status === 'string' ? `the string ${describe(status)}` : typeof status === 'number' ? String(status) : `${describe(status)} (${typeof status})`;
+      throw new InvalidStatusError(`Invalid HTTP status code: ${what}; a status is a number, an integer from 100 to 999${typeof status === 'string' ? ` (${status}, not ${describe(status)})` : ''}`);
+    }
     line = Buffer.from(`${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${reasonPhrase(status)}\r\n`, 'latin1');
     cache.set(status, line);
   }

@@ -1,12 +1,19 @@
 /**
  * The answers the server gives on its own: 404 when a handler answers nothing, 500 when it
- * fails, 504 when a parked channel times out, and the plain-text refusal of a bad request.
+ * fails, 503 to a parked channel still unanswered when the server stops, 504 when a parked
+ * channel times out, and the plain-text refusal of a bad request.
  */
 import { reasonPhrase } from '../codec/status-codes.js';
 import type { Response } from './body-types.js';
 
 export const NOT_FOUND: Response = Object.freeze({ status: 404, headers: Object.freeze({ 'content-type': 'text/plain' }), body: 'Not Found' });
 export const INTERNAL_ERROR: Response = Object.freeze({ status: 500, headers: Object.freeze({ 'content-type': 'text/plain' }), body: 'Internal Server Error' });
+/** The connection closes after it (stop() turned keep-alive off); Retry-After: a restart takes seconds. */
+export const SERVICE_UNAVAILABLE: Response = Object.freeze({
+  status: 503,
+  headers: Object.freeze({ 'content-type': 'text/plain', 'retry-after': '5' }),
+  body: 'Service Unavailable: the server is stopping',
+});
 export const GATEWAY_TIMEOUT: Response = Object.freeze({ status: 504, headers: Object.freeze({ 'content-type': 'text/plain' }), body: 'Gateway Timeout' });
 
 /** A refusal with `status` and a one-line reason, closing the connection. */

@@ -7,8 +7,8 @@ import type { PendingResponse } from '@http-kit/core';
 import { describe } from '@http-kit/core';
 import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
-import { GATEWAY_TIMEOUT, INTERNAL_ERROR } from './canned-responses.js';
-import { HANDED_OFF, type HandedOff } from './dispatch.js';
+import { GATEWAY_TIMEOUT, INTERNAL_ERROR, SERVICE_UNAVAILABLE } from './canned-responses.js';
+import { HANDED_OFF, responseProblem, type HandedOff } from './dispatch.js';
 import type { ResponseOwner } from './http-exchange.js';
 import { HttpSession } from './http-session.js';
 import type { CloseReason } from '@http-kit/core';
@@ -17,10 +17,28 @@ import { webSocketAcceptor, type WebSocketOptions } from './websocket-options.js
 
 export type ChannelMessage = Response | string | Buffer | Uint8Array;
 
+/**
+ * One request answered later: a long poll (one late answer), a stream (a head, then chunks), or
+ * a WebSocket.
+ *
+ * A channel ends once: the program completes the answer (`send(…)`, `send(…, true)`, `close()`),
+ * or the client goes, its `timeout` passes, the server stops. `onClose` then runs once and
+ * `isOpen` is false. A send the program makes after that is told apart by who ended it:
+ *
+ * - after the program's own end (a second answer, a chunk after `close()`): a bug, thrown as
+ *   `ChannelMisuseError` (HTTPKIT_CHANNEL_MISUSE);
+ * - after the client, a timeout or the server ended it: `send` returns false, as it does when
+ *   the client's buffer is full; `isOpen` tells the two apart (false: gone for good, wait for
+ *   nothing; true: `await drain()`). A program cannot know in advance that a client has gone, so
+ *   this is no error.
+ *
+ * A send of something that is no answer (`send(42)`, `send({})`) throws `ChannelMisuseError` and
+ * ends the channel: a parked request is answered 500, a stream's connection is closed.
+ */
 export interface Channel {
   /** The request the channel answers. */
   readonly request: Request;
-  /** False once the response is complete, the client has gone, or the server closed it. */
+  /** False once the channel has ended: the response is complete, the client has gone, it timed out or the server closed it. */
   readonly isOpen: boolean;
   readonly isWebSocket: boolean;
   /** Bytes queued in user space for this client (backpressure). */
@@ -28,14 +46,17 @@ export interface Channel {
   /**
    * Sends `data`. The first send answers the request: a response object (or bare body, as 200);
    * with `close` false it only starts the response and each later send is one chunk of it.
-   * Returns false when the socket's buffer is full (wait with `drain()`) or the channel is closed.
+   * Returns false when the socket's buffer is full (wait with `drain()`), or when the client, a
+   * timeout or the server has ended the channel (`isOpen` is then false). Throws
+   * `ChannelMisuseError` after the program's own end, or for data that is no answer (see above).
    * (Like Node's `write()`, a single chunk larger than the socket's buffer mark also returns
    * false even when the kernel took it all; `drain()` then resolves at once.)
    */
   send(data: ChannelMessage, close?: boolean): boolean;
   /**
    * Ends the response (a stream's last chunk), or drops the connection when nothing was sent.
-   * A WebSocket sends a close frame with `code` (default 1000) and `reason`.
+   * A WebSocket sends a close frame with `code` (default 1000) and `reason`. Returns false (and
+   * does nothing) when the channel had already ended.
    */
   close(code?: number, reason?: string): boolean;
   /** Resolves once the socket can take more data (or the channel closed). */
@@ -47,7 +68,11 @@ export interface ChannelHandlers extends WebSocketOptions {
   onOpen?: (channel: Channel) => void;
   /** A message from the client (WebSocket channels). */
   onReceive?: (channel: Channel, message: string | Buffer) => void;
-  /** Runs once, however the channel ends. */
+  /**
+   * Runs once, however the channel ends. With 'server-stopping' on a channel still parked, the
+   * channel can still answer from here (a last answer to a long poll); if it does not, the
+   * request is answered 503 with Retry-After, and the connection closes.
+   */
   onClose?: (channel: Channel, reason: CloseReason) => void;
   /** A ping from the client (WebSocket channels). */
   onPing?: (channel: Channel, data: Buffer) => void;
@@ -71,6 +96,8 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   readonly isWebSocket = false;
   private state = ChannelState.Parked;
   private readonly seq: number;
+  /** The program itself ended the channel: a send after that is a bug. */
+  private endedByProgram = false;
 
   constructor(
     private readonly connection: HttpSession,
@@ -90,12 +117,24 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   }
 
   send(data: ChannelMessage, close?: boolean): boolean {
-    if (!this.isOpen) return false;
+    if (!this.isOpen) {
+      if (this.endedByProgram) {
+        throw new ChannelMisuseError(`Channel.send: the channel for ${this.request.uri} is closed: the program already completed its answer (send with close, or close())`);
+      }
+      return false; // the client, a timeout or the server ended it: see isOpen
+    }
     const connection = this.connection;
     if (this.state === ChannelState.Parked) {
-      const response = toResponse(data);
+      let response: Response;
+      try {
+        response = toResponse(data);
+      } catch (error) {
+        this.misused();
+        throw error;
+      }
       if (close !== false) {
         this.state = ChannelState.Closed;
+        this.endedByProgram = true;
         connection.answer(this.seq, response);
         this.finished('server-closed');
         return !connection.host.needsDrain;
@@ -115,7 +154,14 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
       if (typeof body === 'string' || body instanceof Uint8Array) ok = connection.channelWrite(this.seq, body);
       return ok;
     }
-    const ok = connection.channelWrite(this.seq, chunkOf(data));
+    let chunk: string | Uint8Array;
+    try {
+      chunk = chunkOf(data);
+    } catch (error) {
+      this.misused();
+      throw error;
+    }
+    const ok = connection.channelWrite(this.seq, chunk);
     if (close === true) this.close();
     return ok;
   }
@@ -124,6 +170,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     if (!this.isOpen) return false;
     const wasStreaming = this.state === ChannelState.Streaming;
     this.state = ChannelState.Closed;
+    this.endedByProgram = true;
     if (wasStreaming) this.connection.channelEnd(this.seq);
     else this.connection.host.destroy('server-closed');
     this.finished('server-closed');
@@ -148,6 +195,32 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
         this.connection.answer(this.seq, INTERNAL_ERROR);
         this.finished('error');
       }
+    }
+  }
+
+  /**
+   * A send that could not be made ends the channel, so the request never hangs: a parked one is
+   * answered 500, a stream (its head already out) loses its connection.
+   */
+  private misused(): void {
+    const wasStreaming = this.state === ChannelState.Streaming;
+    this.state = ChannelState.Closed;
+    if (wasStreaming) this.connection.host.destroy('error');
+    else this.connection.answer(this.seq, INTERNAL_ERROR);
+    this.finished('error');
+  }
+
+  /**
+   * @internal ResponseOwner: the server is stopping. A parked channel hears it in onClose while
+   * it can still answer; if it does not, it is answered 503. A stream goes on until stop's
+   * deadline.
+   */
+  serverStopping(): void {
+    if (this.state !== ChannelState.Parked) return;
+    this.finished('server-stopping');
+    if (this.state === ChannelState.Parked && this.isOpen) {
+      this.state = ChannelState.Closed;
+      this.connection.answer(this.seq, SERVICE_UNAVAILABLE);
     }
   }
 
@@ -195,12 +268,15 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
 
 function toResponse(data: ChannelMessage): Response {
   if (isBareBody(data)) return { status: 200, body: data };
-  if (data === null || typeof data !== 'object') throw new ChannelMisuseError(`Channel.send: cannot send ${describe(data)} (a response object, a string or bytes)`);
+  const problem = responseProblem(data);
+  if (problem !== null) throw new ChannelMisuseError(`Channel.send: cannot send ${problem}; send a response {status, headers, body}, a string or bytes`);
   return data as Response;
 }
 
 function chunkOf(data: ChannelMessage): string | Uint8Array {
   if (isBareBody(data)) return data;
+  const problem = responseProblem(data);
+  if (problem !== null) throw new ChannelMisuseError(`Channel.send: cannot send ${problem} as a chunk of a stream; send a string or bytes`);
   const body = (data as Response).body;
   if (body === null || body === undefined) return '';
   if (isBareBody(body)) return body;

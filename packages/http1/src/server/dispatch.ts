@@ -50,8 +50,39 @@ export function runHandler(handler: Handler, request: Request, outcome: HandlerO
 export function responseOf(result: HandlerResult): Response | null {
   if (result === null || result === undefined) return null;
   if (isBareBody(result)) return { status: 200, body: result };
-  if (typeof result !== 'object' || Array.isArray(result)) {
-    throw new InvalidHandlerResultError(`A handler returned ${describe(result)}: return a response {status, headers, body}, a string or bytes, null, or what asChannel returns`);
+  const problem = responseProblem(result);
+  if (problem !== null) {
+    throw new InvalidHandlerResultError(`A handler returned ${problem}: return a response {status, headers, body}, a string or bytes, null (404), or what asChannel returns`);
   }
   return result as Response;
+}
+
+/**
+ * Why `value` is not a response object ({status, headers, body}, each optional, nothing else),
+ * in words that name it; null when it is one. Shared by handlers' results and channels' sends.
+ */
+export function responseProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object') return describeValue(value);
+  if (Array.isArray(value)) return `an array (${value.length} item${value.length === 1 ? '' : 's'})`;
+  if (typeof (value as Promise<unknown>).then === 'function') return 'a Promise inside a response (await it first)';
+  let known = 0;
+  let unknown: string[] | null = null;
+  for (const key in value) {
+    if (key === 'status' || key === 'headers' || key === 'body') known++;
+    else (unknown ??= []).push(key);
+  }
+  if (unknown !== null) {
+    return `an object with ${unknown.length === 1 ? 'a key' : 'keys'} a response does not have (${unknown.map((key) => JSON.stringify(key)).join(', ')}; a response has status, headers and body)`;
+  }
+  if (known === 0) {
+    const name = (value as object).constructor?.name;
+    return name !== undefined && name !== 'Object' ? `a ${name} (not a response object)` : 'an empty object {}';
+  }
+  return null;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `the ${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''} (call it?)`;
+  return describe(value);
 }

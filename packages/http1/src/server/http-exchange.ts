@@ -46,6 +46,8 @@ export interface ResponseOwner {
   opened(): void;
   /** The connection is going away; `reason` says why. */
   connectionClosed(reason: CloseReason): void;
+  /** The server is stopping: the owner may still answer now; whatever it leaves unanswered it answers 503. */
+  serverStopping(): void;
 }
 
 

@@ -16,13 +16,13 @@ import { runHandler } from './dispatch.js';
 import { HttpExchange, ReadState, ResponseState } from './http-exchange.js';
 import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
-import { checkHead, Failure, parseFailure, statusOf, type Rejection } from './request-checks.js';
+import { checkHead, Failure, HEAD_PADDING, hostOf, MAX_CHUNK_LINE, maxFramingOf, parseFailure, statusOf, type Rejection } from './request-checks.js';
 import type { ServerContext } from './server-context.js';
 import { upgradesToWebSocket } from './websocket-options.js';
 
 const METHOD_HEAD = 2; // llhttp's method number for HEAD
 const hostCounter = { hostCount: 0 };
-const target = { uri: '', queryString: null as string | null, authority: null as string | null };
+const target = { uri: '', queryString: null as string | null, authority: null as string | null, scheme: null as string | null };
 
 export class HttpSession extends HttpExchange implements Protocol, ParserEvents, BodySource {
   private parser: HttpParser | null = null;
@@ -32,6 +32,14 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
   private parsing = false;
   private bodyBytes = 0;
   private upgradeRequested = false;
+  /**
+   * When the request being read must have arrived whole (performance.now() ms; 0: not set). Set
+   * at the end of the first read of a request that goes on past it, so a request read in one
+   * read costs no clock read.
+   */
+  private deadline = 0;
+  /** The connection's timer is armed for the deadline rather than for the head or body timeout. */
+  private timerIsDeadline = false;
 
   constructor(host: ProtocolHost, ctx: ServerContext) {
     super(host, ctx);
@@ -47,6 +55,9 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
       parser = this.parser = HttpParser.acquire(TYPE_REQUEST, this);
       parser.maxUrlLength = this.ctx.maxLine;
       parser.maxHeaderBytes = this.ctx.maxHeaderSize;
+      parser.maxHeadBytes = this.ctx.maxLine + this.ctx.maxHeaderSize + HEAD_PADDING;
+      parser.maxChunkLine = MAX_CHUNK_LINE;
+      parser.maxFraming = maxFramingOf(this.ctx.maxBody);
     }
     this.parsing = true;
     const result = parser.execute(chunk);
@@ -55,6 +66,7 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
       case ParseResult.Ok:
         if (this.host.closed) this.releaseParser();
         else if (this.read === ReadState.Idle) this.becomeIdle();
+        else if (this.read <= ReadState.DiscardingBody) this.requestGoesOn();
         return chunk.length;
       case ParseResult.Paused: {
         // Stopped at a message boundary; the rest of the chunk waits in the loop.
@@ -69,7 +81,7 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
         // Answered in HTTP already: keep-alive was turned off at the head, the connection closes.
         return chunk.length;
       case ParseResult.Error:
-        if (this.read < ReadState.Closed) this.reject(parseFailure(parser));
+        if (this.read < ReadState.Closed) this.reject(parseFailure(parser, this.read !== ReadState.Head));
         this.releaseParser();
         return chunk.length;
     }
@@ -99,20 +111,33 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     if (this.read === ReadState.Idle && !this.parsing && this.host.heldBytes === 0 && !this.host.closed) this.becomeIdle();
   }
 
+  /** The one timer means what the read state says: keep-alive, head, body, or the request's deadline. */
   onTimeout(): void {
     switch (this.read) {
       case ReadState.Idle:
         this.host.destroy('timeout');
         return;
       case ReadState.Head:
-        this.reject({ failure: Failure.HeadTimeout, detail: 'Request head not received in time' });
-        return;
       case ReadState.Body:
       case ReadState.DiscardingBody:
-        if (this.response === ResponseState.None) this.reject({ failure: Failure.BodyTimeout, detail: 'Request body not received in time' }, 'timeout');
-        else this.host.destroy('timeout');
+        if (this.timerIsDeadline) {
+          const left = this.deadline - performance.now();
+          // A coarse timer may fire a little early after a blocked event loop.
+          if (left > 0) this.host.armTimer(left);
+          else this.timedOut({ failure: Failure.RequestTimeout, detail: `Request not received whole within ${this.ctx.requestTimeout} ms` });
+        } else if (this.read === ReadState.Head) {
+          this.reject({ failure: Failure.HeadTimeout, detail: 'Request head not received in time' });
+        } else {
+          this.timedOut({ failure: Failure.BodyTimeout, detail: 'Request body not received in time' });
+        }
         return;
     }
+  }
+
+  /** 408 and close, or only close when the answer has begun (or is done: the body is being dropped). */
+  private timedOut(rejection: Rejection): void {
+    if (this.response === ResponseState.None) this.reject(rejection, 'timeout');
+    else this.host.destroy('timeout');
   }
 
   onShutdown(): void {
@@ -121,8 +146,9 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
       return;
     }
     this.keepAlive = false;
-    // A parked channel: there is nothing to wait for.
-    if (this.owner !== null && this.response === ResponseState.None) this.host.destroy('server-stopping');
+    // A parked channel hears the news while it can still answer; if it does not, it is answered
+    // 503 (streams go on until stop's deadline).
+    if (this.owner !== null && this.response === ResponseState.None) this.owner.serverStopping();
   }
 
   onClose(reason: CloseReason): void {
@@ -159,8 +185,34 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
 
   onMessageBegin(): number {
     this.read = ReadState.Head;
+    this.deadline = 0;
+    this.timerIsDeadline = false;
     this.host.armTimer(this.ctx.headersTimeout);
     return 0;
+  }
+
+  /** A request goes on past the read it began in: its deadline starts. */
+  private requestGoesOn(): void {
+    if (this.deadline === 0 && this.ctx.requestTimeout > 0) {
+      this.deadline = performance.now() + this.ctx.requestTimeout;
+      this.armReadTimer(this.read === ReadState.Head ? this.ctx.headersTimeout : this.ctx.bodyTimeout);
+    }
+  }
+
+  /**
+   * Arms the connection's timer for `ms` of waiting (the head or body timeout; 0: none), or for
+   * what is left of the request's deadline when that comes first.
+   */
+  private armReadTimer(ms: number): void {
+    this.timerIsDeadline = false;
+    if (this.deadline !== 0) {
+      const left = this.deadline - performance.now();
+      if (ms === 0 || left < ms) {
+        ms = Math.max(1, left);
+        this.timerIsDeadline = true;
+      }
+    }
+    this.host.armTimer(ms);
   }
 
   onHeadersComplete(parser: HttpParser, upgrade: boolean, shouldKeepAlive: boolean): number {
@@ -169,7 +221,8 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     const headers = requestHeaderMap(parser.rawHeaders, hostCounter);
     const lengthHeader = headers['content-length'];
     const contentLength = lengthHeader === undefined ? null : Number(lengthHeader);
-    const rejection = checkHead(parser, headers, hostCounter.hostCount, contentLength, ctx.maxBody);
+    splitTarget(parser.url, target);
+    const rejection = checkHead(parser, headers, hostCounter.hostCount, contentLength, ctx.maxBody, target);
     if (rejection !== null) {
       this.reject(rejection);
       return -1;
@@ -187,13 +240,12 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     this.bodyBytes = 0;
     const body = hasBody ? new RequestBody(this, ctx.maxBody) : null;
     this.body = body;
-    splitTarget(parser.url, target);
     const contentType = headers['content-type'] ?? null;
-    // An absolute-form target names the host; Host is then ignored (RFC 9112 3.2.2).
+    // An absolute-form target names the host (request-checks made sure Host agrees).
     const host = target.authority ?? headers['host'];
     const request: Request = {
       serverPort: ctx.port,
-      serverName: host === undefined || host === '' ? ctx.defaultServerName : hostName(host),
+      serverName: host === undefined || host === '' ? ctx.defaultServerName : hostOf(host),
       remoteAddr: this.host.remoteAddr,
       uri: target.uri,
       queryString: target.queryString,
@@ -212,7 +264,7 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     request[kExchange] = this;
     this.request = request;
     const seq = ++this.seq;
-    if (hasBody) this.host.armTimer(ctx.bodyTimeout);
+    if (hasBody) this.armReadTimer(ctx.bodyTimeout);
     runHandler(ctx.handler, request, this, seq);
     return 0;
   }
@@ -225,13 +277,14 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     }
     const body = this.body;
     if (body === null || this.read === ReadState.DiscardingBody || body.destroyed) return 0;
-    this.host.armTimer(this.ctx.bodyTimeout);
+    this.armReadTimer(this.ctx.bodyTimeout);
     if (!body.push(chunk)) this.host.pauseReading();
     return 0;
   }
 
   onMessageComplete(): number {
     this.host.cancelTimer();
+    this.deadline = 0;
     const discarded = this.read === ReadState.DiscardingBody;
     if (this.read !== ReadState.Closed) this.read = ReadState.Complete;
     if (this.body !== null && !discarded && !this.body.destroyed) this.body.push(null);
@@ -327,13 +380,4 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     }
     this.host.end(reason);
   }
-}
-
-function hostName(host: string): string {
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const close = host.indexOf(']');
-    return close === -1 ? host : host.slice(0, close + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
 }

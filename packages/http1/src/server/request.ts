@@ -92,10 +92,13 @@ export function charsetOf(contentType: string | null): string | null {
   return match === null ? null : match[1];
 }
 
-/** Splits a request target into path and query; an absolute-form target also gives its authority. */
-export function splitTarget(url: string, out: { uri: string; queryString: string | null; authority: string | null }): void {
+/**
+ * Splits a request target into path and query; an absolute-form target also gives its scheme and
+ * authority (as sent: request-checks refuses userinfo and bad hosts).
+ */
+export function splitTarget(url: string, out: { uri: string; queryString: string | null; authority: string | null; scheme: string | null }): void {
   let start = 0;
-  out.authority = null;
+  out.authority = out.scheme = null;
   if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {
     // absolute-form (RFC 9112 3.2.2): "http://host:port/path?q"
     const scheme = url.indexOf('://');
@@ -103,9 +106,8 @@ export function splitTarget(url: string, out: { uri: string; queryString: string
       const slash = url.indexOf('/', scheme + 3);
       const query = url.indexOf('?', scheme + 3);
       start = slash !== -1 && (query === -1 || slash < query) ? slash : query !== -1 ? query : url.length;
-      const authority = url.slice(scheme + 3, start);
-      const at = authority.lastIndexOf('@');
-      out.authority = at === -1 ? authority : authority.slice(at + 1);
+      out.scheme = url.slice(0, scheme);
+      out.authority = url.slice(scheme + 3, start);
     }
   }
   const q = url.indexOf('?', start);

@@ -11,7 +11,7 @@ import { dateHeaderLine } from './date-cache.js';
 import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from '../codec/head-encoder.js';
 import { statusHasNoBody, statusLine } from '../codec/status-codes.js';
-import { ResponseBodyError } from '../errors.js';
+import { InvalidStatusError, ResponseBodyError } from '../errors.js';
 import type { ProtocolHost } from '@http-kit/core';
 
 /** Bodies up to this size are copied into the head buffer: one write instead of two. */
@@ -39,7 +39,7 @@ export interface ResponseTarget {
 /** Writes `response`; throws (before writing anything) on an invalid status or header. */
 export function writeResponse(target: ResponseTarget, response: Response): void {
   const status = response.status ?? 200;
-  const line = statusLine(status, target.http10);
+  const line = finalStatusLine(status, target.http10);
   const headers = scanHeaders(response.headers);
   if (headers.connection !== null && headers.connection.includes('close')) target.keepAlive = false;
   const body = response.body;
@@ -70,6 +70,17 @@ export function writeResponse(target: ResponseTarget, response: Response): void 
       startStream(target, line, headers, body as AsyncIterable<Uint8Array | string>);
       return;
   }
+}
+
+/**
+ * The status line of a final response. A 1xx is interim and never the answer: 100 Continue is
+ * the server's own, and 101 goes through switchProtocol, which hands the connection over.
+ */
+function finalStatusLine(status: number, http10: boolean): Uint8Array {
+  if (typeof status === 'number' && status >= 100 && status < 200) {
+    throw new InvalidStatusError(`A response cannot have status ${status}: 1xx responses are interim, not answers (the server sends 100 Continue itself; for 101 call switchProtocol(req, headers, createProtocol))`);
+  }
+  return statusLine(status, http10);
 }
 
 function connectionMode(target: ResponseTarget): number {
@@ -193,7 +204,7 @@ class BodyPump implements PumpTarget {
  * statuses). Returns whether chunks must be framed; throws before writing on a bad header.
  */
 export function writeStreamHead(target: ResponseTarget, status: number, responseHeaders: Response['headers']): StreamFraming {
-  const line = statusLine(status, target.http10);
+  const line = finalStatusLine(status, target.http10);
   const headers = scanHeaders(responseHeaders);
   if (headers.connection !== null && headers.connection.includes('close')) target.keepAlive = false;
   const bodiless = statusHasNoBody(status) || target.isHead;

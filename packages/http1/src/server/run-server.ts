@@ -9,6 +9,7 @@ import {
   type PendingResponse,
 } from '@http-kit/core';
 import { isFieldValue } from '../codec/header-validation.js';
+import { ListenError } from '../errors.js';
 import { HttpSession } from './http-session.js';
 import type { ProtocolHost } from '@http-kit/core';
 import { SocketLoop } from '@http-kit/core';
@@ -51,9 +52,59 @@ const DEFAULTS = {
   keepAliveTimeout: 5_000,
   headersTimeout: 20_000,
   bodyTimeout: 30_000,
+  // node:http's default: room for maxBody (8 MiB) over a slow uplink (~256 kbit/s), yet a client
+  // trickling a body gives its connection up after five minutes rather than never.
+  requestTimeout: 300_000,
   writeTimeout: 60_000,
   backlog: 2048,
 };
+
+/** Every option runServer takes (its own and the WebSocket defaults); the compiler keeps it whole. */
+const KNOWN_OPTIONS: Record<keyof ServerOptions, true> = {
+  ip: true, port: true, path: true, tls: true, maxBody: true, maxLine: true, maxHeaderSize: true, keepAliveTimeout: true,
+  headersTimeout: true, bodyTimeout: true, requestTimeout: true, writeTimeout: true, serverHeader: true, backlog: true,
+  errorLogger: true, warnLogger: true,
+  maxMessageSize: true, maxBufferedAmount: true, pingInterval: true, pongTimeout: true, perMessageDeflate: true, protocols: true,
+  origins: true, closeTimeout: true,
+};
+
+/** Refuses options runServer would otherwise misread: unknown names, a port that is no port, TLS with no key. */
+function checkOptions(options: ServerOptions): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`runServer: options must be an object, got ${describe(options)}`);
+  const unknown = Object.keys(options).filter((name) => !Object.hasOwn(KNOWN_OPTIONS, name));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`runServer: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the options are ${Object.keys(KNOWN_OPTIONS).join(', ')}`);
+  }
+  const { port, ip, path, backlog, tls, errorLogger, warnLogger } = options;
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new InvalidArgumentError(`runServer: port must be an integer from 0 to 65535, got ${typeof port === 'string' ? `the string ${describe(port)}` : describe(port)}`);
+  }
+  if (ip !== undefined && (typeof ip !== 'string' || ip === '')) throw new InvalidArgumentError(`runServer: ip must be an address or host name, got ${describe(ip)}`);
+  if (path !== undefined && (typeof path !== 'string' || path === '')) throw new InvalidArgumentError(`runServer: path must be a Unix socket path, got ${describe(path)}`);
+  if (backlog !== undefined && (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog <= 0)) {
+    throw new InvalidArgumentError(`runServer: backlog must be a positive integer, got ${describe(backlog)}`);
+  }
+  if (errorLogger !== undefined && typeof errorLogger !== 'function') throw new InvalidArgumentError(`runServer: errorLogger must be a function, got ${describe(errorLogger)}`);
+  if (warnLogger !== undefined && typeof warnLogger !== 'function') throw new InvalidArgumentError(`runServer: warnLogger must be a function, got ${describe(warnLogger)}`);
+  if (tls !== undefined) {
+    if (tls === null || typeof tls !== 'object') throw new InvalidArgumentError(`runServer: tls must be node:tls server options ({ key, cert }), got ${describe(tls)}`);
+    // Without a certificate every handshake would fail, one client at a time.
+    const hasPair = tls.key !== undefined && tls.key !== null && tls.cert !== undefined && tls.cert !== null;
+    if (!hasPair && !tls.pfx && !tls.SNICallback && !tls.secureContext) {
+      throw new InvalidArgumentError(`runServer: tls needs a certificate: key and cert (PEM), or pfx${tls.key || tls.cert ? ` (got ${tls.key ? 'a key without a cert' : 'a cert without a key'})` : ''}`);
+    }
+  }
+}
+
+/** What a failed listen was about, in words: the address, and the system's reason. */
+function listenError(error: NodeJS.ErrnoException, where: string): ListenError {
+  const why = error.code === 'EADDRINUSE' ? 'the address is already in use (another server on that port?)'
+    : error.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine\'s'
+    : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'the host name does not resolve'
+    : error.code === 'EACCES' ? 'permission denied (ports under 1024 need privileges)'
+    : error.message;
+  return new ListenError(`runServer: cannot listen on ${where}: ${why}${error.code ? ` (${error.code})` : ''}`, error.code, { cause: error });
+}
 
 /**
  * Starts an HTTP/1.1 server running `handler` (Ring style: a request in, a response out).
@@ -66,6 +117,7 @@ const DEFAULTS = {
  */
 export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<HttpServer> {
   if (typeof handler !== 'function') throw new InvalidArgumentError(`runServer: handler must be a function, got ${describe(handler)}`);
+  checkOptions(options);
   const connections = new Set<SocketLoop>();
   let onAllClosed: (() => void) | null = null;
   const ctx: ServerContext = {
@@ -76,6 +128,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     keepAliveTimeout: nonNegativeOption('runServer', 'keepAliveTimeout', options.keepAliveTimeout, DEFAULTS.keepAliveTimeout),
     headersTimeout: nonNegativeOption('runServer', 'headersTimeout', options.headersTimeout, DEFAULTS.headersTimeout),
     bodyTimeout: nonNegativeOption('runServer', 'bodyTimeout', options.bodyTimeout, DEFAULTS.bodyTimeout),
+    requestTimeout: nonNegativeOption('runServer', 'requestTimeout', options.requestTimeout, DEFAULTS.requestTimeout),
     writeTimeout: nonNegativeOption('runServer', 'writeTimeout', options.writeTimeout, DEFAULTS.writeTimeout),
     serverLine: options.serverHeader ? Buffer.from(`Server: ${options.serverHeader}\r\n`, 'latin1') : Buffer.alloc(0),
     scheme: options.tls ? 'https' : 'http',
@@ -113,14 +166,17 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     // allowHalfOpen: a client that shuts down its sending side still gets its answers.
     server = createNetServer({ noDelay: true, keepAlive: false, allowHalfOpen: true }, accept);
   }
-  server.on('error', (error) => ctx.errorLogger('Server socket error', error));
   if (options.tls) server.on('connection', (socket: Socket) => socket.setNoDelay(true));
 
+  // A failed listen rejects, once, and logs nothing: the caller has the error. Errors after it
+  // (the listening socket failing later) go to errorLogger.
+  const where = options.path ?? `${options.ip ?? DEFAULTS.ip}:${options.port ?? DEFAULTS.port}`;
   await new Promise<void>((resolve, reject) => {
-    const failed = (error: Error) => reject(error);
+    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, where));
     server.once('error', failed);
     const listening = () => {
       server.off('error', failed);
+      server.on('error', (error) => ctx.errorLogger('Server socket error', error));
       resolve();
     };
     if (options.path !== undefined) server.listen({ path: options.path, backlog: options.backlog ?? DEFAULTS.backlog }, listening);

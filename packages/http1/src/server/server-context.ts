@@ -10,13 +10,13 @@ import type { Protocol, ProtocolHost } from '@http-kit/core';
 export type { Handler, HandlerResult } from './dispatch.js';
 
 export interface ServerOptions extends WebSocketOptions {
-  /** Address to listen on (default 0.0.0.0). */
+  /** Address (or host name) to listen on (default 0.0.0.0: every interface). */
   ip?: string;
-  /** Port (default 8080; 0 picks a free one). */
+  /** Port, an integer from 0 to 65535 (default 8080; 0 picks a free one). */
   port?: number;
   /** A Unix socket path to listen on instead of ip/port. */
   path?: string;
-  /** HTTPS: key and cert (and any other node:tls server option). */
+  /** HTTPS: key and cert, or pfx (and any other node:tls server option). */
   tls?: TlsOptions & SecureContextOptions;
   /** Largest request body in bytes (default 8 MiB); larger gets 413. */
   maxBody?: number;
@@ -30,6 +30,14 @@ export interface ServerOptions extends WebSocketOptions {
   headersTimeout?: number;
   /** Time allowed between two reads of a request body, ms (default 30000). */
   bodyTimeout?: number;
+  /**
+   * Time allowed for a whole request, from its first byte to its last (head and body), ms
+   * (default 300000, as node:http; 0: no limit). Past it the request is answered 408 and the
+   * connection closes (closed at once if its answer has begun). Unlike bodyTimeout it does not
+   * start again with each read, so a client trickling its body cannot hold a connection for ever.
+   * A handler slow to read the body counts against it too.
+   */
+  requestTimeout?: number;
   /** Time a response write may stay stuck on a client that does not read, ms (default 60000). */
   writeTimeout?: number;
   /** Value of the Server header; none is sent unless set. */
@@ -49,6 +57,7 @@ export interface ServerContext {
   readonly keepAliveTimeout: number;
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
+  readonly requestTimeout: number;
   readonly writeTimeout: number;
   /** "Server: x\r\n" as bytes, or empty. */
   readonly serverLine: Uint8Array;
