@@ -2,7 +2,8 @@
  * Server-Sent Events over a streaming channel: `text/event-stream`, `event`/`data`/`id`/`retry`
  * fields, and comment lines at an interval so proxies and browsers keep an idle stream open.
  */
-import { defaultWheel, Timer } from '@http-kit/core';
+import { defaultWheel, describe, Timer } from '@http-kit/core';
+import { ChannelMisuseError } from '../errors.js';
 import { asChannel, type Channel } from './channel.js';
 import type { CloseReason } from '@http-kit/core';
 import type { HandedOff } from './dispatch.js';
@@ -30,13 +31,32 @@ export interface EventStreamHandlers {
 
 const FIELD_BREAK = /\r\n|\r|\n/;
 
-/** Formats one event in the text/event-stream syntax (ending with the blank line). */
+/**
+ * Formats one event in the text/event-stream syntax (ending with the blank line). Throws
+ * `ChannelMisuseError` for something that is no event (no `data`, data JSON cannot carry).
+ *
+ * @example
+ * formatEvent({ event: 'tick', data: { n: 1 } }); // 'event: tick\ndata: {"n":1}\n\n'
+ */
 export function formatEvent(event: ServerSentEvent): string {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new ChannelMisuseError(`EventStream.send: cannot send ${typeof event === 'number' ? `the number ${event}` : describe(event)}; send a string or an event { data, event?, id?, retry? }`);
+  }
+  if (event.data === undefined) {
+    const keys = Object.keys(event);
+    throw new ChannelMisuseError(`EventStream.send: an event needs data, got ${keys.length === 0 ? '{}' : `an object with ${keys.map((key) => JSON.stringify(key)).join(', ')}`}`);
+  }
+  let data: string | undefined;
+  try {
+    data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+  } catch (error) {
+    throw new ChannelMisuseError(`EventStream.send: the event's data cannot be sent as JSON: ${(error as Error).message}`);
+  }
+  if (data === undefined) throw new ChannelMisuseError(`EventStream.send: the event's data cannot be sent as JSON (${typeof event.data})`);
   let text = '';
-  if (event.event !== undefined) text += `event: ${singleLine(event.event)}\n`;
+  if (event.event !== undefined) text += `event: ${singleLine(String(event.event))}\n`;
   if (event.id !== undefined) text += `id: ${singleLine(String(event.id))}\n`;
-  if (event.retry !== undefined) text += `retry: ${Math.max(0, Math.floor(event.retry))}\n`;
-  const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data);
+  if (event.retry !== undefined) text += `retry: ${Math.max(0, Math.floor(Number(event.retry)) || 0)}\n`;
   for (const line of data.split(FIELD_BREAK)) text += `data: ${line}\n`;
   return text + '\n';
 }
@@ -65,9 +85,20 @@ export class EventStream {
     return this.channel.isOpen;
   }
 
-  /** Sends an event (or a bare string as its data); false when the client's buffer is full. */
+  /**
+   * Sends an event (or a bare string as its data); false when the client's buffer is full or the
+   * stream has ended (see `isOpen`). Something that is no event throws `ChannelMisuseError` and
+   * ends the stream.
+   */
   send(event: ServerSentEvent | string): boolean {
-    return this.write(formatEvent(typeof event === 'string' ? { data: event } : event));
+    let text: string;
+    try {
+      text = formatEvent(typeof event === 'string' ? { data: event } : event);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    return this.write(text);
   }
 
   /** Sends a comment line (ignored by browsers; keeps the stream warm). */
