@@ -20,6 +20,8 @@ export { asChannel, asyncResponse, HttpChannel } from './server/channel.js';
 export type { Channel, ChannelHandlers, ChannelMessage } from './server/channel.js';
 export { asEventStream, EventStream, formatEvent } from './server/event-stream.js';
 export type { EventStreamHandlers, ServerSentEvent } from './server/event-stream.js';
+/** The base of every error the packages make, and the one runServer throws for a bad option or argument. */
+export { HttpKitError, InvalidArgumentError } from '@http-kit/core';
 export {
   InvalidHeaderError, InvalidStatusError, InvalidHandlerResultError, InvalidBodyError, ResponseBodyError,
   ChannelMisuseError, RequestBodyTooLargeError, ParserLoadError, ListenError,
