@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { ChunkQueue } from './buffers.js';
 import type { ErrorLogger, WarnLogger } from './logger.js';
 import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
+import { listenTo, type SocketEvents } from './socket-events.js';
 import { Timer, type TimerWheel } from './timer-wheel.js';
 
 /** What a socket loop needs from whoever runs it (a server, or a WebSocket client). */
@@ -25,7 +26,6 @@ export interface LoopContext {
   connectionClosed(loop: SocketLoop): void;
 }
 
-const kLoop = Symbol('http-kit.socket-loop');
 
 /** Bytes held for the protocol before the socket pauses (or, for a parked request, closes). */
 const MAX_READ_AHEAD = 64 * 1024;
@@ -54,7 +54,7 @@ const PAUSE_READ_AHEAD = 1;
 const PAUSE_DRAIN = 2;
 const PAUSE_PROTOCOL = 4;
 
-export class SocketLoop implements ProtocolHost {
+export class SocketLoop implements ProtocolHost, SocketEvents {
   readonly socket: Socket;
   readonly remoteAddr: string;
   private protocol: Protocol;
@@ -80,12 +80,7 @@ export class SocketLoop implements ProtocolHost {
     this.socket = socket;
     this.ctx = ctx;
     this.remoteAddr = socket.remoteAddress ?? '';
-    (socket as unknown as Record<symbol, SocketLoop>)[kLoop] = this;
-    socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
-    socket.on('drain', onSocketDrain);
+    listenTo(socket, this);
     this.timer = new Timer<SocketLoop>(onTimer, this);
     this.protocol = createProtocol(this);
   }
@@ -291,23 +286,18 @@ export class SocketLoop implements ProtocolHost {
     if (this.closed) return;
     if (rest === null) {
       this.writeNow(first);
-    } else if (bytes <= JOIN_LIMIT) {
-      const joined = Buffer.allocUnsafe(bytes);
-      joined.set(first, 0);
-      let at = first.byteLength;
-      for (let i = 0; i < rest.length; i++) {
-        joined.set(rest[i], at);
-        at += rest[i].byteLength;
-      }
-      this.writeNow(joined);
-    } else {
-      this.socket.cork();
-      this.socket.write(first);
-      for (let i = 0; i < rest.length - 1; i++) this.socket.write(rest[i]);
-      const ok = this.socket.write(rest[rest.length - 1]);
-      this.socket.uncork();
-      if (!ok) this.armWriteTimer();
+      return;
     }
+    rest.unshift(first);
+    if (bytes <= JOIN_LIMIT) {
+      this.writeNow(Buffer.concat(rest, bytes));
+      return;
+    }
+    this.socket.cork();
+    for (let i = 0; i < rest.length - 1; i++) this.socket.write(rest[i]);
+    const ok = this.socket.write(rest[rest.length - 1]);
+    this.socket.uncork();
+    if (!ok) this.armWriteTimer();
   }
 
   /** @internal The end of a turn in which writes were collected. */
@@ -431,25 +421,6 @@ export class SocketLoop implements ProtocolHost {
   }
 }
 
-// Socket listeners shared by every connection: no closures per connection.
-function loopOf(socket: Socket): SocketLoop {
-  return (socket as unknown as Record<symbol, SocketLoop>)[kLoop];
-}
-function onSocketData(this: Socket, chunk: Buffer): void {
-  loopOf(this).onData(chunk);
-}
-function onSocketEnd(this: Socket): void {
-  loopOf(this).onEnd();
-}
-function onSocketError(this: Socket): void {
-  // Resets and broken pipes are the peer's business; 'close' follows and cleans up.
-}
-function onSocketClose(this: Socket): void {
-  loopOf(this).onClose();
-}
-function onSocketDrain(this: Socket): void {
-  loopOf(this).onDrain();
-}
 function onTimer(loop: SocketLoop): void {
   loop.onTimer();
 }
