@@ -21,6 +21,7 @@ describe('handler results that are no response', () => {
     ['{ status: 200, bdy: "x" }', { status: 200, bdy: 'x' }, /\("bdy"/],
     ['a Map', new Map([['status', 200]]), /returned a Map \(not a response object\)/],
     ['a function', () => 'x', /returned a function/],
+    ['a web Response', new Response('hi'), /returned a web Response \(fetch API\); return \{ status, headers, body \} instead/],
   ];
   for (const [name, value, message] of CASES) {
     it(`${name}: 500 and an error naming it`, async () => {

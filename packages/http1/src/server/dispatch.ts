@@ -71,6 +71,10 @@ export function responseProblem(value: unknown): string | null {
     if (key === 'status' || key === 'headers' || key === 'body') known++;
     else (unknown ??= []).push(key);
   }
+  if (unknown !== null || known === 0) {
+    const WebResponse = (globalThis as { Response?: abstract new (...args: never[]) => object }).Response;
+    if (WebResponse !== undefined && value instanceof WebResponse) return 'a web Response (fetch API); return { status, headers, body } instead';
+  }
   if (unknown !== null) {
     return `an object with ${unknown.length === 1 ? 'a key' : 'keys'} a response does not have (${unknown.map((key) => JSON.stringify(key)).join(', ')}; a response has status, headers and body)`;
   }
