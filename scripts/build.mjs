@@ -1,26 +1,32 @@
 // Builds every package: esbuild for the JS (one ESM file per package), tsc for the types.
 // Runs from `npm install` (prepare), so plain Node can import the packages right after install.
+// `--out <dir>` builds into <dir>/<package>/dist instead of each package's own dist/: the
+// packed-install test builds its copies that way, so it never removes a dist/ another run reads.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packages = ['core', 'http1', 'websocket', 'client'];
 /** Entry points beyond src/index.ts: deliberate subpath exports (see each package.json). */
 const subpaths = { http1: { codec: 'src/codec/index.ts' } };
 const skipTypes = process.argv.includes('--no-types');
+const outAt = process.argv.indexOf('--out');
+const outRoot = outAt === -1 ? join(root, 'packages') : resolve(process.argv[outAt + 1]);
+const typesDir = outAt === -1 ? join(root, '.types') : join(outRoot, '.types');
 
 for (const name of packages) {
   const dir = join(root, 'packages', name);
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  const dist = join(outRoot, name, 'dist');
+  rmSync(dist, { recursive: true, force: true });
   await build({
     entryPoints: {
       index: join(dir, 'src/index.ts'),
       ...Object.fromEntries(Object.entries(subpaths[name] ?? {}).map(([out, src]) => [out, join(dir, src)])),
     },
-    outdir: join(dir, 'dist'),
+    outdir: dist,
     // Code shared by a package's entry points lives in one chunk, loaded once (one llhttp instance).
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -39,14 +45,15 @@ for (const name of packages) {
 
 if (!skipTypes) {
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  rmSync(join(root, '.types'), { recursive: true, force: true });
-  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  rmSync(typesDir, { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', typesDir], { stdio: 'inherit' });
   for (const name of packages) {
-    const from = join(root, '.types', name, 'src');
+    const from = join(typesDir, name, 'src');
     if (!existsSync(from)) continue;
-    mkdirSync(join(root, 'packages', name, 'dist'), { recursive: true });
-    for (const entry of readdirSync(from)) cpSync(join(from, entry), join(root, 'packages', name, 'dist', entry), { recursive: true });
+    const dist = join(outRoot, name, 'dist');
+    mkdirSync(dist, { recursive: true });
+    for (const entry of readdirSync(from)) cpSync(join(from, entry), join(dist, entry), { recursive: true });
   }
-  rmSync(join(root, '.types'), { recursive: true, force: true });
+  rmSync(typesDir, { recursive: true, force: true });
 }
 console.log(`built ${packages.length} packages${skipTypes ? ' (JS only)' : ''}`);
