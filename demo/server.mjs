@@ -1,6 +1,10 @@
 // The demo server: `npm start` (PORT, default 8080; IP, default 127.0.0.1: this machine only,
 // IP=0.0.0.0 to let other machines in).
-//   /            hello world
+//   /            the landing page: a link to each demo, with a line on what it shows
+//   /hello       hello world, as plain text
+//   /clock       a page showing the ticks of /events (EventSource)
+//   /echo        a page talking to /ws
+//   /favicon.ico 204 (no icon, and no 404 in the browser's console)
 //   /async       answered 100 ms later from a timer (asyncResponse, the seed's API)
 //   /chat        a long-polling chat room in the browser (/poll parks, POST /msg answers all)
 //   /events      Server-Sent Events: a clock ticking every second
@@ -11,12 +15,13 @@ import { runServer, asChannel, asyncResponse, asEventStream } from '@http-kit/ht
 import { broadcast } from '@http-kit/websocket';
 import { chatPage } from './chat-page.mjs';
 import { wsChatPage } from './ws-chat-page.mjs';
+import { clockPage, echoPage, landingPage } from './pages.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
 const ip = process.env.IP ?? '127.0.0.1';
 
 // --- long-polling chat (the seed's example) ---------------------------------------------
-const history = []; // { id, name, text, at }
+const history = []; // { id, name, text, at, from } (from: the sending tab's id, so it can set its own messages apart)
 const MAX_HISTORY = 200;
 const parked = new Set(); // channels waiting for the next message
 
@@ -41,13 +46,13 @@ async function postMessage(req) {
   const text = (form.get('text') ?? '').trim().slice(0, 500);
   const name = (form.get('name') ?? 'anonymous').trim().slice(0, 40) || 'anonymous';
   if (text === '') return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'text is required\n' };
-  publish(name, text);
+  publish(name, text, tabId(form.get('from')));
   return { status: 204 };
 }
 
 /** Adds a message to the room: parked long polls are answered, WebSocket members get it pushed. */
-function publish(name, text) {
-  const message = { id: (history.at(-1)?.id ?? 0) + 1, name, text, at: Date.now() };
+function publish(name, text, from) {
+  const message = { id: (history.at(-1)?.id ?? 0) + 1, name, text, at: Date.now(), from };
   history.push(message);
   if (history.length > MAX_HISTORY) history.shift();
   const answer = json([message]);
@@ -74,11 +79,20 @@ function wsChat(req) {
       }
       const text = String(message?.text ?? '').trim().slice(0, 500);
       const name = String(message?.name ?? '').trim().slice(0, 40) || 'anonymous';
-      if (text !== '') publish(name, text);
+      if (text !== '') publish(name, text, tabId(message?.from));
     },
     onClose: (channel) => sockets.delete(channel),
     maxMessageSize: 4096,
   });
+}
+
+/** A tab's id as the pages make it (a short random string), or null. */
+function tabId(value) {
+  return typeof value === 'string' && /^[a-z0-9]{1,16}$/.test(value) ? value : null;
+}
+
+function html(page) {
+  return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page };
 }
 
 function json(value) {
@@ -89,13 +103,21 @@ function json(value) {
 function handler(req) {
   switch (req.uri) {
     case '/':
+      return html(landingPage);
+    case '/hello':
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello world' };
+    case '/favicon.ico':
+      return { status: 204, headers: { 'cache-control': 'max-age=86400' } };
+    case '/clock':
+      return html(clockPage);
+    case '/echo':
+      return html(echoPage);
     case '/async':
       return asyncResponse(req, (respond) => {
         setTimeout(() => respond({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'async hello world' }), 100);
       });
     case '/chat':
-      return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: chatPage };
+      return html(chatPage);
     case '/poll':
       return poll(req);
     case '/msg':

@@ -1,8 +1,10 @@
 /**
  * A real browser against the demo server: headless Chromium (Debian's, driven by playwright-core)
- * runs the long-polling chat page, an EventSource on /events, a streamed fetch of /stream and
+ * follows every link of the landing page, runs both chat pages (two tabs each), the SSE clock
+ * page, the WebSocket echo page, an EventSource on /events, a streamed fetch of /stream and
  * /async, and walks away in the middle of each (closed tab, es.close(), aborted fetch) to check
- * the server notices nothing worse than a gone client.
+ * the server notices nothing worse than a gone client. A screenshot of each page is saved under
+ * test-output/screenshots/ (ignored by git) for a person to look at.
  *
  * The demo runs as it ships (`node demo/server.mjs`, which imports the built packages), in a child
  * process on 127.0.0.1 with PORT=0; it prints the port it got. Skipped when chromium or
@@ -10,12 +12,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { missingPeer, peer, sleep, within } from '@http-kit/test-support';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SCREENSHOTS = `${ROOT}test-output/screenshots`;
 const CHROMIUM = peer('chromium');
 // As root, in a sandbox-less container with no network beyond loopback: without the
 // background-networking flags Chromium keeps dialling Google's hosts and logging the refusals.
@@ -110,9 +113,20 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     return page;
   }
 
+  /** Saves what `page` shows as test-output/screenshots/<name>.png. */
+  async function screenshot(page: Page, name: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  }
+
+  /** The chat lines of a page as "name: text" (without their timestamps). */
+  function chatLines(page: Page): Promise<string[]> {
+    return page.locator('#log p').evaluateAll((ps) => ps.map((p) => `${p.querySelector('b')!.textContent}${p.querySelector('.text')!.textContent}`));
+  }
+
   /** The server still answers a fresh client, is still running and has logged nothing since the test began. */
   async function expectServerHealthy(): Promise<void> {
-    const res = await fetch(demo.base + '/', { signal: AbortSignal.timeout(3_000) });
+    const res = await fetch(demo.base + '/hello', { signal: AbortSignal.timeout(3_000) });
     expect(await res.text()).toBe('hello world');
     expect(demo.child.exitCode).toBeNull();
     expect(demo.stderr().slice(stderrSeen)).toBe('');
@@ -156,13 +170,25 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     await Promise.all([a.goto(demo.base + '/chat'), b.goto(demo.base + '/chat')]);
     await within(3_000, 'the first poll of both pages', Promise.all(firstPolls));
 
-    const bParkedAgain = b.waitForRequest((req) => req.url().endsWith('/poll?since=1'));
+    const bParkedAgain = b.waitForRequest((req) => req.url().endsWith('/poll?since=2'));
     await a.fill('#name', 'alice');
     await a.fill('#text', 'hello from A');
     await a.click('button');
     const line = (page: Page, text: string) => page.locator('#log p', { hasText: text });
     await Promise.all([line(a, 'alice: hello from A').waitFor({ timeout: 2_000 }), line(b, 'alice: hello from A').waitFor({ timeout: 2_000 })]);
     expect(await a.inputValue('#text')).toBe('');
+    // A's own message is set apart on A only, and every line has its time.
+    expect(await line(a, 'alice: hello from A').getAttribute('class')).toBe('mine');
+    expect(await line(b, 'alice: hello from A').getAttribute('class')).toBeNull();
+    expect(await line(b, 'alice: hello from A').locator('time').innerText()).toMatch(/\d/);
+    await b.fill('#name', 'bob');
+    await b.fill('#text', 'hi alice');
+    await b.click('button');
+    await Promise.all([line(a, 'bob: hi alice').waitFor({ timeout: 2_000 }), line(b, 'bob: hi alice').waitFor({ timeout: 2_000 })]);
+    expect(await line(b, 'bob: hi alice').getAttribute('class')).toBe('mine');
+    await a.setViewportSize({ width: 390, height: 740 }); // a phone
+    await screenshot(a, 'chat-a-phone');
+    await screenshot(b, 'chat-b');
 
     // B is parked on its next poll; closing the tab drops that connection mid-poll.
     await within(3_000, 'page B polling again', bParkedAgain);
@@ -176,14 +202,16 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     // A reload abandons A's parked poll too, then fetches the history from since=0.
     await a.reload();
     await line(a, 'alice: still here').waitFor({ timeout: 2_000 });
-    expect(await a.locator('#log p').allInnerTexts()).toEqual(['alice: hello from A', 'alice: still here']);
+    expect(await chatLines(a)).toEqual(['alice: hello from A', 'bob: hi alice', 'alice: still here']);
 
     // And the reloaded page, parked again, still gets new messages through its poll.
     await a.fill('#name', 'alice'); // the reload emptied the form
     await a.fill('#text', 'after reload');
     await a.click('button');
     await line(a, 'alice: after reload').waitFor({ timeout: 2_000 });
-    expect(await a.locator('#log p').count()).toBe(3);
+    expect(await a.locator('#log p').count()).toBe(4);
+    // The reloaded tab is the same tab (sessionStorage): its earlier messages are still its own.
+    expect(await a.locator('#log p.mine').count()).toBe(3);
     await a.context().close();
     await expectServerHealthy();
   });
@@ -214,10 +242,15 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     await a.fill('#text', 'hello over the socket');
     await a.click('button');
     await Promise.all([line(a, 'wanda: hello over the socket').waitFor({ timeout: 2_000 }), line(b, 'wanda: hello over the socket').waitFor({ timeout: 2_000 })]);
+    expect(await line(a, 'wanda: hello over the socket').getAttribute('class')).toBe('mine');
+    expect(await line(b, 'wanda: hello over the socket').getAttribute('class')).toBeNull();
     // A message posted to the long-polling room is pushed to the WebSocket pages too.
     const posted = await fetch(demo.base + '/msg', { method: 'POST', body: new URLSearchParams({ name: 'poller', text: 'from the other room' }), signal: AbortSignal.timeout(3_000) });
     expect(posted.status).toBe(204);
     await Promise.all([line(a, 'poller: from the other room').waitFor({ timeout: 2_000 }), line(b, 'poller: from the other room').waitFor({ timeout: 2_000 })]);
+    await screenshot(a, 'ws-chat-a');
+    await b.setViewportSize({ width: 390, height: 740 });
+    await screenshot(b, 'ws-chat-b-phone');
     await b.context().close();
     await a.fill('#text', 'after B left');
     await a.press('#text', 'Enter');
@@ -324,6 +357,72 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     await expectServerHealthy();
     const again = await read();
     expect(again.lines.map((l) => l.text)).toEqual(['chunk 1', 'chunk 2', 'chunk 3', 'chunk 4', 'chunk 5']);
+    await page.context().close();
+    await expectServerHealthy();
+  });
+  it('landing page: links every demo with a line on each, and every link opens without an error', async () => {
+    const page = await openPage('');
+    const failures: string[] = [];
+    page.on('response', (res) => {
+      if (res.status() >= 400) failures.push(`${res.status()} ${res.url()}`);
+    });
+    await page.goto(demo.base + '/');
+    expect(await page.title()).toBe('http-kit demo');
+    const links = await page.locator('#demos li').evaluateAll((items) =>
+      items.map((li) => ({ href: li.querySelector('a')!.getAttribute('href'), line: li.querySelector('span')!.textContent })),
+    );
+    expect(links.map((l) => l.href)).toEqual(['/chat', '/ws-chat', '/clock', '/stream', '/async', '/echo']);
+    for (const link of links) expect(link.line!.length, link.href!).toBeGreaterThan(20);
+    await screenshot(page, 'landing');
+    await page.setViewportSize({ width: 390, height: 740 });
+    await screenshot(page, 'landing-phone');
+
+    // Follow each link as a person would: click it, the page loads, come back.
+    for (const href of links.map((l) => l.href!)) {
+      await page.goto(demo.base + '/');
+      const [res] = await Promise.all([page.waitForNavigation({ timeout: 5_000 }), page.click(`#demos a[href="${href}"]`)]);
+      expect(res?.status(), href).toBe(200);
+    }
+    // The browser asked for /favicon.ico along the way, and nothing answered 4xx/5xx.
+    expect(failures).toEqual([]);
+    const favicon = await fetch(demo.base + '/favicon.ico', { signal: AbortSignal.timeout(3_000) });
+    expect(favicon.status).toBe(204);
+    await page.context().close();
+    await expectServerHealthy();
+  });
+
+  it('SSE clock page: shows the ticks of /events as a clock, with the event ids', async () => {
+    const page = await openPage('/clock');
+    await page.locator('#status', { hasText: 'connected to /events' }).waitFor({ timeout: 3_000 });
+    await page.waitForFunction(() => Number((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('count').textContent) >= 2, undefined, { timeout: 4_000 });
+    expect(await page.locator('#time').innerText()).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(Number(await page.locator('#id').innerText())).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#log .tick').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'clock');
+    await page.context().close(); // mid-stream
+    await sleep(1_200);
+    await expectServerHealthy();
+  });
+
+  it('WebSocket echo page: what is typed comes back', async () => {
+    const page = await openPage('/echo');
+    await page.locator('#status', { hasText: 'connected to /ws' }).waitFor({ timeout: 3_000 });
+    await page.fill('#text', 'écho, échо');
+    await page.press('#text', 'Enter');
+    await page.locator('#log .received', { hasText: '← écho, échо' }).waitFor({ timeout: 2_000 });
+    await screenshot(page, 'echo');
+    await page.context().close();
+    await expectServerHealthy();
+  });
+
+  it('streaming and async pages render in the browser (screenshots)', async () => {
+    const page = await openPage('/stream');
+    expect((await page.locator('body').innerText()).trim()).toBe('chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5');
+    await screenshot(page, 'stream');
+    const res = await page.goto(demo.base + '/async');
+    expect(res?.status()).toBe(200);
+    expect((await page.locator('body').innerText()).trim()).toBe('async hello world');
+    await screenshot(page, 'async');
     await page.context().close();
     await expectServerHealthy();
   });
