@@ -70,6 +70,29 @@ export class BadResponseError extends HttpKitError {
   }
 }
 
+/**
+ * With `as: 'json'`, the response body is not JSON. The response was read whole and is well
+ * formed (the connection is reused): `status`, `headers` and the body as `text` are kept here,
+ * so a caller can still look at, say, the HTML page a proxy answered with. The message names the
+ * content type and the body's first characters; `cause` is JSON.parse's SyntaxError.
+ *
+ * @example
+ * const res = await get(url, { as: 'json' });
+ * if (res.error?.code === 'HTTPKIT_BAD_JSON') console.log(res.error.status, res.error.text.slice(0, 200));
+ */
+export class BadJsonError extends HttpKitError {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  /** The body as text (decoded with the Content-Type's charset, utf-8 by default). */
+  readonly text: string;
+  constructor(message: string, status: number, headers: Record<string, string | string[]>, text: string, options?: { cause?: unknown }) {
+    super(message, 'HTTPKIT_BAD_JSON', options);
+    this.status = status;
+    this.headers = headers;
+    this.text = text;
+  }
+}
+
 /** The response's status line and headers are longer than `maxHeaderSize`. */
 export class HeadersTooLargeError extends BadResponseError {
   constructor(message: string) {

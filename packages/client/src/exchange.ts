@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { EMPTY, type HttpKitError } from '@http-kit/core';
 import { responseHeaderMap } from '@http-kit/http1/codec';
-import { isTextual, decodeText } from './body.js';
+import { isTextual, decodeText, parseJson } from './body.js';
 import type { Carrier, ExchangeSink } from './exchange-sink.js';
 import { Coding, codingOf, decodeBody } from './decompress.js';
 import { AbortedError, BadResponseError, BodyTooLargeError } from './errors.js';
@@ -336,8 +336,19 @@ export class Exchange implements ExchangeSink, BodySource {
   private deliver(bytes: Buffer): void {
     const headers = this.headers!;
     const as = this.as;
-    const body = as === 'buffer' || (as === 'auto' && !isTextual(headers['content-type'])) ? bytes : decodeText(bytes, headers['content-type']);
-    const response: HttpResponse = { opts: this.opts, status: this.status, headers, body, url: this.target.href };
+    let body: unknown;
+    if (as === 'json') {
+      try {
+        body = parseJson(bytes, this.status, headers);
+      } catch (error) {
+        this.settle({ opts: this.opts, error: error as HttpKitError });
+        return;
+      }
+    } else {
+      body = as === 'buffer' || (as === 'auto' && !isTextual(headers['content-type'])) ? bytes : decodeText(bytes, headers['content-type']);
+    }
+    // A JSON value is no string | Buffer | Readable: HttpResponse's type leaves it out (see its `body`).
+    const response: HttpResponse = { opts: this.opts, status: this.status, headers, body: body as HttpResponse['body'], url: this.target.href };
     if (this.trailers !== null) response.trailers = this.trailers;
     this.settle(response);
   }

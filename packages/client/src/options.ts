@@ -20,8 +20,13 @@ export type ParamValue = string | number | boolean | null | undefined | Readonly
 /** A request body: bytes, or a stream sent as it is read (chunked when its length is unknown). */
 export type BodyInput = string | Uint8Array | Readable | AsyncIterable<Uint8Array | string>;
 
-/** How the response body is handed over. */
-export type ResponseAs = 'auto' | 'text' | 'buffer' | 'stream';
+/**
+ * How the response body is handed over: `'auto'` text for textual content types (JSON ones
+ * included: they stay text), a Buffer otherwise; `'text'`; `'buffer'`; `'stream'` a Readable;
+ * `'json'` the value JSON.parse makes of it (null for an empty body; HTTPKIT_BAD_JSON when it
+ * does not parse).
+ */
+export type ResponseAs = 'auto' | 'text' | 'buffer' | 'stream' | 'json';
 
 /**
  * Options passed through to `tls.connect` for https requests: `ca`, `cert`, `key`, `pfx`,
@@ -56,7 +61,7 @@ export interface RequestDefaults {
   idleTimeout?: number;
   /** Ms an idle pooled connection is kept; -1 closes it after each response. Default 30 000 (less when the server says `Keep-Alive: timeout=N`). */
   keepalive?: number;
-  /** Default `'auto'`: text for textual content types, a Buffer otherwise. */
+  /** Default `'auto'`: text for textual content types (JSON ones too), a Buffer otherwise; `'json'` parses the body. See ResponseAs. */
   as?: ResponseAs;
   /** Default true. */
   followRedirects?: boolean;
@@ -86,6 +91,15 @@ export interface RequestOptions extends RequestDefaults {
   method?: string;
   headers?: Record<string, string | number | ReadonlyArray<string> | null | undefined>;
   body?: BodyInput | null;
+  /**
+   * A value sent as a JSON body: `JSON.stringify(json)`, with `Content-Type: application/json`
+   * unless `headers` set one. `undefined` means none (`null` sends `null`); refused with `body`,
+   * `formParams` or `multipart`. Resent by a 307/308 like any buffered body.
+   *
+   * @example
+   * const res = await post(url, { json: { name: 'x' }, as: 'json' });
+   */
+  json?: unknown;
   /** Added to the URL's query string. */
   queryParams?: Record<string, ParamValue>;
   /** Sent as an `application/x-www-form-urlencoded` body. */
@@ -110,6 +124,11 @@ export interface HttpResponse {
   status: number;
   /** Lower-cased names; repeated headers joined with ", " (set-cookie: an array). */
   headers: Record<string, string | string[]>;
+  /**
+   * A string or Buffer (`as` `'auto'`, `'text'`, `'buffer'`), a Readable (`'stream'`), or with
+   * `as: 'json'` the parsed value, which this type does not say: cast it
+   * (`res.body as unknown as Item[]`). Widening the type would break code that narrows it.
+   */
   body: string | Buffer | Readable;
   /** The URL that answered (the last one when redirects were followed). */
   url: string;
@@ -263,8 +282,8 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   const proxy = opts.proxy === undefined ? defaults.proxy : opts.proxy;
   into.proxy = proxy === undefined || proxy === null || proxy === '' ? null : proxies.get(proxy);
   if (into.proxy !== null && into.proxy.https) throw new InvalidRequestError(`only http:// proxies are supported, got ${JSON.stringify(proxy)}`);
-  if (into.as !== 'auto' && into.as !== 'text' && into.as !== 'buffer' && into.as !== 'stream') {
-    throw new InvalidRequestError(`invalid "as": ${JSON.stringify(into.as)} (auto, text, buffer or stream)`);
+  if (into.as !== 'auto' && into.as !== 'text' && into.as !== 'buffer' && into.as !== 'stream' && into.as !== 'json') {
+    throw new InvalidRequestError(`invalid "as": ${JSON.stringify(into.as)} (auto, text, buffer, stream or json)`);
   }
   const signal = opts.signal;
   if (signal === undefined || signal === null) into.signal = null;
@@ -305,7 +324,10 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   let body: Buffer | null = null;
   let stream: Readable | AsyncIterable<Uint8Array | string> | null = null;
   let contentType: string | null = null;
-  if (opts.multipart !== undefined) {
+  if (opts.json !== undefined) {
+    body = jsonBody(opts);
+    contentType = 'application/json';
+  } else if (opts.multipart !== undefined) {
     const encoded = encodeMultipart(opts.multipart);
     if (Buffer.isBuffer(encoded.body)) body = encoded.body;
     else stream = encoded.body;
@@ -331,6 +353,22 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   into.headerNames = names;
   into.headerValues = values;
   into.headerFlags = flags;
+}
+
+/** The bytes of the `json` option; refuses the other body options beside it, and values JSON cannot carry. */
+function jsonBody(opts: RequestOptions): Buffer {
+  const other = opts.body !== undefined && opts.body !== null ? 'body' : opts.formParams !== undefined ? 'formParams' : opts.multipart !== undefined ? 'multipart' : null;
+  if (other !== null) throw new InvalidRequestError(`json and ${other} both give the request body: pass one of them`);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(opts.json);
+  } catch (error) {
+    // A cycle, a BigInt, a throwing toJSON.
+    throw new InvalidRequestError(`json cannot be serialised: ${(error as Error).message}`, { cause: error });
+  }
+  // A function or a symbol: JSON.stringify has no text for it (and would drop it silently in an object).
+  if (text === undefined) throw new InvalidRequestError(`json cannot be serialised: JSON has no text for a ${typeof opts.json}`);
+  return Buffer.from(text, 'utf8');
 }
 
 function pushHeader(names: string[], values: string[], name: string, value: string): void {
