@@ -13,11 +13,9 @@ import type { HttpResult, RequestOptions } from './options.js';
 export { HttpClient, createClient } from './client.js';
 export type { ClientOptions, Callback, ShorthandOptions } from './client.js';
 export type { RequestOptions, RequestDefaults, TlsOptions, HttpResult, HttpResponse, HttpUpgrade, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
-/** HTTPKIT_BAD_JSON: a type only (check `error.code`), see errors.ts. */
-export type { BadJsonError } from './errors.js';
 export {
   InvalidRequestError, ConnectError, ConnectTimeoutError, TlsError, TimeoutError, PoolTimeoutError, BadResponseError, HeadersTooLargeError,
-  BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError, AbortedError,
+  BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError, AbortedError, BadJsonError,
 } from './errors.js';
 /** The base of every error above (and of the other packages'): `instanceof HttpKitError` holds across copies of the package. */
 export { HttpKitError } from '@http-kit/core';

@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as client from '@http-kit/client';
 import {
-  AbortedError, BadResponseError, BodyTooLargeError, ClientClosedError, ConnectError, ConnectTimeoutError, ConnectionClosedError, HeadersTooLargeError,
+  AbortedError, BadJsonError, BadResponseError, BodyTooLargeError, ClientClosedError, ConnectError, ConnectTimeoutError, ConnectionClosedError, HeadersTooLargeError,
   HttpKitError, InvalidRequestError, PoolTimeoutError, ProxyError, RequestBodyError, TimeoutError, TlsError, TooManyRedirectsError,
 } from '@http-kit/client';
 
@@ -26,6 +26,7 @@ const CODES: Array<[new (...args: never[]) => Error, string]> = [
   [ProxyError, 'HTTPKIT_PROXY'],
   [ClientClosedError, 'HTTPKIT_CLIENT_CLOSED'],
   [AbortedError, 'HTTPKIT_ABORTED'],
+  [BadJsonError, 'HTTPKIT_BAD_JSON'],
 ];
 
 /** An instance of `Class`: a message, and Node's code as the reason for the two that carry one. */
