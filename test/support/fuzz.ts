@@ -57,7 +57,7 @@ export class Rng {
 }
 
 /** Statuses the server sends itself when it refuses a request; each is followed by a close. */
-export const REJECT_STATUSES: ReadonlySet<number> = new Set([400, 408, 413, 414, 417, 431, 505]);
+export const REJECT_STATUSES: ReadonlySet<number> = new Set([400, 408, 413, 414, 417, 431, 501, 505]);
 /** Every final status the fuzzed servers may answer with (handlers send 200; 404 and 500 come from the server). */
 export const ALLOWED_STATUSES: ReadonlySet<number> = new Set([200, 404, 500, ...REJECT_STATUSES]);
 

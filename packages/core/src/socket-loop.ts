@@ -75,6 +75,8 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   private batchFirst: Uint8Array | null = null;
   private batchRest: Uint8Array[] | null = null;
   private batchBytes = 0;
+  /** Bytes read and dropped while lingering. */
+  private lingerDropped = 0;
 
   constructor(socket: Socket, ctx: LoopContext, createProtocol: (host: SocketLoop) => Protocol) {
     this.socket = socket;
@@ -121,7 +123,12 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
 
   /** @internal */
   onData(chunk: Buffer): void {
-    if ((this.flags & F_LINGERING) !== 0 || this.closed) return; // closing: read and drop
+    if ((this.flags & F_LINGERING) !== 0) {
+      // Closing: read and drop, but a peer that keeps sending is not read for the whole linger.
+      if ((this.lingerDropped += chunk.length) > MAX_READ_AHEAD) this.socket.destroy();
+      return;
+    }
+    if (this.closed) return;
     if (this.holds !== 0 || (this.held !== null && this.held.length > 0)) {
       this.hold(chunk, false);
       return;

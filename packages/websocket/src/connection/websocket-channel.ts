@@ -57,6 +57,8 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   private closeReason: CloseReason | null = null;
   private closeInfo: CloseInfo = ABNORMAL;
   private closeReported = false;
+  /** close() was called: a later send() is the program's mistake. */
+  private closedByProgram = false;
 
   constructor(
     readonly host: ProtocolHost,
@@ -89,7 +91,12 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   /** Sends a text frame for a string, a binary frame for bytes; `close` true closes (1000) after it. */
   send(data: unknown, close = false): boolean {
-    if (this.state !== WsState.Open || this.host.closed) return false;
+    if (this.state !== WsState.Open || this.host.closed) {
+      // As HTTP channels do: sending after the program's own close() is a mistake; after the peer
+      // or a timeout closed it, false (the program could not have known: check isOpen).
+      if (this.closedByProgram) throw new ChannelMisuseError('WebSocket send: this channel was closed by close(); nothing more can be sent');
+      return false;
+    }
     // A response object (as an HTTP channel takes) sends its body.
     const message = data !== null && typeof data === 'object' && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer) && 'body' in data ? (data as { body: unknown }).body : data;
     let ok: boolean;
@@ -102,6 +109,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   close(code: number = CloseCode.Normal, reason = ''): boolean {
     if (this.state !== WsState.Open || this.host.closed) return false;
     if (!isValidCloseCode(code)) throw new ChannelMisuseError(`WebSocket close: ${code} is not a close code an endpoint may send (1000-1003, 1007-1014, 3000-4999)`);
+    this.closedByProgram = true;
     this.startClose(code, reason, this.isServer ? 'server-closed' : 'client-closed');
     return true;
   }
