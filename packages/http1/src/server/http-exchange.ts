@@ -51,6 +51,18 @@ export interface ResponseOwner {
 }
 
 
+// Bits of HttpExchange.bits.
+const B_HEAD = 1;
+const B_HTTP10 = 2;
+const B_KEEP_ALIVE = 4;
+const B_EXPECTS_CONTINUE = 8;
+/** Inside parser.execute (HttpSession). */
+export const B_PARSING = 16;
+/** The request asked for an upgrade (HttpSession). */
+export const B_UPGRADE = 32;
+/** The session's timer stands for the whole-request deadline (HttpSession). */
+export const B_TIMER_IS_DEADLINE = 64;
+
 export abstract class HttpExchange implements ResponseTarget, HandlerOutcome {
   readonly host: ProtocolHost;
   protected readonly ctx: ServerContext;
@@ -61,11 +73,9 @@ export abstract class HttpExchange implements ResponseTarget, HandlerOutcome {
   request: Request | null = null;
   protected body: RequestBody | null = null;
   /** The client waits for 100 Continue before it sends the body. */
-  protected expectsContinue = false;
   protected framing = StreamFraming.NoBody;
-  isHead = false;
-  http10 = false;
-  keepAlive = true;
+  /** The exchange's yes/no state, one bit each (B_*): one field instead of seven per connection. */
+  protected bits = B_KEEP_ALIVE;
   /** A channel that owns the current answer, told when the connection goes. */
   protected owner: ResponseOwner | null = null;
   /** A protocol switch the handler asked for, done once the request is read. */
@@ -74,6 +84,38 @@ export abstract class HttpExchange implements ResponseTarget, HandlerOutcome {
   constructor(host: ProtocolHost, ctx: ServerContext) {
     this.host = host;
     this.ctx = ctx;
+  }
+
+  /** A response to HEAD: no body is sent. */
+  get isHead(): boolean {
+    return (this.bits & B_HEAD) !== 0;
+  }
+  set isHead(on: boolean) {
+    this.bits = on ? this.bits | B_HEAD : this.bits & ~B_HEAD;
+  }
+
+  /** The client speaks HTTP/1.0. */
+  get http10(): boolean {
+    return (this.bits & B_HTTP10) !== 0;
+  }
+  set http10(on: boolean) {
+    this.bits = on ? this.bits | B_HTTP10 : this.bits & ~B_HTTP10;
+  }
+
+  /** The connection may carry another request after this one. */
+  get keepAlive(): boolean {
+    return (this.bits & B_KEEP_ALIVE) !== 0;
+  }
+  set keepAlive(on: boolean) {
+    this.bits = on ? this.bits | B_KEEP_ALIVE : this.bits & ~B_KEEP_ALIVE;
+  }
+
+  /** The client waits for 100 Continue before it sends the body. */
+  protected get expectsContinue(): boolean {
+    return (this.bits & B_EXPECTS_CONTINUE) !== 0;
+  }
+  protected set expectsContinue(on: boolean) {
+    this.bits = on ? this.bits | B_EXPECTS_CONTINUE : this.bits & ~B_EXPECTS_CONTINUE;
   }
 
   /** Both sides of the exchange are done: get ready for the next request, or close. */

@@ -13,7 +13,7 @@ import { requestHeaderMap } from '../codec/header-map.js';
 import { ChannelMisuseError } from '../errors.js';
 import { CONTINUE, rejectionBytes } from './canned-responses.js';
 import { runHandler } from './dispatch.js';
-import { HttpExchange, ReadState, ResponseState } from './http-exchange.js';
+import { B_PARSING, B_TIMER_IS_DEADLINE, B_UPGRADE, HttpExchange, ReadState, ResponseState } from './http-exchange.js';
 import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
 import { checkHead, Failure, HEAD_PADDING, hostOf, MAX_CHUNK_LINE, maxFramingOf, parseFailure, statusOf, type Rejection } from './request-checks.js';
@@ -28,22 +28,40 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
   private parser: HttpParser | null = null;
   /** A protocol switch the handler asked for, done once the request is read. */
   private switchHead: Uint8Array | null = null;
-  /** Inside parser.execute: the parser must not be released, and the parse goes on by itself. */
-  private parsing = false;
   private bodyBytes = 0;
-  private upgradeRequested = false;
   /**
    * When the request being read must have arrived whole (performance.now() ms; 0: not set). Set
    * at the end of the first read of a request that goes on past it, so a request read in one
    * read costs no clock read.
    */
   private deadline = 0;
-  /** The connection's timer is armed for the deadline rather than for the head or body timeout. */
-  private timerIsDeadline = false;
 
   constructor(host: ProtocolHost, ctx: ServerContext) {
     super(host, ctx);
     host.armTimer(ctx.keepAliveTimeout);
+  }
+
+  /** Inside parser.execute: the parser must not be released, and the parse goes on by itself. */
+  private get parsing(): boolean {
+    return (this.bits & B_PARSING) !== 0;
+  }
+  private set parsing(on: boolean) {
+    this.bits = on ? this.bits | B_PARSING : this.bits & ~B_PARSING;
+  }
+
+  private get upgradeRequested(): boolean {
+    return (this.bits & B_UPGRADE) !== 0;
+  }
+  private set upgradeRequested(on: boolean) {
+    this.bits = on ? this.bits | B_UPGRADE : this.bits & ~B_UPGRADE;
+  }
+
+  /** The connection's timer is armed for the deadline rather than for the head or body timeout. */
+  private get timerIsDeadline(): boolean {
+    return (this.bits & B_TIMER_IS_DEADLINE) !== 0;
+  }
+  private set timerIsDeadline(on: boolean) {
+    this.bits = on ? this.bits | B_TIMER_IS_DEADLINE : this.bits & ~B_TIMER_IS_DEADLINE;
   }
 
   // --- reading ---------------------------------------------------------------------------
