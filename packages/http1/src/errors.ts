@@ -78,3 +78,20 @@ export class ParserLoadError extends HttpKitError {
     super(message, 'HTTPKIT_PARSER_LOAD', options);
   }
 }
+
+/**
+ * A request body read with `json()` (or `readJson(req)`) that does not parse as JSON: a handler
+ * answers it 400. `contentType` is the request's (null when unknown), `cause` the parser's error.
+ *
+ * @example
+ * try { await readJson(req); } catch (e) { if (e instanceof InvalidJsonBodyError) return { status: 400, body: e.message }; throw e; }
+ */
+export class InvalidJsonBodyError extends HttpKitError {
+  constructor(
+    message: string,
+    readonly contentType: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'HTTPKIT_BAD_JSON_BODY', options);
+  }
+}

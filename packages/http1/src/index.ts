@@ -9,6 +9,13 @@ export type { Handler, HandlerResult, ServerOptions } from './server/server-cont
 export type { Request } from './server/request.js';
 export { RequestBody } from './server/request.js';
 export { file, FileBody } from './server/body-types.js';
+export { readJson } from './server/json-body.js';
+export { query } from './server/query.js';
+export type { Query } from './server/query.js';
+export { cookies, setCookie } from './server/cookies.js';
+export type { SetCookieOptions } from './server/cookies.js';
+export { serveStatic } from './server/static-files.js';
+export type { StaticOptions, StaticHandler } from './server/static-files.js';
 export type { Response, ResponseBody, ResponseHeaders, HeaderValue } from './server/body-types.js';
 export type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 export type { HandedOff } from './server/dispatch.js';
@@ -24,5 +31,5 @@ export type { EventStreamHandlers, ServerSentEvent } from './server/event-stream
 export { HttpKitError, InvalidArgumentError } from '@http-kit/core';
 export {
   InvalidHeaderError, InvalidStatusError, InvalidHandlerResultError, InvalidBodyError, ResponseBodyError,
-  ChannelMisuseError, RequestBodyTooLargeError, ParserLoadError, ListenError,
+  ChannelMisuseError, RequestBodyTooLargeError, InvalidJsonBodyError, ParserLoadError, ListenError,
 } from './errors.js';

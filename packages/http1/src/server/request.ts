@@ -2,7 +2,7 @@
  * The Ring request a handler receives, and its streaming body.
  */
 import { Readable } from 'node:stream';
-import { RequestBodyTooLargeError } from '../errors.js';
+import { InvalidJsonBodyError, RequestBodyTooLargeError } from '../errors.js';
 
 /** Links a request to the connection that read it (used by asChannel / asyncResponse). */
 export const kExchange = Symbol('http-kit.exchange');
@@ -79,8 +79,24 @@ export class RequestBody extends Readable {
     return (await this.bytes()).toString(encoding);
   }
 
+  /**
+   * The whole body parsed as JSON (utf-8). A body that does not parse throws
+   * `InvalidJsonBodyError` (HTTPKIT_BAD_JSON_BODY), which a handler answers 400; `readJson(req)`
+   * also names the request's Content-Type.
+   */
   async json<T = unknown>(): Promise<T> {
-    return JSON.parse(await this.text()) as T;
+    return parseJsonBody(await this.text(), null) as T;
+  }
+}
+
+/** JSON.parse, its SyntaxError turned into an error that says what was wrong and with which body. */
+export function parseJsonBody(text: string, contentType: string | null): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const type = contentType === null ? '' : ` (Content-Type: ${contentType})`;
+    throw new InvalidJsonBodyError(`Request body${type} is not valid JSON: ${reason} (body of ${text.length} characters)`, contentType, { cause: error });
   }
 }
 
