@@ -161,7 +161,7 @@ function handler(req) {
 
 const server = await runServer(handler, { ip, port });
 const shown = ip.includes(':') ? `[${ip}]` : ip;
-console.log(`http-kit demo listening on http://${shown}:${server.port}/ (chat: /chat)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`);
+console.log(`http-kit demo listening on http://${shown}:${server.port}/ (every demo is linked from /)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`);
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
