@@ -50,7 +50,7 @@ function externalAddress(): string | null {
 describe('the demo server', () => {
   it('listens on 127.0.0.1 by default, as its banner says, and not on other interfaces', async () => {
     const banner = await startDemo({});
-    const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\/ \(chat: \/chat\)$/.exec(banner);
+    const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\/ \(every demo is linked from \/\)$/.exec(banner);
     expect(match, banner).not.toBeNull();
     const port = Number(match![1]);
     const response = await requestOnce(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
@@ -72,7 +72,7 @@ describe('the demo server', () => {
 
   it('IP=0.0.0.0 opens it to every interface, and the banner says so', async () => {
     const banner = await startDemo({ IP: '0.0.0.0' });
-    const match = /listening on http:\/\/0\.0\.0\.0:(\d+)\/ \(chat: \/chat\) on every interface$/.exec(banner);
+    const match = /listening on http:\/\/0\.0\.0\.0:(\d+)\/ \(every demo is linked from \/\) on every interface$/.exec(banner);
     expect(match, banner).not.toBeNull();
     expect(await tryConnect(Number(match![1]))).toBe('connected');
   });
