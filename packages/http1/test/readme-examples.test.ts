@@ -7,64 +7,20 @@
  *
  * A new block without a check here fails the first test: add its check to CHECKS.
  */
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { runServer, type Handler, type HttpServer } from '@http-kit/http1';
 import { eventually, exchange, freePort, RawClient } from '@http-kit/test-support';
+import { adapt, dir, hooks, jsBlocks, load } from './readme-runner.js';
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'http-kit-readme-'));
-let modules = 0;
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const running: HttpServer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.stop({ timeout: 200 })));
 });
-
-interface Block {
-  /** The heading the block sits under. */
-  heading: string;
-  code: string;
-}
-
-/** The ```js blocks of README.md, in order, with their headings. */
-function jsBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  let heading = '';
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (/^#+ /.test(line)) heading = line.replace(/^#+ /, '');
-    if (!/^\s*```js\s*$/.test(line)) continue;
-    const body: string[] = [];
-    for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]); i++) body.push(lines[i]);
-    blocks.push({ heading, code: body.join('\n') });
-  }
-  return blocks;
-}
-
-/** Replaces `from` (which must occur) in a block's code. */
-function adapt(code: string, from: string | RegExp, to: string): string {
-  const found = typeof from === 'string' ? code.includes(from) : from.test(code);
-  if (!found) throw new Error(`the README example no longer contains ${String(from)}: update readme-examples.test.ts`);
-  return code.replace(from, to);
-}
-
-/** Writes `code` as a module and imports it. */
-async function load(code: string): Promise<Record<string, unknown>> {
-  const file = join(dir, `example-${++modules}.mjs`);
-  writeFileSync(file, code);
-  return (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
-}
-
-/** What the test hands to an example's hooks. */
-const hooks: Record<string, (...args: never[]) => Promise<void>> = {};
-(globalThis as Record<string, unknown>).readmeHooks = hooks;
 
 const GET = (uri: string) => `GET ${uri} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
 
