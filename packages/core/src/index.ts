@@ -12,3 +12,5 @@ export type { PendingResponse } from './async-registry.js';
 export { SocketLoop } from './socket-loop.js';
 export type { LoopContext } from './socket-loop.js';
 export type { ChunkSink, CloseReason, Protocol, ProtocolHost } from './protocol.js';
+export { createHub, relayHubMessages } from './hub.js';
+export type { Hub, HubListener, HubOptions } from './hub.js';

@@ -4,7 +4,7 @@
  * head encoder, chunked framing) is the separate entry `@http-kit/http1/codec`.
  */
 export { runServer } from './server/run-server.js';
-export type { HttpServer, ServerStatus, StopOptions } from './server/run-server.js';
+export type { HttpServer, ServerStatus, StopOptions, WorkerInfo, WorkerState } from './server/server-context.js';
 export type { Handler, HandlerResult, ServerOptions } from './server/server-context.js';
 export type { Request } from './server/request.js';
 export { RequestBody } from './server/request.js';

@@ -4,44 +4,20 @@
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import cluster from 'node:cluster';
 import {
   AsyncRegistry, defaultErrorLogger, defaultWarnLogger, defaultWheel, describe, InvalidArgumentError, nonNegativeOption, positiveOption,
-  type PendingResponse,
+  relayHubMessages, type PendingResponse,
 } from '@http-kit/core';
 import { isFieldValue } from '../codec/header-validation.js';
 import { ListenError } from '../errors.js';
 import { HttpSession } from './http-session.js';
 import type { ProtocolHost } from '@http-kit/core';
 import { SocketLoop } from '@http-kit/core';
-import type { Handler, ServerContext, ServerOptions } from './server-context.js';
+import type { Handler, HttpServer, ServerContext, ServerOptions, ServerStatus, StopOptions, WorkerInfo } from './server-context.js';
+import { isManagedWorker, obeyPrimary, reportListenFailure, superviseWorkers, workerCount } from './workers.js';
 
-export type ServerStatus = 'running' | 'stopping' | 'stopped';
-
-export interface StopOptions {
-  /** How long in-flight requests get to finish before their connections are cut, ms (default 5000). */
-  timeout?: number;
-}
-
-/**
- * A running server.
- *
- * @example
- * const server = await runServer(req => ({ status: 200, body: 'hi' }), { port: 0 });
- * console.log(server.port);
- * await server.stop({ timeout: 1000 });
- */
-export interface HttpServer {
-  readonly port: number;
-  /** The Unix socket path when listening on one. */
-  readonly path: string | undefined;
-  readonly status: ServerStatus;
-  /** Connections open right now. */
-  readonly connectionCount: number;
-  /** Channels (long polls, streams) holding a request open right now. */
-  readonly pendingCount: number;
-  /** Stops accepting, lets in-flight requests finish up to `timeout`, then closes every connection. */
-  stop(options?: StopOptions): Promise<void>;
-}
+const NO_WORKERS: readonly WorkerInfo[] = Object.freeze([]);
 
 const DEFAULTS = {
   ip: '0.0.0.0',
@@ -65,7 +41,7 @@ const KNOWN_OPTIONS: Record<keyof ServerOptions, true> = {
   headersTimeout: true, bodyTimeout: true, requestTimeout: true, writeTimeout: true, serverHeader: true, backlog: true,
   errorLogger: true, warnLogger: true,
   maxMessageSize: true, maxBufferedAmount: true, pingInterval: true, pongTimeout: true, perMessageDeflate: true, protocols: true,
-  origins: true, closeTimeout: true,
+  origins: true, closeTimeout: true, workers: true,
 };
 
 /** Refuses options runServer would otherwise misread: unknown names, a port that is no port, TLS with no key. */
@@ -118,6 +94,7 @@ function listenError(error: NodeJS.ErrnoException, where: string): ListenError {
 export async function runServer(handler: Handler, options: ServerOptions = {}): Promise<HttpServer> {
   if (typeof handler !== 'function') throw new InvalidArgumentError(`runServer: handler must be a function, got ${describe(handler)}`);
   checkOptions(options);
+  const workers = workerCount(options.workers);
   const connections = new Set<SocketLoop>();
   let onAllClosed: (() => void) | null = null;
   const ctx: ServerContext = {
@@ -149,6 +126,12 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   if (options.serverHeader !== undefined && (typeof options.serverHeader !== 'string' || !isFieldValue(options.serverHeader))) {
     throw new InvalidArgumentError(`runServer: serverHeader must be one line of latin1 text, got ${describe(options.serverHeader)}`);
   }
+  // The primary of `workers` only supervises (its options checked all the same): each worker runs
+  // this same program, and so this same call, and serves.
+  if (workers > 0 && cluster.isPrimary) {
+    relayHubMessages();
+    return superviseWorkers(workers, options.path, ctx.errorLogger);
+  }
 
   const accept = (socket: Socket) => {
     if (ctx.stopping) {
@@ -172,7 +155,12 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
   // (the listening socket failing later) go to errorLogger.
   const where = options.path ?? `${options.ip ?? DEFAULTS.ip}:${options.port ?? DEFAULTS.port}`;
   await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, where));
+    const failed = (error: NodeJS.ErrnoException) => {
+      const refused = listenError(error, where);
+      // A worker tells its primary first, so the primary's runServer rejects with the same reason.
+      if (workers > 0 && isManagedWorker()) reportListenFailure(refused, () => reject(refused));
+      else reject(refused);
+    };
     server.once('error', failed);
     const listening = () => {
       server.off('error', failed);
@@ -211,7 +199,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     return stopped;
   };
 
-  return {
+  const running: HttpServer = {
     get port() {
       return ctx.port;
     },
@@ -227,6 +215,9 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     get pendingCount() {
       return ctx.channels.size;
     },
+    workers: NO_WORKERS,
     stop,
   };
+  if (workers > 0 && isManagedWorker()) obeyPrimary(running, ctx.errorLogger);
+  return running;
 }

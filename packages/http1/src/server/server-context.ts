@@ -1,5 +1,6 @@
 /**
- * Server options and the state every connection of one server shares.
+ * Server options, the running server as runServer returns it, and the state every connection of
+ * one server shares.
  */
 import type { AsyncRegistry, ErrorLogger, PendingResponse, TimerWheel, WarnLogger } from '@http-kit/core';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
@@ -46,6 +47,63 @@ export interface ServerOptions extends WebSocketOptions {
   backlog?: number;
   errorLogger?: ErrorLogger;
   warnLogger?: WarnLogger;
+  /**
+   * Worker processes through node:cluster (default 0: none, this process serves). With N > 0 the
+   * program runs in every process: in the primary runServer forks N workers, replaces one that
+   * dies (after a back-off of 100 ms doubling to 10 s) and resolves to a server reporting their
+   * `workers` and `port`, without listening or running the handler itself; in each worker it
+   * serves on the port the primary shares, and stops when the primary's stop() asks.
+   *
+   * @example
+   * // the same file runs in the primary and in both workers
+   * const server = await runServer(handler, { port: 8080, workers: 2 });
+   */
+  workers?: number;
+}
+
+export type ServerStatus = 'running' | 'stopping' | 'stopped';
+
+export interface StopOptions {
+  /** How long in-flight requests get to finish before their connections are cut, ms (default 5000). */
+  timeout?: number;
+}
+
+/**
+ * A running server.
+ *
+ * @example
+ * const server = await runServer(req => ({ status: 200, body: 'hi' }), { port: 0 });
+ * console.log(server.port);
+ * await server.stop({ timeout: 1000 });
+ */
+export interface HttpServer {
+  readonly port: number;
+  /** The Unix socket path when listening on one. */
+  readonly path: string | undefined;
+  readonly status: ServerStatus;
+  /** Connections open right now. */
+  readonly connectionCount: number;
+  /** Channels (long polls, streams) holding a request open right now. */
+  readonly pendingCount: number;
+  /**
+   * With the `workers` option, in the primary: one entry per worker (pid and state). Empty in a
+   * server that serves itself (a worker, or no `workers`).
+   */
+  readonly workers: readonly WorkerInfo[];
+  /**
+   * Stops accepting, lets in-flight requests finish up to `timeout`, then closes every connection.
+   * In the primary of `workers`: stops every worker so, resolving once all have exited.
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+/** Where one worker is in its life. */
+export type WorkerState = 'starting' | 'listening' | 'stopping' | 'exited';
+
+/** One worker slot as the primary sees it: the process serving it now (or the one that last did). */
+export interface WorkerInfo {
+  readonly pid: number;
+  readonly state: WorkerState;
 }
 
 /** Resolved options and shared state, one per running server. */
