@@ -7,19 +7,23 @@
 import type { HandedOff } from './dispatch.js';
 import type { Request } from './request.js';
 
-/** permessage-deflate (RFC 7692) parameters. */
+/** permessage-deflate (RFC 7692) parameters, for servers and clients. */
 export interface WebSocketDeflateOptions {
   /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
   threshold?: number;
+  /** Server: always ask for it in the response. Client: ask the server not to keep context between messages. */
   serverNoContextTakeover?: boolean;
+  /** Server: tell the client not to keep context. Client: do not keep context (and say so in the offer). */
   clientNoContextTakeover?: boolean;
-  /** 8..15 */
+  /** 8..15: the server's window. A server uses at most this; a client asks the server for at most this. */
   serverMaxWindowBits?: number;
-  /** 8..15 */
+  /** 8..15: the client's window. A server declines clients that cannot limit theirs to this; a client uses at most this. */
   clientMaxWindowBits?: number;
+  /** zlib compression level, 0..9 (default zlib's, 6). */
   level?: number;
+  /** zlib memLevel, 1..9 (default 8). */
   memLevel?: number;
-  /** At most this many zlib operations run at once, process-wide (default 10); others queue. */
+  /** At most this many zlib operations at once, process-wide (default 10); the others queue. */
   concurrency?: number;
 }
 

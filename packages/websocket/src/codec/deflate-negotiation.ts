@@ -4,26 +4,11 @@
  * agreed parameters go to PerMessageDeflate (permessage-deflate.ts), which does the zlib work.
  */
 import { describe, InvalidArgumentError } from '@http-kit/core';
+import type { WebSocketDeflateOptions } from '@http-kit/http1';
 import { formatExtension, parseExtensions, type Extension } from './extensions.js';
 
-export interface PerMessageDeflateOptions {
-  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
-  threshold?: number;
-  /** Server: always ask for it in the response. Client: ask the server not to keep context between messages. */
-  serverNoContextTakeover?: boolean;
-  /** Server: tell the client not to keep context. Client: do not keep context (and say so in the offer). */
-  clientNoContextTakeover?: boolean;
-  /** 8..15: the server's window. A server uses at most this; a client asks the server for at most this. */
-  serverMaxWindowBits?: number;
-  /** 8..15: the client's window. A server declines clients that cannot limit theirs to this; a client uses at most this. */
-  clientMaxWindowBits?: number;
-  /** zlib compression level, 0..9 (default zlib's, 6). */
-  level?: number;
-  /** zlib memLevel, 1..9 (default 8). */
-  memLevel?: number;
-  /** At most this many zlib operations at once, process-wide (default 10); the others queue. */
-  concurrency?: number;
-}
+/** permessage-deflate options: the same as the server's `perMessageDeflate` option takes. */
+export type PerMessageDeflateOptions = WebSocketDeflateOptions;
 
 /** The parameters agreed in the handshake, named from the wire (server = server-to-client). */
 export interface DeflateParams {
