@@ -23,3 +23,4 @@ export * from './certificates.js';
 export * from './peers.js';
 export * from './fuzz.js';
 export * from './heap.js';
+export * from './nginx.js';

@@ -1,13 +1,11 @@
 // Against a real server no one here wrote: nginx on a loopback port with a temporary config,
 // serving a static file, gzip (chunked on the fly), redirects and keep-alive. Skipped when
 // nginx is not installed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { freePort, peer, sleep } from '@http-kit/test-support';
+import { peer, startNginx, type PrivateNginx } from '@http-kit/test-support';
 
 const nginxBin = peer('nginx', 'nginx.test.ts');
 
@@ -15,32 +13,18 @@ const staticText = 'static file served by nginx\n';
 const bigText = Array.from({ length: 2000 }, (_, i) => `line ${i} of a compressible text file\n`).join('');
 
 describe.skipIf(nginxBin === null)('against nginx', () => {
-  let dir = '';
-  let nginx: ChildProcess | null = null;
+  let nginx: PrivateNginx | null = null;
   let base = '';
   const client = createClient();
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'httpkit-nginx-'));
-    mkdirSync(join(dir, 'www'));
-    mkdirSync(join(dir, 'tmp'));
-    writeFileSync(join(dir, 'www', 'static.txt'), staticText);
-    writeFileSync(join(dir, 'www', 'big.txt'), bigText);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    writeFileSync(join(dir, 'nginx.conf'), `
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 128; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
+    const started = await startNginx(nginxBin!, {
+      prepare(dir) {
+        mkdirSync(join(dir, 'www'));
+        writeFileSync(join(dir, 'www', 'static.txt'), staticText);
+        writeFileSync(join(dir, 'www', 'big.txt'), bigText);
+      },
+      http: (dir, port) => `
   types { text/plain txt; application/json json; }
   keepalive_timeout 30s;
   server {
@@ -51,25 +35,18 @@ http {
     gzip_min_length 100;
     add_header X-Connection $connection always;
     location = /moved { return 301 /static.txt; }
-    location = /found { return 302 ${base}/big.txt; }
+    location = /found { return 302 http://127.0.0.1:${port}/big.txt; }
     location = /loop { return 302 /loop; }
-  }
-}
-`);
-    nginx = spawn(nginxBin!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
-    // Wait (bounded) for it to listen.
-    for (let i = 0; i < 100; i++) {
-      const res = await client.get(`${base}/static.txt`, { timeout: 500 });
-      if (res.status === 200) return;
-      await sleep(50);
-    }
-    throw new Error('nginx did not start');
+  }`,
+      ready: async (at) => (await client.get(`${at}/static.txt`, { timeout: 500 })).status === 200,
+    });
+    nginx = started;
+    base = started.base;
   });
 
   afterAll(() => {
     client.close();
-    nginx?.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    nginx?.stop();
   });
 
   it('serves a static file with Content-Length, over one kept-alive connection', async () => {

@@ -4,16 +4,13 @@
  * needs), proxies a GET, a long poll answered while parked, a streamed response and a WebSocket
  * echo to an http-kit server. Skipped when nginx is missing (Debian package nginx-light).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asChannel, runServer, type Channel, type HttpServer } from '@http-kit/http1';
 import { connect } from '@http-kit/websocket';
 import { createClient } from '@http-kit/client';
-import { eventually, freePort, peer, sleep, within } from '@http-kit/test-support';
+import { eventually, peer, sleep, startNginx, within, type PrivateNginx } from '@http-kit/test-support';
 
 const NGINX = peer('nginx', 'docs-nginx.test.ts');
 const GUIDE = fileURLToPath(new URL('../../../docs/guides/nginx.md', import.meta.url));
@@ -31,8 +28,7 @@ function guideConfig(listenPort: number, upstreamPort: number): string {
 }
 
 describe.skipIf(NGINX === null)('docs/guides/nginx.md: http-kit behind nginx', () => {
-  let dir = '';
-  let nginx: ChildProcess | null = null;
+  let nginx: PrivateNginx | null = null;
   let server: HttpServer;
   let base = '';
   let wsBase = '';
@@ -67,41 +63,19 @@ describe.skipIf(NGINX === null)('docs/guides/nginx.md: http-kit behind nginx', (
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: `hello ${req.headers.host}` };
     }, { ip: '127.0.0.1', port: 0 });
 
-    dir = mkdtempSync(join(tmpdir(), 'httpkit-docs-nginx-'));
-    mkdirSync(join(dir, 'tmp'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    wsBase = `ws://127.0.0.1:${port}`;
-    writeFileSync(join(dir, 'nginx.conf'), `
-daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 128; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-${guideConfig(port, server.port)}
-}
-`);
-    nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const res = await client.get(`${base}/`, { timeout: 500 });
-      if (res.status === 200) return;
-      await sleep(50);
-    }
-    throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+    const started = await startNginx(NGINX!, {
+      http: (_dir, port) => guideConfig(port, server.port),
+      ready: async (at) => (await client.get(`${at}/`, { timeout: 500 })).status === 200,
+    });
+    nginx = started;
+    base = started.base;
+    wsBase = `ws://127.0.0.1:${started.port}`;
   }, 20_000);
 
   afterAll(async () => {
     client.close();
-    nginx?.kill('SIGTERM');
+    nginx?.stop();
     await server?.stop({ timeout: 500 });
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('passes a GET, with Host and X-Forwarded-For', async () => {
