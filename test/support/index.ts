@@ -24,3 +24,4 @@ export * from './peers.js';
 export * from './fuzz.js';
 export * from './heap.js';
 export * from './nginx.js';
+export * from './proxy.js';

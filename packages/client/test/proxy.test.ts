@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
-import { httpServer, httpsServer, selfSigned, type TestServer } from '@http-kit/test-support';
+import { httpServer, httpsServer, selfSigned, tunnel, type TestServer } from '@http-kit/test-support';
 
 /** A tiny forward proxy: absolute-form requests are forwarded, CONNECT opens a raw tunnel. */
 async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: Array<string | undefined>; tunnels: string[]; connections: () => number; close(): Promise<void> }> {
@@ -24,19 +24,11 @@ async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: 
   });
   proxy.server.on('connect', (req, socket: net.Socket, head) => {
     tunnels.push(req.url!);
-    const [host, port] = req.url!.split(':');
-    if (host === 'denied.invalid') {
+    if (req.url!.startsWith('denied.invalid:')) {
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const upstream = net.connect(Number(port), host, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => socket.destroy());
-    socket.on('error', () => upstream.destroy());
+    tunnel(socket, req.url!, head);
   });
   return {
     url: proxy.url,

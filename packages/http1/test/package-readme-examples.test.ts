@@ -9,15 +9,14 @@
  * A new block without a check here fails that README's first test: add its check to CHECKS.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import '@http-kit/websocket'; // the websocket and client examples need upgrades on the test servers
 import { asChannel, runServer, type Handler, type HttpServer, type Request, type ServerOptions } from '@http-kit/http1';
-import { eventually, exchange, listen, RawClient, selfSigned, within, type TestServer } from '@http-kit/test-support';
+import { connectProxy, eventually, exchange, listen, RawClient, selfSigned, within, type TestServer } from '@http-kit/test-support';
 import { adapt, dir, hooks, jsBlocks, load } from './readme-runner.js';
 
 const certificate = selfSigned(); // for localhost and 127.0.0.1: its own CA, the examples' ca.pem
@@ -34,26 +33,11 @@ async function serve(handler: Handler, options: ServerOptions = {}): Promise<Htt
   return server;
 }
 
-/** An http proxy that opens CONNECT tunnels; `tunnels` lists their targets. */
-async function connectProxy(): Promise<TestServer & { tunnels: string[] }> {
-  const tunnels: string[] = [];
-  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
-  proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    tunnels.push(req.url!);
-    const [host, port] = req.url!.split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => socket.destroy());
-    socket.on('error', () => upstream.destroy());
-    socket.on('close', () => upstream.destroy());
-  });
-  const listening = await listen(proxy);
-  running.push({ stop: () => listening.close() });
-  return { ...listening, tunnels };
+/** An http proxy that opens CONNECT tunnels, closed after the test; `tunnels` lists their targets. */
+async function closingProxy(): Promise<TestServer & { tunnels: string[] }> {
+  const proxy = await connectProxy();
+  running.push({ stop: () => proxy.close() });
+  return proxy;
 }
 
 /** What the example writes to console.log and console.error while `run` runs, one array per call. */
@@ -322,7 +306,7 @@ const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
           offered.push(String(req.headers['sec-websocket-extensions']));
           return asChannel(req, { onOpen: (ch) => ch.send('welcome'), protocols: ['chat.v2'], perMessageDeflate: true });
         }, { tls: certificate! });
-        const proxy = await connectProxy();
+        const proxy = await closingProxy();
         // The certificate names 127.0.0.1, not example.test; the proxy is ours.
         let source = adapt(code, "'wss://example.test/chat'", `'wss://127.0.0.1:${server.port}/chat'`);
         source = adapt(source, "proxy: 'http://127.0.0.1:3128'", `proxy: '${proxy.url}'`);

@@ -2,13 +2,11 @@
 // certificate (accepted with `insecure`, or trusted with `tls.ca`, refused otherwise with
 // HTTPKIT_TLS), a private CA with `tls.servername` (sent as SNI), and a CONNECT tunnel through an
 // http proxy.
-import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { eventually, listen, selfSigned, testPki, type TestServer } from '@http-kit/test-support';
+import { connectProxy, eventually, listen, selfSigned, testPki, type TestServer } from '@http-kit/test-support';
 import { connect, type ConnectOptions } from '../src/client/connect.js';
 
 const certificate = selfSigned();
@@ -64,25 +62,10 @@ describe.skipIf(certificate === null)('wss:// with a self-signed certificate', (
 
   it('goes through an http proxy with a CONNECT tunnel', async () => {
     const { url } = await secureEcho(certificate!);
-    const tunnels: string[] = [];
-    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
-    proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-      tunnels.push(req.url!);
-      const [host, port] = req.url!.split(':');
-      const upstream = net.connect(Number(port), host, () => {
-        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(socket);
-        socket.pipe(upstream);
-      });
-      upstream.on('error', () => socket.destroy());
-      socket.on('error', () => upstream.destroy());
-      socket.on('close', () => upstream.destroy());
-    });
-    const listening = await listen(proxy);
+    const listening = await connectProxy();
     running.push(listening);
     expect(await echoOnce(`${url}/`, { insecure: true, proxy: listening.url })).toBe('over TLS');
-    expect(tunnels).toEqual([url.slice('wss://'.length)]);
+    expect(listening.tunnels).toEqual([url.slice('wss://'.length)]);
   });
 });
 
