@@ -1,67 +1,14 @@
-// The chat room page: long-polls /poll?since=N and POSTs to /msg.
-export const chatPage = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>http-kit long-polling chat</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 1rem auto; padding: 0 .75rem; }
-  h1 { font-size: 1.4rem; margin: .3rem 0; }
-  .back { font-size: 14px; margin: 0; }
-  #log { border: 1px solid #ccc; height: min(22rem, 60vh); overflow-y: auto; padding: .5rem; background: #fafafa; }
-  #log p { margin: .25rem 0; padding: .2rem .4rem; border-radius: 6px; overflow-wrap: anywhere; }
-  #log p.mine { background: #dcf0ff; margin-left: 2rem; }
-  #log b { color: #245; }
-  #log time { color: #999; font-size: 12px; margin-right: .4rem; }
-  #log p.mine b { color: #0b5cad; }
-  form { display: flex; gap: .5rem; margin-top: .5rem; }
-  input, button { font-size: 16px; min-width: 0; }
-  #name { width: 6rem; }
-  #text { flex: 1; }
-  #status { color: #777; font-size: 13px; }
-</style>
-</head>
-<body>
-<p class="back"><a href="/">← all demos</a></p>
-<h1>Long-polling chat</h1>
-<p id="status">connecting…</p>
-<div id="log"></div>
-<form id="form">
-  <input id="name" placeholder="name" size="10">
-  <input id="text" placeholder="say something" autocomplete="off" autofocus>
-  <button>Send</button>
-</form>
-<script>
-  const log = document.getElementById('log');
-  const status = document.getElementById('status');
-  let since = 0;
-  // This tab's id, sent with each message, so the page can set its own messages apart.
-  const me = sessionStorage.getItem('chat-id') || Math.random().toString(36).slice(2);
-  sessionStorage.setItem('chat-id', me);
-  function show(messages) {
-    for (const m of messages) {
-      since = Math.max(since, m.id);
-      const p = document.createElement('p');
-      if (m.from === me) p.className = 'mine';
-      const time = document.createElement('time');
-      time.dateTime = new Date(m.at).toISOString();
-      time.textContent = new Date(m.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-      const who = document.createElement('b');
-      who.textContent = m.name + ': ';
-      const text = document.createElement('span');
-      text.className = 'text';
-      text.textContent = m.text;
-      p.append(time, who, text);
-      log.append(p);
-    }
-    log.scrollTop = log.scrollHeight;
-  }
-  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+// The long-polling chat room page: long-polls /poll?since=N and POSTs to /msg.
+import { chatLayout } from './chat-layout.mjs';
+
+export const chatPage = chatLayout({
+  title: 'http-kit long-polling chat',
+  heading: 'Long-polling chat',
+  transport: `  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
   async function poll() {
     for (;;) {
       try {
-        const request = fetch('/poll?since=' + since, { cache: 'no-store' });
+        const request = fetch('/poll?since=' + lastId, { cache: 'no-store' });
         status.textContent = 'connected (long polling)';
         const res = await request;
         if (res.ok) {
@@ -91,7 +38,5 @@ export const chatPage = `<!doctype html>
     }
   });
   poll();
-</script>
-</body>
-</html>
-`;
+`,
+});

@@ -1,63 +1,12 @@
 // The WebSocket chat room page: one socket to /ws-chat, messages as JSON both ways. It shares its
 // room with the long-polling chat at /chat (a message posted in one shows in the other).
-export const wsChatPage = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>http-kit WebSocket chat</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 1rem auto; padding: 0 .75rem; }
-  h1 { font-size: 1.4rem; margin: .3rem 0; }
-  .back { font-size: 14px; margin: 0; }
-  #log { border: 1px solid #ccc; height: min(22rem, 60vh); overflow-y: auto; padding: .5rem; background: #fafafa; }
-  #log p { margin: .25rem 0; padding: .2rem .4rem; border-radius: 6px; overflow-wrap: anywhere; }
-  #log p.mine { background: #dcf0ff; margin-left: 2rem; }
-  #log b { color: #245; }
-  #log time { color: #999; font-size: 12px; margin-right: .4rem; }
-  #log p.mine b { color: #0b5cad; }
-  form { display: flex; gap: .5rem; margin-top: .5rem; }
-  input, button { font-size: 16px; min-width: 0; }
-  #name { width: 6rem; }
-  #text { flex: 1; }
-  #status { color: #777; font-size: 13px; }
-</style>
-</head>
-<body>
-<p class="back"><a href="/">← all demos</a></p>
-<h1>WebSocket chat</h1>
-<p id="status">connecting…</p>
-<div id="log"></div>
-<form id="form">
-  <input id="name" placeholder="name" size="10">
-  <input id="text" placeholder="say something" autocomplete="off" autofocus>
-  <button>Send</button>
-</form>
-<script>
-  const log = document.getElementById('log');
-  const status = document.getElementById('status');
-  let socket = null;
+import { chatLayout } from './chat-layout.mjs';
+
+export const wsChatPage = chatLayout({
+  title: 'http-kit WebSocket chat',
+  heading: 'WebSocket chat',
+  transport: `  let socket = null;
   let retry = 500;
-  // This tab's id, sent with each message, so the page can set its own messages apart.
-  const me = sessionStorage.getItem('chat-id') || Math.random().toString(36).slice(2);
-  sessionStorage.setItem('chat-id', me);
-  function show(messages) {
-    for (const m of messages) {
-      const p = document.createElement('p');
-      if (m.from === me) p.className = 'mine';
-      const time = document.createElement('time');
-      time.dateTime = new Date(m.at).toISOString();
-      time.textContent = new Date(m.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-      const who = document.createElement('b');
-      who.textContent = m.name + ': ';
-      const text = document.createElement('span');
-      text.className = 'text';
-      text.textContent = m.text;
-      p.append(time, who, text);
-      log.append(p);
-    }
-    log.scrollTop = log.scrollHeight;
-  }
   function connect() {
     socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws-chat');
     socket.onopen = () => { status.textContent = 'connected'; retry = 500; };
@@ -76,7 +25,5 @@ export const wsChatPage = `<!doctype html>
     text.value = '';
   });
   connect();
-</script>
-</body>
-</html>
-`;
+`,
+});
