@@ -19,6 +19,8 @@ const PACKAGES = {
   nginx: 'nginx-light',
   chromium: 'chromium',
   openssl: 'openssl',
+  haproxy: 'haproxy',
+  'redis-server': 'redis-server',
 } as const;
 
 export type PeerName = keyof typeof PACKAGES;
