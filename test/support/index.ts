@@ -11,6 +11,8 @@
  * - peers.ts: peer (is curl, nc, wrk, nginx, chromium, openssl installed?), curl
  * - fuzz.ts: Rng, seedFor, trapProcessErrors, show, the statuses a fuzzed server may send
  * - heap.ts: fullGc
+ * - nginx.ts, redis.ts: a private nginx, a private redis-server (killed and started again on one port)
+ * - proxy.ts: a CONNECT tunnel and proxy
  *
  * Helpers use the packages' public entries only.
  */
@@ -24,4 +26,6 @@ export * from './peers.js';
 export * from './fuzz.js';
 export * from './heap.js';
 export * from './nginx.js';
+export * from './haproxy.js';
 export * from './proxy.js';
+export * from './redis.js';

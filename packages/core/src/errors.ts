@@ -41,3 +41,10 @@ export class InvalidArgumentError extends HttpKitError {
     super(message, 'HTTPKIT_INVALID_ARGUMENT');
   }
 }
+
+/** A hub publish refused without trying: its Redis publisher connection is down, or the hub is closed. */
+export class RedisUnavailableError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_REDIS_UNAVAILABLE');
+  }
+}

@@ -1,34 +1,79 @@
 /**
- * A publish/subscribe hub: subscribers by topic, and any code publishes. In one process a message
- * goes straight to the topic's subscribers. Under node:cluster the primary relays: a worker's
- * publish goes to the primary, which hands it to its own subscribers and sends it once to every
- * worker (the publisher included), so each subscriber in each process gets it exactly once.
- * Messages that cross processes go over the cluster's IPC, so they must survive it (JSON by
- * default: strings, numbers, booleans, null, plain objects and arrays).
+ * A publish/subscribe hub: subscribers by topic (functions, or channels: a long poll, a stream,
+ * Server-Sent Events, a WebSocket), and any code publishes. Where a message travels depends on
+ * how the hub was made: in one process it goes straight to the topic's subscribers; under
+ * node:cluster through the primary to every worker (hub-cluster.ts); with `redis` through Redis
+ * pub/sub to every process on every machine that shares it (hub-redis.ts). Either way each
+ * subscriber everywhere gets each message once.
  */
-import cluster from 'node:cluster';
 import { InvalidArgumentError } from './errors.js';
+import { joinProcessHub } from './hub-cluster.js';
+import { RedisTransport, type HubRedisEvent } from './hub-redis.js';
 import { defaultErrorLogger, type ErrorLogger } from './logger.js';
 import { describe } from './options.js';
+import { redisConnection } from './redis-clients.js';
 
 export type HubListener = (message: unknown, topic: string) => void;
+
+/**
+ * A channel as the hub sees it (http1's Channel and EventStream, a WebSocket channel): each
+ * message is sent to it, and it is dropped from the hub when it closes.
+ */
+export interface HubChannel {
+  readonly isOpen: boolean;
+  /** Settles when the channel has closed. */
+  readonly closed: PromiseLike<unknown>;
+  // `never` takes any channel's send, whatever data it accepts; the hub gives it what `format` makes.
+  send(data: never): unknown;
+}
+
+export interface ChannelSubscribeOptions {
+  /**
+   * What the channel is sent for each message (default: a string as it is, anything else as
+   * JSON text). For a long poll, a response: `(m) => ({ status: 200, body: JSON.stringify(m) })`.
+   */
+  format?: (message: unknown, topic: string) => unknown;
+}
 
 /**
  * A hub.
  *
  * @example
  * const hub = createHub();
- * const unsubscribe = hub.subscribe('room:1', (message) => channel.send(JSON.stringify(message)));
+ * const unsubscribe = hub.subscribe('room:1', (message) => console.log(message));
+ * hub.subscribe('room:1', channel); // a channel: sent each message, dropped when it closes
  * hub.publish('room:1', { from: 'ann', text: 'hi' });
  * unsubscribe();
  */
 export interface Hub {
-  /** Calls `listener(message, topic)` for every message published to `topic`; returns the unsubscribe. */
+  /**
+   * Calls `listener(message, topic)`, or sends to `channel`, for every message published to
+   * `topic`; returns the unsubscribe (a channel is also unsubscribed when it closes).
+   */
   subscribe(topic: string, listener: HubListener): () => void;
-  /** Delivers `message` to every subscriber of `topic`, in this process and, under node:cluster, in every other. */
-  publish(topic: string, message: unknown): void;
+  subscribe(topic: string, channel: HubChannel, options?: ChannelSubscribeOptions): () => void;
+  /**
+   * Delivers `message` to every subscriber of `topic` everywhere the hub reaches. Resolves true
+   * once it is on its way to all of them (in one process: delivered), false when it could not be
+   * sent (Redis down: reported to `onRedisEvent` as 'undelivered'); never rejects. Across
+   * processes the message travels as JSON.
+   */
+  publish(topic: string, message: unknown): Promise<boolean>;
   /** Subscribers of `topic` in this process. */
   subscriberCount(topic: string): number;
+  /** Resolves once every subscription made so far is active (with Redis: confirmed by Redis). */
+  ready(): Promise<void>;
+  /** Whether messages can travel now (false while the hub's Redis connections are down). */
+  readonly connected: boolean;
+  /** Drops every subscriber and leaves Redis (unsubscribes; the program's clients stay open). */
+  close(): Promise<void>;
+}
+
+export interface HubRedisOptions {
+  /** The connection to publish on: a node-redis or ioredis client, connected. */
+  publisher: unknown;
+  /** A second, dedicated connection to subscribe on (`publisher.duplicate()`), connected. */
+  subscriber: unknown;
 }
 
 export interface HubOptions {
@@ -36,120 +81,158 @@ export interface HubOptions {
   name?: string;
   /** Told when a listener throws; the other subscribers still get the message (default console.error). */
   errorLogger?: ErrorLogger;
+  /** Carries messages through Redis pub/sub, to every process on every machine sharing it. */
+  redis?: HubRedisOptions;
+  /** Told when Redis connections go and come back, and of publishes that could not be sent (default: errorLogger). */
+  onRedisEvent?: (event: HubRedisEvent) => void;
 }
 
-/** What crosses IPC: the marker tells it from the program's own messages. */
-interface HubMessage {
-  httpKitHub: string;
-  topic: string;
-  message: unknown;
+export type { HubRedisEvent };
+
+interface Subscription {
+  listener: HubListener | null;
+  channel: HubChannel | null;
+  format: ((message: unknown, topic: string) => unknown) | null;
 }
 
-const isHubMessage = (value: unknown): value is HubMessage =>
-  typeof value === 'object' && value !== null && typeof (value as { httpKitHub?: unknown }).httpKitHub === 'string'
-  && typeof (value as { topic?: unknown }).topic === 'string';
+const asText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message));
 
-/** This process's hubs by name: what a message from IPC is delivered to. */
-const hubs = new Map<string, Set<(topic: string, message: unknown) => void>>();
-
-function deliverHere(envelope: HubMessage): void {
-  const named = hubs.get(envelope.httpKitHub);
-  if (named !== undefined) for (const deliver of named) deliver(envelope.topic, envelope.message);
+/** The default for onRedisEvent: one line for each event. */
+function logRedisEvent(errorLogger: ErrorLogger, name: string): (event: HubRedisEvent) => void {
+  return (event) => {
+    if (event.type === 'disconnected') errorLogger(`Hub ${JSON.stringify(name)}: Redis ${event.connection} connection lost; reconnecting`, event.error);
+    else if (event.type === 'resubscribed') {
+      errorLogger(`Hub ${JSON.stringify(name)}: Redis is back, ${event.topics} topic(s) subscribed again; messages published elsewhere in the ${event.awayMs} ms away did not reach this process`);
+    } else errorLogger(`Hub ${JSON.stringify(name)}: a message to ${JSON.stringify(event.topic)} was not delivered`, event.error);
+  };
 }
 
-let relaying = false;
-
-/**
- * In a cluster primary: relays hub messages from workers to the primary's own hubs and to every
- * worker. Installed by createHub in the primary and by runServer's `workers`; once is enough.
- */
-export function relayHubMessages(): void {
-  if (relaying || !cluster.isPrimary) return;
-  relaying = true;
-  cluster.on('message', (_worker, value: unknown) => {
-    if (isHubMessage(value)) fanOut(value);
-  });
-}
-
-/** From the primary: its own hubs, then every worker. */
-function fanOut(envelope: HubMessage): void {
-  deliverHere(envelope);
-  for (const worker of Object.values(cluster.workers ?? {})) {
-    if (worker !== undefined && worker.isConnected()) worker.send(envelope);
+function checkOptions(options: HubOptions): void {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`createHub: options must be an object, got ${describe(options)}`);
+  const { name, errorLogger, redis, onRedisEvent } = options;
+  if (name !== undefined && (typeof name !== 'string' || name === '')) throw new InvalidArgumentError(`createHub: name must be a non-empty string, got ${describe(name)}`);
+  if (errorLogger !== undefined && typeof errorLogger !== 'function') throw new InvalidArgumentError(`createHub: errorLogger must be a function, got ${describe(errorLogger)}`);
+  if (onRedisEvent !== undefined && typeof onRedisEvent !== 'function') throw new InvalidArgumentError(`createHub: onRedisEvent must be a function, got ${describe(onRedisEvent)}`);
+  if (redis !== undefined && (redis === null || typeof redis !== 'object')) {
+    throw new InvalidArgumentError(`createHub: redis must be { publisher, subscriber } (two connected clients), got ${describe(redis)}`);
   }
 }
 
-let listeningToPrimary = false;
-
-/** In a worker: hub messages the primary relays are delivered to this process's hubs. */
-function listenToPrimary(): void {
-  if (listeningToPrimary) return;
-  listeningToPrimary = true;
-  process.on('message', (value: unknown) => {
-    if (isHubMessage(value)) deliverHere(value);
-  });
-}
-
 /**
- * Makes a hub (one per program and name: a hub lives as long as the process). In a cluster worker its messages go through the primary (which relays them to every
- * worker); elsewhere they are delivered at once, in this process.
+ * Makes a hub. Without `redis` it reaches this process and, under node:cluster, every worker
+ * (hubs of one name are one hub); with `redis`, every process that shares the Redis server.
  *
  * @example
  * const hub = createHub();
  * hub.subscribe('news', (message) => console.log(message));
  * hub.publish('news', 'hello');
+ *
+ * @example
+ * import { createClient } from 'redis';
+ * const publisher = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const subscriber = await publisher.duplicate().connect();
+ * const hub = createHub({ redis: { publisher, subscriber } });
  */
 export function createHub(options: HubOptions = {}): Hub {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`createHub: options must be an object, got ${describe(options)}`);
+  checkOptions(options);
   const name = options.name ?? 'default';
-  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`createHub: name must be a non-empty string, got ${describe(name)}`);
   const errorLogger = options.errorLogger ?? defaultErrorLogger;
-  if (typeof errorLogger !== 'function') throw new InvalidArgumentError(`createHub: errorLogger must be a function, got ${describe(errorLogger)}`);
-  const topics = new Map<string, Set<HubListener>>();
+  const topics = new Map<string, Set<Subscription>>();
 
   const deliver = (topic: string, message: unknown) => {
-    const listeners = topics.get(topic);
-    if (listeners === undefined) return;
-    for (const listener of listeners) {
+    const subscriptions = topics.get(topic);
+    if (subscriptions === undefined) return;
+    for (const subscription of subscriptions) {
       try {
-        listener(message, topic);
+        if (subscription.listener !== null) subscription.listener(message, topic);
+        else if (subscription.channel!.isOpen) {
+          const format = subscription.format;
+          subscription.channel!.send((format === null ? asText(message) : format(message, topic)) as never);
+        }
       } catch (error) {
         errorLogger(`Hub subscriber to ${JSON.stringify(topic)} threw`, error);
       }
     }
   };
-  let named = hubs.get(name);
-  if (named === undefined) hubs.set(name, (named = new Set()));
-  named.add(deliver);
 
-  const inWorker = cluster.isWorker && typeof process.send === 'function';
-  if (inWorker) listenToPrimary();
-  else relayHubMessages();
+  let redis: RedisTransport | null = null;
+  let processHub: ReturnType<typeof joinProcessHub> | null = null;
+  if (options.redis !== undefined) {
+    const publisher = redisConnection(options.redis.publisher, 'redis.publisher');
+    const subscriber = redisConnection(options.redis.subscriber, 'redis.subscriber');
+    if (options.redis.publisher === options.redis.subscriber) {
+      throw new InvalidArgumentError('createHub: redis.subscriber must be a connection of its own (publisher.duplicate()): a subscribed Redis connection cannot publish');
+    }
+    redis = new RedisTransport({
+      publisher,
+      subscriber,
+      prefix: `http-kit:${name}:`,
+      deliver,
+      report: options.onRedisEvent ?? logRedisEvent(errorLogger, name),
+      badMessage: (channel, error) => errorLogger(`Hub ${JSON.stringify(name)}: a message on Redis channel ${JSON.stringify(channel)} is not JSON; dropped`, error),
+    });
+  } else {
+    processHub = joinProcessHub(name, deliver);
+  }
+
+  const unsubscribe = (topic: string, subscription: Subscription) => {
+    const current = topics.get(topic);
+    if (current === undefined || !current.delete(subscription)) return;
+    if (current.size > 0) return;
+    topics.delete(topic);
+    redis?.topicRemoved(topic);
+  };
 
   return {
-    subscribe(topic, listener) {
+    subscribe(topic: string, subscriber: HubListener | HubChannel, subscribeOptions?: ChannelSubscribeOptions) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.subscribe: topic must be a string, got ${describe(topic)}`);
-      if (typeof listener !== 'function') throw new InvalidArgumentError(`hub.subscribe: listener must be a function, got ${describe(listener)}`);
       // Each subscription is its own entry, so one listener subscribed twice is called twice and unsubscribed once each.
-      const entry: HubListener = (message, t) => listener(message, t);
-      let listeners = topics.get(topic);
-      if (listeners === undefined) topics.set(topic, (listeners = new Set()));
-      listeners.add(entry);
-      return () => {
-        const current = topics.get(topic);
-        if (current === undefined || !current.delete(entry)) return;
-        if (current.size === 0) topics.delete(topic);
-      };
+      const subscription: Subscription = { listener: null, channel: null, format: null };
+      if (typeof subscriber === 'function') subscription.listener = subscriber;
+      else if (subscriber !== null && typeof subscriber === 'object' && typeof subscriber.send === 'function' && typeof subscriber.closed?.then === 'function') {
+        const format = subscribeOptions?.format;
+        if (format !== undefined && typeof format !== 'function') throw new InvalidArgumentError(`hub.subscribe: format must be a function, got ${describe(format)}`);
+        subscription.channel = subscriber;
+        subscription.format = format ?? null;
+      } else {
+        throw new InvalidArgumentError(`hub.subscribe: the subscriber must be a function or a channel, got ${describe(subscriber)}`);
+      }
+      let subscriptions = topics.get(topic);
+      if (subscriptions === undefined) {
+        topics.set(topic, (subscriptions = new Set()));
+        redis?.topicAdded(topic);
+      }
+      subscriptions.add(subscription);
+      const off = () => unsubscribe(topic, subscription);
+      if (subscription.channel !== null) subscription.channel.closed.then(off, off);
+      return off;
     },
     publish(topic, message) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.publish: topic must be a string, got ${describe(topic)}`);
-      const envelope: HubMessage = { httpKitHub: name, topic, message };
-      // Hubs of one name are one hub: in this process too, each of them gets the message.
-      if (inWorker) process.send!(envelope);
-      else fanOut(envelope);
+      if (redis !== null) {
+        let payload: string | undefined;
+        try {
+          payload = JSON.stringify(message);
+        } catch (error) {
+          throw new InvalidArgumentError(`hub.publish: the message must be JSON (it crosses Redis), got ${describe(message)}: ${(error as Error).message}`);
+        }
+        if (payload === undefined) throw new InvalidArgumentError(`hub.publish: the message must be JSON (it crosses Redis), got ${describe(message)}`);
+        return redis.publish(topic, message, payload);
+      }
+      processHub!.publish(topic, message);
+      return Promise.resolve(true);
     },
     subscriberCount(topic) {
       return topics.get(topic)?.size ?? 0;
+    },
+    ready: () => (redis === null ? Promise.resolve() : redis.ready()),
+    get connected() {
+      return redis === null ? true : redis.connected;
+    },
+    async close() {
+      topics.clear();
+      processHub?.leave();
+      await redis?.close();
     },
   };
 }

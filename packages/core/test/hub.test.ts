@@ -82,9 +82,53 @@ describe('createHub', () => {
   it('refuses misuse in words', () => {
     const hub = freshHub();
     expect(() => hub.subscribe(42 as never, () => {})).toThrow(InvalidArgumentError);
-    expect(() => hub.subscribe('t', 'nope' as never)).toThrow(/listener must be a function, got/);
+    expect(() => hub.subscribe('t', 'nope' as never)).toThrow(/the subscriber must be a function or a channel, got "nope"/);
     expect(() => hub.publish(undefined as never, 'x')).toThrow(/topic must be a string, got/);
     expect(() => createHub({ name: '' })).toThrow(/name must be a non-empty string/);
     expect(() => createHub({ errorLogger: 1 as never })).toThrow(/errorLogger must be a function/);
+    expect(() => createHub({ onRedisEvent: 'x' as never })).toThrow(/onRedisEvent must be a function, got "x"/);
+    const channel = { isOpen: true, closed: new Promise(() => {}), send: () => true };
+    expect(() => hub.subscribe('t', channel, { format: 3 as never })).toThrow(/format must be a function, got 3/);
+  });
+
+  it('resolves a publish true once delivered', async () => {
+    const hub = freshHub();
+    const got: unknown[] = [];
+    hub.subscribe('t', (message) => got.push(message));
+    const sent = hub.publish('t', 'x');
+    expect(got).toEqual(['x']); // in one process, before publish returns
+    expect(await sent).toBe(true);
+    expect(hub.connected).toBe(true);
+  });
+
+  it('sends each message to a subscribed channel (as text, or as format makes it) and drops the channel when it closes', async () => {
+    const hub = freshHub();
+    const sent: unknown[] = [];
+    let close!: () => void;
+    const channel = { isOpen: true, closed: new Promise<void>((resolve) => (close = resolve)), send: (data: unknown) => sent.push(data) };
+    const formatted: unknown[] = [];
+    const other = { isOpen: true, closed: new Promise(() => {}), send: (data: unknown) => formatted.push(data) };
+    hub.subscribe('t', channel);
+    hub.subscribe('t', other, { format: (message, topic) => ({ status: 200, body: `${topic}:${JSON.stringify(message)}` }) });
+    hub.publish('t', 'plain');
+    hub.publish('t', { n: 1 });
+    expect(sent).toEqual(['plain', '{"n":1}']);
+    expect(formatted).toEqual([{ status: 200, body: 't:"plain"' }, { status: 200, body: 't:{"n":1}' }]);
+    channel.isOpen = false;
+    hub.publish('t', 'not sent: closed');
+    expect(sent).toHaveLength(2);
+    close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(hub.subscriberCount('t')).toBe(1);
+  });
+
+  it('stops delivering once closed', async () => {
+    const hub = freshHub();
+    const got: unknown[] = [];
+    hub.subscribe('t', (message) => got.push(message));
+    await hub.close();
+    hub.publish('t', 'after close');
+    expect(got).toEqual([]);
+    expect(hub.subscriberCount('t')).toBe(0);
   });
 });

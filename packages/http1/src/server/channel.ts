@@ -4,7 +4,7 @@
  * later, WebSocket, as http-kit 2's `as-channel` does.
  */
 import type { PendingResponse } from '@http-kit/core';
-import { describe } from '@http-kit/core';
+import { ClosedSignal, describe } from '@http-kit/core';
 import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
 import { GATEWAY_TIMEOUT, INTERNAL_ERROR, SERVICE_UNAVAILABLE } from './canned-responses.js';
@@ -61,6 +61,11 @@ export interface Channel {
   close(code?: number, reason?: string): boolean;
   /** Resolves once the socket can take more data (or the channel closed). */
   drain(): Promise<void>;
+  /**
+   * Resolves, with the reason, once the channel has closed (as `onClose` runs). A hub drops a
+   * subscribed channel then: `hub.subscribe(topic, channel)`.
+   */
+  readonly closed: Promise<CloseReason>;
 }
 
 export interface ChannelHandlers extends WebSocketOptions {
@@ -245,13 +250,20 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     this.finished('timeout');
   }
 
-  private closeReported = false;
+  private closedSignal: ClosedSignal | null = null;
+  /** Why the channel ended, once onClose has been reported. */
+  private finalReason: CloseReason | null = null;
+
+  get closed(): Promise<CloseReason> {
+    return (this.closedSignal = ClosedSignal.for(this.closedSignal, this.finalReason)).promise;
+  }
 
   /** Leaves the registry and reports onClose, once. */
   private finished(reason: CloseReason): void {
     this.connection.channels.delete(this);
-    if (this.closeReported) return;
-    this.closeReported = true;
+    if (this.finalReason !== null) return;
+    this.finalReason = reason;
+    this.closedSignal?.settle(reason);
     const onClose = this.handlers.onClose;
     if (onClose === undefined) return;
     try {

@@ -85,6 +85,11 @@ export class EventStream {
     return this.channel.isOpen;
   }
 
+  /** Resolves, with the reason, once the stream has closed (a hub then drops it: `hub.subscribe(topic, stream)`). */
+  get closed(): Promise<CloseReason> {
+    return this.channel.closed;
+  }
+
   /**
    * Sends an event (or a bare string as its data); false when the client's buffer is full or the
    * stream has ended (see `isOpen`). Something that is no event throws `ChannelMisuseError` and

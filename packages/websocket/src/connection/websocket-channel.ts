@@ -9,7 +9,7 @@
  * The server ends the TCP connection once the handshake is done (RFC 6455 7.1.1); a client
  * waits for the server to do it, up to `closeTimeout`.
  */
-import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
+import { ClosedSignal, type CloseReason, type Protocol, type ProtocolHost } from '@http-kit/core';
 import { ChannelMisuseError, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
 import { CloseCode, isValidCloseCode } from '../codec/close-codes.js';
 import { FrameReader, type FrameReaderEvents } from '../codec/frame-reader.js';
@@ -56,7 +56,6 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   private awaitingPong = false;
   private closeReason: CloseReason | null = null;
   private closeInfo: CloseInfo = ABNORMAL;
-  private closeReported = false;
   /** close() was called: a later send() is the program's mistake. */
   private closedByProgram = false;
 
@@ -85,6 +84,13 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   get bufferedAmount(): number {
     return this.host.bufferedAmount + this.out.queuedBytes;
+  }
+
+  private closedSignal: ClosedSignal | null = null;
+  private finalReason: CloseReason | null = null;
+
+  get closed(): Promise<CloseReason> {
+    return (this.closedSignal = ClosedSignal.for(this.closedSignal, this.finalReason)).promise;
   }
 
   // --- Channel -----------------------------------------------------------------------------
@@ -258,12 +264,13 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     this.state = WsState.Closed;
     this.out.release();
     this.deflate?.close();
-    if (this.closeReported) return;
-    this.closeReported = true;
+    if (this.finalReason !== null) return;
+    this.finalReason = this.closeReason ?? reason;
+    this.closedSignal?.settle(this.finalReason);
     const onClose = this.handlers.onClose;
     if (onClose === undefined) return;
     try {
-      onClose(this, this.closeReason ?? reason, this.closeInfo);
+      onClose(this, this.finalReason, this.closeInfo);
     } catch (error) {
       this.host.logError('WebSocket onClose callback failed', error);
     }
