@@ -1,5 +1,6 @@
 // The demo server: `npm start` (PORT, default 8080; IP, default 127.0.0.1: this machine only,
-// IP=0.0.0.0 to let other machines in).
+// IP=0.0.0.0 to let other machines in; WORKERS=N: N processes through node:cluster;
+// REDIS_URL=redis://host:port: the chat room shared by every instance using that Redis).
 //   /            the landing page: a link to each demo, with a line on what it shows
 //   /hello       hello world, as plain text
 //   /clock       a page showing the ticks of /events (EventSource)
@@ -11,27 +12,36 @@
 //   /stream      a chunked response written piece by piece through a channel
 //   /ws          WebSocket echo
 //   /ws-chat     the same chat room over WebSocket (the page; its socket is /ws-chat too)
+import cluster from 'node:cluster';
 import { runServer, asChannel, asyncResponse, asEventStream } from '@http-kit/http1';
 import { broadcast } from '@http-kit/websocket';
+import { openRoom } from './chat-room.mjs';
 import { chatPage } from './chat-page.mjs';
 import { wsChatPage } from './ws-chat-page.mjs';
 import { clockPage, echoPage, landingPage } from './pages.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
 const ip = process.env.IP ?? '127.0.0.1';
-
-// --- long-polling chat (the seed's example) ---------------------------------------------
-const history = []; // { id, name, text, at, from } (from: the sending tab's id, so it can set its own messages apart)
-const MAX_HISTORY = 200;
-const parked = new Set(); // channels waiting for the next message
-
-function messagesSince(since) {
-  return history.filter((m) => m.id > since);
+const workers = Number(process.env.WORKERS ?? 0);
+if (!Number.isInteger(workers) || workers < 0) {
+  console.error(`WORKERS must be a whole number of processes (0 for none), got ${JSON.stringify(process.env.WORKERS)}`);
+  process.exit(1);
 }
 
+// --- the chat room: one room however it is served (see chat-room.mjs) ----------------------
+const room = await openRoom({ redisUrl: process.env.REDIS_URL, workers });
+const parked = new Set(); // long polls waiting for the next message
+const sockets = new Set(); // open WebSocket channels in the room
+room.listen((message) => {
+  const answer = json([message]);
+  for (const channel of parked) channel.send(answer);
+  broadcast(sockets, JSON.stringify([message]));
+});
+
+// --- long-polling chat (the seed's example) ---------------------------------------------
 function poll(req) {
   const since = Number(new URLSearchParams(req.queryString ?? '').get('since') ?? 0);
-  const fresh = messagesSince(since);
+  const fresh = room.since(since);
   if (fresh.length > 0) return json(fresh);
   return asChannel(req, {
     onOpen: (channel) => parked.add(channel),
@@ -46,31 +56,21 @@ async function postMessage(req) {
   const text = (form.get('text') ?? '').trim().slice(0, 500);
   const name = (form.get('name') ?? 'anonymous').trim().slice(0, 40) || 'anonymous';
   if (text === '') return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'text is required\n' };
-  publish(name, text, tabId(form.get('from')));
+  if (!(await room.post({ name, text, from: tabId(form.get('from')) }))) {
+    return { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '1' }, body: 'the room is unreachable (Redis is down); try again\n' };
+  }
   return { status: 204 };
 }
 
-/** Adds a message to the room: parked long polls are answered, WebSocket members get it pushed. */
-function publish(name, text, from) {
-  const message = { id: (history.at(-1)?.id ?? 0) + 1, name, text, at: Date.now(), from };
-  history.push(message);
-  if (history.length > MAX_HISTORY) history.shift();
-  const answer = json([message]);
-  for (const channel of parked) channel.send(answer);
-  broadcast(sockets, JSON.stringify([message]));
-}
-
 // --- WebSocket chat: the same room --------------------------------------------------------
-const sockets = new Set(); // open WebSocket channels in the room
-
 function wsChat(req) {
   if (!req.websocket) return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: wsChatPage };
   return asChannel(req, {
     onOpen(channel) {
       sockets.add(channel);
-      channel.send(JSON.stringify(history.slice(-50)));
+      channel.send(JSON.stringify(room.recent(50)));
     },
-    onReceive(_channel, data) {
+    onReceive(channel, data) {
       let message;
       try {
         message = JSON.parse(String(data));
@@ -79,7 +79,10 @@ function wsChat(req) {
       }
       const text = String(message?.text ?? '').trim().slice(0, 500);
       const name = String(message?.name ?? '').trim().slice(0, 40) || 'anonymous';
-      if (text !== '') publish(name, text, tabId(message?.from));
+      if (text === '') return;
+      room.post({ name, text, from: tabId(message?.from) }).then((sent) => {
+        if (!sent && channel.isOpen) channel.send(JSON.stringify({ error: 'the room is unreachable (Redis is down); try again' }));
+      });
     },
     onClose: (channel) => sockets.delete(channel),
     maxMessageSize: 4096,
@@ -96,7 +99,8 @@ function html(page) {
 }
 
 function json(value) {
-  return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(value) };
+  // x-served-by: which process answered (with WORKERS, or several instances, requests spread over them).
+  return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-served-by': String(process.pid) }, body: JSON.stringify(value) };
 }
 
 // --- routes -----------------------------------------------------------------------------
@@ -159,13 +163,17 @@ function handler(req) {
   }
 }
 
-const server = await runServer(handler, { ip, port });
+const server = await runServer(handler, { ip, port, workers });
 const shown = ip.includes(':') ? `[${ip}]` : ip;
-console.log(`http-kit demo listening on http://${shown}:${server.port}/ (every demo is linked from /)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`);
+if (!cluster.isWorker) {
+  console.log(`http-kit demo listening on http://${shown}:${server.port}/ (every demo is linked from /)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`);
+  console.log(`chat: ${room.mode}`);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
     await server.stop({ timeout: 2000 });
+    await room.close();
     process.exit(0);
   });
 }

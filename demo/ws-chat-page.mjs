@@ -10,7 +10,11 @@ export const wsChatPage = chatLayout({
   function connect() {
     socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws-chat');
     socket.onopen = () => { status.textContent = 'connected'; retry = 500; };
-    socket.onmessage = (event) => show(JSON.parse(event.data));
+    socket.onmessage = (event) => {
+      const data = JSON.parse(event.data); // a list of messages, or { error } when a post could not be sent
+      if (Array.isArray(data)) show(data);
+      else status.textContent = 'could not send (' + data.error + ')';
+    };
     socket.onclose = () => {
       status.textContent = 'disconnected, retrying…';
       setTimeout(connect, retry);

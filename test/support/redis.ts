@@ -36,8 +36,13 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
+export interface RedisOptions {
+  /** Keeps the data through a kill (an append-only file, synced on every write), as a production Redis would. */
+  persist?: boolean;
+}
+
 /** Starts `binary` (from `peer('redis-server')`); throws with its output if it never answers. */
-export async function startRedis(binary: string): Promise<PrivateRedis> {
+export async function startRedis(binary: string, options: RedisOptions = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'httpkit-redis-'));
   const port = await freePort();
   let child: ChildProcess | null = null;
@@ -45,7 +50,8 @@ export async function startRedis(binary: string): Promise<PrivateRedis> {
 
   const start = async () => {
     if (child !== null) return; // already running
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'];
+    const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--protected-mode', 'yes'];
     const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     started.stdout!.on('data', (data: Buffer) => (output = (output + data.toString()).slice(-4000)));
