@@ -13,10 +13,12 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peer, startRedis } from '@http-kit/test-support';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DOCS = join(ROOT, 'docs');
 const EXAMPLES = join(DOCS, 'examples');
+const REDIS = peer('redis-server', 'docs-examples.test.ts (scaling-hub.mjs on Redis)');
 
 /** Every markdown file under docs/, recursively. */
 function markdownFiles(dir: string): string[] {
@@ -49,9 +51,9 @@ function jsBlocks(path: string): Block[] {
 const examples = readdirSync(EXAMPLES).filter((name) => name.endsWith('.mjs')).sort();
 const sources = new Map(examples.map((name) => [name, readFileSync(join(EXAMPLES, name), 'utf8')]));
 
-function runNode(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runNode(file: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { cwd: ROOT, timeout: 20_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(process.execPath, [file], { cwd: ROOT, timeout: 20_000, encoding: 'utf8', env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -83,5 +85,16 @@ describe('docs/ examples', () => {
         expect({ code: result.code, stderr: result.stderr }, result.stdout).toEqual({ code: 0, stderr: '' });
       }, 25_000);
     }
+
+    // The scaling guide's example takes the hub to Redis when REDIS_URL is set: run it that way too.
+    it.skipIf(REDIS === null)('scaling-hub.mjs with REDIS_URL, on a real redis-server', async () => {
+      const redis = await startRedis(REDIS!);
+      try {
+        const result = await runNode(join(EXAMPLES, 'scaling-hub.mjs'), { REDIS_URL: redis.url });
+        expect({ code: result.code, stderr: result.stderr }, result.stdout).toEqual({ code: 0, stderr: '' });
+      } finally {
+        await redis.stop();
+      }
+    }, 25_000);
   });
 });
