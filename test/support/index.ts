@@ -11,7 +11,7 @@
  * - peers.ts: peer (is curl, nc, wrk, nginx, chromium, openssl installed?), curl
  * - fuzz.ts: Rng, seedFor, trapProcessErrors, show, the statuses a fuzzed server may send
  * - heap.ts: fullGc
- * - nginx.ts, redis.ts: a private nginx, a private redis-server (killed and started again on one port)
+ * - nginx.ts, haproxy.ts, redis.ts: a private nginx, haproxy, redis-server (redis can be killed and started again on one port)
  * - proxy.ts: a CONNECT tunnel and proxy
  *
  * Helpers use the packages' public entries only.

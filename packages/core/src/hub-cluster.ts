@@ -63,8 +63,8 @@ function listenToPrimary(): void {
   });
 }
 
-/** Joins hub `name` in this process; returns how to publish to it (here and in every other process of the cluster). */
-export function joinProcessHub(name: string, deliver: LocalDelivery): { publish: (topic: string, message: unknown) => void; leave: () => void } {
+/** Joins hub `name` in this process; returns how to publish to it (here and in every other process of the cluster; false when the primary is gone). */
+export function joinProcessHub(name: string, deliver: LocalDelivery): { publish: (topic: string, message: unknown) => boolean; leave: () => void } {
   let named = hubs.get(name);
   if (named === undefined) hubs.set(name, (named = new Set()));
   named.add(deliver);
@@ -75,8 +75,10 @@ export function joinProcessHub(name: string, deliver: LocalDelivery): { publish:
     publish(topic, message) {
       const envelope: HubMessage = { httpKitHub: name, topic, message };
       // Hubs of one name are one hub: in this process too, each of them gets the message.
-      if (inWorker) process.send!(envelope);
-      else fanOut(envelope);
+      if (!inWorker) fanOut(envelope);
+      else if (process.connected) process.send!(envelope);
+      else return false; // the primary is gone (this worker is about to exit)
+      return true;
     },
     leave() {
       named.delete(deliver);
