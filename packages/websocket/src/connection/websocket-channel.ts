@@ -18,6 +18,7 @@ import { randomMask } from '../codec/mask.js';
 import { Opcode } from '../codec/opcodes.js';
 import type { PerMessageDeflate } from '../codec/permessage-deflate.js';
 import { OutgoingQueue } from './outgoing-queue.js';
+import { sharedTextFrame } from './shared-frame.js';
 import type { WebSocketSettings } from './settings.js';
 
 const enum WsState {
@@ -106,8 +107,12 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     // A response object (as an HTTP channel takes) sends its body.
     const message = data !== null && typeof data === 'object' && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer) && 'body' in data ? (data as { body: unknown }).body : data;
     let ok: boolean;
-    if (typeof message === 'string') ok = this.out.send(Opcode.Text, Buffer.from(message, 'utf8'));
-    else ok = this.out.send(Opcode.Binary, bytesOf(message));
+    if (typeof message === 'string') {
+      const frame = this.isServer && !this.out.compresses ? sharedTextFrame(message) : null;
+      ok = frame !== null ? this.out.framed(frame) : this.out.send(Opcode.Text, Buffer.from(message, 'utf8'));
+    } else {
+      ok = this.out.send(Opcode.Binary, bytesOf(message));
+    }
     if (close) this.close();
     return ok;
   }
