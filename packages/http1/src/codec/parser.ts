@@ -1,30 +1,28 @@
 /**
- * Our binding over llhttp's wasm build: one class that owns a native parser, copies each socket
+ * Our binding over llhttp's wasm build: `HttpParser` owns a native parser, copies each socket
  * chunk into wasm memory, and turns llhttp's callbacks into calls on a long-lived `ParserEvents`
- * object (no closures per message).
+ * object (no closures per message). This is the module the server, the client and the codec
+ * entry import; the parser is built in layers, one job a file, all of them one object:
  *
- * - Spans split across `execute` calls (a URL, a header name or value cut by a TCP read) are
- *   concatenated, never reported twice.
- * - Header bytes are decoded as latin1 straight from the caller's chunk (a callback's `at`
- *   pointer maps back to an offset in it), without a TextDecoder.
- * - Body bytes are handed on as views of the caller's chunk: no copy out of wasm memory.
- * - On an error, llhttp's error name, reason and byte offset are kept for the error response.
- * - Bytes llhttp reads without a callback are counted where they can cost the most: llhttp
- *   (llhttp-wasm 1.0.3 has no chunk-extension callbacks) skips chunk extensions and padding
- *   silently, so the binding measures, from the positions of the span and body callbacks, a
- *   head's bytes in all (`maxHeadBytes`), the bytes between pieces of body (a chunk-size line
- *   with its extensions, then the last chunk and its trailers: `maxChunkLine`, trailers
- *   `maxHeaderBytes`) and a body's framing in all (`maxFraming`).
+ * - llhttp-instance.ts: the wasm instance, its input region and the callbacks into the parser;
+ * - parser-limits.ts: the configured limits, and the bytes llhttp reads without a callback;
+ * - span-assembler.ts: URL, status text, headers and trailers, joined across reads and decoded
+ *   as latin1 straight from the caller's chunk;
+ * - here: a parser's life (pool, execute, finish, resume), its results and events. Body bytes
+ *   are handed on as views of the caller's chunk: no copy out of wasm memory. On an error,
+ *   llhttp's error name, reason and byte offset are kept for the error response.
  *
  * @example
  * const parser = HttpParser.acquire(TYPE_REQUEST, events);
  * const result = parser.execute(chunk); // events.onHeadersComplete(...) etc. run meanwhile
  * if (result === ParseResult.Error) console.log(parser.errorName, parser.errorReason);
  */
-import { internHeaderName } from './header-names.js';
-import { ERROR, instantiate, METHOD_NAMES, METHOD_NAMES_UPPER, TYPE_REQUEST, TYPE_RESPONSE, type LlhttpExports } from './llhttp-module.js';
+import { cString, copyIn, init, readHead, runExecute, runFinish, wasm, type NativeCallbacks } from './llhttp-instance.js';
+import { ERROR, METHOD_NAMES, METHOD_NAMES_UPPER, TYPE_REQUEST, TYPE_RESPONSE } from './llhttp-module.js';
+import { SpanAssembler } from './span-assembler.js';
 
 export { TYPE_REQUEST, TYPE_RESPONSE, METHOD_NAMES, METHOD_NAMES_UPPER };
+export { LimitExceeded } from './parser-limits.js';
 
 /** What the owner of a parser reacts to. Return values follow llhttp (0 = go on). */
 export interface ParserEvents {
@@ -47,155 +45,21 @@ export const enum ParseResult {
   Error = 3,
 }
 
-/** Which configured limit stopped the parse, if any. */
-export const enum LimitExceeded {
-  None = 0,
-  Url = 1,
-  /** The head's fields, or the trailers (their fields, or their bytes in all). */
-  Headers = 2,
-  /** A chunk-size line with its extensions (or the last chunk's) longer than `maxChunkLine`. */
-  ChunkLine = 3,
-  /** A body's framing (chunk-size lines, extensions, trailers) over `maxFraming` bytes. */
-  Framing = 4,
-}
-
-// Span kinds, to tell a continued span (cut by a read boundary) from a new one.
-const SPAN_NONE = 0;
-const SPAN_URL = 1;
-const SPAN_STATUS = 2;
-const SPAN_FIELD = 3;
-const SPAN_VALUE = 4;
-
-// Offsets of llhttp_t fields in wasm32 memory (llhttp 9: after _index, two span slots, error,
-// reason, error_pos, data, _current and the 64-bit content_length come type, method,
-// http_major, http_minor). Checked once against the getters before they are trusted.
-const OFFSET_METHOD = 41;
-const OFFSET_HTTP_MAJOR = 42;
-const OFFSET_HTTP_MINOR = 43;
-let structLayoutKnown = false;
-let structLayoutChecked = false;
-
-function checkStructLayout(ptr: number, method: number, major: number, minor: number): boolean {
-  structLayoutChecked = true;
-  const memory = view();
-  return memory[ptr + OFFSET_METHOD] === method && memory[ptr + OFFSET_HTTP_MAJOR] === major && memory[ptr + OFFSET_HTTP_MINOR] === minor;
-}
-
-/** Bytes of a chunk decoded at once for header spans. */
-const DECODE_WINDOW = 4096;
-
-/** Bytes of framing each header line costs beyond its name and value (": " and CRLF). */
-const HEADER_LINE_OVERHEAD = 4;
-
-let wasm: LlhttpExports;
-let memoryView: Uint8Array;
-/** The parser whose execute() is running: callbacks arrive with a native pointer only. */
-let current: HttpParser;
-/** A reusable input region in wasm memory for the chunk being parsed. */
-let inputPtr = 0;
-let inputSize = 0;
-let executing = false;
-
-function view(): Uint8Array {
-  // Growing wasm memory detaches the old buffer, which then reads as empty.
-  if (memoryView.byteLength === 0) memoryView = new Uint8Array(wasm.memory.buffer);
-  return memoryView;
-}
-
-function cString(ptr: number): string {
-  const bytes = view();
-  let end = ptr;
-  while (bytes[end] !== 0) end++;
-  return Buffer.from(bytes.buffer, ptr, end - ptr).latin1Slice();
-}
-
-function init(): void {
-  if (wasm !== undefined) return;
-  wasm = instantiate({
-    wasm_on_message_begin: () => current.messageBegin(),
-    wasm_on_url: (_p, at, length) => current.span(SPAN_URL, at, length),
-    wasm_on_status: (_p, at, length) => current.span(SPAN_STATUS, at, length),
-    wasm_on_header_field: (_p, at, length) => current.span(SPAN_FIELD, at, length),
-    wasm_on_header_value: (_p, at, length) => current.span(SPAN_VALUE, at, length),
-    wasm_on_headers_complete: (_p, _status, upgrade, keepAlive) => current.headersComplete(upgrade === 1, keepAlive === 1),
-    wasm_on_body: (_p, at, length) => current.body(at, length),
-    wasm_on_message_complete: () => current.messageComplete(),
-  });
-  memoryView = new Uint8Array(wasm.memory.buffer);
-}
-
 const pool: HttpParser[] = [];
 const POOL_LIMIT = 4096;
 
-export class HttpParser {
+export class HttpParser extends SpanAssembler implements NativeCallbacks {
   /** The native parser (a pointer into wasm memory). */
   private readonly ptr: number;
   /** TYPE_REQUEST or TYPE_RESPONSE. */
   readonly type: number;
   events: ParserEvents;
 
-  // Configured limits (0 = none).
-  maxUrlLength = 0;
-  maxHeaderBytes = 0;
-  /**
-   * Most bytes between two pieces of a body, or between the last piece and the trailers: the
-   * CRLF ending a chunk, and the next chunk-size line with its extensions.
-   */
-  maxChunkLine = 0;
-  /** Most bytes of a body's framing in all: every byte read after the head that is not body. */
-  maxFraming = 0;
-  /**
-   * Most bytes of a head in all, from its target to its blank line, padding included (whitespace
-   * llhttp skips before a value, which `maxHeaderBytes` does not see).
-   */
-  maxHeadBytes = 0;
-
-  // The message being parsed, valid from onHeadersComplete on.
-  url = '';
-  statusText = '';
-  /** Header names and values, alternating, as sent (names keep their case). */
-  rawHeaders: string[] = [];
-  /** Trailer fields of a chunked body, the same way, once the message is complete. */
-  rawTrailers: string[] = NO_TRAILERS;
-  /** Where field and value spans go: the headers, then (after the head) the trailers (null until the first). */
-  private fields: string[] | null = this.rawHeaders;
+  // The message being parsed, valid from onHeadersComplete on (its text: see SpanAssembler).
   method = 0;
   statusCode = 0;
   versionMajor = 1;
   versionMinor = 1;
-
-  // Execution state.
-  private chunk: Buffer | null = null;
-  /** A window of the chunk decoded once, spans cut from it with substring (see span()). */
-  private windowText = '';
-  private windowStart = 0;
-  private windowEnd = 0;
-  private base = 0;
-  private end = 0;
-  private lastSpan = SPAN_NONE;
-  private lastSpanEnd = -1;
-  private headerBytes = 0;
-  /** Where the last span of this execute ended in the chunk (0: none yet). */
-  private spanEnd = 0;
-
-  // The head being read (see countHead).
-  private inHead = false;
-  /** Where, in the chunk being parsed, the head's uncounted bytes start (-1: not known yet). */
-  private headFrom = -1;
-  /** Bytes of the head counted so far. */
-  private headRead = 0;
-
-  // Framing of the body being read (see countGap).
-  /** Between the head and the end of the message: bytes that are not body are framing. */
-  private inBody = false;
-  /** Past the last chunk: the gap being counted is the trailers. */
-  private inTrailers = false;
-  /** Where, in the chunk being parsed, the bytes not yet counted start. */
-  private gapFrom = 0;
-  /** Bytes that were not body since the last piece of body (or the head, or the first trailer). */
-  private gap = 0;
-  /** Bytes that were not body since the head. */
-  framingBytes = 0;
 
   // Results of the last execute.
   /** Offset in the last chunk where parsing stopped (pause, upgrade or error). */
@@ -203,9 +67,9 @@ export class HttpParser {
   errorCode = 0;
   errorName = '';
   errorReason = '';
-  limitExceeded: LimitExceeded = LimitExceeded.None;
 
   private constructor(type: number, events: ParserEvents) {
+    super();
     init();
     this.ptr = wasm.llhttp_alloc(type);
     this.type = type;
@@ -226,10 +90,8 @@ export class HttpParser {
   release(): void {
     // Message state is reset at the next message's first byte; llhttp's own state here.
     wasm.llhttp_reset(this.ptr);
-    this.limitExceeded = LimitExceeded.None;
-    this.inBody = this.inHead = false;
+    this.clearLimits();
     this.events = NO_EVENTS;
-    this.maxUrlLength = this.maxHeaderBytes = this.maxChunkLine = this.maxFraming = this.maxHeadBytes = 0;
     if (this.type === TYPE_REQUEST && pool.length < POOL_LIMIT) pool.push(this);
     else this.destroy();
   }
@@ -250,47 +112,22 @@ export class HttpParser {
   /** Parses `chunk`; callbacks run meanwhile. See `ParseResult` and `offset`. */
   execute(chunk: Buffer): ParseResult {
     const length = chunk.length;
-    let ptr: number;
-    const nested = executing;
-    if (nested) {
-      // A callback started another parse: give it a region of its own.
-      ptr = wasm.malloc(Math.max(length, 1));
-    } else {
-      if (length > inputSize) {
-        if (inputPtr !== 0) wasm.free(inputPtr);
-        inputSize = Math.max(length, 64 * 1024);
-        inputPtr = wasm.malloc(inputSize);
-      }
-      ptr = inputPtr;
-    }
-    view().set(chunk, ptr);
+    const input = copyIn(chunk);
+    // Kept for an execute called from one of this parser's own callbacks: the outer one's spans
+    // go on reading its chunk afterwards.
     const previousChunk = this.chunk;
     const previousWindow = this.windowText;
     const previousWindowStart = this.windowStart;
     const previousWindowEnd = this.windowEnd;
     this.chunk = chunk;
     this.windowEnd = this.windowStart = 0;
-    this.base = ptr;
-    this.end = ptr + length;
-    this.spanEnd = this.gapFrom = 0;
-    this.headFrom = this.inHead ? 0 : -1;
-    executing = true;
-    const outer = current;
-    current = this;
-    let code: number;
-    try {
-      code = wasm.llhttp_execute(this.ptr, ptr, length);
-    } finally {
-      current = outer;
-      executing = nested;
-      if (nested) wasm.free(ptr);
-    }
-    let result = this.result(code, ptr);
-    // The rest of a chunk read inside a head or a body (padding, an extension, trailers) counts too.
-    if (result === ParseResult.Ok) {
-      if (this.inBody && this.countGap(length) !== 0) result = this.limitError();
-      else if (this.inHead && this.countHead(length) !== 0) result = this.limitError();
-    }
+    this.base = input;
+    this.end = input + length;
+    this.spanEnd = 0;
+    this.countFromStart();
+    const code = runExecute(this, this.ptr, input, length);
+    let result = this.result(code, input);
+    if (result === ParseResult.Ok && this.countToEnd(length) !== 0) result = this.limitError();
     // Spans never outlive the chunk they point into; keep nothing but the strings.
     this.chunk = previousChunk;
     this.windowText = previousWindow;
@@ -301,14 +138,7 @@ export class HttpParser {
 
   /** Tells the parser the peer closed; completes a close-delimited message. */
   finish(): ParseResult {
-    const outer = current;
-    current = this;
-    let code: number;
-    try {
-      code = wasm.llhttp_finish(this.ptr);
-    } finally {
-      current = outer;
-    }
+    const code = runFinish(this, this.ptr);
     return code === 0 ? ParseResult.Ok : this.result(code, 0);
   }
 
@@ -325,13 +155,13 @@ export class HttpParser {
     wasm.llhttp_resume_after_upgrade(this.ptr);
   }
 
-  private result(code: number, ptr: number): ParseResult {
+  private result(code: number, input: number): ParseResult {
     if (code === 0) {
-      this.offset = this.end - ptr;
+      this.offset = this.end - input;
       return ParseResult.Ok;
     }
     const errorPos = wasm.llhttp_get_error_pos(this.ptr);
-    this.offset = errorPos >= ptr ? errorPos - ptr : 0;
+    this.offset = errorPos >= input ? errorPos - input : 0;
     if (code === ERROR.PAUSED) return ParseResult.Paused;
     if (code === ERROR.PAUSED_UPGRADE) return ParseResult.Upgrade;
     this.errorCode = code;
@@ -341,209 +171,51 @@ export class HttpParser {
     return ParseResult.Error;
   }
 
-  /**
-   * Counts the bytes of this chunk from `gapFrom` to `at` as framing and checks the limits;
-   * returns ERROR.USER (with `limitExceeded` set) when one is passed, else 0.
-   */
-  private countGap(at: number): number {
-    const skipped = at - this.gapFrom;
-    this.gapFrom = at;
-    this.gap += skipped;
-    this.framingBytes += skipped;
-    if (this.inTrailers) {
-      if (this.maxHeaderBytes > 0 && this.gap > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
-    } else if (this.maxChunkLine > 0 && this.gap > this.maxChunkLine) {
-      return this.exceed(LimitExceeded.ChunkLine);
-    }
-    if (this.maxFraming > 0 && this.framingBytes > this.maxFraming) return this.exceed(LimitExceeded.Framing);
-    return 0;
-  }
-
-  /** Counts the head's bytes of this chunk up to `at`; ERROR.USER past `maxHeadBytes`. */
-  private countHead(at: number): number {
-    if (this.headFrom < 0) return 0; // the head's first span is still to come: a method's few bytes
-    this.headRead += at - this.headFrom;
-    this.headFrom = at;
-    return this.maxHeadBytes > 0 && this.headRead > this.maxHeadBytes ? this.exceed(LimitExceeded.Headers) : 0;
-  }
-
   /** A limit passed at the end of an execute: reported as llhttp reports a callback's refusal. */
   private limitError(): ParseResult {
     this.errorCode = ERROR.USER;
     this.errorName = 'HPE_USER';
-    this.errorReason = this.limitExceeded === LimitExceeded.ChunkLine ? 'Chunk extensions too large'
-      : this.limitExceeded === LimitExceeded.Framing ? 'Chunked framing too large'
-      : this.inHead ? 'Head too large' : 'Trailers too large';
-    this.inBody = this.inHead = false;
+    this.errorReason = this.stopAtLimit();
     return ParseResult.Error;
   }
 
-  private resetState(): void {
-    this.url = '';
-    this.statusText = '';
-    this.rawHeaders = [];
-    this.rawTrailers = NO_TRAILERS;
-    this.fields = this.rawHeaders;
-    this.lastSpan = SPAN_NONE;
-    this.lastSpanEnd = -1;
-    this.headerBytes = 0;
-    this.inBody = this.inTrailers = false;
-    this.gap = this.framingBytes = 0;
-    this.inHead = true;
-    this.headFrom = -1;
-    this.headRead = 0;
-    this.errorCode = 0;
-    this.errorName = '';
-    this.errorReason = '';
-    this.limitExceeded = LimitExceeded.None;
-  }
-
-  // --- callbacks from wasm (internal) ---
+  // --- callbacks from wasm (internal; span() is SpanAssembler's) ---
 
   /** @internal */
   messageBegin(): number {
-    this.resetState();
+    this.resetSpans();
+    this.resetCounts();
+    this.errorCode = 0;
+    this.errorName = '';
+    this.errorReason = '';
     return this.events.onMessageBegin(this);
-  }
-
-  /** @internal Appends a span, joining it to the previous one when a read boundary cut it. */
-  span(kind: number, at: number, length: number): number {
-    const start = at - this.base;
-    // A span continues the previous one of its kind only when that one ran to the end of the
-    // previous chunk and this one starts at the beginning of this chunk.
-    const continued = this.lastSpan === kind && this.lastSpanEnd === -2 && start === 0;
-    const cut = at + length === this.end; // may go on in the next chunk
-    this.lastSpan = kind;
-    this.lastSpanEnd = cut ? -2 : start + length;
-    this.spanEnd = start + length;
-    if (this.inHead && this.headFrom < 0) this.headFrom = start;
-    this.headerBytes += length;
-    if (this.inBody && !this.inTrailers) {
-      // The first trailer field: what came since the last piece of body was the last chunk's line.
-      const refused = this.countGap(start);
-      if (refused !== 0) return refused;
-      this.inTrailers = true;
-      this.gap = 0;
-    }
-    if (kind === SPAN_FIELD) {
-      const interned = continued || cut ? null : internHeaderName(this.chunk!, start, length);
-      return this.field(interned ?? this.decode(start, length), continued);
-    }
-    const text = this.decode(start, length);
-    switch (kind) {
-      case SPAN_URL:
-        this.url = continued ? this.url + text : text;
-        if (this.maxUrlLength > 0 && this.url.length > this.maxUrlLength) return this.exceed(LimitExceeded.Url);
-        break;
-      case SPAN_STATUS:
-        this.statusText = continued ? this.statusText + text : text;
-        break;
-      case SPAN_VALUE: {
-        const headers = (this.fields ??= this.rawTrailers = []);
-        if (continued) headers[headers.length - 1] += text;
-        else headers[headers.length - 1] = text;
-        break;
-      }
-    }
-    if (this.maxHeaderBytes > 0 && this.headerBytes > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
-    return 0;
-  }
-
-  /** The chunk's bytes at [start, start+length) as latin1. */
-  private decode(start: number, length: number): string {
-    const end = start + length;
-    if (start < this.windowStart || end > this.windowEnd) {
-      // One native decode of a window around the head instead of one per URL, name and value;
-      // bounded, so a long body in the same chunk is neither decoded nor kept alive by the
-      // substrings a handler holds on to.
-      this.windowStart = start;
-      this.windowEnd = Math.min(this.chunk!.length, start + Math.max(DECODE_WINDOW, length));
-      this.windowText = this.chunk!.latin1Slice(start, this.windowEnd);
-    }
-    return this.windowText.substring(start - this.windowStart, end - this.windowStart);
-  }
-
-  /** A header (or trailer) name: a new entry, or the rest of one a read boundary cut. */
-  private field(text: string, continued: boolean): number {
-    const headers = (this.fields ??= this.rawTrailers = []);
-    if (continued) {
-      headers[headers.length - 2] += text;
-    } else {
-      // A field right after a field means the first one had an empty value.
-      if ((headers.length & 1) === 1) headers.push('');
-      headers.push(text, '');
-      this.headerBytes += HEADER_LINE_OVERHEAD;
-    }
-    if (this.maxHeaderBytes > 0 && this.headerBytes > this.maxHeaderBytes) return this.exceed(LimitExceeded.Headers);
-    return 0;
-  }
-
-  private exceed(limit: LimitExceeded): number {
-    this.limitExceeded = limit;
-    return ERROR.USER;
   }
 
   /** @internal */
   headersComplete(upgrade: boolean, shouldKeepAlive: boolean): number {
     const ptr = this.ptr;
-    this.lastSpan = SPAN_NONE;
-    trimTrailingWhitespace(this.rawHeaders);
-    if (structLayoutKnown) {
-      // Read method and version straight out of llhttp_t rather than through three calls.
-      const memory = view();
-      this.method = memory[ptr + OFFSET_METHOD];
-      this.versionMajor = memory[ptr + OFFSET_HTTP_MAJOR];
-      this.versionMinor = memory[ptr + OFFSET_HTTP_MINOR];
-    } else {
-      this.versionMajor = wasm.llhttp_get_http_major(ptr);
-      this.versionMinor = wasm.llhttp_get_http_minor(ptr);
-      this.method = wasm.llhttp_get_method(ptr);
-      if (!structLayoutChecked) structLayoutKnown = checkStructLayout(ptr, this.method, this.versionMajor, this.versionMinor);
-    }
+    this.endHeaders();
+    readHead(ptr, this);
     if (this.type === TYPE_RESPONSE) this.statusCode = wasm.llhttp_get_status_code(ptr);
-    // Spans after the head are trailers: the header list handed over stays as it was.
-    this.fields = null;
-    // The head ends a blank line after its last field's span (or this chunk's start).
-    if (this.countHead(Math.max(this.spanEnd, this.headFrom) + 4) !== 0) return ERROR.USER;
-    this.inHead = false;
-    // Framing is counted from the end of the head's last field (its CRLFs: a few bytes more).
-    this.inBody = true;
-    this.inTrailers = false;
-    this.gapFrom = this.spanEnd;
-    this.gap = this.framingBytes = 0;
+    if (this.headEnded(this.spanEnd) !== 0) return ERROR.USER;
     return this.events.onHeadersComplete(this, upgrade, shouldKeepAlive);
   }
 
   /** @internal */
   body(at: number, length: number): number {
     const start = at - this.base;
-    if (start !== this.gapFrom) {
-      const refused = this.countGap(start);
-      if (refused !== 0) return refused;
-    }
-    this.gap = 0;
-    this.gapFrom = start + length;
+    const refused = this.countBody(start, length);
+    if (refused !== 0) return refused;
     return this.events.onBody(this, this.chunk!.subarray(start, start + length));
   }
 
   /** @internal */
   messageComplete(): number {
-    this.inBody = false;
-    if (this.rawTrailers.length > 0) trimTrailingWhitespace(this.rawTrailers);
+    this.messageEnded();
+    this.endTrailers();
     return this.events.onMessageComplete(this);
   }
 }
-
-/** llhttp drops a value's leading whitespace but keeps trailing OWS, which is not part of it (RFC 9110 5.5). */
-function trimTrailingWhitespace(headers: string[]): void {
-  for (let i = 1; i < headers.length; i += 2) {
-    const value = headers[i];
-    const last = value.charCodeAt(value.length - 1);
-    if (last === 32 || last === 9) headers[i] = value.trimEnd();
-  }
-}
-
-const NO_TRAILERS: string[] = [];
 
 const NO_EVENTS: ParserEvents = {
   onMessageBegin: () => 0,
