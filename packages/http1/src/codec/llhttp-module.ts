@@ -99,7 +99,7 @@ for (const [name, code] of Object.entries(constants.METHODS)) {
   METHOD_NAMES_UPPER[code] = name;
 }
 
-/** Instantiates the module with the given callbacks. Called once, by `parser.ts`. */
+/** Instantiates the module with the given callbacks. Called once, by `llhttp-instance.ts`. */
 export function instantiate(imports: LlhttpImports): LlhttpExports {
   let module: object;
   try {
