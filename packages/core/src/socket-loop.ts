@@ -1,50 +1,45 @@
 /**
  * One accepted socket and its loop: reads bytes and hands them to the current protocol (the HTTP
  * session, or what an upgrade switched to), keeps what the protocol is not ready for (bounded
- * read-ahead), batches writes, watches write stalls, lingers on close and reports the close.
+ * read-ahead), pauses and resumes the socket, runs the protocol's timer, lingers on close and
+ * reports the close.
  *
- * Writes made in one turn go out as one syscall: while input is being handed over (and, when
- * more input waits, until the end of the turn) writes are collected and flushed together, so
- * the answers to a batch of pipelined requests leave in one write. An answer ready alone is
- * written at once.
+ * Writing (batched per turn, 'drain', write stalls) is the class it is built on,
+ * `BatchedWriter` (batched-writer.ts): handing input over is what opens and ends a turn's batch.
  */
 import type { Socket } from 'node:net';
+import { BatchedWriter, type WriteContext } from './batched-writer.js';
 import { ChunkQueue } from './buffers.js';
 import type { ErrorLogger, WarnLogger } from './logger.js';
 import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
 import { listenTo, type SocketEvents } from './socket-events.js';
-import { Timer, type TimerWheel } from './timer-wheel.js';
+import { Timer } from './timer-wheel.js';
 
-/** What a socket loop needs from whoever runs it (a server, or a WebSocket client). */
-export interface LoopContext {
-  readonly wheel: TimerWheel;
-  /** ms a write may stay stuck on a peer that does not read before the connection is cut; 0: never. */
-  readonly writeTimeout: number;
+/**
+ * What a socket loop needs from whoever runs it (a server, or a WebSocket client): the timer
+ * wheel and `writeTimeout` (WriteContext), and these.
+ */
+export interface LoopContext extends WriteContext {
   readonly errorLogger: ErrorLogger;
   readonly warnLogger: WarnLogger;
   /** Called once the socket has closed. */
   connectionClosed(loop: SocketLoop): void;
 }
 
-
 /** Bytes held for the protocol before the socket pauses (or, for a parked request, closes). */
 const MAX_READ_AHEAD = 64 * 1024;
 /** How long a closing connection waits for the peer to read the last answer and hang up, ms. */
 const LINGER_MS = 2_000;
-/** Batches up to this size are joined into one buffer; larger ones go out as one writev. */
-const JOIN_LIMIT = 32 * 1024;
 
-// Yes/no state (bits of SocketLoop.flags).
+// Yes/no state (bits of `flags`; bit 1 is the writer's, see batched-writer.ts).
 /** Inside the loop that hands input over: a nested resumeInput only clears its hold. */
-const F_DELIVERING = 1;
+const F_DELIVERING = 2;
 /** Our side has ended; input is read and dropped until the peer hangs up. */
-const F_LINGERING = 2;
+const F_LINGERING = 4;
 /** 'close' has been handled. */
-const F_CLOSED = 4;
-const F_PEER_ENDED = 8;
-const F_CLOSE_ON_READ_AHEAD = 16;
-/** Writes are being collected until the end of this turn. */
-const F_FLUSH_QUEUED = 32;
+const F_CLOSED = 8;
+const F_PEER_ENDED = 16;
+const F_CLOSE_ON_READ_AHEAD = 32;
 
 // Why input is not handed to the protocol (bits).
 const HOLD_PROTOCOL = 1;
@@ -54,33 +49,23 @@ const PAUSE_READ_AHEAD = 1;
 const PAUSE_DRAIN = 2;
 const PAUSE_PROTOCOL = 4;
 
-export class SocketLoop implements ProtocolHost, SocketEvents {
-  readonly socket: Socket;
+export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEvents {
   readonly remoteAddr: string;
+  // The writer's field, known here as the whole context (a declaration: no field of its own).
+  protected declare readonly ctx: LoopContext;
   private protocol: Protocol;
-  private readonly ctx: LoopContext;
   private readonly timer: Timer<SocketLoop>;
-  private writeTimer: Timer<SocketLoop> | null = null;
   private held: ChunkQueue | null = null;
+  /** Why input is not handed to the protocol (HOLD_*). */
   private holds = 0;
+  /** Why the socket is not read (PAUSE_*). */
   private pauses = 0;
-  /** Inside the loop that hands input over: a nested resumeInput only clears its hold. */
-  /** The loop's yes/no state, one bit each (F_*): one field instead of six per connection. */
-  private flags = 0;
   private closeReason: CloseReason | null = null;
-  private drainWaiters: Array<() => void> | null = null;
-
-  // This turn's writes: the first, then the rest, flushed together.
-  private corks = 0;
-  private batchFirst: Uint8Array | null = null;
-  private batchRest: Uint8Array[] | null = null;
-  private batchBytes = 0;
   /** Bytes read and dropped while lingering. */
   private lingerDropped = 0;
 
   constructor(socket: Socket, ctx: LoopContext, createProtocol: (host: SocketLoop) => Protocol) {
-    this.socket = socket;
-    this.ctx = ctx;
+    super(socket, ctx);
     this.remoteAddr = socket.remoteAddress ?? '';
     listenTo(socket, this);
     this.timer = new Timer<SocketLoop>(onTimer, this);
@@ -99,7 +84,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     this.flags = value ? this.flags | F_CLOSE_ON_READ_AHEAD : this.flags & ~F_CLOSE_ON_READ_AHEAD;
   }
 
-  get closed(): boolean {
+  override get closed(): boolean {
     return (this.flags & F_CLOSED) !== 0 || this.socket.destroyed;
   }
 
@@ -111,12 +96,8 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     return this.held === null ? 0 : this.held.bytes;
   }
 
-  get bufferedAmount(): number {
-    return this.socket.writableLength + this.batchBytes;
-  }
-
-  get needsDrain(): boolean {
-    return this.socket.writableNeedDrain;
+  protected override get inputWaiting(): boolean {
+    return this.held !== null && this.held.length > 0;
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -129,11 +110,11 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
       return;
     }
     if (this.closed) return;
-    if (this.holds !== 0 || (this.held !== null && this.held.length > 0)) {
+    if (this.holds !== 0 || this.inputWaiting) {
       this.hold(chunk, false);
       return;
     }
-    this.corks++;
+    this.cork();
     this.deliver(chunk);
     this.endDelivery();
   }
@@ -185,7 +166,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   /** Hands what waited to the protocol until it holds again, then reads from the socket again. */
   private deliverHeld(): void {
     if ((this.flags & F_DELIVERING) !== 0) return; // a nested call: the loop below goes on by itself
-    this.corks++;
+    this.cork();
     this.deliverQueue();
     this.endDelivery();
   }
@@ -201,7 +182,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
 
   /** Ends a stretch of handing input over: writes what the protocol wrote meanwhile, then settles. */
   private endDelivery(): void {
-    if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
+    this.uncork();
     this.settle();
   }
 
@@ -210,15 +191,15 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
    * when the kernel took them all (a write often completes synchronously); otherwise reading
    * stops until 'drain'.
    */
-  private settle(): void {
+  protected override settle(): void {
     let released = false;
-    while ((this.holds & HOLD_DRAIN) !== 0 && this.batchFirst === null && !this.closed && !this.socket.writableNeedDrain) {
+    while ((this.holds & HOLD_DRAIN) !== 0 && !this.batching && !this.closed && !this.socket.writableNeedDrain) {
       this.holds &= ~HOLD_DRAIN;
       released = true;
       if (this.holds !== 0) break;
-      this.corks++;
+      this.cork();
       this.deliverQueue();
-      if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
+      this.uncork();
     }
     if (this.closed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) this.pause(PAUSE_DRAIN);
@@ -248,97 +229,11 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     queueMicrotask(() => this.resumeInput());
   }
 
-  // --- writing ---------------------------------------------------------------------------
-
-  write(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
-    if (this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) {
-      if (this.held === null || this.held.length === 0) return this.writeNow(data, encoding);
-      // More input waits and will likely be answered in this turn: collect until its end.
-      this.flags |= F_FLUSH_QUEUED;
-      process.nextTick(flushTurn, this);
-    }
-    const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : data;
-    if (this.batchFirst === null) this.batchFirst = bytes;
-    else (this.batchRest ??= []).push(bytes);
-    this.batchBytes += bytes.byteLength;
-    // Past the high-water mark a batch gains nothing: write it, and report the socket's own state.
-    if (this.batchBytes >= this.socket.writableHighWaterMark) this.flush();
-    return !this.socket.writableNeedDrain;
-  }
-
-  cork(): void {
-    this.corks++;
-  }
-
-  uncork(): void {
-    if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
-  }
-
-  private writeNow(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
-    if (this.closed) return false;
-    const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
-    if (!ok) this.armWriteTimer();
-    return ok;
-  }
-
-  /** @internal Writes this turn's batch: one buffer when small, one writev otherwise. */
-  flush(): void {
-    const first = this.batchFirst;
-    if (first === null) return;
-    const rest = this.batchRest;
-    const bytes = this.batchBytes;
-    this.batchFirst = null;
-    this.batchRest = null;
-    this.batchBytes = 0;
-    if (this.closed) return;
-    if (rest === null) {
-      this.writeNow(first);
-      return;
-    }
-    rest.unshift(first);
-    if (bytes <= JOIN_LIMIT) {
-      this.writeNow(Buffer.concat(rest, bytes));
-      return;
-    }
-    this.socket.cork();
-    for (let i = 0; i < rest.length - 1; i++) this.socket.write(rest[i]);
-    const ok = this.socket.write(rest[rest.length - 1]);
-    this.socket.uncork();
-    if (!ok) this.armWriteTimer();
-  }
-
-  /** @internal The end of a turn in which writes were collected. */
-  endTurn(): void {
-    this.flags &= ~F_FLUSH_QUEUED;
-    if (this.corks !== 0) return;
-    this.flush();
-    this.settle();
-  }
-
-  drained(): Promise<void> {
-    // Whatever this turn collected goes out now: the kernel may take it all, with no 'drain'.
-    this.flush();
-    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      (this.drainWaiters ??= []).push(resolve);
-      this.armWriteTimer();
-    });
-  }
-
-  /** A peer that stops reading is cut off once a write has been stuck for writeTimeout. */
-  private armWriteTimer(): void {
-    const timer = (this.writeTimer ??= new Timer<SocketLoop>(onWriteTimeout, this));
-    if (!timer.armed && this.ctx.writeTimeout > 0) this.ctx.wheel.schedule(timer, this.ctx.writeTimeout);
-  }
+  // --- writing (the rest is BatchedWriter's) ----------------------------------------------
 
   /** @internal */
   onDrain(): void {
-    this.writeTimer?.cancel();
-    const waiters = this.drainWaiters;
-    if (waiters !== null) {
-      this.drainWaiters = null;
-      for (const wake of waiters) wake();
-    }
+    this.writesDrained();
     if (this.closed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) {
       this.holds &= ~HOLD_DRAIN;
@@ -382,7 +277,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     this.ctx.wheel.scheduleCoarse(this.timer, LINGER_MS);
   }
 
-  destroy(reason: CloseReason): void {
+  override destroy(reason: CloseReason): void {
     this.closeReason ??= reason;
     this.socket.destroy();
   }
@@ -405,13 +300,8 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     if ((this.flags & F_CLOSED) !== 0) return;
     this.flags |= F_CLOSED;
     this.timer.cancel();
-    this.writeTimer?.cancel();
     this.held?.clear();
-    this.batchFirst = this.batchRest = null;
-    this.batchBytes = 0;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = null;
-    if (waiters !== null) for (const wake of waiters) wake();
+    this.dropWrites();
     try {
       this.protocol.onClose(this.closeReason ?? ((this.flags & F_LINGERING) !== 0 ? 'server-closed' : 'client-closed'));
     } finally {
@@ -430,10 +320,4 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
 
 function onTimer(loop: SocketLoop): void {
   loop.onTimer();
-}
-function onWriteTimeout(loop: SocketLoop): void {
-  loop.destroy('timeout');
-}
-function flushTurn(loop: SocketLoop): void {
-  loop.endTurn();
 }

@@ -1,0 +1,184 @@
+/**
+ * The writing half of a socket loop: writes batched per turn, the wait for 'drain', and the
+ * stall timer that cuts off a peer that stops reading.
+ *
+ * Writes made in one turn go out as one syscall: while input is being handed over (and, when
+ * more input waits, until the end of the turn) writes are collected and flushed together, so the
+ * answers to a batch of pipelined requests leave in one write. An answer ready alone is written
+ * at once.
+ *
+ * `SocketLoop` is built on this class, as the codec's `HttpParser` is on `SpanAssembler`: the
+ * batch is fields of the loop itself, so a write goes through no other object and a connection
+ * costs no object more.
+ */
+import type { Socket } from 'node:net';
+import type { CloseReason } from './protocol.js';
+import { Timer, type TimerWheel } from './timer-wheel.js';
+
+/** What the writer needs of whoever runs the loop (a `LoopContext` is one). */
+export interface WriteContext {
+  readonly wheel: TimerWheel;
+  /** ms a write may stay stuck on a peer that does not read before the connection is cut; 0: never. */
+  readonly writeTimeout: number;
+}
+
+/** Batches up to this size are joined into one buffer; larger ones go out as one writev. */
+const JOIN_LIMIT = 32 * 1024;
+
+/**
+ * A bit of `flags`: writes are being collected until the end of this turn. The writer owns bit
+ * 1; the loop's own bits (socket-loop.ts) are above it.
+ */
+const F_FLUSH_QUEUED = 1;
+
+export abstract class BatchedWriter {
+  readonly socket: Socket;
+  protected readonly ctx: WriteContext;
+  /** The connection's yes/no state, one bit each (F_*): one field instead of six per connection. */
+  protected flags = 0;
+  private writeTimer: Timer<BatchedWriter> | null = null;
+  private drainWaiters: Array<() => void> | null = null;
+
+  // This turn's writes: the first, then the rest, flushed together.
+  /** Open stretches (input being handed over, the protocol's cork) whose writes wait for the last to end. */
+  private corks = 0;
+  private batchFirst: Uint8Array | null = null;
+  private batchRest: Uint8Array[] | null = null;
+  private batchBytes = 0;
+
+  constructor(socket: Socket, ctx: WriteContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+  }
+
+  /** The socket is destroyed or closed: nothing more can be written. */
+  abstract get closed(): boolean;
+  /** Closes now (a write stuck past writeTimeout does, with 'timeout'). */
+  abstract destroy(reason: CloseReason): void;
+  /** More input waits to be handed over: what is written now will likely have company this turn. */
+  protected abstract get inputWaiting(): boolean;
+  /** After the batch of a turn has been flushed: go on with what waited for it. */
+  protected abstract settle(): void;
+
+  get bufferedAmount(): number {
+    return this.socket.writableLength + this.batchBytes;
+  }
+
+  get needsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /** Whether this turn has collected writes not flushed yet. */
+  protected get batching(): boolean {
+    return this.batchFirst !== null;
+  }
+
+  write(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
+    if (this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) {
+      if (!this.inputWaiting) return this.writeNow(data, encoding);
+      // More input waits and will likely be answered in this turn: collect until its end.
+      this.flags |= F_FLUSH_QUEUED;
+      process.nextTick(flushTurn, this);
+    }
+    const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : data;
+    if (this.batchFirst === null) this.batchFirst = bytes;
+    else (this.batchRest ??= []).push(bytes);
+    this.batchBytes += bytes.byteLength;
+    // Past the high-water mark a batch gains nothing: write it, and report the socket's own state.
+    if (this.batchBytes >= this.socket.writableHighWaterMark) this.flush();
+    return !this.socket.writableNeedDrain;
+  }
+
+  cork(): void {
+    this.corks++;
+  }
+
+  uncork(): void {
+    if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
+  }
+
+  private writeNow(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
+    if (this.closed) return false;
+    const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
+    if (!ok) this.armWriteTimer();
+    return ok;
+  }
+
+  /** @internal Writes this turn's batch: one buffer when small, one writev otherwise. */
+  flush(): void {
+    const first = this.batchFirst;
+    if (first === null) return;
+    const rest = this.batchRest;
+    const bytes = this.batchBytes;
+    this.batchFirst = null;
+    this.batchRest = null;
+    this.batchBytes = 0;
+    if (this.closed) return;
+    if (rest === null) {
+      this.writeNow(first);
+      return;
+    }
+    rest.unshift(first);
+    if (bytes <= JOIN_LIMIT) {
+      this.writeNow(Buffer.concat(rest, bytes));
+      return;
+    }
+    this.socket.cork();
+    for (let i = 0; i < rest.length - 1; i++) this.socket.write(rest[i]);
+    const ok = this.socket.write(rest[rest.length - 1]);
+    this.socket.uncork();
+    if (!ok) this.armWriteTimer();
+  }
+
+  /** @internal The end of a turn in which writes were collected. */
+  endTurn(): void {
+    this.flags &= ~F_FLUSH_QUEUED;
+    if (this.corks !== 0) return;
+    this.flush();
+    this.settle();
+  }
+
+  drained(): Promise<void> {
+    // Whatever this turn collected goes out now: the kernel may take it all, with no 'drain'.
+    this.flush();
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.drainWaiters ??= []).push(resolve);
+      this.armWriteTimer();
+    });
+  }
+
+  /** A peer that stops reading is cut off once a write has been stuck for writeTimeout. */
+  private armWriteTimer(): void {
+    const timer = (this.writeTimer ??= new Timer<BatchedWriter>(onWriteTimeout, this));
+    if (!timer.armed && this.ctx.writeTimeout > 0) this.ctx.wheel.schedule(timer, this.ctx.writeTimeout);
+  }
+
+  /** The socket took everything: the stall is over, and whoever awaited `drained()` goes on. */
+  protected writesDrained(): void {
+    this.writeTimer?.cancel();
+    this.wakeDrainWaiters();
+  }
+
+  /** The socket has closed: what was collected is dropped, and whoever awaited `drained()` goes on. */
+  protected dropWrites(): void {
+    this.writeTimer?.cancel();
+    this.batchFirst = this.batchRest = null;
+    this.batchBytes = 0;
+    this.wakeDrainWaiters();
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null) return;
+    this.drainWaiters = null;
+    for (const wake of waiters) wake();
+  }
+}
+
+function onWriteTimeout(writer: BatchedWriter): void {
+  writer.destroy('timeout');
+}
+function flushTurn(writer: BatchedWriter): void {
+  writer.endTurn();
+}
