@@ -92,12 +92,20 @@ export interface HubOptions {
 export type { HubRedisEvent };
 
 interface Subscription {
+  topic: string;
+  /** The hub's delivery count when it subscribed: a delivery that began before it does not reach it. */
+  since: number;
   listener: HubListener | null;
   channel: HubChannel | null;
   format: ((message: unknown, topic: string) => unknown) | null;
 }
 
 const NOT_MADE = Symbol('not made');
+
+/** `() => unsubscribe(subscription)`, made here so that the build's keepNames does not wrap one per subscription. */
+function unsubscriber(unsubscribe: (subscription: Subscription) => void, subscription: Subscription): () => void {
+  return () => unsubscribe(subscription);
+}
 const asText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message));
 
 /** The default for onRedisEvent: one line for each event. */
@@ -142,13 +150,18 @@ export function createHub(options: HubOptions = {}): Hub {
   const errorLogger = options.errorLogger ?? defaultErrorLogger;
   const topics = new Map<string, Set<Subscription>>();
 
+  let deliveries = 0;
   const deliver = (topic: string, message: unknown) => {
     const subscriptions = topics.get(topic);
     if (subscriptions === undefined) return;
+    // A subscription made while this message is delivered (a pipelined long poll, parked as the
+    // one before it is answered) waits for the next message: a Set's iteration would reach it.
+    const delivery = ++deliveries;
     // What a format made, kept for the next channel with the same format: 10,000 parked polls cost one JSON.stringify, not 10,000.
     let madeBy: unknown = NOT_MADE;
     let made: unknown;
     for (const subscription of subscriptions) {
+      if (subscription.since >= delivery) continue;
       try {
         if (subscription.listener !== null) subscription.listener(message, topic);
         else if (subscription.channel!.isOpen) {
@@ -185,7 +198,8 @@ export function createHub(options: HubOptions = {}): Hub {
     processHub = joinProcessHub(name, deliver);
   }
 
-  const unsubscribe = (topic: string, subscription: Subscription) => {
+  const unsubscribe = (subscription: Subscription) => {
+    const topic = subscription.topic;
     const current = topics.get(topic);
     if (current === undefined || !current.delete(subscription)) return;
     if (current.size > 0) return;
@@ -197,7 +211,7 @@ export function createHub(options: HubOptions = {}): Hub {
     subscribe(topic: string, subscriber: HubListener | HubChannel, subscribeOptions?: ChannelSubscribeOptions) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.subscribe: topic must be a string, got ${describe(topic)}`);
       // Each subscription is its own entry, so one listener subscribed twice is called twice and unsubscribed once each.
-      const subscription: Subscription = { listener: null, channel: null, format: null };
+      const subscription: Subscription = { topic, since: deliveries, listener: null, channel: null, format: null };
       if (typeof subscriber === 'function') subscription.listener = subscriber;
       else if (subscriber !== null && typeof subscriber === 'object' && typeof subscriber.send === 'function' && typeof subscriber.closed?.then === 'function') {
         const format = subscribeOptions?.format;
@@ -213,7 +227,7 @@ export function createHub(options: HubOptions = {}): Hub {
         redis?.topicAdded(topic);
       }
       subscriptions.add(subscription);
-      const off = () => unsubscribe(topic, subscription);
+      const off = unsubscriber(unsubscribe, subscription);
       if (subscription.channel !== null) subscription.channel.closed.then(off, off);
       return off;
     },

@@ -122,6 +122,18 @@ describe('createHub', () => {
     expect(hub.subscriberCount('t')).toBe(1);
   });
 
+  it('does not give a message to a subscription made while that message is delivered (it waits for the next)', () => {
+    const hub = freshHub();
+    const got: string[] = [];
+    hub.subscribe('t', (message) => {
+      got.push(`first ${message}`);
+      if (message === 1) hub.subscribe('t', (next) => got.push(`late ${next}`));
+    });
+    hub.publish('t', 1);
+    hub.publish('t', 2);
+    expect(got).toEqual(['first 1', 'first 2', 'late 2']);
+  });
+
   it('stops delivering once closed', async () => {
     const hub = freshHub();
     const got: unknown[] = [];

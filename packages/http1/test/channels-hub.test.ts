@@ -35,6 +35,24 @@ describe('channels on a hub', () => {
     for (const client of clients) client.destroy();
   });
 
+  it('answers two long polls pipelined on one connection with two messages, not both with the first', async () => {
+    const hub = createHub({ name: `pipelined-${++names}` });
+    const { port } = await servers.start((req) => asChannel(req, { onOpen: (channel) => hub.subscribe('room', channel) }));
+    const client = await RawClient.connect(port);
+    await client.write(GET('/poll') + GET('/poll'));
+    await eventually(() => hub.subscriberCount('room') === 1, 3_000, 'the first poll subscribed');
+    await hub.publish('room', 'one');
+    const [first] = await client.waitForResponses(1);
+    expect(first.body.toString()).toBe('one');
+    // The second request is read once the first is answered; it parks for the next message.
+    await eventually(() => hub.subscriberCount('room') === 1, 3_000, 'the second poll subscribed');
+    expect(client.responses().responses).toHaveLength(1);
+    await hub.publish('room', 'two');
+    const responses = await client.waitForResponses(2);
+    expect(responses.map((r) => r.body.toString())).toEqual(['one', 'two']);
+    client.destroy();
+  });
+
   it('drops a parked channel whose client went away, and one that timed out; closed resolves with the reason', async () => {
     const hub = createHub({ name: `gone-${++names}` });
     const reasons: CloseReason[] = [];
