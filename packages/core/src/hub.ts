@@ -6,6 +6,7 @@
  * pub/sub to every process on every machine that shares it (hub-redis.ts). Either way each
  * subscriber everywhere gets each message once.
  */
+import { kWatchClose, watchClose, type CloseWatcher } from './closed-signal.js';
 import { InvalidArgumentError } from './errors.js';
 import { joinProcessHub } from './hub-cluster.js';
 import { RedisTransport, type HubRedisEvent } from './hub-redis.js';
@@ -91,13 +92,22 @@ export interface HubOptions {
 
 export type { HubRedisEvent };
 
-interface Subscription {
-  topic: string;
-  /** The hub's delivery count when it subscribed: a delivery that began before it does not reach it. */
-  since: number;
-  listener: HubListener | null;
-  channel: HubChannel | null;
-  format: ((message: unknown, topic: string) => unknown) | null;
+/** One subscriber to one topic; a channel's subscription is also what watches it close. */
+class Subscription implements CloseWatcher {
+  listener: HubListener | null = null;
+  channel: HubChannel | null = null;
+  format: ((message: unknown, topic: string) => unknown) | null = null;
+
+  constructor(
+    readonly topic: string,
+    /** The hub's delivery count when it subscribed: a delivery that began before it does not reach it. */
+    readonly since: number,
+    private readonly drop: (subscription: Subscription) => void,
+  ) {}
+
+  channelClosed(): void {
+    this.drop(this);
+  }
 }
 
 const NOT_MADE = Symbol('not made');
@@ -106,6 +116,9 @@ const NOT_MADE = Symbol('not made');
 function unsubscriber(unsubscribe: (subscription: Subscription) => void, subscription: Subscription): () => void {
   return () => unsubscribe(subscription);
 }
+/** A channel's close can be watched: one of ours (without touching `closed`, which would make its promise), or any with a `closed` thenable. */
+const isClosable = (channel: HubChannel): boolean =>
+  typeof (channel as { [kWatchClose]?: unknown })[kWatchClose] === 'function' || typeof channel.closed?.then === 'function';
 const asText = (message: unknown): string => (typeof message === 'string' ? message : JSON.stringify(message));
 
 /** The default for onRedisEvent: one line for each event. */
@@ -211,9 +224,9 @@ export function createHub(options: HubOptions = {}): Hub {
     subscribe(topic: string, subscriber: HubListener | HubChannel, subscribeOptions?: ChannelSubscribeOptions) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.subscribe: topic must be a string, got ${describe(topic)}`);
       // Each subscription is its own entry, so one listener subscribed twice is called twice and unsubscribed once each.
-      const subscription: Subscription = { topic, since: deliveries, listener: null, channel: null, format: null };
+      const subscription = new Subscription(topic, deliveries, unsubscribe);
       if (typeof subscriber === 'function') subscription.listener = subscriber;
-      else if (subscriber !== null && typeof subscriber === 'object' && typeof subscriber.send === 'function' && typeof subscriber.closed?.then === 'function') {
+      else if (subscriber !== null && typeof subscriber === 'object' && typeof subscriber.send === 'function' && isClosable(subscriber)) {
         const format = subscribeOptions?.format;
         if (format !== undefined && typeof format !== 'function') throw new InvalidArgumentError(`hub.subscribe: format must be a function, got ${describe(format)}`);
         subscription.channel = subscriber;
@@ -227,9 +240,9 @@ export function createHub(options: HubOptions = {}): Hub {
         redis?.topicAdded(topic);
       }
       subscriptions.add(subscription);
-      const off = unsubscriber(unsubscribe, subscription);
-      if (subscription.channel !== null) subscription.channel.closed.then(off, off);
-      return off;
+      // Our channels tell the subscription synchronously as they close, without making their `closed` promise.
+      if (subscription.channel !== null) watchClose(subscription.channel, subscription);
+      return unsubscriber(unsubscribe, subscription);
     },
     publish(topic, message) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.publish: topic must be a string, got ${describe(topic)}`);

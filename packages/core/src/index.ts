@@ -10,7 +10,7 @@ export type { PumpTarget } from './pump.js';
 export { AsyncRegistry } from './async-registry.js';
 export type { PendingResponse } from './async-registry.js';
 export { SocketLoop } from './socket-loop.js';
-export { ClosedSignal } from './closed-signal.js';
+export { ClosedSignal, kWatchClose, watchClose, type CloseWatcher } from './closed-signal.js';
 export type { LoopContext } from './socket-loop.js';
 export type { ChunkSink, CloseReason, Protocol, ProtocolHost } from './protocol.js';
 export { createHub } from './hub.js';

@@ -1,11 +1,12 @@
 /**
  * The publish/subscribe hub in one process: each subscriber of a topic gets each message once, an
  * unsubscribed one no more, a throwing listener is reported while the others still get the
- * message, hubs of one name share messages and of other names do not, and misuse is refused in
- * words. Across workers (node:cluster) it is tested in packages/http1/test/workers.test.ts.
+ * message, hubs of one name share messages and of other names do not, misuse is refused in words,
+ * and our channels are dropped as they close without making their `closed` promise. Across
+ * workers (node:cluster) it is tested in packages/http1/test/workers.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { createHub, InvalidArgumentError } from '@http-kit/core';
+import { ClosedSignal, createHub, InvalidArgumentError, kWatchClose, type CloseReason, type CloseWatcher } from '@http-kit/core';
 
 let names = 0;
 /** A hub of its own name, so the tests of this file do not share one. */
@@ -120,6 +121,47 @@ describe('createHub', () => {
     close();
     await new Promise((resolve) => setImmediate(resolve));
     expect(hub.subscriberCount('t')).toBe(1);
+  });
+
+  it('drops one of our channels as it closes, on every topic, without making its closed promise', async () => {
+    const hub = freshHub();
+    // As HttpChannel and WebSocketChannel do: a ClosedSignal, watched through kWatchClose.
+    class Watched {
+      isOpen = true;
+      promisesMade = 0;
+      signal: ClosedSignal | null = null;
+      reason: CloseReason | null = null;
+      get closed(): Promise<CloseReason> {
+        this.promisesMade++;
+        return (this.signal = ClosedSignal.for(this.signal, this.reason)).promise;
+      }
+      [kWatchClose](watcher: CloseWatcher): void {
+        this.signal = ClosedSignal.watch(this.signal, this.reason, watcher);
+      }
+      send(): boolean {
+        return true;
+      }
+      close(reason: CloseReason): void {
+        this.isOpen = false;
+        this.reason = reason;
+        this.signal?.settle(reason);
+      }
+    }
+    const channel = new Watched();
+    hub.subscribe('a', channel);
+    hub.subscribe('b', channel);
+    expect(channel.promisesMade).toBe(0);
+    channel.close('client-closed');
+    expect([hub.subscriberCount('a'), hub.subscriberCount('b')]).toEqual([0, 0]); // at once, not a turn later
+    expect(await channel.closed).toBe('client-closed'); // still there for whoever asks
+    hub.subscribe('a', channel); // closed already: dropped at once
+    expect(hub.subscriberCount('a')).toBe(0);
+    const asked = new Watched();
+    const closed = asked.closed; // made before the close: resolves with it
+    hub.subscribe('a', asked);
+    asked.close('timeout');
+    expect(await closed).toBe('timeout');
+    expect(hub.subscriberCount('a')).toBe(0);
   });
 
   it('does not give a message to a subscription made while that message is delivered (it waits for the next)', () => {

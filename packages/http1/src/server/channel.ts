@@ -4,7 +4,7 @@
  * later, WebSocket, as http-kit 2's `as-channel` does.
  */
 import type { PendingResponse } from '@http-kit/core';
-import { ClosedSignal, describe } from '@http-kit/core';
+import { ClosedSignal, describe, kWatchClose, type CloseWatcher } from '@http-kit/core';
 import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
 import { GATEWAY_TIMEOUT, INTERNAL_ERROR, SERVICE_UNAVAILABLE } from './canned-responses.js';
@@ -256,6 +256,11 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
 
   get closed(): Promise<CloseReason> {
     return (this.closedSignal = ClosedSignal.for(this.closedSignal, this.finalReason)).promise;
+  }
+
+  /** @internal How a hub learns of the close without making the `closed` promise. */
+  [kWatchClose](watcher: CloseWatcher): void {
+    this.closedSignal = ClosedSignal.watch(this.closedSignal, this.finalReason, watcher);
   }
 
   /** Leaves the registry and reports onClose, once. */

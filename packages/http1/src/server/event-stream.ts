@@ -2,7 +2,7 @@
  * Server-Sent Events over a streaming channel: `text/event-stream`, `event`/`data`/`id`/`retry`
  * fields, and comment lines at an interval so proxies and browsers keep an idle stream open.
  */
-import { defaultWheel, describe, Timer } from '@http-kit/core';
+import { defaultWheel, describe, kWatchClose, Timer, watchClose, type CloseWatcher } from '@http-kit/core';
 import { ChannelMisuseError } from '../errors.js';
 import { asChannel, type Channel } from './channel.js';
 import type { CloseReason } from '@http-kit/core';
@@ -88,6 +88,11 @@ export class EventStream {
   /** Resolves, with the reason, once the stream has closed (a hub then drops it: `hub.subscribe(topic, stream)`). */
   get closed(): Promise<CloseReason> {
     return this.channel.closed;
+  }
+
+  /** @internal How a hub learns of the close without making the `closed` promise. */
+  [kWatchClose](watcher: CloseWatcher): void {
+    watchClose(this.channel, watcher);
   }
 
   /**

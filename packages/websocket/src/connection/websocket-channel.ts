@@ -9,7 +9,7 @@
  * The server ends the TCP connection once the handshake is done (RFC 6455 7.1.1); a client
  * waits for the server to do it, up to `closeTimeout`.
  */
-import { ClosedSignal, type CloseReason, type Protocol, type ProtocolHost } from '@http-kit/core';
+import { ClosedSignal, kWatchClose, type CloseReason, type CloseWatcher, type Protocol, type ProtocolHost } from '@http-kit/core';
 import { ChannelMisuseError, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
 import { CloseCode, isValidCloseCode } from '../codec/close-codes.js';
 import { FrameReader, type FrameReaderEvents } from '../codec/frame-reader.js';
@@ -92,6 +92,11 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   get closed(): Promise<CloseReason> {
     return (this.closedSignal = ClosedSignal.for(this.closedSignal, this.finalReason)).promise;
+  }
+
+  /** @internal How a hub learns of the close without making the `closed` promise. */
+  [kWatchClose](watcher: CloseWatcher): void {
+    this.closedSignal = ClosedSignal.watch(this.closedSignal, this.finalReason, watcher);
   }
 
   // --- Channel -----------------------------------------------------------------------------
