@@ -29,6 +29,13 @@ export const WEBSOCKET_DEFAULTS: WebSocketSettings = Object.freeze({
 const NAMES = ['maxMessageSize', 'maxBufferedAmount', 'pingInterval', 'pongTimeout', 'closeTimeout'] as const;
 /** Settings resolved from a server's defaults alone, shared by its channels that set none of their own. */
 const shared = new WeakMap<WebSocketOptions, WebSocketSettings>();
+/**
+ * Settings a channel's own options made, shared by every channel that resolves to the same values
+ * (handlers are often an object literal per request: an object per idle connection otherwise).
+ * Bounded: past it, settings are made per channel as before.
+ */
+const interned = new Map<string, WebSocketSettings>();
+const MAX_INTERNED = 64;
 
 /** `own` over `defaults` over WEBSOCKET_DEFAULTS; `where` names the call in error messages. */
 export function resolveSettings(where: string, own: WebSocketOptions, defaults: WebSocketOptions = {}): WebSocketSettings {
@@ -37,7 +44,12 @@ export function resolveSettings(where: string, own: WebSocketOptions, defaults: 
     if (settings === undefined) shared.set(defaults, (settings = Object.freeze(resolve(where, own, defaults))));
     return settings;
   }
-  return resolve(where, own, defaults);
+  const settings = resolve(where, own, defaults);
+  const key = `${settings.maxMessageSize},${settings.maxBufferedAmount},${settings.pingInterval},${settings.pongTimeout},${settings.closeTimeout}`;
+  const known = interned.get(key);
+  if (known !== undefined) return known;
+  if (interned.size < MAX_INTERNED) interned.set(key, Object.freeze(settings));
+  return settings;
 }
 
 function resolve(where: string, own: WebSocketOptions, defaults: WebSocketOptions): WebSocketSettings {
