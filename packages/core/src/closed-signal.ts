@@ -9,7 +9,11 @@ import type { CloseReason } from './protocol.js';
 /** Told once, synchronously, when the channel it watches closes. */
 export interface CloseWatcher {
   channelClosed(): void;
+  /** False once the watcher no longer cares (a hub subscription unsubscribed): dropped at the next watch, so a long-lived channel that subscribes and unsubscribes again and again does not gather them. */
+  readonly watching?: boolean;
 }
+
+const stillWatching = (watcher: CloseWatcher): boolean => watcher.watching !== false;
 
 /**
  * @internal A channel's method taking a CloseWatcher (told at once when the channel is closed
@@ -53,10 +57,14 @@ export class ClosedSignal {
   /** Adds `watcher` to a channel's signal (made if need be); a closed channel's watcher is told now. */
   static watch(existing: ClosedSignal | null, reason: CloseReason | null, watcher: CloseWatcher): ClosedSignal {
     const signal = ClosedSignal.for(existing, reason);
+    const watchers = signal.watchers;
     if (signal.reason !== null) watcher.channelClosed();
-    else if (signal.watchers === null) signal.watchers = watcher;
-    else if (Array.isArray(signal.watchers)) signal.watchers.push(watcher);
-    else signal.watchers = [signal.watchers, watcher];
+    else if (watchers === null || (!Array.isArray(watchers) && !stillWatching(watchers))) signal.watchers = watcher;
+    else if (Array.isArray(watchers)) {
+      const kept = watchers.filter(stillWatching);
+      kept.push(watcher);
+      signal.watchers = kept.length === 1 ? watcher : kept;
+    } else signal.watchers = [watchers, watcher];
     return signal;
   }
 

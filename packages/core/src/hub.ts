@@ -94,6 +94,8 @@ export type { HubRedisEvent };
 
 /** One subscriber to one topic; a channel's subscription is also what watches it close. */
 class Subscription implements CloseWatcher {
+  /** False once unsubscribed: the channel's close signal lets go of it. */
+  watching = true;
   listener: HubListener | null = null;
   channel: HubChannel | null = null;
   format: ((message: unknown, topic: string) => unknown) | null = null;
@@ -212,6 +214,7 @@ export function createHub(options: HubOptions = {}): Hub {
   }
 
   const unsubscribe = (subscription: Subscription) => {
+    subscription.watching = false;
     const topic = subscription.topic;
     const current = topics.get(topic);
     if (current === undefined || !current.delete(subscription)) return;

@@ -176,6 +176,18 @@ describe('createHub', () => {
     expect(got).toEqual(['first 1', 'first 2', 'late 2']);
   });
 
+  it('does not gather the subscriptions a long-lived channel made and ended (room after room)', () => {
+    const hub = freshHub();
+    const signal = ClosedSignal.for(null, null);
+    const channel = { isOpen: true, closed: new Promise(() => {}), send: () => true, [kWatchClose]: (watcher: CloseWatcher) => ClosedSignal.watch(signal, null, watcher) };
+    for (let room = 0; room < 100; room++) hub.subscribe(`room:${room}`, channel)();
+    hub.subscribe('last', channel);
+    const held = (signal as unknown as { watchers: unknown }).watchers;
+    expect(Array.isArray(held) ? held.length : 1).toBeLessThanOrEqual(2);
+    signal.settle('client-closed');
+    expect(hub.subscriberCount('last')).toBe(0);
+  });
+
   it('stops delivering once closed', async () => {
     const hub = freshHub();
     const got: unknown[] = [];
