@@ -27,14 +27,13 @@
 // and ours <= 0.15 write syscalls per request. Missing one is reported, not an error (exit 0).
 // Without wrk it prints a skip message and exits 0; without strace (or when ptrace is not
 // permitted) it prints a notice and leaves the strace columns out.
-import { existsSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
-import { canPin, libPath, nextMessage, run, startChild, stopChild, TASKSET, warnIfStaleBuild } from './lib/children.mjs';
+import { canPin, libPath, nextMessage, startChild, stopChild, warnIfStaleBuild } from './lib/children.mjs';
+import { machineTicks } from './lib/proc.mjs';
 import { findStrace, procWrites, traceSyscalls } from './lib/syscalls.mjs';
+import { checkHello, findWrk, parseWrk, runWrk, wrkFigures } from './lib/wrk.mjs';
 
-const WRK = '/usr/bin/wrk';
 const PIPELINE_SCRIPT = libPath('pipeline.lua');
 const TARGET_VS_NODE = 1.6;
 const TARGET_PIPELINED_VS_NODE = 3;
@@ -62,7 +61,7 @@ function numberArg(name, fallback) {
   return i === -1 ? fallback : Number(argv[i + 1]);
 }
 
-const wrkPath = existsSync(WRK) ? WRK : (await run('sh', ['-c', 'command -v wrk'], { timeoutMs: 2000 })).stdout.trim();
+const wrkPath = await findWrk();
 if (!wrkPath) {
   console.log('load-bench: SKIPPED, wrk is not installed (Debian package wrk: apt-get install wrk)');
   process.exit(0);
@@ -71,44 +70,6 @@ if (!wrkPath) {
 let stracePath = depth > 0 && !argv.includes('--no-strace') ? await findStrace() : '';
 if (depth > 0 && !argv.includes('--no-strace') && !stracePath) {
   console.log('load-bench: strace is not installed (Debian package strace: apt-get install strace); no strace write counts');
-}
-
-/** Parses wrk's report: requests/s, latency percentiles (ms), errors. */
-function parseWrk(text) {
-  const number = (re) => {
-    const m = re.exec(text);
-    return m === null ? NaN : Number(m[1]);
-  };
-  const toMs = (value, unit) => value * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit];
-  const percentile = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(text);
-    return m === null ? NaN : toMs(Number(m[1]), m[2]);
-  };
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  return {
-    requestsPerSecond: number(/^Requests\/sec:\s+([\d.]+)/m),
-    requests: number(/^\s+(\d+) requests in/m),
-    p50: percentile(50),
-    p99: percentile(99),
-    non2xx: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
-    socketErrors: socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0),
-  };
-}
-
-/** One GET, so a broken server fails loudly here rather than as a fast wrk figure. */
-function checkResponse(port) {
-  return new Promise((resolve, reject) => {
-    const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('latin1').on('data', (text) => (body += text));
-      res.on('end', () => {
-        if (res.statusCode === 200 && body === 'hello world') resolve();
-        else reject(new Error(`expected 200 "hello world", got ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`));
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error('no response within 3 s')));
-    request.on('error', reject);
-  });
 }
 
 /**
@@ -158,20 +119,8 @@ function checkPipelined(port, batch) {
 
 /** wrk against `port`; `batch` > 1 pipelines that many requests per connection. */
 function wrk(port, seconds, batch) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '5s'];
-  if (batch > 1) args.push('-s', PIPELINE_SCRIPT, `http://127.0.0.1:${port}/`, '--', String(batch));
-  else args.push(`http://127.0.0.1:${port}/`);
-  const [command, fullArgs] = pin ? [TASKSET, ['-c', '0', wrkPath, ...args]] : [wrkPath, args];
-  return run(command, fullArgs, { timeoutMs: (seconds + 15) * 1000 });
-}
-
-function wrkFigures(result) {
-  if (result.code !== 0 || result.timedOut) {
-    throw new Error(`wrk failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim() || result.stdout.trim()}`);
-  }
-  const figures = parseWrk(result.stdout);
-  if (!Number.isFinite(figures.requestsPerSecond) || !Number.isFinite(figures.requests)) throw new Error(`could not read wrk's output:\n${result.stdout}`);
-  return figures;
+  const script = batch > 1 ? PIPELINE_SCRIPT : null;
+  return runWrk(wrkPath, { port, connections, seconds, script, scriptArgs: [String(batch)], cpu: pin ? 0 : null });
 }
 
 /** One server in a fresh child: a checked GET (and pipelined batch), warm-up, the measured run, and maybe a traced one. */
@@ -179,7 +128,7 @@ async function measure(server, { batch, trace }) {
   const child = startChild(libPath('server-child.mjs'), [server.kind, '--max-seconds', String(duration + warmup + tracedSeconds + 60)], { cpu: pin ? 1 : null });
   try {
     const { port } = await nextMessage(child, 'listening', 10_000);
-    await checkResponse(port);
+    await checkHello(port);
     if (batch > 1) await checkPipelined(port, batch);
     if (warmup > 0) await wrk(port, warmup, batch);
     const cpuStart = await serverCpu(child);
@@ -238,12 +187,8 @@ async function serverCpu(child) {
 
 /** Total and stolen CPU jiffies so far (Linux), to tell how much the hypervisor took meanwhile. */
 function cpuTimes() {
-  try {
-    const fields = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
-  } catch {
-    return null;
-  }
+  const fields = machineTicks();
+  return fields === null ? null : { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
 }
 
 const median = (values) => {

@@ -13,27 +13,26 @@
 // The server (runServer from the built @http-kit/http1; run `node scripts/build.mjs --no-types`
 // first) runs in this process; gc() comes from v8.setFlagsFromString, so no --expose-gc is
 // needed. The clients run in a child process (this file with --role client): raw node:net
-// keep-alive sockets on 127.0.0.1, each sending `GET /poll` and reading one response. Timings
-// compare wall-clock times (performance.timeOrigin + performance.now()) across the two processes.
+// keep-alive sockets on 127.0.0.1, each sending `GET /poll` and reading one response
+// (bench/lib/longpoll-client.mjs). Timings compare wall-clock times (performance.timeOrigin +
+// performance.now()) across the two processes.
 //
 // Targets: under 6 KB of server RSS per parked client; the event reaches every client in under 1 s.
 // Exit codes: 0 run correct, 1 run failed (a client missed its response, got two, or time ran
 // out), 2 a target missed under --strict.
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { LongPollClients, serveOverIpc } from './lib/longpoll-client.mjs';
+import { openFileLimits } from './lib/proc.mjs';
 
 const TARGET_KB_PER_CLIENT = 6;
 const TARGET_BROADCAST_MS = 1_000;
 const WARM_UP_CLIENTS = 200;
 /** Connects in flight at once: quick, and well inside the listen backlog. */
 const CONNECT_CONCURRENCY = 500;
-/** How long the clients keep listening after the last response, to catch a second one. */
-const SETTLE_MS = 300;
 const EVENT_BODY = '{"event":"news","seq":1}';
 
 const argv = process.argv.slice(2);
@@ -218,16 +217,8 @@ async function serverMain() {
 
 /** Fails when the open-file limit cannot hold `needed` sockets (Linux: /proc/self/limits). */
 function checkFileLimit(needed) {
-  let limits;
-  try {
-    limits = readFileSync('/proc/self/limits', 'latin1');
-  } catch {
-    return;
-  }
-  const match = /Max open files\s+(\d+|unlimited)/.exec(limits);
-  if (match && match[1] !== 'unlimited' && Number(match[1]) < needed) {
-    fail(`ulimit -n is ${match[1]}, ${needed} needed for this many clients (raise it or pass a smaller --clients)`);
-  }
+  const { soft } = openFileLimits();
+  if (soft < needed) fail(`ulimit -n is ${soft}, ${needed} needed for this many clients (raise it or pass a smaller --clients)`);
 }
 
 /** Messages from `child` by type, with deadlines. */
@@ -289,141 +280,16 @@ async function clientMain() {
     console.error('soak-longpoll client: started by bench/soak-longpoll.mjs only (needs --port and an IPC channel)');
     process.exit(2);
   }
-  setTimeout(() => {
-    console.error(`soak-longpoll client: still running after ${maxSeconds} s, exiting`);
-    process.exit(3);
-  }, maxSeconds * 1000).unref();
-  process.on('disconnect', () => process.exit(0));
-
-  const REQUEST = Buffer.from('GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: soak-longpoll\r\n\r\n', 'latin1');
-  const kState = Symbol('soak.state');
-  /** Sockets of the current round. */
-  let sockets = [];
-  const round = { ok: 0, extra: 0, bad: 0, closedEarly: 0, firstAt: 0, lastAt: 0, badSample: null, onComplete: null };
-
-  // One set of listeners for every socket: the per-socket state hangs off the socket.
-  function onData(text) {
-    const state = this[kState];
-    if (state.done) {
-      if (!state.extra) {
-        state.extra = true;
-        round.extra++;
-      }
-      return;
-    }
-    state.text += text;
-    const headEnd = state.text.indexOf('\r\n\r\n');
-    if (headEnd === -1) return;
-    const length = /\r\ncontent-length: *(\d+)/i.exec(state.text.slice(0, headEnd + 2));
-    if (length === null) return gotBad(state, 'no content-length');
-    const total = headEnd + 4 + Number(length[1]);
-    if (state.text.length < total) return;
-    state.done = true;
-    const at = epochNow();
-    if (round.firstAt === 0) round.firstAt = at;
-    round.lastAt = Math.max(round.lastAt, at);
-    if (!state.text.startsWith('HTTP/1.1 200 ') || state.text.slice(headEnd + 4, total) !== EVENT_BODY) return gotBad(state, state.text.slice(0, 200));
-    if (state.text.length > total) {
-      state.extra = true;
-      round.extra++;
-    }
-    round.ok++;
-    round.onComplete?.();
-  }
-  function gotBad(state, sample) {
-    state.done = true;
-    round.bad++;
-    round.badSample ??= sample;
-    round.onComplete?.();
-  }
-  function onClose() {
-    const state = this[kState];
-    if (!state.done && state.connected) {
-      state.done = true;
-      round.closedEarly++;
-      round.onComplete?.();
-    }
-  }
-  function onError() {}
-
-  /** Opens `count` sockets, CONNECT_CONCURRENCY at a time; each sends the poll on connect. */
-  async function openAll(count) {
-    let failed = 0;
-    const errors = {};
-    let next = 0;
-    const openOne = () =>
-      new Promise((resolve) => {
-        const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-        socket[kState] = { text: '', done: false, extra: false, connected: false };
-        socket.setEncoding('latin1');
-        socket.on('data', onData);
-        socket.on('close', onClose);
-        const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), 10_000);
-        socket.once('connect', () => {
-          clearTimeout(timer);
-          socket.off('error', failedToConnect);
-          socket.on('error', onError);
-          socket[kState].connected = true;
-          socket.write(REQUEST);
-          sockets.push(socket);
-          resolve();
-        });
-        function failedToConnect(error) {
-          clearTimeout(timer);
-          failed++;
-          const key = error.code ?? error.message;
-          errors[key] = (errors[key] ?? 0) + 1;
-          resolve();
-        }
-        socket.once('error', failedToConnect);
-      });
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        await openOne();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, count) }, worker));
-    return { open: sockets.length, failed, errors };
-  }
-
-  /** Resolves when every socket of the round is done (or 15 s pass), plus SETTLE_MS. */
-  async function report() {
-    const finished = () => round.ok + round.bad + round.closedEarly >= sockets.length;
-    if (!finished()) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 15_000);
-        round.onComplete = () => {
-          if (finished()) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-      });
-      round.onComplete = null;
-    }
-    await sleep(SETTLE_MS);
-    const { ok, extra, bad, closedEarly, firstAt, lastAt, badSample } = round;
-    return { ok, extra, bad, closedEarly, firstAt, lastAt, badSample };
-  }
-
-  process.on('message', async (message) => {
-    switch (message?.type) {
-      case 'open':
-        Object.assign(round, { ok: 0, extra: 0, bad: 0, closedEarly: 0, firstAt: 0, lastAt: 0, badSample: null });
-        process.send({ type: 'opened', ...(await openAll(message.count)) });
-        return;
-      case 'report':
-        process.send({ type: 'responses', ...(await report()) });
-        return;
-      case 'close':
-        for (const socket of sockets) socket.destroy();
-        sockets = [];
-        process.send({ type: 'closed' });
-        return;
-      case 'exit':
-        for (const socket of sockets) socket.destroy();
-        process.exit(0);
-    }
+  const polls = new LongPollClients({ port, userAgent: 'soak-longpoll', eventBody: EVENT_BODY, concurrency: CONNECT_CONCURRENCY, now: epochNow });
+  serveOverIpc(polls, {
+    name: 'soak-longpoll client',
+    maxSeconds,
+    answers: {
+      // Every socket of the round done (or 15 s), then SETTLE_MS more to catch a second answer.
+      report: async () => {
+        await polls.allAnswered(15_000);
+        return polls.settled();
+      },
+    },
   });
 }

@@ -41,12 +41,11 @@
 // Exit codes: 0 the run was correct (there are no targets here: the figures are reported); 1 a
 // run failed (a wrk error, a poll missed or answered twice, a child that would not start, or the
 // hard limit). Without wrk, the hello-world rows are skipped with a notice.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { cpuCount, libPath, nextMessage, run, startChild, stopChild, warnIfStaleBuild } from './lib/children.mjs';
+import { cpuCount, libPath, nextMessage, startChild, stopChild, warnIfStaleBuild } from './lib/children.mjs';
+import { cpuSeconds, machineCpu, openFileLimits, rssBytes } from './lib/proc.mjs';
+import { checkHello, findWrk, runWrk, wrkFigures } from './lib/wrk.mjs';
 
 const ALL_CONFIGS = [
   { workers: 0, label: '1 process' },
@@ -107,59 +106,12 @@ const hardStop = setTimeout(() => {
   process.exit(1);
 }, maxSeconds * 1000);
 
-// --- /proc ------------------------------------------------------------------------------------
-
-const clockTicks = Number((await run('getconf', ['CLK_TCK'], { timeoutMs: 2000 })).stdout.trim()) || 100;
-
-/** CPU seconds of process `pid` ('self' for this one): its own, and its reaped children's. NaN without /proc. */
-function cpuSeconds(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Fields after "(comm)": state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const at = (n) => Number(fields[n - 3]);
-    return { own: (at(14) + at(15)) / clockTicks, children: (at(16) + at(17)) / clockTicks };
-  } catch {
-    return { own: NaN, children: NaN };
-  }
-}
-
-/** CPU seconds of the whole machine so far (every CPU; /proc/stat): busy and idle. NaN without /proc. */
-function machineCpu() {
-  try {
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    return { busy: (user + nice + system + irq + softirq + steal) / clockTicks, idle: (idle + iowait) / clockTicks };
-  } catch {
-    return { busy: NaN, idle: NaN };
-  }
-}
-
-/** Resident memory of process `pid` in bytes (VmRSS), NaN without /proc. */
-function rssBytes(pid) {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match === null ? NaN : Number(match[1]) * 1024;
-  } catch {
-    return NaN;
-  }
-}
-
 function isRunning(pid) {
   try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
-  }
-}
-
-/** The soft open-file limit from /proc/self/limits (Infinity when unlimited or unknown). */
-function fileLimit() {
-  try {
-    const match = /Max open files\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'latin1'));
-    return match === null || match[1] === 'unlimited' ? Infinity : Number(match[1]);
-  } catch {
-    return Infinity;
   }
 }
 
@@ -209,66 +161,20 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- hello world under wrk ----------------------------------------------------------------------
 
-const wrkPath = existsSync('/usr/bin/wrk') ? '/usr/bin/wrk' : (await run('sh', ['-c', 'command -v wrk'], { timeoutMs: 2000 })).stdout.trim();
+const wrkPath = await findWrk();
 
 /** wrk against `port` for `seconds`; its pid is tracked while it runs. */
-function wrk(port, seconds) {
-  return new Promise((resolve) => {
-    const child = spawn(wrkPath, ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '--timeout', '5s', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.set(child.pid, 'wrk');
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: -1, stdout, stderr: stderr + error.message });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      live.delete(child.pid);
-      resolve({ code: signal ?? code, stdout, stderr });
-    });
-  });
+async function wrk(port, seconds) {
+  let pid = 0;
+  const result = await runWrk(wrkPath, { port, connections: CONNECTIONS, seconds, onSpawn: (child) => live.set((pid = child.pid), 'wrk') });
+  live.delete(pid);
+  return result;
 }
 
-/** wrk's report: requests, requests/s, p99 (ms), errors; throws when wrk failed. */
-function wrkFigures(result) {
-  if (result.code !== 0) throw new Error(`wrk failed (${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
-  const text = result.stdout;
-  const number = (re) => {
-    const m = re.exec(text);
-    return m === null ? NaN : Number(m[1]);
-  };
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(text);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const figures = {
-    requests: number(/^\s+(\d+) requests in/m),
-    requestsPerSecond: number(/^Requests\/sec:\s+([\d.]+)/m),
-    p99Ms: p99 === null ? NaN : Number(p99[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[p99[2]],
-    non2xx: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
-    socketErrors: socket === null ? 0 : Number(socket[1]) + Number(socket[2]) + Number(socket[3]),
-    timeouts: socket === null ? 0 : Number(socket[4]),
-  };
-  if (!Number.isFinite(figures.requests) || !Number.isFinite(figures.requestsPerSecond)) throw new Error(`could not read wrk's output:\n${text}`);
-  return figures;
-}
-
-/** One GET on a new connection; rejects unless it is 200 "hello world". */
-function checkHello(port) {
-  return new Promise((resolve, reject) => {
-    const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('latin1').on('data', (text) => (body += text));
-      res.on('end', () => {
-        if (res.statusCode === 200 && body === 'hello world') resolve();
-        else reject(new Error(`expected 200 "hello world", got ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`));
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error('no response within 3 s')));
-    request.on('error', reject);
-  });
+/** wrk's figures as this bench reports them: socket errors apart from timeouts. Throws when wrk failed. */
+function helloFigures(result) {
+  const { requests, requestsPerSecond, p99, non2xx, socketErrors, timeouts } = wrkFigures(result);
+  return { requests, requestsPerSecond, p99Ms: p99, non2xx, socketErrors: socketErrors - timeouts, timeouts };
 }
 
 /** One server: checked GETs (round robin: at least one per worker), warm-up, the measured run. */
@@ -276,7 +182,7 @@ async function helloRun(kind, workers) {
   const server = await startServer(kind, workers);
   try {
     for (let i = 0; i < Math.max(2, 2 * workers); i++) await checkHello(server.port);
-    if (warmup > 0) wrkFigures(await wrk(server.port, warmup));
+    if (warmup > 0) helloFigures(await wrk(server.port, warmup));
     const before = server.pids.map(cpuSeconds);
     const wrkBefore = cpuSeconds('self').children;
     const machineBefore = machineCpu();
@@ -286,7 +192,7 @@ async function helloRun(kind, workers) {
     const machineAfter = machineCpu();
     const wrkCpu = cpuSeconds('self').children - wrkBefore;
     const perProcessCpu = server.pids.map((pid, i) => cpuSeconds(pid).own - before[i].own);
-    const figures = wrkFigures(result);
+    const figures = helloFigures(result);
     const serverCpu = sum(perProcessCpu);
     // The rest of the machine's busy time: the kernel's loopback work that no process was charged
     // for (~1.5-2 s in a quiet 5 s run here) and every other process; and the time left idle.
@@ -407,8 +313,9 @@ console.log(
 );
 warnIfStaleBuild('workers-bench');
 if (!wrkPath) console.log('workers-bench: wrk is not installed (Debian package wrk): hello-world rows SKIPPED, the soak runs');
-if (fileLimit() < clients + 200) {
-  console.error(`workers-bench: FAILED: ulimit -n is ${fileLimit()}, ${clients + 200} needed for ${clients} clients (raise it or pass a smaller --clients)`);
+const fileLimit = openFileLimits().soft;
+if (fileLimit < clients + 200) {
+  console.error(`workers-bench: FAILED: ulimit -n is ${fileLimit}, ${clients + 200} needed for ${clients} clients (raise it or pass a smaller --clients)`);
   process.exit(1);
 }
 

@@ -66,10 +66,11 @@ export async function stopChild(child, ms = 3000) {
   return result;
 }
 
-/** Runs a command to completion with a deadline; returns { code, stdout, stderr, timedOut }. */
-export function run(command, args, { timeoutMs }) {
+/** Runs a command to completion with a deadline; returns { code, stdout, stderr, timedOut }. `onSpawn(child)` sees the process as it starts. */
+export function run(command, args, { timeoutMs, onSpawn }) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

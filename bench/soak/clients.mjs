@@ -2,11 +2,11 @@
 //
 //   node bench/soak/clients.mjs [--max-seconds S]
 //
-// HTTP goes over raw node:net keep-alive sockets (requests written by hand, responses read with a
-// minimal parser that wants Content-Length); WebSockets use the `ws` package. Everything talks to
-// 127.0.0.1 on the port of the last {type:'target'} message. Times are this process's
-// performance.now(): the publish that starts a broadcast is written from here too, so publish ->
-// arrival needs no clock shared with another process.
+// HTTP goes over raw node:net keep-alive sockets (requests written by hand, responses read with
+// the minimal parser of bench/lib/longpoll-client.mjs, which wants Content-Length); WebSockets use
+// the `ws` package. Everything talks to 127.0.0.1 on the port of the last {type:'target'} message.
+// Times are this process's performance.now(): the publish that starts a broadcast is written from
+// here too, so publish -> arrival needs no clock shared with another process.
 //
 // IPC, run.mjs -> here (each answered once):
 //   {type:'target', port}           the server to load from now on -> {type:'targeted'}
@@ -30,6 +30,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { parseResponse } from '../lib/longpoll-client.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -170,7 +171,6 @@ class Client {
 // --- raw HTTP/1.1 client connection -------------------------------------------------------------
 
 const kClient = Symbol('soak.client');
-const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
 
 /** One keep-alive connection, one request at a time (no pipelining). */
 class HttpConnection extends Client {
@@ -223,19 +223,17 @@ class HttpConnection extends Client {
   read(text) {
     this.text = this.text === '' ? text : this.text + text;
     for (;;) {
-      const headEnd = this.text.indexOf('\r\n\r\n');
-      if (headEnd === -1) return;
-      const length = CONTENT_LENGTH.exec(this.text.slice(0, headEnd + 2));
-      if (length === null) {
-        this.settle(null, new SoakError('status', `answer without content-length: ${JSON.stringify(this.text.slice(0, 120))}`));
+      let response;
+      try {
+        response = parseResponse(this.text);
+      } catch (error) {
+        this.settle(null, new SoakError('status', `answer with ${error.message}`));
         this.close(false);
         return;
       }
-      const total = headEnd + 4 + Number(length[1]);
-      if (this.text.length < total) return;
-      const status = Number(this.text.slice(9, 12));
-      const body = this.text.slice(headEnd + 4, total);
-      this.text = this.text.slice(total);
+      if (response === null) return;
+      const { status, body, end } = response;
+      this.text = this.text.slice(end);
       if (this.waiter !== null) this.settle({ status, body, at: now() }, null);
       else {
         this.unexpected++;

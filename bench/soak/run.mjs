@@ -36,6 +36,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { nextMessage, startChild, stopChild, warnIfStaleBuild } from '../lib/children.mjs';
+import { openFileLimits } from '../lib/proc.mjs';
 
 /** The single-purpose benchmarks' targets (bench/README.md). */
 const TARGET = {
@@ -147,17 +148,11 @@ const overall = setTimeout(() => {
 
 /** The soft open-file limit must hold every client socket (the limit is inherited by the children). */
 function checkFileLimit(needed) {
-  let limits;
-  try {
-    limits = readFileSync('/proc/self/limits', 'latin1');
-  } catch {
-    return;
-  }
-  const match = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits);
-  if (match === null || match[1] === 'unlimited' || Number(match[1]) >= needed) return;
+  const { soft, hard } = openFileLimits();
+  if (soft >= needed) return;
   fail(
-    `ulimit -n is ${match[1]}; ${needed} open files are needed for ${clients} clients. Raise it in this shell first ` +
-      `(\`ulimit -n 20000\`; the hard limit here is ${match[2]}; above it, root or /etc/security/limits.conf), or pass a smaller --clients`,
+    `ulimit -n is ${soft}; ${needed} open files are needed for ${clients} clients. Raise it in this shell first ` +
+      `(\`ulimit -n 20000\`; the hard limit here is ${hard === Infinity ? 'unlimited' : hard}; above it, root or /etc/security/limits.conf), or pass a smaller --clients`,
   );
 }
 

@@ -24,9 +24,9 @@
 //   <- {type:'stop'}: stops the server (and its workers) and exits.
 // Exits when run.mjs goes away, and after --max-seconds (default 900) in any case.
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { rssBytes } from '../lib/proc.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -162,16 +162,6 @@ async function ownFigures(withGc) {
   };
 }
 
-/** VmRSS of `pid` in bytes, or null without /proc. */
-function rssOf(pid) {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match === null ? null : Number(match[1]) * 1024;
-  } catch {
-    return null;
-  }
-}
-
 if (role === 'worker') {
   process.on('message', async (message) => {
     if (message?.soakServer !== 'measure') return;
@@ -210,7 +200,10 @@ if (role === 'worker') {
     switch (message?.type) {
       case 'measure': {
         const processes = [await ownFigures(message.gc), ...(await fromWorkers(message.gc))];
-        for (const figures of processes) figures.rss = rssOf(figures.pid) ?? figures.rss;
+        for (const figures of processes) {
+          const vmRss = rssBytes(figures.pid);
+          if (Number.isFinite(vmRss)) figures.rss = vmRss;
+        }
         process.send({ type: 'measured', processes, workerPids: server.workers.map((w) => w.pid) });
         return;
       }
