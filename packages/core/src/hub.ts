@@ -166,6 +166,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const topics = new Map<string, Set<Subscription>>();
 
   let deliveries = 0;
+  let closed = false;
   const deliver = (topic: string, message: unknown) => {
     const subscriptions = topics.get(topic);
     if (subscriptions === undefined) return;
@@ -226,6 +227,7 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     subscribe(topic: string, subscriber: HubListener | HubChannel, subscribeOptions?: ChannelSubscribeOptions) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.subscribe: topic must be a string, got ${describe(topic)}`);
+      if (closed) throw new InvalidArgumentError(`hub.subscribe: the hub ${JSON.stringify(name)} is closed; subscribe to a hub made after close()`);
       // Each subscription is its own entry, so one listener subscribed twice is called twice and unsubscribed once each.
       const subscription = new Subscription(topic, deliveries, unsubscribe);
       if (typeof subscriber === 'function') subscription.listener = subscriber;
@@ -249,6 +251,10 @@ export function createHub(options: HubOptions = {}): Hub {
     },
     publish(topic, message) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.publish: topic must be a string, got ${describe(topic)}`);
+      if (closed && redis === null) {
+        errorLogger(`Hub ${JSON.stringify(name)}: a message to ${JSON.stringify(topic)} was not delivered: the hub is closed`);
+        return Promise.resolve(false);
+      }
       if (redis !== null) {
         let payload: string | undefined;
         try {
@@ -271,6 +277,7 @@ export function createHub(options: HubOptions = {}): Hub {
       return redis === null ? true : redis.connected;
     },
     async close() {
+      closed = true;
       topics.clear();
       processHub?.leave();
       await redis?.close();

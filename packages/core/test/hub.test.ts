@@ -188,13 +188,16 @@ describe('createHub', () => {
     expect(hub.subscriberCount('last')).toBe(0);
   });
 
-  it('stops delivering once closed', async () => {
-    const hub = freshHub();
+  it('stops delivering once closed, says so for a publish, and refuses a subscribe', async () => {
+    const logged: string[] = [];
+    const hub = freshHub((message) => logged.push(message));
     const got: unknown[] = [];
     hub.subscribe('t', (message) => got.push(message));
     await hub.close();
-    hub.publish('t', 'after close');
+    expect(await hub.publish('t', 'after close')).toBe(false);
     expect(got).toEqual([]);
     expect(hub.subscriberCount('t')).toBe(0);
+    expect(logged).toEqual([expect.stringMatching(/a message to "t" was not delivered: the hub is closed/)]);
+    expect(() => hub.subscribe('t', () => {})).toThrow(/the hub "test-\d+" is closed/);
   });
 });
