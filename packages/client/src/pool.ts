@@ -230,7 +230,7 @@ export class Pool {
     this.closed = true;
     for (const route of this.routes.values()) {
       for (const conn of route.idle.splice(0)) conn.destroy();
-      let waiting;
+      let waiting: ReturnType<typeof route.queue.shift>;
       while ((waiting = route.queue.shift()) !== null) waiting.request.fail(new ClientClosedError(), false);
     }
   }

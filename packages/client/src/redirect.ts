@@ -38,7 +38,7 @@ export function followRedirect(req: PreparedRequest, status: number, location: s
   if (hop > req.maxRedirects) {
     return new TooManyRedirectsError(`more than ${req.maxRedirects} redirects (the last to ${JSON.stringify(location)} from ${req.target.href})`);
   }
-  let next;
+  let next: ReturnType<typeof parseTarget>;
   try {
     next = parseTarget(location, req.target.href);
   } catch (error) {

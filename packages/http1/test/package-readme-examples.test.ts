@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import '@http-kit/websocket'; // the websocket and client examples need upgrades on the test servers
 import { asChannel, runServer, type Handler, type HttpServer, type Request, type ServerOptions } from '@http-kit/http1';
-import { connectProxy, eventually, exchange, listen, RawClient, selfSigned, within, type TestServer } from '@http-kit/test-support';
+import { connectProxy, eventually, exchange, RawClient, selfSigned, within, type TestServer } from '@http-kit/test-support';
 import { adapt, dir, hooks, jsBlocks, load } from './readme-runner.js';
 
 const certificate = selfSigned(); // for localhost and 127.0.0.1: its own CA, the examples' ca.pem

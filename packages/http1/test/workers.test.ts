@@ -68,7 +68,7 @@ class Program {
     let pending = '';
     this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       pending += text;
-      let newline;
+      let newline: number;
       while ((newline = pending.indexOf('\n')) >= 0) {
         const line = JSON.parse(pending.slice(0, newline)) as Record<string, unknown>;
         pending = pending.slice(newline + 1);

@@ -10,7 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ErrorLogger } from '@http-kit/core';
 import { InvalidArgumentError, describe } from '@http-kit/core';
 import { ListenError } from '../errors.js';
-import type { HttpServer, ServerStatus, StopOptions, WorkerInfo, WorkerState } from './server-context.js';
+import type { HttpServer, ServerStatus, StopOptions, WorkerState } from './server-context.js';
 
 /** What the primary and its workers say to each other over IPC (a marker keeps them apart from the program's own messages). */
 type WorkerMessage =

@@ -14,7 +14,7 @@ import { ConnectionClosedError, createClient, TimeoutError, type HttpClient, typ
 import type { Request } from '@http-kit/http1';
 import { PerMessageDeflate } from '../codec/permessage-deflate.js';
 import { WebSocketChannel, type WebSocketHandlers } from '../connection/websocket-channel.js';
-import { prepareConnect, type ConnectOptions, type ConnectResult, type PreparedConnect, type WebSocketClientHandlers } from './connect-options.js';
+import { prepareConnect, type ConnectOptions, type ConnectResult, type PreparedConnect, } from './connect-options.js';
 import { WebSocketHandshakeError } from './errors.js';
 import { checkAnswer, type Agreement } from './handshake.js';
 import { clientLoopContext } from './loop-context.js';

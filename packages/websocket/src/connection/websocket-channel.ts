@@ -13,7 +13,7 @@ import { ClosedSignal, kWatchClose, type CloseReason, type CloseWatcher, type Pr
 import { ChannelMisuseError, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
 import { CloseCode, isValidCloseCode } from '../codec/close-codes.js';
 import { FrameReader, type FrameReaderEvents } from '../codec/frame-reader.js';
-import { encodeClose, encodeFrame } from '../codec/frame-writer.js';
+import { encodeClose, } from '../codec/frame-writer.js';
 import { randomMask } from '../codec/mask.js';
 import { Opcode } from '../codec/opcodes.js';
 import type { PerMessageDeflate } from '../codec/permessage-deflate.js';
