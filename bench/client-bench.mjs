@@ -73,7 +73,9 @@ async function phase(once, ms) {
     }
   };
   const start = performance.now();
-  const timer = setTimeout(() => { stop = true; }, ms);
+  const timer = setTimeout(() => {
+    stop = true;
+  }, ms);
   await Promise.all(Array.from({ length: inflight }, loop));
   clearTimeout(timer);
   const elapsed = (performance.now() - start) / 1000;
@@ -99,16 +101,19 @@ async function main() {
   };
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: inflight });
-  const nodeOnce = () => new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => resolve(res.statusCode === 200 && text === 'Hello World!'));
-      res.on('error', () => resolve(false));
+  const nodeOnce = () =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve(res.statusCode === 200 && text === 'Hello World!'));
+        res.on('error', () => resolve(false));
+      });
+      req.on('error', () => resolve(false));
     });
-    req.on('error', () => resolve(false));
-  });
 
   const only = args.find((a) => a.startsWith('--only='))?.slice(7);
   const contenders = [
@@ -116,7 +121,9 @@ async function main() {
     ['undici request', undiciOnce],
     ['node:http', nodeOnce],
   ].filter(([name]) => only === undefined || name.includes(only));
-  console.log(`client bench: keep-alive GET, ${inflight} in flight, ${duration} ms per phase (warm-up ${warmup} ms), Node ${process.version}`);
+  console.log(
+    `client bench: keep-alive GET, ${inflight} in flight, ${duration} ms per phase (warm-up ${warmup} ms), Node ${process.version}`,
+  );
   const rates = {};
   for (const [name, once] of contenders) {
     await phase(once, warmup);

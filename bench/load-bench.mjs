@@ -92,7 +92,8 @@ function checkPipelined(port, batch) {
         const headEnd = text.indexOf('\r\n\r\n');
         if (headEnd === -1) break;
         const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, headEnd + 2));
-        if (length === null) return done(new Error(`pipelined response ${answered + 1} has no content-length: ${JSON.stringify(text.slice(0, 120))}`));
+        if (length === null)
+          return done(new Error(`pipelined response ${answered + 1} has no content-length: ${JSON.stringify(text.slice(0, 120))}`));
         const end = headEnd + 4 + Number(length[1]);
         if (text.length < end) break;
         const response = text.slice(0, end);
@@ -102,7 +103,8 @@ function checkPipelined(port, batch) {
         }
         if (++answered === batch) setTimeout(() => done(null), 50); // time for a surplus answer to show
       }
-      if (answered > batch || (answered === batch && text.length > 0)) done(new Error(`more than ${batch} answers to ${batch} pipelined requests`));
+      if (answered > batch || (answered === batch && text.length > 0))
+        done(new Error(`more than ${batch} answers to ${batch} pipelined requests`));
     });
     socket.on('error', done);
     socket.on('close', () => done(answered === batch ? null : new Error(`closed after ${answered} of ${batch} pipelined answers`)));
@@ -125,7 +127,9 @@ function wrk(port, seconds, batch) {
 
 /** One server in a fresh child: a checked GET (and pipelined batch), warm-up, the measured run, and maybe a traced one. */
 async function measure(server, { batch, trace }) {
-  const child = startChild(libPath('server-child.mjs'), [server.kind, '--max-seconds', String(duration + warmup + tracedSeconds + 60)], { cpu: pin ? 1 : null });
+  const child = startChild(libPath('server-child.mjs'), [server.kind, '--max-seconds', String(duration + warmup + tracedSeconds + 60)], {
+    cpu: pin ? 1 : null,
+  });
   try {
     const { port } = await nextMessage(child, 'listening', 10_000);
     await checkHello(port);
@@ -171,7 +175,13 @@ async function tracedRun(child, port, batch) {
   if (!(figures.requests > 0)) return straceFailed('wrk completed no request under strace');
   const write = summary.counts.write ?? 0;
   const writev = summary.counts.writev ?? 0;
-  return { requests: figures.requests, requestsPerSecond: figures.requestsPerSecond, write, writev, writesPerRequest: (write + writev) / figures.requests };
+  return {
+    requests: figures.requests,
+    requestsPerSecond: figures.requestsPerSecond,
+    write,
+    writev,
+    writesPerRequest: (write + writev) / figures.requests,
+  };
 }
 
 function straceFailed(reason) {
@@ -241,7 +251,10 @@ function printTable(run) {
         'req per CPU-s vs node:http': `${(summary.node.cpuMicrosPerRequest / s.cpuMicrosPerRequest).toFixed(2)}x`,
         'writes/req': fixed(s.writesPerRequest, 3),
       });
-      if (anyTraced) row['strace write+writev/req'] = s.traced ? `${s.traced.writesPerRequest.toFixed(3)} (${s.traced.write}+${s.traced.writev})` : 'n/a';
+      if (anyTraced)
+        row['strace write+writev/req'] = s.traced
+          ? `${s.traced.writesPerRequest.toFixed(3)} (${s.traced.write}+${s.traced.writev})`
+          : 'n/a';
       row.errors = s.errors;
       return row;
     }),
@@ -249,7 +262,8 @@ function printTable(run) {
 }
 
 /** "ours X, node:http Y, bare net Z" of one figure. */
-const perServer = (summary, pick, digits) => SERVERS.map((server) => `${server.label} ${fixed(pick(summary[server.kind]), digits)}`).join(', ');
+const perServer = (summary, pick, digits) =>
+  SERVERS.map((server) => `${server.label} ${fixed(pick(summary[server.kind]), digits)}`).join(', ');
 
 console.log(
   `load-bench${smoke ? ' (smoke: rough figures)' : ''}: wrk -t1 -c${connections} -d${duration}s --latency, keep-alive` +
@@ -261,10 +275,13 @@ const cpuBefore = cpuTimes();
 const keepAlive = await runAll({ batch: 1, trace: false });
 const pipelined = depth > 0 ? await runAll({ batch: depth, trace: true }) : null;
 const cpuAfter = cpuTimes();
-const stealPercent = cpuBefore && cpuAfter ? (100 * (cpuAfter.steal - cpuBefore.steal)) / Math.max(1, cpuAfter.total - cpuBefore.total) : NaN;
+const stealPercent =
+  cpuBefore && cpuAfter ? (100 * (cpuAfter.steal - cpuBefore.steal)) / Math.max(1, cpuAfter.total - cpuBefore.total) : NaN;
 const missed = [];
 
-console.log('\nkeep-alive, one request at a time per connection (writes/req: write syscalls of the server process, from /proc/<pid>/io, per request wrk completed):');
+console.log(
+  '\nkeep-alive, one request at a time per connection (writes/req: write syscalls of the server process, from /proc/<pid>/io, per request wrk completed):',
+);
 printTable(keepAlive);
 {
   const { ratio, roundRatios, summary } = keepAlive;
@@ -317,13 +334,28 @@ for (const run of [keepAlive, pipelined]) {
   if (run === null) continue;
   for (const server of SERVERS) {
     const errors = run.summary[server.kind].errors;
-    if (errors > 0) console.log(`load-bench: ${server.label} had ${errors} non-2xx responses or socket errors (${run.batch > 1 ? 'pipelined' : 'keep-alive'})`);
+    if (errors > 0)
+      console.log(
+        `load-bench: ${server.label} had ${errors} non-2xx responses or socket errors (${run.batch > 1 ? 'pipelined' : 'keep-alive'})`,
+      );
   }
 }
 if (missed.length > 0) console.log(`load-bench: target(s) missed: ${missed.join(', ')} (reported only; exit code stays 0)`);
 if (json) {
-  const compact = (run) => run && { batch: run.batch, ratio: run.ratio, roundRatios: run.roundRatios, summary: run.summary, samples: run.samples };
+  const compact = (run) =>
+    run && { batch: run.batch, ratio: run.ratio, roundRatios: run.roundRatios, summary: run.summary, samples: run.samples };
   console.log(
-    JSON.stringify({ bench: 'load', smoke, duration, rounds, connections, pinned: pin, depth, stealPercent, keepAlive: compact(keepAlive), pipelined: compact(pipelined) }),
+    JSON.stringify({
+      bench: 'load',
+      smoke,
+      duration,
+      rounds,
+      connections,
+      pinned: pin,
+      depth,
+      stealPercent,
+      keepAlive: compact(keepAlive),
+      pipelined: compact(pipelined),
+    }),
   );
 }

@@ -47,7 +47,11 @@ async function warmUp(port) {
       const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3000 }, (res) => {
         let body = '';
         res.setEncoding('latin1').on('data', (text) => (body += text));
-        res.on('end', () => (res.statusCode === 200 && body === 'hello world' ? resolve() : reject(new Error(`warm-up got ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`))));
+        res.on('end', () =>
+          res.statusCode === 200 && body === 'hello world'
+            ? resolve()
+            : reject(new Error(`warm-up got ${res.statusCode} ${JSON.stringify(body.slice(0, 80))}`)),
+        );
       });
       request.on('timeout', () => request.destroy(new Error('warm-up: no response within 3 s')));
       request.on('error', reject);
@@ -89,7 +93,9 @@ async function parkPolls(server, port, n) {
 }
 
 async function measure({ kind }) {
-  const server = startChild(libPath('server-child.mjs'), [kind, '--keep-alive-ms', String(KEEP_ALIVE_MS), '--max-seconds', '110'], { nodeArgs: ['--expose-gc'] });
+  const server = startChild(libPath('server-child.mjs'), [kind, '--keep-alive-ms', String(KEEP_ALIVE_MS), '--max-seconds', '110'], {
+    nodeArgs: ['--expose-gc'],
+  });
   let clients = null;
   try {
     const { port } = await nextMessage(server, 'listening', 10_000);
@@ -126,7 +132,9 @@ async function measure({ kind }) {
 
 /** Ours with `count` long polls parked, one per connection, by the user-style handler. */
 async function measureParked() {
-  const server = startChild(libPath('server-child.mjs'), ['longpoll', '--keep-alive-ms', String(KEEP_ALIVE_MS), '--max-seconds', '110'], { nodeArgs: ['--expose-gc'] });
+  const server = startChild(libPath('server-child.mjs'), ['longpoll', '--keep-alive-ms', String(KEEP_ALIVE_MS), '--max-seconds', '110'], {
+    nodeArgs: ['--expose-gc'],
+  });
   let clients = null;
   try {
     const { port } = await nextMessage(server, 'listening', 10_000);
@@ -148,7 +156,8 @@ async function measureParked() {
     const after = await stats(server);
     clients.send({ type: 'closed?' });
     const { closed } = await nextMessage(clients, 'closed', 5000);
-    if (closed > 0 || after.parked !== ready.open) throw new Error(`${after.parked} requests parked, ${ready.open} sent, ${closed} connections closed meanwhile`);
+    if (closed > 0 || after.parked !== ready.open)
+      throw new Error(`${after.parked} requests parked, ${ready.open} sent, ${closed} connections closed meanwhile`);
     const perParkedKb = (field) => (after[field] - before[field]) / after.parked / 1024;
     return {
       parked: after.parked,
@@ -205,7 +214,9 @@ console.log(
     `node:http ${results.node.rssKb.toFixed(2)} KB RSS, ${results.node.heapKb.toFixed(2)} KB heap`,
 );
 
-console.log(`\nparked long polls (ours; handler: (req) => asChannel(req, { onOpen: (ch) => waiting.add(ch), onClose: (ch) => waiting.delete(ch) })):`);
+console.log(
+  `\nparked long polls (ours; handler: (req) => asChannel(req, { onOpen: (ch) => waiting.add(ch), onClose: (ch) => waiting.delete(ch) })):`,
+);
 console.table([
   {
     parked: parked.parked,
@@ -226,9 +237,14 @@ console.log(
     `${parked.heapKb.toFixed(2)} KB heap/request; over an idle connection ${(parked.rssKb - ours.rssKb).toFixed(2)} KB RSS, ${(parked.heapKb - ours.heapKb).toFixed(2)} KB heap`,
 );
 if (!rssMet || !heapMet || !parkedMet) console.log('memory-bench: a target was missed (reported only; exit code stays 0)');
-if (count < 2000) console.log(`memory-bench: with ${count} connections fixed costs (pages, allocator arenas) swell the RSS figure; the 5000-connection run is the one to read`);
+if (count < 2000)
+  console.log(
+    `memory-bench: with ${count} connections fixed costs (pages, allocator arenas) swell the RSS figure; the 5000-connection run is the one to read`,
+  );
 if (json) {
-  const compact = Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { open: r.open, rssKb: r.rssKb, heapKb: r.heapKb, externalKb: r.externalKb }]));
+  const compact = Object.fromEntries(
+    Object.entries(results).map(([k, r]) => [k, { open: r.open, rssKb: r.rssKb, heapKb: r.heapKb, externalKb: r.externalKb }]),
+  );
   const parkedCompact = { parked: parked.parked, rssKb: parked.rssKb, heapKb: parked.heapKb, externalKb: parked.externalKb };
   console.log(JSON.stringify({ bench: 'memory', smoke, connections: count, results: compact, parked: parkedCompact }));
 }

@@ -58,13 +58,17 @@ const browserGet = Buffer.from(
     'Cookie: session=0123456789abcdef; theme=dark',
     'Sec-Fetch-Mode: navigate',
     'Upgrade-Insecure-Requests: 1',
-  ].join(CRLF) + CRLF + CRLF,
+  ].join(CRLF) +
+    CRLF +
+    CRLF,
   'latin1',
 );
 const smallPostBody = '{"id":42,"ok":true}';
 const smallPost = Buffer.from(
   ['POST /api/v1/events HTTP/1.1', 'Host: api', 'Content-Type: application/json', `Content-Length: ${smallPostBody.length}`].join(CRLF) +
-    CRLF + CRLF + smallPostBody,
+    CRLF +
+    CRLF +
+    smallPostBody,
   'latin1',
 );
 
@@ -273,7 +277,12 @@ for (const [request, byParser] of Object.entries(samples)) {
     const perSecond = median(values);
     (figures[request] ??= {})[parser] = perSecond;
     const spread = rounds > 1 ? `${Math.round(Math.min(...values) / 1000)}k-${Math.round(Math.max(...values) / 1000)}k` : '';
-    rows.push({ request, parser, 'requests/s': Math.round(perSecond).toLocaleString('en-US'), ...(rounds > 1 ? { 'min-max': spread } : {}) });
+    rows.push({
+      request,
+      parser,
+      'requests/s': Math.round(perSecond).toLocaleString('en-US'),
+      ...(rounds > 1 ? { 'min-max': spread } : {}),
+    });
   }
   ratios[request] = { vsNative: roundRatios(byParser, 'ours', 'native'), vsWrapper: roundRatios(byParser, 'ours', 'wrapper') };
 }

@@ -110,9 +110,13 @@ async function serverMain() {
   const failures = [];
   try {
     stage = 'starting the client process';
-    child = fork(fileURLToPath(import.meta.url), ['--role', 'client', '--port', String(server.port), '--max-seconds', String(maxSeconds + 5)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    child = fork(
+      fileURLToPath(import.meta.url),
+      ['--role', 'client', '--port', String(server.port), '--max-seconds', String(maxSeconds + 5)],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     const messages = messageQueue(child);
 
     // Warm-up round: JIT, parser pool, buffers; then the baseline.
@@ -166,20 +170,39 @@ async function serverMain() {
     const timeMet = toLastMs < TARGET_BROADCAST_MS;
     const mb = (bytes) => (bytes / 1048576).toFixed(1);
 
-    console.log(`soak-longpoll: ${clients} long-poll clients on 127.0.0.1:${server.port}, node ${process.version}, clients in child process ${child.pid}`);
+    console.log(
+      `soak-longpoll: ${clients} long-poll clients on 127.0.0.1:${server.port}, node ${process.version}, clients in child process ${child.pid}`,
+    );
     console.log(`  parked:    ${parked}/${clients} in ${parkMs.toFixed(0)} ms`);
     console.log(
       `  memory:    ${rssKb.toFixed(2)} KB RSS per parked client (target < ${TARGET_KB_PER_CLIENT} KB: ${memoryMet ? 'met' : 'MISSED'}); ` +
         `${heapKb.toFixed(2)} KB heap, ${externalKb.toFixed(2)} KB external per client`,
     );
-    console.log(`             (server after full GC: RSS ${mb(before.rss)} -> ${mb(after.rss)} MB, heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB)`);
+    console.log(
+      `             (server after full GC: RSS ${mb(before.rss)} -> ${mb(after.rss)} MB, heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB)`,
+    );
     console.log(
       `  broadcast: event -> last response ${toLastMs.toFixed(1)} ms (target < ${TARGET_BROADCAST_MS} ms: ${timeMet ? 'met' : 'MISSED'}); ` +
         `event -> first response ${toFirstMs.toFixed(1)} ms; the send loop took ${loopMs.toFixed(1)} ms`,
     );
     console.log(`  ${report.ok}/${clients} clients got exactly one response`);
     if (json) {
-      console.log(JSON.stringify({ bench: 'soak-longpoll', clients, parked, parkMs, rssKb, heapKb, externalKb, toLastMs, toFirstMs, loopMs, exactlyOne: report.ok, failures }));
+      console.log(
+        JSON.stringify({
+          bench: 'soak-longpoll',
+          clients,
+          parked,
+          parkMs,
+          rssKb,
+          heapKb,
+          externalKb,
+          toLastMs,
+          toFirstMs,
+          loopMs,
+          exactlyOne: report.ok,
+          failures,
+        }),
+      );
     }
     if (failures.length > 0) {
       for (const failure of failures) console.error(`soak-longpoll: FAILED: ${failure}`);
@@ -280,7 +303,13 @@ async function clientMain() {
     console.error('soak-longpoll client: started by bench/soak-longpoll.mjs only (needs --port and an IPC channel)');
     process.exit(2);
   }
-  const polls = new LongPollClients({ port, userAgent: 'soak-longpoll', eventBody: EVENT_BODY, concurrency: CONNECT_CONCURRENCY, now: epochNow });
+  const polls = new LongPollClients({
+    port,
+    userAgent: 'soak-longpoll',
+    eventBody: EVENT_BODY,
+    concurrency: CONNECT_CONCURRENCY,
+    now: epochNow,
+  });
   serveOverIpc(polls, {
     name: 'soak-longpoll client',
     maxSeconds,

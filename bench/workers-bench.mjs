@@ -75,8 +75,15 @@ const CONFIGS = workersAt === -1 ? ALL_CONFIGS : ALL_CONFIGS.filter((c) => c.wor
 /** A generous guess at the run's length, so a longer run asked for on the command line is not cut short. */
 const expectedSeconds = rounds * CONFIGS.length * KINDS.length * (duration + warmup + 4 + 6 + clients / 1000);
 const maxSeconds = numberArg('--max-seconds', Math.max(smoke ? 80 : 560, Math.ceil(expectedSeconds * 2)));
-if (![duration, rounds, clients, maxSeconds].every(Number.isFinite) || maxSeconds <= 0 || !(only === null || only === 'hello' || only === 'soak') || CONFIGS.length === 0) {
-  console.error('workers-bench: FAILED: bad arguments (numbers expected after --duration, --rounds, --clients, --max-seconds; hello or soak after --only; 0, 1 or 2 after --workers)');
+if (
+  ![duration, rounds, clients, maxSeconds].every(Number.isFinite) ||
+  maxSeconds <= 0 ||
+  !(only === null || only === 'hello' || only === 'soak') ||
+  CONFIGS.length === 0
+) {
+  console.error(
+    'workers-bench: FAILED: bad arguments (numbers expected after --duration, --rounds, --clients, --max-seconds; hello or soak after --only; 0, 1 or 2 after --workers)',
+  );
   process.exit(1);
 }
 const startedAt = performance.now();
@@ -119,12 +126,15 @@ function isRunning(pid) {
 
 /** One server child; resolves once it (and every worker) listens. */
 async function startServer(kind, workers) {
-  const child = startChild(libPath('workers-server.mjs'), [kind, String(workers), '--max-seconds', String(maxSeconds + 10)], { nodeArgs: ['--expose-gc'] });
+  const child = startChild(libPath('workers-server.mjs'), [kind, String(workers), '--max-seconds', String(maxSeconds + 10)], {
+    nodeArgs: ['--expose-gc'],
+  });
   live.set(child.pid, `${kind} server`);
   try {
     const listening = await nextMessage(child, 'listening', 15_000);
     for (const pid of listening.workerPids) live.set(pid, `${kind} worker`);
-    if (listening.workerPids.length !== workers) throw new Error(`${kind}: ${listening.workerPids.length} workers listening, ${workers} asked`);
+    if (listening.workerPids.length !== workers)
+      throw new Error(`${kind}: ${listening.workerPids.length} workers listening, ${workers} asked`);
     return { kind, workers, child, port: listening.port, pids: [listening.pid, ...listening.workerPids] };
   } catch (error) {
     child.kill('SIGKILL');
@@ -198,7 +208,16 @@ async function helloRun(kind, workers) {
     // for (~1.5-2 s in a quiet 5 s run here) and every other process; and the time left idle.
     const restCpu = machineAfter.busy - machineBefore.busy - serverCpu - wrkCpu;
     const idleCpu = machineAfter.idle - machineBefore.idle;
-    return { ...figures, serverCpu, perProcessCpu, wrkCpu, restCpu, idleCpu, wallSeconds, requestsPerCpuSecond: figures.requests / serverCpu };
+    return {
+      ...figures,
+      serverCpu,
+      perProcessCpu,
+      wrkCpu,
+      restCpu,
+      idleCpu,
+      wallSeconds,
+      requestsPerCpuSecond: figures.requests / serverCpu,
+    };
   } finally {
     await stopServer(server);
   }
@@ -217,7 +236,10 @@ async function waitFor(server, predicate, ms, what) {
   for (;;) {
     const now = await counts(server);
     if (predicate(now)) return now;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what} (parked ${now.parked.join('/')}, connections ${now.connections.join('/')})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what} (parked ${now.parked.join('/')}, connections ${now.connections.join('/')})`,
+      );
     await sleep(25);
   }
 }
@@ -306,16 +328,22 @@ async function soakRun(kind, workers) {
 
 // --- the run ------------------------------------------------------------------------------------
 
-const policy = process.env.NODE_CLUSTER_SCHED_POLICY ? `NODE_CLUSTER_SCHED_POLICY=${process.env.NODE_CLUSTER_SCHED_POLICY}` : 'round robin (default)';
+const policy = process.env.NODE_CLUSTER_SCHED_POLICY
+  ? `NODE_CLUSTER_SCHED_POLICY=${process.env.NODE_CLUSTER_SCHED_POLICY}`
+  : 'round robin (default)';
 console.log(
-  `workers-bench: node ${process.version}, ${cpuCount()} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}; ` +
+  `workers-bench: node ${process.version}, ${cpuCount()} CPUs, load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}; ` +
     `cluster scheduling ${policy}; ${smoke ? 'smoke: ' : ''}wrk -t1 -c${CONNECTIONS} ${duration} s (warm-up ${warmup} s), ${clients} long polls, ${rounds} round${rounds === 1 ? '' : 's'}`,
 );
 warnIfStaleBuild('workers-bench');
 if (!wrkPath) console.log('workers-bench: wrk is not installed (Debian package wrk): hello-world rows SKIPPED, the soak runs');
 const fileLimit = openFileLimits().soft;
 if (fileLimit < clients + 200) {
-  console.error(`workers-bench: FAILED: ulimit -n is ${fileLimit}, ${clients + 200} needed for ${clients} clients (raise it or pass a smaller --clients)`);
+  console.error(
+    `workers-bench: FAILED: ulimit -n is ${fileLimit}, ${clients + 200} needed for ${clients} clients (raise it or pass a smaller --clients)`,
+  );
   process.exit(1);
 }
 
@@ -340,7 +368,8 @@ try {
             `  round ${round + 1} hello ${kind.padEnd(4)} ${configLabel(workers).padEnd(18)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(7)} req/s, ` +
               `p99 ${result.p99Ms.toFixed(2)} ms, server CPU ${split} s, wrk ${result.wrkCpu.toFixed(2)} s, rest ${result.restCpu.toFixed(2)} s, idle ${result.idleCpu.toFixed(2)} s, wall ${result.wallSeconds.toFixed(2)} s`,
           );
-          if (result.non2xx > 0 || result.socketErrors > 0) failures.push(`${stage}: wrk saw ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors`);
+          if (result.non2xx > 0 || result.socketErrors > 0)
+            failures.push(`${stage}: wrk saw ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors`);
           if (result.timeouts > 0) console.log(`  (${stage}: wrk counted ${result.timeouts} timeouts: the machine was overloaded)`);
         }
       }
@@ -384,7 +413,8 @@ function compare(results, pick) {
 }
 const thousands = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const fixed = (digits) => (n) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const ratioText = ({ ratio, ratios }) => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}x${ratios.length > 1 ? ` (${ratios.map((r) => r.toFixed(2)).join(', ')})` : ''}` : 'n/a');
+const ratioText = ({ ratio, ratios }) =>
+  Number.isFinite(ratio) ? `${ratio.toFixed(2)}x${ratios.length > 1 ? ` (${ratios.map((r) => r.toFixed(2)).join(', ')})` : ''}` : 'n/a';
 
 const rows = [];
 const summary = { hello: {}, soak: {} };
@@ -410,15 +440,30 @@ for (const { workers, label } of CONFIGS) {
     const rss = compare(s, (r) => r.rssKbPerClient);
     const once = (side) => `${Math.min(...s[side].map((r) => r.exactlyOnce))}/${clients}${s[side].length > 1 ? ' (worst round)' : ''}`;
     const broadcastCpu = compare(s, (r) => r.serverCpuMs);
-    rows.push([`long poll ${clients}, ${label}`, 'publish -> last response, ms (lower is better)', fixed(1)(toLast.ours), fixed(1)(toLast.node), ratioText(toLast)]);
-    rows.push(['', 'server CPU for the broadcast, ms (every process)', fixed(0)(broadcastCpu.ours), fixed(0)(broadcastCpu.node), ratioText(broadcastCpu)]);
+    rows.push([
+      `long poll ${clients}, ${label}`,
+      'publish -> last response, ms (lower is better)',
+      fixed(1)(toLast.ours),
+      fixed(1)(toLast.node),
+      ratioText(toLast),
+    ]);
+    rows.push([
+      '',
+      'server CPU for the broadcast, ms (every process)',
+      fixed(0)(broadcastCpu.ours),
+      fixed(0)(broadcastCpu.node),
+      ratioText(broadcastCpu),
+    ]);
     const total = compare(s, (r) => r.rssAfter / 1048576);
     rows.push(['', 'server RSS per parked client, KB (lower is better)', fixed(2)(rss.ours), fixed(2)(rss.node), ratioText(rss)]);
     rows.push(['', `server RSS with ${clients} parked, MB (every process)`, fixed(1)(total.ours), fixed(1)(total.node), ratioText(total)]);
     rows.push(['', 'polls answered exactly once', once('ours'), once('node'), '']);
     if (workers > 1) {
       // Whole percents that add up to 100: the last worker gets what the others leave.
-      const percents = (spread) => spread.map((n, i) => (i < spread.length - 1 ? Math.round((100 * n) / clients) : 0)).map((p, i, all) => (i < all.length - 1 ? p : 100 - sum(all)));
+      const percents = (spread) =>
+        spread
+          .map((n, i) => (i < spread.length - 1 ? Math.round((100 * n) / clients) : 0))
+          .map((p, i, all) => (i < all.length - 1 ? p : 100 - sum(all)));
       const split = (side) => s[side].map((r) => percents(r.spread).join(':')).join(', ');
       rows.push(['', 'polls per worker, %', split('ours'), split('node'), '']);
     }
@@ -448,10 +493,29 @@ if (hello[2]?.ours.length > 0 && hello[0]?.ours.length > 0 && hello[1]?.ours.len
   }
 }
 const seconds = (performance.now() - startedAt) / 1000;
-console.log(`workers-bench: ${seconds.toFixed(1)} s, load average now ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+console.log(
+  `workers-bench: ${seconds.toFixed(1)} s, load average now ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`,
+);
 
 if (json) {
-  console.log(JSON.stringify({ bench: 'workers-bench', smoke, duration, warmup, rounds, clients, connections: CONNECTIONS, seconds, summary, hello, soak, failures }));
+  console.log(
+    JSON.stringify({
+      bench: 'workers-bench',
+      smoke,
+      duration,
+      warmup,
+      rounds,
+      clients,
+      connections: CONNECTIONS,
+      seconds,
+      summary,
+      hello,
+      soak,
+      failures,
+    }),
+  );
 }
 clearTimeout(hardStop);
 if (failures.length > 0) {

@@ -32,7 +32,9 @@ async function startServer(kind, nodeArgs = []) {
 
 async function echoRound(kind, bytes) {
   const server = await startServer(kind);
-  const clients = startChild(libPath('ws-clients-child.mjs'), [server.port, 'echo', ECHO_CONNECTIONS, bytes, ECHO_SECONDS], { cpu: pin ? 1 : null });
+  const clients = startChild(libPath('ws-clients-child.mjs'), [server.port, 'echo', ECHO_CONNECTIONS, bytes, ECHO_SECONDS], {
+    cpu: pin ? 1 : null,
+  });
   try {
     await nextMessage(clients, 'started', 60_000);
     server.child.send({ type: 'cpu' });
@@ -51,7 +53,9 @@ async function idleAndBroadcast(kind) {
   const server = await startServer(kind, ['--expose-gc']);
   server.child.send({ type: 'stats' });
   const before = await nextMessage(server.child, 'stats', 10_000);
-  const clients = startChild(libPath('ws-clients-child.mjs'), [server.port, 'idle', IDLE_CONNECTIONS], { nodeArgs: ['--max-old-space-size=4096'] });
+  const clients = startChild(libPath('ws-clients-child.mjs'), [server.port, 'idle', IDLE_CONNECTIONS], {
+    nodeArgs: ['--max-old-space-size=4096'],
+  });
   try {
     const { open } = await nextMessage(clients, 'ready', 120_000);
     server.child.send({ type: 'stats' });
@@ -78,7 +82,9 @@ async function idleAndBroadcast(kind) {
   }
 }
 
-console.log(`ws-bench${smoke ? ' (smoke)' : ''}: ours = @http-kit/websocket, ws = ws ${(await import('ws/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version}; ${pin ? 'server on CPU 0, clients on CPU 1' : 'not pinned'}`);
+console.log(
+  `ws-bench${smoke ? ' (smoke)' : ''}: ours = @http-kit/websocket, ws = ws ${(await import('ws/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version}; ${pin ? 'server on CPU 0, clients on CPU 1' : 'not pinned'}`,
+);
 
 for (const bytes of [64, 64 * 1024]) {
   const results = { ours: [], ws: [] };
@@ -87,16 +93,25 @@ for (const bytes of [64, 64 * 1024]) {
   for (const kind of KINDS) {
     const rates = results[kind].map((r) => r.perSecond);
     const cpu = results[kind].map((r) => r.cpuPerMessage);
-    console.log(`echo ${bytes} B  ${kind.padEnd(4)}  ${fmt(median(rates))} msg/s (rounds ${rates.map((r) => fmt(r)).join(', ')}), server CPU ${fmt(median(cpu), 1)} us/msg`);
+    console.log(
+      `echo ${bytes} B  ${kind.padEnd(4)}  ${fmt(median(rates))} msg/s (rounds ${rates.map((r) => fmt(r)).join(', ')}), server CPU ${fmt(median(cpu), 1)} us/msg`,
+    );
   }
-  console.log(`echo ${bytes} B  ours/ws ${fmt(median(ratios), 2)}x (rounds ${ratios.map((r) => fmt(r, 2)).join(', ')})${bytes === 64 ? '  target >= 1.3x' : ''}`);
+  console.log(
+    `echo ${bytes} B  ours/ws ${fmt(median(ratios), 2)}x (rounds ${ratios.map((r) => fmt(r, 2)).join(', ')})${bytes === 64 ? '  target >= 1.3x' : ''}`,
+  );
 }
 
 const idle = {};
 for (const kind of KINDS) idle[kind] = await idleAndBroadcast(kind);
 for (const kind of KINDS) {
   const r = idle[kind];
-  console.log(`idle ${kind.padEnd(4)}  ${fmt(r.open)} connections: ${fmt(r.rssPer / 1024, 2)} KB RSS, ${fmt(r.heapPer / 1024, 2)} KB heap per connection${kind === 'ours' ? '  target <= 5 KB RSS' : ''}`);
+  console.log(
+    `idle ${kind.padEnd(4)}  ${fmt(r.open)} connections: ${fmt(r.rssPer / 1024, 2)} KB RSS, ${fmt(r.heapPer / 1024, 2)} KB heap per connection${kind === 'ours' ? '  target <= 5 KB RSS' : ''}`,
+  );
 }
-for (const kind of KINDS) console.log(`broadcast ${kind.padEnd(4)}  64 B to ${fmt(idle[kind].open)}: last client after ${fmt(idle[kind].broadcastMs, 1)} ms (median of ${BROADCASTS})`);
+for (const kind of KINDS)
+  console.log(
+    `broadcast ${kind.padEnd(4)}  64 B to ${fmt(idle[kind].open)}: last client after ${fmt(idle[kind].broadcastMs, 1)} ms (median of ${BROADCASTS})`,
+  );
 console.log(`broadcast  ws/ours ${fmt(idle.ws.broadcastMs / idle.ours.broadcastMs, 2)}x faster  target >= 1.5x`);

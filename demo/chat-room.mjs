@@ -86,7 +86,10 @@ export async function openRoom({ redisUrl, workers, log = console.error }) {
 
 async function openOnRedis(room, url, add, log) {
   const { createClient } = await import('redis');
-  const publisher = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000), connectTimeout: 5000 } });
+  const publisher = createClient({
+    url,
+    socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000), connectTimeout: 5000 },
+  });
   publisher.on('error', () => {}); // told through the hub's onRedisEvent
   await connectOrExplain(publisher, url);
   const subscriber = publisher.duplicate();
@@ -133,7 +136,10 @@ async function openOnRedis(room, url, add, log) {
 async function connectOrExplain(client, url) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`could not reach Redis at ${url} within 5 s (is redis-server running? Debian package redis-server)`)), 5000);
+    timer = setTimeout(
+      () => reject(new Error(`could not reach Redis at ${url} within 5 s (is redis-server running? Debian package redis-server)`)),
+      5000,
+    );
   });
   try {
     await Promise.race([client.connect(), timeout]);

@@ -19,18 +19,37 @@ ${extraStyle}
 
 /** What the landing page links to, with one line on what each shows. */
 export const DEMOS = [
-  { path: '/chat', title: 'Long-polling chat', what: 'each browser parks a request on /poll (asChannel); a POST to /msg answers them all at once' },
-  { path: '/ws-chat', title: 'WebSocket chat', what: 'the same room over one WebSocket per browser (asChannel + broadcast); messages cross between the two chats' },
-  { path: '/clock', title: 'SSE clock', what: 'Server-Sent Events from /events (asEventStream): a tick a second, resumed from Last-Event-ID after a reconnect' },
-  { path: '/stream', title: 'Streaming', what: 'a chunked response written piece by piece from a timer through a channel (send(…, false), then close())' },
-  { path: '/async', title: 'Async response', what: 'answered 100 ms later from a timer (asyncResponse, the seed\'s async-response)' },
+  {
+    path: '/chat',
+    title: 'Long-polling chat',
+    what: 'each browser parks a request on /poll (asChannel); a POST to /msg answers them all at once',
+  },
+  {
+    path: '/ws-chat',
+    title: 'WebSocket chat',
+    what: 'the same room over one WebSocket per browser (asChannel + broadcast); messages cross between the two chats',
+  },
+  {
+    path: '/clock',
+    title: 'SSE clock',
+    what: 'Server-Sent Events from /events (asEventStream): a tick a second, resumed from Last-Event-ID after a reconnect',
+  },
+  {
+    path: '/stream',
+    title: 'Streaming',
+    what: 'a chunked response written piece by piece from a timer through a channel (send(…, false), then close())',
+  },
+  { path: '/async', title: 'Async response', what: "answered 100 ms later from a timer (asyncResponse, the seed's async-response)" },
   { path: '/echo', title: 'WebSocket echo', what: 'a page that sends what you type to /ws and shows what comes back' },
 ];
 
-export const landingPage = `${head('http-kit demo', `
+export const landingPage = `${head(
+  'http-kit demo',
+  `
   li { margin: .6rem 0; }
   li span { display: block; color: #555; font-size: 14px; }
-`)}<h1>http-kit for TypeScript: demo</h1>
+`,
+)}<h1>http-kit for TypeScript: demo</h1>
 <p>One server (<code>demo/server.mjs</code>), one event loop. Open a demo in two windows, or on your phone
 (<code>IP=0.0.0.0 npm start</code>), to see the push.</p>
 <ul id="demos">
@@ -41,11 +60,14 @@ ${DEMOS.map((d) => `  <li><a href="${d.path}">${d.title}</a><span>${d.what}</spa
 </html>
 `;
 
-export const clockPage = `${head('http-kit SSE clock', `
+export const clockPage = `${head(
+  'http-kit SSE clock',
+  `
   #time { font: 600 3rem/1.2 ui-monospace, monospace; margin: 1rem 0; }
   #status { color: #777; font-size: 14px; }
   #log { font: 13px/1.4 ui-monospace, monospace; color: #555; max-height: 12rem; overflow-y: auto; }
-`)}<p class="back"><a href="/">← all demos</a></p>
+`,
+)}<p class="back"><a href="/">← all demos</a></p>
 <h1>Server-Sent Events clock</h1>
 <p id="status">connecting…</p>
 <div id="time">--:--:--</div>
@@ -73,13 +95,16 @@ export const clockPage = `${head('http-kit SSE clock', `
 </html>
 `;
 
-export const echoPage = `${head('http-kit WebSocket echo', `
+export const echoPage = `${head(
+  'http-kit WebSocket echo',
+  `
   #log { border: 1px solid #ccc; min-height: 8rem; padding: .5rem; background: #fafafa; font: 14px/1.4 ui-monospace, monospace; }
   #log .sent { color: #0b5cad; }
   form { display: flex; gap: .5rem; margin-top: .5rem; }
   #text { flex: 1; font-size: 16px; }
   #status { color: #777; font-size: 14px; }
-`)}<p class="back"><a href="/">← all demos</a></p>
+`,
+)}<p class="back"><a href="/">← all demos</a></p>
 <h1>WebSocket echo</h1>
 <p id="status">connecting…</p>
 <div id="log"></div>

@@ -57,7 +57,11 @@ async function postMessage(req) {
   const name = (form.get('name') ?? 'anonymous').trim().slice(0, 40) || 'anonymous';
   if (text === '') return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'text is required\n' };
   if (!(await room.post({ name, text, from: tabId(form.get('from')) }))) {
-    return { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '1' }, body: 'the room is unreachable (Redis is down); try again\n' };
+    return {
+      status: 503,
+      headers: { 'content-type': 'text/plain', 'retry-after': '1' },
+      body: 'the room is unreachable (Redis is down); try again\n',
+    };
   }
   return { status: 204 };
 }
@@ -77,8 +81,13 @@ function wsChat(req) {
       } catch {
         return;
       }
-      const text = String(message?.text ?? '').trim().slice(0, 500);
-      const name = String(message?.name ?? '').trim().slice(0, 40) || 'anonymous';
+      const text = String(message?.text ?? '')
+        .trim()
+        .slice(0, 500);
+      const name =
+        String(message?.name ?? '')
+          .trim()
+          .slice(0, 40) || 'anonymous';
       if (text === '') return;
       room.post({ name, text, from: tabId(message?.from) }).then((sent) => {
         if (!sent && channel.isOpen) channel.send(JSON.stringify({ error: 'the room is unreachable (Redis is down); try again' }));
@@ -100,7 +109,11 @@ function html(page) {
 
 function json(value) {
   // x-served-by: which process answered (with WORKERS, or several instances, requests spread over them).
-  return { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-served-by': String(process.pid) }, body: JSON.stringify(value) };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-served-by': String(process.pid) },
+    body: JSON.stringify(value),
+  };
 }
 
 // --- routes -----------------------------------------------------------------------------
@@ -154,7 +167,12 @@ function handler(req) {
         },
       });
     case '/ws':
-      if (!req.websocket) return { status: 426, headers: { upgrade: 'websocket', 'content-type': 'text/plain' }, body: 'a WebSocket endpoint: ws://host/ws\n' };
+      if (!req.websocket)
+        return {
+          status: 426,
+          headers: { upgrade: 'websocket', 'content-type': 'text/plain' },
+          body: 'a WebSocket endpoint: ws://host/ws\n',
+        };
       return asChannel(req, { onReceive: (channel, message) => channel.send(message) });
     case '/ws-chat':
       return wsChat(req);
@@ -166,7 +184,9 @@ function handler(req) {
 const server = await runServer(handler, { ip, port, workers });
 const shown = ip.includes(':') ? `[${ip}]` : ip;
 if (!cluster.isWorker) {
-  console.log(`http-kit demo listening on http://${shown}:${server.port}/ (every demo is linked from /)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`);
+  console.log(
+    `http-kit demo listening on http://${shown}:${server.port}/ (every demo is linked from /)${ip === '0.0.0.0' || ip === '::' ? ' on every interface' : ''}`,
+  );
   console.log(`chat: ${room.mode}`);
 }
 

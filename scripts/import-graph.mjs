@@ -39,7 +39,11 @@ export function importGraph() {
   const graph = new Map();
   for (const pkg of readdirSync(join(root, 'packages'))) {
     const src = join(root, 'packages', pkg, 'src');
-    try { statSync(src); } catch { continue; }
+    try {
+      statSync(src);
+    } catch {
+      continue;
+    }
     for (const file of sources(src)) {
       const text = readFileSync(file, 'utf8');
       const targets = [];

@@ -23,7 +23,10 @@ for (const [path, meta] of Object.entries(packages)) {
 }
 
 function platformOf(name) {
-  const match = /-(android|darwin|freebsd|linux|openbsd|openharmony|win32|netbsd|sunos|aix)-([a-z0-9]+)(?:-(gnu|musl|msvc|gnueabihf|musleabihf|eabi))?$/.exec(name);
+  const match =
+    /-(android|darwin|freebsd|linux|openbsd|openharmony|win32|netbsd|sunos|aix)-([a-z0-9]+)(?:-(gnu|musl|msvc|gnueabihf|musleabihf|eabi))?$/.exec(
+      name,
+    );
   if (match === null) return null;
   const [, os, cpu, abi] = match;
   const entry = { os: [os], cpu: [cpu] };
@@ -56,7 +59,9 @@ function stringifyAsNpm(value) {
   };
   const sorted = (_key, v) => {
     if (!isObject(v)) return v;
-    const entries = Object.entries(v).sort(([ak, av], [bk, bv]) => (isObject(av) === isObject(bv) ? compare(ak, bk) : isObject(av) ? 1 : -1));
+    const entries = Object.entries(v).sort(([ak, av], [bk, bv]) =>
+      isObject(av) === isObject(bv) ? compare(ak, bk) : isObject(av) ? 1 : -1,
+    );
     return Object.fromEntries(entries);
   };
   return JSON.stringify(value, sorted, 2) + '\n';

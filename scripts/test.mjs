@@ -49,9 +49,13 @@ function scan(text) {
   }
 }
 
-const child = spawn(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)], {
-  stdio: ['inherit', 'inherit', 'pipe'],
-});
+const child = spawn(
+  process.execPath,
+  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
+  {
+    stdio: ['inherit', 'inherit', 'pipe'],
+  },
+);
 child.stderr.on('data', (chunk) => {
   process.stderr.write(chunk);
   scan(chunk.toString('utf8'));

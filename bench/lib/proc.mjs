@@ -9,7 +9,9 @@ let ticks = 0;
 export function clockTicks() {
   if (ticks === 0) {
     try {
-      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'latin1', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 100;
+      ticks =
+        Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'latin1', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim()) ||
+        100;
     } catch {
       ticks = 100;
     }

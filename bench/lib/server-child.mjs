@@ -43,7 +43,8 @@ const BODY = 'hello world';
 
 async function startOurs() {
   const { runServer } = await import('@http-kit/http1');
-  if (typeof runServer !== 'function') throw new Error('@http-kit/http1 exports no runServer: build with node scripts/build.mjs --no-types');
+  if (typeof runServer !== 'function')
+    throw new Error('@http-kit/http1 exports no runServer: build with node scripts/build.mjs --no-types');
   const server = await runServer(() => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: BODY }), {
     port: 0,
     ip: '127.0.0.1',
@@ -55,7 +56,8 @@ async function startOurs() {
 /** Ours with long polls parked the way the README shows (handlers written inline, per request). */
 async function startLongPoll() {
   const { runServer, asChannel } = await import('@http-kit/http1');
-  if (typeof asChannel !== 'function') throw new Error('@http-kit/http1 exports no asChannel: build with node scripts/build.mjs --no-types');
+  if (typeof asChannel !== 'function')
+    throw new Error('@http-kit/http1 exports no asChannel: build with node scripts/build.mjs --no-types');
   const waiting = new Set();
   const handler = (req) => {
     if (req.uri === '/poll') return asChannel(req, { onOpen: (ch) => waiting.add(ch), onClose: (ch) => waiting.delete(ch) });
@@ -70,7 +72,13 @@ async function startLongPoll() {
     }
     return count;
   };
-  return { port: server.port, connections: () => server.connectionCount, parked: () => waiting.size, release, stop: () => server.stop({ timeout: 1000 }) };
+  return {
+    port: server.port,
+    connections: () => server.connectionCount,
+    parked: () => waiting.size,
+    release,
+    stop: () => server.stop({ timeout: 1000 }),
+  };
 }
 
 async function startNode() {
@@ -143,7 +151,15 @@ async function stats(running) {
     }
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...counts(running), gc: typeof globalThis.gc === 'function' };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    ...counts(running),
+    gc: typeof globalThis.gc === 'function',
+  };
 }
 
 function counts(running) {

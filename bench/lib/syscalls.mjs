@@ -33,7 +33,9 @@ export async function findStrace() {
  * (ptrace not permitted, no such process) or gives no table.
  */
 export function traceSyscalls(stracePath, pid, names, { attachMs = 5000, detachMs = 10_000 } = {}) {
-  const tracer = spawn(stracePath, ['-c', '-f', '-e', `trace=${names.join(',')}`, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tracer = spawn(stracePath, ['-c', '-f', '-e', `trace=${names.join(',')}`, '-p', String(pid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   const exited = new Promise((resolve) => {
     tracer.once('error', (error) => resolve({ code: -1, error }));
@@ -61,7 +63,9 @@ export function traceSyscalls(stracePath, pid, names, { attachMs = 5000, detachM
       tracer.kill('SIGKILL');
       finish({ error: `strace did not attach within ${attachMs} ms (${lastLine() || 'no output'})` });
     }, attachMs);
-    exited.then(({ code, signal, error }) => finish({ error: error?.message ?? `strace exited (${signal ?? code}): ${lastLine() || 'no output'}` }));
+    exited.then(({ code, signal, error }) =>
+      finish({ error: error?.message ?? `strace exited (${signal ?? code}): ${lastLine() || 'no output'}` }),
+    );
     let done = false;
     function finish(value) {
       if (done) return;

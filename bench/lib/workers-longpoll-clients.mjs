@@ -25,7 +25,10 @@ const CONCURRENCY = 200;
 const ANSWER_TIMEOUT_MS = 15_000;
 const EVENT_BODY = '{"event":"news","seq":1}';
 const HELLO = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: workers-bench\r\n\r\n', 'latin1');
-const PUBLISH = Buffer.from('POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: workers-bench\r\nContent-Length: 0\r\n\r\n', 'latin1');
+const PUBLISH = Buffer.from(
+  'POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: workers-bench\r\nContent-Length: 0\r\n\r\n',
+  'latin1',
+);
 
 if (typeof process.send !== 'function' || !(port > 0)) {
   console.error('workers-longpoll-clients: usage: node bench/lib/workers-longpoll-clients.mjs <port> (with an IPC channel)');
@@ -86,7 +89,11 @@ async function publishAndCollect() {
   const cpu = process.cpuUsage(cpuBefore);
   const { ok, extra, bad, closedEarly, firstAt, lastAt, badSample } = await polls.settled();
   return {
-    ok, extra, bad, closedEarly, badSample,
+    ok,
+    extra,
+    bad,
+    closedEarly,
+    badSample,
     publishStatus: published.status,
     toFirstMs: firstAt === 0 ? NaN : firstAt - published.publishAt,
     toLastMs: lastAt === 0 ? NaN : lastAt - published.publishAt,

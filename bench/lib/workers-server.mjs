@@ -269,7 +269,9 @@ async function primaryNode() {
     cluster.on('listening', (_worker, address) => {
       if (++listening === workers) resolve(address.port);
     });
-    cluster.on('exit', (worker, code, signal) => reject(new Error(`worker ${worker.process.pid} exited (${signal ?? code}) before listening`)));
+    cluster.on('exit', (worker, code, signal) =>
+      reject(new Error(`worker ${worker.process.pid} exited (${signal ?? code}) before listening`)),
+    );
     for (let i = 0; i < workers; i++) cluster.fork();
   });
   const stop = async () => {

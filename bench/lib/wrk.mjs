@@ -54,10 +54,13 @@ export function parseWrk(text) {
 /** The figures of a finished wrk run (`runWrk`'s result); throws when wrk failed or its report is unreadable. */
 export function wrkFigures(result) {
   if (result.code !== 0 || result.timedOut) {
-    throw new Error(`wrk failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim() || result.stdout.trim()}`);
+    throw new Error(
+      `wrk failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   }
   const figures = parseWrk(result.stdout);
-  if (!Number.isFinite(figures.requestsPerSecond) || !Number.isFinite(figures.requests)) throw new Error(`could not read wrk's output:\n${result.stdout}`);
+  if (!Number.isFinite(figures.requestsPerSecond) || !Number.isFinite(figures.requests))
+    throw new Error(`could not read wrk's output:\n${result.stdout}`);
   return figures;
 }
 

@@ -51,9 +51,10 @@ if (mode === 'echo') {
   process.on('message', (message) => {
     if (message.type !== 'expect') return;
     let left = sockets.length;
-    for (const ws of sockets) ws.once('message', () => {
-      if (--left === 0) process.send({ type: 'received' });
-    });
+    for (const ws of sockets)
+      ws.once('message', () => {
+        if (--left === 0) process.send({ type: 'received' });
+      });
     process.send({ type: 'expecting' });
   });
 }

@@ -25,7 +25,8 @@ if (kind === 'ours') {
   const { runServer, asChannel } = await import('@http-kit/http1');
   const open = new Set();
   const server = await runServer(
-    (req) => asChannel(req, { onOpen: (ch) => open.add(ch), onReceive: (ch, m) => ch.send(m), onClose: (ch) => open.delete(ch), pingInterval: 0 }),
+    (req) =>
+      asChannel(req, { onOpen: (ch) => open.add(ch), onReceive: (ch, m) => ch.send(m), onClose: (ch) => open.delete(ch), pingInterval: 0 }),
     { port: 0, ip: '127.0.0.1', backlog: 8192, keepAliveTimeout: 60_000 },
   );
   count = () => open.size;

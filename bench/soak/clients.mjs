@@ -67,7 +67,10 @@ const HELLO = Buffer.from(`GET /hello HTTP/1.1\r\nHost: ${HOST}\r\nUser-Agent: s
 const POLL = Buffer.from(`GET /poll HTTP/1.1\r\nHost: ${HOST}\r\nUser-Agent: soak\r\n\r\n`, 'latin1');
 const seqMessage = (seq) => `{"seq":${seq}}`;
 const publishRequest = (body) =>
-  Buffer.from(`POST /publish HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
+  Buffer.from(
+    `POST /publish HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    'latin1',
+  );
 /** The seq of a publish message, or -1 for anything else. */
 const seqOf = (text) => (text.startsWith('{"seq":') && text.endsWith('}') ? Number(text.slice(7, -1)) : -1);
 const now = () => performance.now();
@@ -362,7 +365,8 @@ async function openGroup(kind, count) {
       const connection = await HttpConnection.open();
       if (kind === 'idle') {
         const answer = await connection.request(HELLO, OPERATION_TIMEOUT_MS);
-        if (answer.status !== 200 || answer.body !== 'hello') throw new SoakError('status', `GET /hello: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
+        if (answer.status !== 200 || answer.body !== 'hello')
+          throw new SoakError('status', `GET /hello: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
       } else {
         // Resolves once the poll is written; its answer comes with the broadcast.
         await new Promise((written) => group.answers.push(connection.request(POLL, 0, written).catch((error) => error)));
@@ -404,7 +408,9 @@ async function broadcastToGroup(seq, waitMs) {
   const done = () => group.once + group.bad + closedEarly >= expected;
   const publisher = await HttpConnection.open();
   const publishedAt = now();
-  const answer = await publisher.request(publishRequest(seqMessage(seq)), OPERATION_TIMEOUT_MS).catch((error) => ({ status: 0, body: error.message }));
+  const answer = await publisher
+    .request(publishRequest(seqMessage(seq)), OPERATION_TIMEOUT_MS)
+    .catch((error) => ({ status: 0, body: error.message }));
   const publishMs = now() - publishedAt;
   if (!done()) {
     await new Promise((resolve) => {
@@ -506,7 +512,9 @@ class MixedLoad {
   publishArrived(client, seq) {
     if (client.lastSeq !== -1 && seq !== client.lastSeq + 1) {
       if (seq <= client.lastSeq) this.error(new SoakError('duplicate', `WebSocket got publish ${seq} after ${client.lastSeq}`));
-      else for (let s = client.lastSeq + 1; s < seq; s++) this.error(new SoakError('missed', `WebSocket got publish ${seq} after ${client.lastSeq}`));
+      else
+        for (let s = client.lastSeq + 1; s < seq; s++)
+          this.error(new SoakError('missed', `WebSocket got publish ${seq} after ${client.lastSeq}`));
     }
     if (seq > client.lastSeq) client.lastSeq = seq;
     this.served.wsPublish++;
@@ -555,7 +563,8 @@ class MixedLoad {
         seq++;
         this.publishedAt.set(seq, now());
         const answer = await connection.request(publishRequest(seqMessage(seq)), OPERATION_TIMEOUT_MS);
-        if (answer.status !== 200) throw new SoakError('status', `POST /publish: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
+        if (answer.status !== 200)
+          throw new SoakError('status', `POST /publish: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
         this.served.publish++;
       } catch (error) {
         this.error(error);
@@ -589,7 +598,8 @@ class MixedLoad {
 
   /** Closes gracefully (FIN, then the server's); a server that does not close is an error. */
   async closeHttp(connection) {
-    if (!(await connection.close(true))) throw new SoakError('timeout', `the server did not close within ${OPERATION_TIMEOUT_MS} ms of the client's FIN`);
+    if (!(await connection.close(true)))
+      throw new SoakError('timeout', `the server did not close within ${OPERATION_TIMEOUT_MS} ms of the client's FIN`);
   }
 
   /** One HTTP connection: `step` up to `times` times (false: it closed the connection itself), then a graceful close. */
@@ -611,7 +621,8 @@ class MixedLoad {
   async getOnce(connection) {
     const sent = now();
     const answer = await connection.request(HELLO, OPERATION_TIMEOUT_MS);
-    if (answer.status !== 200 || answer.body !== 'hello') throw new SoakError('status', `GET /hello: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
+    if (answer.status !== 200 || answer.body !== 'hello')
+      throw new SoakError('status', `GET /hello: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
     this.latency.get.record(answer.at - sent);
     this.served.get++;
     return true;
@@ -633,8 +644,10 @@ class MixedLoad {
     }
     const answer = await connection.request(POLL, POLL_TIMEOUT_MS);
     const seq = seqOf(answer.body);
-    if (answer.status !== 200 || seq === -1) throw new SoakError('status', `GET /poll: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
-    if (seq <= connection.lastSeq) throw new SoakError('duplicate', `a long poll got publish ${seq} after ${connection.lastSeq} on the same connection`);
+    if (answer.status !== 200 || seq === -1)
+      throw new SoakError('status', `GET /poll: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
+    if (seq <= connection.lastSeq)
+      throw new SoakError('duplicate', `a long poll got publish ${seq} after ${connection.lastSeq} on the same connection`);
     connection.lastSeq = seq;
     this.delivered(seq);
     this.served.poll++;
@@ -657,7 +670,8 @@ class MixedLoad {
       }
       const graceful = Math.random() >= 0.1;
       if (!graceful) this.droppedWebSockets++;
-      if (!(await client.close(graceful))) throw new SoakError('timeout', `the WebSocket close handshake took over ${OPERATION_TIMEOUT_MS} ms`);
+      if (!(await client.close(graceful)))
+        throw new SoakError('timeout', `the WebSocket close handshake took over ${OPERATION_TIMEOUT_MS} ms`);
       if (graceful && client.failure !== null) throw new SoakError('reset', `WebSocket: ${client.failure.code ?? client.failure.message}`);
     } finally {
       if (!client.closed) client.close(false);

@@ -92,7 +92,8 @@ const MIXED_WARM_UP_SECONDS = smoke ? 3 : 10;
 /** The mixed part's bound: its warm-up and its length, each with MIXED_SLACK_MS, and MIXED_SLACK_MS for the rest. */
 const MIXED_PART_MS = (MIXED_WARM_UP_SECONDS + mixedSeconds) * 1000 + 3 * MIXED_SLACK_MS;
 const maxSeconds = option('--max-seconds', Math.ceil((RUN_SLACK_MS + 3 * PART_MS + (mixedSeconds > 0 ? MIXED_PART_MS : 0)) / 1000));
-if (!(clients >= 1) || !Number.isInteger(workers) || !(mixedUsers >= 1)) fail(`bad arguments: --clients ${clients} --workers ${workers} --mixed-users ${mixedUsers}`);
+if (!(clients >= 1) || !Number.isInteger(workers) || !(mixedUsers >= 1))
+  fail(`bad arguments: --clients ${clients} --workers ${workers} --mixed-users ${mixedUsers}`);
 
 const SERVER = fileURLToPath(new URL('server.mjs', import.meta.url));
 const CLIENTS = fileURLToPath(new URL('clients.mjs', import.meta.url));
@@ -132,7 +133,10 @@ function killChildren() {
   }
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
   process.on(signal, () => {
     console.error(`soak: ${signal}: stopping every child`);
     killChildren();
@@ -170,7 +174,8 @@ async function measure(gc = true) {
   const { processes, workerPids } = await nextMessage(server, 'measured', 30_000);
   const sum = (field) => processes.reduce((total, p) => total + p[field], 0);
   const serving = processes.filter((p) => p.role !== 'primary');
-  if (workers > 0 && serving.length !== workers) failures.push(`only ${serving.length} of ${workers} workers answered (pids ${JSON.stringify(workerPids)})`);
+  if (workers > 0 && serving.length !== workers)
+    failures.push(`only ${serving.length} of ${workers} workers answered (pids ${JSON.stringify(workerPids)})`);
   return {
     rss: sum('rss'),
     heap: sum('heapUsed'),
@@ -205,7 +210,11 @@ async function waitForServer(predicate, ms, what) {
 /** Once every client has gone: the server holds nothing (no connection, channel or hub subscription), and its memory after full GCs. */
 async function afterClientsLeft(label) {
   try {
-    await waitForServer((f) => f.connections === 0 && f.parked === 0 && f.websockets === 0 && f.subscribers === 0, 10_000, 'every connection to close and leave the hub');
+    await waitForServer(
+      (f) => f.connections === 0 && f.parked === 0 && f.websockets === 0 && f.subscribers === 0,
+      10_000,
+      'every connection to close and leave the hub',
+    );
   } catch (error) {
     failures.push(`${label}: ${error.message}`);
   }
@@ -230,10 +239,15 @@ let serverErrorsSeen = 0;
 
 /** Failures the server logged since the last check, and workers replaced meanwhile. */
 function checkServer(label, figures) {
-  if (figures.errors > serverErrorsSeen) failures.push(`${label}: the server logged ${figures.errors - serverErrorsSeen} errors/warnings, e.g. ${JSON.stringify(figures.errorSample.slice(0, 3))}`);
+  if (figures.errors > serverErrorsSeen)
+    failures.push(
+      `${label}: the server logged ${figures.errors - serverErrorsSeen} errors/warnings, e.g. ${JSON.stringify(figures.errorSample.slice(0, 3))}`,
+    );
   serverErrorsSeen = figures.errors;
   if (workers > 0 && JSON.stringify(figures.workerPids) !== JSON.stringify(serverPids.slice(1))) {
-    failures.push(`${label}: the workers changed (a worker died and was replaced): ${JSON.stringify(serverPids.slice(1))} -> ${JSON.stringify(figures.workerPids)}`);
+    failures.push(
+      `${label}: the workers changed (a worker died and was replaced): ${JSON.stringify(serverPids.slice(1))} -> ${JSON.stringify(figures.workerPids)}`,
+    );
   }
 }
 
@@ -243,14 +257,18 @@ function checkOpened(label, opened, count) {
 
 function checkBroadcast(label, result) {
   if (result.publishStatus !== 200) failures.push(`${label}: POST /publish answered ${result.publishStatus}`);
-  if (result.once !== result.expected) failures.push(`${label}: ${result.once} of ${result.expected} clients got the publish (missing ${result.missing}, closed before it ${result.closedEarly})`);
+  if (result.once !== result.expected)
+    failures.push(
+      `${label}: ${result.once} of ${result.expected} clients got the publish (missing ${result.missing}, closed before it ${result.closedEarly})`,
+    );
   if (result.duplicates > 0) failures.push(`${label}: ${result.duplicates} clients got the publish twice`);
   if (result.bad > 0) failures.push(`${label}: ${result.bad} wrong answers, e.g. ${JSON.stringify(result.badSample)}`);
 }
 
 function checkClosed(label, closed) {
   if (closed.droppedEarly > 0) failures.push(`${label}: the server closed ${closed.droppedEarly} connections before the clients left`);
-  if (closed.forced > 0) failures.push(`${label}: ${closed.forced} connections were not closed by the server within 5 s of the client's close`);
+  if (closed.forced > 0)
+    failures.push(`${label}: ${closed.forced} connections were not closed by the server within 5 s of the client's close`);
 }
 
 const memoryOf = (figures) => ({ rss: figures.rss, heap: figures.heap, code: figures.code });
@@ -274,7 +292,10 @@ function growthByProcess(before, after) {
 /** How the connections spread over the workers ('' in one process). */
 function spread(figures, field) {
   if (workers === 0) return '';
-  return figures.processes.filter((p) => p.role === 'worker').map((p) => `${p.pid}: ${p[field]}`).join(', ');
+  return figures.processes
+    .filter((p) => p.role === 'worker')
+    .map((p) => `${p.pid}: ${p[field]}`)
+    .join(', ');
 }
 
 // --- the parts -----------------------------------------------------------------------------------
@@ -346,22 +367,46 @@ async function connectionsPart(label, kind) {
 async function mixedPart(label) {
   const start = await measure();
   const mixed = await ask({ type: 'mixed', seconds: mixedSeconds, users: mixedUsers }, 'mixed', mixedSeconds * 1000 + MIXED_SLACK_MS);
-  if (mixed.errorCount > 0) failures.push(`${label}: ${mixed.errorCount} errors ${JSON.stringify(mixed.errors)}, e.g. ${JSON.stringify(mixed.errorSample.slice(0, 3))}`);
+  if (mixed.errorCount > 0)
+    failures.push(
+      `${label}: ${mixed.errorCount} errors ${JSON.stringify(mixed.errors)}, e.g. ${JSON.stringify(mixed.errorSample.slice(0, 3))}`,
+    );
   const after = await afterClientsLeft(label);
   checkServer(label, after);
-  const served = after.processes.filter((p) => p.role !== 'primary').map((p) => `${p.pid}: ${p.served.hello + p.served.polls + p.served.wsMessages}`);
-  return { label, kind: 'mixed', mixed, start: memoryOf(start), after: memoryOf(after), ...heapRatios(start, after), servedByWorker: workers > 0 ? served.join(', ') : '' };
+  const served = after.processes
+    .filter((p) => p.role !== 'primary')
+    .map((p) => `${p.pid}: ${p.served.hello + p.served.polls + p.served.wsMessages}`);
+  return {
+    label,
+    kind: 'mixed',
+    mixed,
+    start: memoryOf(start),
+    after: memoryOf(after),
+    ...heapRatios(start, after),
+    servedByWorker: workers > 0 ? served.join(', ') : '',
+  };
 }
 
 /** The part's path, small, so JIT, wasm and pools are warm before the baseline. */
 async function warmUp(kind) {
   const label = `warm-up (${kind})`;
   if (kind === 'mixed') {
-    const mixed = await ask({ type: 'mixed', seconds: MIXED_WARM_UP_SECONDS, users: mixedUsers }, 'mixed', MIXED_WARM_UP_SECONDS * 1000 + MIXED_SLACK_MS);
-    if (mixed.errorCount > 0) failures.push(`${label}: ${mixed.errorCount} errors ${JSON.stringify(mixed.errors)}, e.g. ${JSON.stringify(mixed.errorSample.slice(0, 3))}`);
+    const mixed = await ask(
+      { type: 'mixed', seconds: MIXED_WARM_UP_SECONDS, users: mixedUsers },
+      'mixed',
+      MIXED_WARM_UP_SECONDS * 1000 + MIXED_SLACK_MS,
+    );
+    if (mixed.errorCount > 0)
+      failures.push(
+        `${label}: ${mixed.errorCount} errors ${JSON.stringify(mixed.errors)}, e.g. ${JSON.stringify(mixed.errorSample.slice(0, 3))}`,
+      );
   } else {
     await openClients(label, kind, WARM_UP_CLIENTS);
-    if (kind !== 'idle') checkBroadcast(label, await ask({ type: 'broadcast', seq: ++seq, waitMs: BROADCAST_WAIT_MS }, 'broadcasted', BROADCAST_WAIT_MS + 10_000));
+    if (kind !== 'idle')
+      checkBroadcast(
+        label,
+        await ask({ type: 'broadcast', seq: ++seq, waitMs: BROADCAST_WAIT_MS }, 'broadcasted', BROADCAST_WAIT_MS + 10_000),
+      );
     checkClosed(label, await ask({ type: 'close' }, 'closed', 30_000));
   }
   await afterClientsLeft(label);
@@ -411,8 +456,12 @@ function broadcastLine(b) {
 
 function printConnectionsPart(r) {
   const unit = r.kind === 'idle' ? 'idle connection' : r.kind === 'poll' ? 'parked poll' : 'WebSocket';
-  console.log(`${r.label}: ${fmt(r.open)} clients up in ${fmt(r.openMs / 1000, 1)} s${r.spread ? `; per worker (pid: ${r.kind === 'idle' ? 'connections' : r.kind === 'poll' ? 'parked' : 'WebSockets'}) ${r.spread}` : ''}`);
-  console.log(`  memory: ${fmt(r.rssKb, 2)} KB RSS, ${fmt(r.heapKb, 2)} KB heap per ${unit} (RSS ${mb(r.start.rss)} -> ${mb(r.loaded.rss)} MB, heap ${mb(r.start.heap)} -> ${mb(r.loaded.heap)} MB, after full GCs)`);
+  console.log(
+    `${r.label}: ${fmt(r.open)} clients up in ${fmt(r.openMs / 1000, 1)} s${r.spread ? `; per worker (pid: ${r.kind === 'idle' ? 'connections' : r.kind === 'poll' ? 'parked' : 'WebSockets'}) ${r.spread}` : ''}`,
+  );
+  console.log(
+    `  memory: ${fmt(r.rssKb, 2)} KB RSS, ${fmt(r.heapKb, 2)} KB heap per ${unit} (RSS ${mb(r.start.rss)} -> ${mb(r.loaded.rss)} MB, heap ${mb(r.start.heap)} -> ${mb(r.loaded.heap)} MB, after full GCs)`,
+  );
   if (r.byProcess) console.log(`  growth by process: ${r.byProcess}`);
   if (r.broadcast !== null) console.log(`  broadcast: ${broadcastLine(r.broadcast)}`);
   const first = r.firstRound;
@@ -427,7 +476,9 @@ function printConnectionsPart(r) {
 function printMixedPart(r) {
   const m = r.mixed;
   const lat = (h) => (h.count === 0 ? 'none' : `p50 ${fmt(h.p50, 2)} / p99 ${fmt(h.p99, 2)} / max ${fmt(h.max, 1)} ms (${fmt(h.count)})`);
-  console.log(`${r.label}: ${fmt(m.seconds, 1)} s, ${m.users} users; sessions (connections): ${fmt(m.sessions.get)} keep-alive, ${fmt(m.sessions.poll)} long-poll, ${fmt(m.sessions.ws)} WebSocket`);
+  console.log(
+    `${r.label}: ${fmt(m.seconds, 1)} s, ${m.users} users; sessions (connections): ${fmt(m.sessions.get)} keep-alive, ${fmt(m.sessions.poll)} long-poll, ${fmt(m.sessions.ws)} WebSocket`,
+  );
   console.log(
     `  requests served: ${fmt(m.requests)} (${fmt(m.requests / m.seconds)}/s): ${fmt(m.served.get)} GETs, ${fmt(m.served.poll)} long polls answered, ` +
       `${fmt(m.served.echo)} WebSocket echoes, ${fmt(m.served.publish)} publishes (${fmt(m.served.wsPublish)} delivered to WebSockets); ` +
@@ -458,15 +509,43 @@ function summaryRows(results) {
     const last = b?.lastMs ?? Infinity;
     if (r.kind === 'idle') {
       rows.push([part, 'RSS per connection', kb(r.rssKb), `<= ${TARGET.idleRssKb} KB`, r.rssKb <= TARGET.idleRssKb, REPORTED.idleRssKb]);
-      rows.push([part, 'heap per connection', kb(r.heapKb), `<= ${TARGET.idleHeapKb} KB`, r.heapKb <= TARGET.idleHeapKb, REPORTED.idleHeapKb]);
+      rows.push([
+        part,
+        'heap per connection',
+        kb(r.heapKb),
+        `<= ${TARGET.idleHeapKb} KB`,
+        r.heapKb <= TARGET.idleHeapKb,
+        REPORTED.idleHeapKb,
+      ]);
     } else if (r.kind === 'poll') {
-      rows.push([part, 'RSS per parked poll', kb(r.rssKb), `<= ${TARGET.parkedRssKb} KB`, r.rssKb <= TARGET.parkedRssKb, REPORTED.parkedRssKb]);
+      rows.push([
+        part,
+        'RSS per parked poll',
+        kb(r.rssKb),
+        `<= ${TARGET.parkedRssKb} KB`,
+        r.rssKb <= TARGET.parkedRssKb,
+        REPORTED.parkedRssKb,
+      ]);
       rows.push([part, 'heap per parked poll', kb(r.heapKb), '-', null, REPORTED.parkedHeapKb]);
-      rows.push([part, 'publish -> last client', `${fmt(last, 1)} ms`, `< ${TARGET.broadcastMs} ms`, last < TARGET.broadcastMs, REPORTED.pollBroadcastMs]);
+      rows.push([
+        part,
+        'publish -> last client',
+        `${fmt(last, 1)} ms`,
+        `< ${TARGET.broadcastMs} ms`,
+        last < TARGET.broadcastMs,
+        REPORTED.pollBroadcastMs,
+      ]);
     } else if (r.kind === 'ws') {
       rows.push([part, 'RSS per WebSocket', kb(r.rssKb), `<= ${TARGET.wsRssKb} KB`, r.rssKb <= TARGET.wsRssKb, REPORTED.wsRssKb]);
       rows.push([part, 'heap per WebSocket', kb(r.heapKb), '-', null, REPORTED.wsHeapKb]);
-      rows.push([part, 'publish -> last client', `${fmt(last, 1)} ms`, `< ${TARGET.broadcastMs} ms`, last < TARGET.broadcastMs, REPORTED.wsBroadcastMs]);
+      rows.push([
+        part,
+        'publish -> last client',
+        `${fmt(last, 1)} ms`,
+        `< ${TARGET.broadcastMs} ms`,
+        last < TARGET.broadcastMs,
+        REPORTED.wsBroadcastMs,
+      ]);
     } else {
       rows.push([part, 'errors', String(r.mixed.errorCount), '0', r.mixed.errorCount === 0, '']);
       rows.push([part, 'requests served', fmt(r.mixed.requests), '-', null, '']);
@@ -478,7 +557,17 @@ function summaryRows(results) {
 
 function printTable(rows) {
   const header = ['part', 'figure', 'value', 'target', 'verdict', 'single-purpose benchmark reports'];
-  const lines = [header, ...rows.map(([part, figure, value, target, met, reported]) => [part, figure, value, target, met === null ? '-' : verdict(met), reported])];
+  const lines = [
+    header,
+    ...rows.map(([part, figure, value, target, met, reported]) => [
+      part,
+      figure,
+      value,
+      target,
+      met === null ? '-' : verdict(met),
+      reported,
+    ]),
+  ];
   const widths = header.map((_, i) => Math.max(...lines.map((line) => line[i].length)));
   for (const line of lines) console.log(`  ${line.map((cell, i) => cell.padEnd(widths[i])).join('  ')}`.trimEnd());
 }
@@ -509,7 +598,9 @@ try {
     const bound = kind === 'mixed' ? MIXED_PART_MS : PART_MS;
     const result = await part(label, bound, async () => {
       const port = await startServer();
-      console.log(`${label}: server on 127.0.0.1:${port}, pid${workers > 0 ? 's' : ''} ${serverPids.join(', ')}${workers > 0 ? ' (primary first)' : ''}; clients in pid ${load.pid}`);
+      console.log(
+        `${label}: server on 127.0.0.1:${port}, pid${workers > 0 ? 's' : ''} ${serverPids.join(', ')}${workers > 0 ? ' (primary first)' : ''}; clients in pid ${load.pid}`,
+      );
       try {
         await warmUp(kind);
         return kind === 'mixed' ? await mixedPart(label) : await connectionsPart(label, kind);
@@ -535,7 +626,10 @@ const rows = summaryRows(results);
 const seconds = (Date.now() - started) / 1000;
 console.log(`\nsummary (${seconds.toFixed(1)} s${workers > 0 ? `, ${workers} workers: memory summed over every process` : ''}):`);
 printTable(rows);
-if (smoke || clients < 5_000) console.log(`  (with ${fmt(clients)} clients the per-connection RSS is mostly noise: page granularity, allocator arenas; read the 10,000-client run)`);
+if (smoke || clients < 5_000)
+  console.log(
+    `  (with ${fmt(clients)} clients the per-connection RSS is mostly noise: page granularity, allocator arenas; read the 10,000-client run)`,
+  );
 const missed = rows.filter((row) => row[4] === false).map((row) => `${row[0]}: ${row[1]}`);
 if (json) {
   console.log(JSON.stringify({ bench: 'soak', smoke, workers, clients, mixedSeconds, mixedUsers, seconds, results, missed, failures }));

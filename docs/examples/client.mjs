@@ -3,11 +3,14 @@ import assert from 'node:assert/strict';
 import { runServer } from '@http-kit/http1';
 import { get, post, createClient } from '@http-kit/client';
 
-const server = await runServer(async (req) => ({
-  status: 200,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ method: req.requestMethod, query: req.queryString, body: req.body ? await req.body.text() : null }),
-}), { ip: '127.0.0.1', port: 0 });
+const server = await runServer(
+  async (req) => ({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method: req.requestMethod, query: req.queryString, body: req.body ? await req.body.text() : null }),
+  }),
+  { ip: '127.0.0.1', port: 0 },
+);
 const base = `http://127.0.0.1:${server.port}`;
 
 // GET with query parameters and a timeout (ms).

@@ -13,7 +13,9 @@ function handler(req) {
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' };
     // (async-response respond (future (respond {:status 200 :body "async hello world"})))
     case '/async':
-      return asyncResponse(req, (respond) => setTimeout(() => respond({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'async hello world' }), 10));
+      return asyncResponse(req, (respond) =>
+        setTimeout(() => respond({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'async hello world' }), 10),
+      );
     // (with-channel req ch (swap! clients conj ch) (on-close ch (fn [status] (swap! clients disj ch))))
     case '/poll':
       return asChannel(req, {

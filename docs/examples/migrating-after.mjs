@@ -6,21 +6,28 @@ import { get, post } from '@http-kit/client';
 
 const waiting = new Set(); // long polls: parked channels
 
-const server = await runServer(async (req) => {
-  if (req.uri === '/hello') {
-    return { status: 200, headers: { 'content-type': 'text/plain' }, body: `hello ${new URLSearchParams(req.queryString ?? '').get('name')}` };
-  }
-  if (req.uri === '/echo' && req.requestMethod === 'post') {
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: await req.body.bytes() };
-  }
-  if (req.uri === '/wait') {
-    return asChannel(req, { onOpen: (channel) => waiting.add(channel), onClose: (channel) => waiting.delete(channel) });
-  }
-  if (req.uri === '/ws' && req.websocket) {
-    return asChannel(req, { onReceive: (channel, message) => channel.send(typeof message === 'string' ? `echo: ${message}` : message) });
-  }
-  return { status: 404 };
-}, { ip: '127.0.0.1', port: 0 });
+const server = await runServer(
+  async (req) => {
+    if (req.uri === '/hello') {
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/plain' },
+        body: `hello ${new URLSearchParams(req.queryString ?? '').get('name')}`,
+      };
+    }
+    if (req.uri === '/echo' && req.requestMethod === 'post') {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: await req.body.bytes() };
+    }
+    if (req.uri === '/wait') {
+      return asChannel(req, { onOpen: (channel) => waiting.add(channel), onClose: (channel) => waiting.delete(channel) });
+    }
+    if (req.uri === '/ws' && req.websocket) {
+      return asChannel(req, { onReceive: (channel, message) => channel.send(typeof message === 'string' ? `echo: ${message}` : message) });
+    }
+    return { status: 404 };
+  },
+  { ip: '127.0.0.1', port: 0 },
+);
 const base = `http://127.0.0.1:${server.port}`;
 
 // Requests: the promise never rejects; a failure is `error`, the body is already read.

@@ -9,19 +9,23 @@ const users = new Map([['1', { id: '1', name: 'ada' }]]);
 const json = (status, value) => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 
 // Each route's handler gets the request and the path parameters, and answers as any handler does.
-router.on('GET', '/users/:id', (req, params) => (users.has(params.id) ? json(200, users.get(params.id)) : json(404, { error: 'no such user' })));
+router.on('GET', '/users/:id', (req, params) =>
+  users.has(params.id) ? json(200, users.get(params.id)) : json(404, { error: 'no such user' }),
+);
 router.on('POST', '/users', async (req) => {
   const user = { id: String(users.size + 1), ...JSON.parse(await req.body.text()) };
   users.set(user.id, user);
   return json(201, user);
 });
 // Channels route the same way: the route's handler returns what asChannel returns.
-router.on('GET', '/stream/:count', (req, params) => asChannel(req, {
-  onOpen(channel) {
-    for (let i = 1; i <= Number(params.count); i++) channel.send(`${i}\n`, false);
-    channel.close();
-  },
-}));
+router.on('GET', '/stream/:count', (req, params) =>
+  asChannel(req, {
+    onOpen(channel) {
+      for (let i = 1; i <= Number(params.count); i++) channel.send(`${i}\n`, false);
+      channel.close();
+    },
+  }),
+);
 
 function handler(req) {
   const method = req.requestMethod.toUpperCase(); // our methods are lower-case, find-my-way's upper-case

@@ -9,8 +9,13 @@ import { get, post } from '@http-kit/client';
 async function openHub() {
   if (!process.env.REDIS_URL) return { hub: createHub(), close: () => {} };
   const { createClient } = await import('redis'); // the program's own client: npm install redis
-  const publisher = await createClient({ url: process.env.REDIS_URL }).on('error', () => {}).connect(); // errors: onRedisEvent
-  const subscriber = await publisher.duplicate().on('error', () => {}).connect(); // a subscribed connection does nothing else
+  const publisher = await createClient({ url: process.env.REDIS_URL })
+    .on('error', () => {})
+    .connect(); // errors: onRedisEvent
+  const subscriber = await publisher
+    .duplicate()
+    .on('error', () => {})
+    .connect(); // a subscribed connection does nothing else
   const hub = createHub({ redis: { publisher, subscriber } });
   return { hub, close: async () => (await hub.close(), publisher.destroy(), subscriber.destroy()) };
 }

@@ -24,7 +24,12 @@ function handler(req) {
 const server = await runServer(handler, { ip: '127.0.0.1', port: 0 });
 
 // A browser would use `new EventSource('/clock')`; here the client reads the stream.
-const res = await get(`http://127.0.0.1:${server.port}/clock`, { as: 'stream', timeout: Infinity, idleTimeout: 5000, connectTimeout: 5000 });
+const res = await get(`http://127.0.0.1:${server.port}/clock`, {
+  as: 'stream',
+  timeout: Infinity,
+  idleTimeout: 5000,
+  connectTimeout: 5000,
+});
 assert.equal(res.headers['content-type'], 'text/event-stream; charset=utf-8');
 let text = '';
 for await (const chunk of res.body) text += chunk;

@@ -50,7 +50,9 @@ function certificates<T>(name: string, build: (openssl: (args: string[]) => void
         (file) => join(dir, file),
       );
     } catch (error) {
-      console.warn(`TLS tests skipped: openssl could not make the ${name} certificates: ${String((error as Error).message).split('\n')[0]}`);
+      console.warn(
+        `TLS tests skipped: openssl could not make the ${name} certificates: ${String((error as Error).message).split('\n')[0]}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -62,8 +64,21 @@ function certificates<T>(name: string, build: (openssl: (args: string[]) => void
 /** A self-signed certificate for localhost and 127.0.0.1, valid for a day. */
 export function selfSigned(): KeyAndCert | null {
   return certificates('self-signed', (openssl, file) => {
-    openssl(['req', '-x509', ...EC_KEY, '-days', '1', '-keyout', file('key.pem'), '-out', file('cert.pem'),
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+    openssl([
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-days',
+      '1',
+      '-keyout',
+      file('key.pem'),
+      '-out',
+      file('cert.pem'),
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ]);
     return { key: readFileSync(file('key.pem')), cert: readFileSync(file('cert.pem')) };
   });
 }
@@ -76,11 +91,40 @@ export function testPki(name = 'default'): TestPki | null {
   return certificates(`${name} PKI`, (openssl, file) => {
     const signed = (who: string, subject: string, extension: string[]): void => {
       openssl(['req', '-new', ...EC_KEY, '-keyout', file(`${who}.key`), '-out', file(`${who}.csr`), '-subj', subject, ...extension]);
-      openssl(['x509', '-req', '-in', file(`${who}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-days', '1',
-        '-copy_extensions', 'copy', '-out', file(`${who}.pem`)]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        file(`${who}.csr`),
+        '-CA',
+        file('ca.pem'),
+        '-CAkey',
+        file('ca.key'),
+        '-days',
+        '1',
+        '-copy_extensions',
+        'copy',
+        '-out',
+        file(`${who}.pem`),
+      ]);
     };
-    openssl(['req', '-x509', ...EC_KEY, '-days', '1', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-subj', '/CN=http-kit test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    openssl([
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-days',
+      '1',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-subj',
+      '/CN=http-kit test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    ]);
     signed('server', '/CN=localhost', ['-addext', 'subjectAltName=DNS:localhost', '-addext', 'extendedKeyUsage=serverAuth']);
     signed('client', '/CN=http-kit test client', ['-addext', 'extendedKeyUsage=clientAuth']);
     return {

@@ -59,7 +59,10 @@ export async function httpServer(handler: http.RequestListener): Promise<TestSer
 }
 
 /** A node:https server running `handler` with `options` (key and cert at least). */
-export async function httpsServer(options: https.ServerOptions, handler: http.RequestListener): Promise<TestServer & { server: https.Server }> {
+export async function httpsServer(
+  options: https.ServerOptions,
+  handler: http.RequestListener,
+): Promise<TestServer & { server: https.Server }> {
   const server = https.createServer(options, handler);
   return Object.assign(await listen(server, 'https'), { server });
 }

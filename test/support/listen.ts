@@ -44,10 +44,11 @@ export async function listen(server: net.Server, scheme = 'http'): Promise<TestS
     url: '',
     connections: 0,
     open: new Set(),
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of result.open) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of result.open) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
   server.on('connection', (socket: net.Socket) => {
     result.connections++;

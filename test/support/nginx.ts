@@ -35,7 +35,9 @@ export async function startNginx(binary: string, options: NginxOptions): Promise
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   options.prepare?.(dir);
-  writeFileSync(join(dir, 'nginx.conf'), `
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `
 daemon off;
 master_process off;
 pid ${dir}/nginx.pid;
@@ -50,7 +52,8 @@ http {
   scgi_temp_path ${dir}/tmp/scgi;
 ${options.http(dir, port)}
 }
-`);
+`,
+  );
   const nginx: ChildProcess = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
   const stop = (): void => {
     nginx.kill('SIGTERM');

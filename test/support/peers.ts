@@ -80,9 +80,14 @@ export interface CurlResult {
  */
 export function curl(args: string[], input?: Buffer | string): Promise<CurlResult> {
   return new Promise((resolve) => {
-    const child = execFile('curl', ['-sS', '--max-time', '8', ...args], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      'curl',
+      ['-sS', '--max-time', '8', ...args],
+      { timeout: 10_000, maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin!.end(input);
     else child.stdin!.end();
   });

@@ -204,8 +204,12 @@ export class RawClient {
     const deadline = Date.now() + timeout;
     while (!predicate(this)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`RawClient: timed out after ${timeout} ms waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`);
-      if (this.closed) throw new Error(`RawClient: connection closed while waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`);
+      if (left <= 0)
+        throw new Error(
+          `RawClient: timed out after ${timeout} ms waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`,
+        );
+      if (this.closed)
+        throw new Error(`RawClient: connection closed while waiting for ${what}; received ${JSON.stringify(this.text.slice(0, 500))}`);
       await this.nextEvent(left);
     }
   }
@@ -264,7 +268,11 @@ export async function exchange(
 }
 
 /** Sends one request on a fresh connection and returns the first response (the socket is then destroyed). */
-export async function requestOnce(port: number | string, request: string | Buffer, options: ParseOptions & { timeout?: number } = {}): Promise<RawResponse> {
+export async function requestOnce(
+  port: number | string,
+  request: string | Buffer,
+  options: ParseOptions & { timeout?: number } = {},
+): Promise<RawResponse> {
   const client = await RawClient.connect(port);
   try {
     await client.write(request);
@@ -322,7 +330,8 @@ export function parseResponses(bytes: Buffer, options: ParseOptions = {}): Parse
         const lineEnd = bytes.indexOf('\r\n', p, 'latin1');
         if (lineEnd === -1) break;
         const size = parseInt(bytes.subarray(p, lineEnd).toString('latin1').split(';')[0], 16);
-        if (Number.isNaN(size)) throw new Error(`parseResponses: bad chunk size line at ${p}: ${JSON.stringify(bytes.subarray(p, lineEnd).toString('latin1'))}`);
+        if (Number.isNaN(size))
+          throw new Error(`parseResponses: bad chunk size line at ${p}: ${JSON.stringify(bytes.subarray(p, lineEnd).toString('latin1'))}`);
         p = lineEnd + 2;
         if (size === 0) {
           // Trailers, then an empty line.

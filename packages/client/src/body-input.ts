@@ -59,9 +59,14 @@ export function prepareBody(into: PreparedBody, opts: BodyOptions): string | nul
   } else if (opts.body !== undefined && opts.body !== null) {
     const input = opts.body;
     if (typeof input === 'string') body = Buffer.from(input, 'utf8');
-    else if (input instanceof Uint8Array) body = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    else if (typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') stream = input as AsyncIterable<Uint8Array | string>;
-    else throw new InvalidRequestError(`unsupported body type ${Object.prototype.toString.call(input)}: a string, a Uint8Array, a Readable or an async iterable`);
+    else if (input instanceof Uint8Array)
+      body = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    else if (typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+      stream = input as AsyncIterable<Uint8Array | string>;
+    else
+      throw new InvalidRequestError(
+        `unsupported body type ${Object.prototype.toString.call(input)}: a string, a Uint8Array, a Readable or an async iterable`,
+      );
   }
   into.body = body;
   into.bodyStream = stream;
@@ -71,7 +76,14 @@ export function prepareBody(into: PreparedBody, opts: BodyOptions): string | nul
 
 /** The bytes of the `json` option; refuses the other body options beside it, and values JSON cannot carry. */
 function jsonBody(opts: BodyOptions): Buffer {
-  const other = opts.body !== undefined && opts.body !== null ? 'body' : opts.formParams !== undefined ? 'formParams' : opts.multipart !== undefined ? 'multipart' : null;
+  const other =
+    opts.body !== undefined && opts.body !== null
+      ? 'body'
+      : opts.formParams !== undefined
+        ? 'formParams'
+        : opts.multipart !== undefined
+          ? 'multipart'
+          : null;
   if (other !== null) throw new InvalidRequestError(`json and ${other} both give the request body: pass one of them`);
   let text: string | undefined;
   try {

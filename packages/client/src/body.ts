@@ -10,7 +10,8 @@ export function isTextual(contentType: string | string[] | undefined): boolean {
   return TEXTUAL.test(contentType);
 }
 
-const TEXTUAL = /^\s*(?:text\/|application\/(?:[\w.+-]*[+.])?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql)\b|image\/svg\+xml)/i;
+const TEXTUAL =
+  /^\s*(?:text\/|application\/(?:[\w.+-]*[+.])?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql)\b|image\/svg\+xml)/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 
 /** Decodes `body` with the charset of `contentType` (utf-8 when none or unknown). */
@@ -21,12 +22,15 @@ export function decodeText(body: Buffer, contentType: string | string[] | undefi
   const charset = match[1].toLowerCase();
   switch (charset) {
     case 'utf-8':
-    case 'utf8': return body.toString('utf8');
+    case 'utf8':
+      return body.toString('utf8');
     case 'iso-8859-1':
     case 'latin1':
     case 'us-ascii':
-    case 'ascii': return body.toString('latin1');
-    case 'utf-16le': return body.toString('utf16le');
+    case 'ascii':
+      return body.toString('latin1');
+    case 'utf-16le':
+      return body.toString('utf16le');
   }
   try {
     return new TextDecoder(charset).decode(body);
@@ -54,7 +58,12 @@ export function parseJson(body: Buffer, status: number, headers: Record<string, 
   } catch (error) {
     const type = typeof contentType === 'string' ? `Content-Type ${contentType}` : 'no Content-Type';
     const start = text.length > QUOTED ? JSON.stringify(text.slice(0, QUOTED)) + '...' : JSON.stringify(text);
-    throw new BadJsonError(`the response body (status ${status}, ${type}, ${body.length} bytes) is not JSON: ${(error as Error).message}; it begins ${start}`,
-      status, headers, text, { cause: error });
+    throw new BadJsonError(
+      `the response body (status ${status}, ${type}, ${body.length} bytes) is not JSON: ${(error as Error).message}; it begins ${start}`,
+      status,
+      headers,
+      text,
+      { cause: error },
+    );
   }
 }

@@ -139,7 +139,12 @@ export class HttpClient {
     this.pool.close();
   }
 
-  private shorthand(method: string, url: string | URL, options: ShorthandOptions | undefined, callback: Callback<unknown> | undefined): Promise<unknown> {
+  private shorthand(
+    method: string,
+    url: string | URL,
+    options: ShorthandOptions | undefined,
+    callback: Callback<unknown> | undefined,
+  ): Promise<unknown> {
     const opts: RequestOptions = options === undefined || options === null ? { url, method } : { ...options, url, method };
     return callback === undefined ? this.request(opts) : this.request(opts, callback);
   }

@@ -82,10 +82,13 @@ export abstract class ConnectionTimer extends ConnectionSocket {
     const idle = this.paused ? 0 : time - this.lastActivity;
     // A millisecond of slack: on a tie with the deadline (`timeout` alone sets both) idleTimeout is the one named.
     if (idle >= exchange.idleTimeout - 1) {
-      return new TimeoutError(`no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`);
+      return new TimeoutError(
+        `no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`,
+      );
     }
     const left = exchange.deadlineAt - time;
-    if (left <= 0) return new TimeoutError(`${exchange.method} ${exchange.target.href} did not complete within ${exchange.timeout} ms (timeout)`);
+    if (left <= 0)
+      return new TimeoutError(`${exchange.method} ${exchange.target.href} did not complete within ${exchange.timeout} ms (timeout)`);
     if (!this.paused) this.wheel.schedule(this.timer, Math.min(exchange.idleTimeout - idle, left));
     else if (left < Infinity) this.wheel.schedule(this.timer, left);
     return null;

@@ -122,7 +122,10 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
 
   bodyFailed(exchange: ExchangeSink, error: unknown): void {
     if (this.exchange !== exchange) return;
-    this.failExchange(new RequestBodyError(`reading the request body failed: ${(error as Error)?.message ?? error}`, { cause: error }), false);
+    this.failExchange(
+      new RequestBodyError(`reading the request body failed: ${(error as Error)?.message ?? error}`, { cause: error }),
+      false,
+    );
   }
 
   // --- reading ---

@@ -23,11 +23,15 @@ export function codingOf(contentEncoding: string | string[] | undefined): number
   const value = (typeof contentEncoding === 'string' ? contentEncoding : contentEncoding.join(',')).trim().toLowerCase();
   switch (value) {
     case '':
-    case 'identity': return Coding.Identity;
+    case 'identity':
+      return Coding.Identity;
     case 'gzip':
-    case 'x-gzip': return Coding.Gzip;
-    case 'deflate': return Coding.Deflate;
-    case 'br': return Coding.Brotli;
+    case 'x-gzip':
+      return Coding.Gzip;
+    case 'deflate':
+      return Coding.Deflate;
+    case 'br':
+      return Coding.Brotli;
   }
   return -1;
 }
@@ -56,10 +60,14 @@ export function decodeBody(coding: number, body: Buffer, maxOutput: number, done
       else zlib.inflateRaw(body, zlibOptions(maxOutput), done);
       return;
     case Coding.Brotli:
-      zlib.brotliDecompress(body, {
-        finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
-        maxOutputLength: Number.isFinite(maxOutput) ? Math.min(maxOutput + 1, kMaxLength) : undefined,
-      }, done);
+      zlib.brotliDecompress(
+        body,
+        {
+          finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
+          maxOutputLength: Number.isFinite(maxOutput) ? Math.min(maxOutput + 1, kMaxLength) : undefined,
+        },
+        done,
+      );
       return;
   }
   done(null, body);
@@ -69,8 +77,11 @@ export function decodeBody(coding: number, body: Buffer, maxOutput: number, done
 export function createDecoder(coding: number, first: Buffer): Transform {
   const options = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
   switch (coding) {
-    case Coding.Gzip: return zlib.createGunzip(options);
-    case Coding.Deflate: return zlibWrapped(first) ? zlib.createInflate(options) : zlib.createInflateRaw(options);
-    default: return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
+    case Coding.Gzip:
+      return zlib.createGunzip(options);
+    case Coding.Deflate:
+      return zlibWrapped(first) ? zlib.createInflate(options) : zlib.createInflateRaw(options);
+    default:
+      return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
   }
 }

@@ -63,10 +63,15 @@ export function connectTls(route: Route, socket: Socket | undefined): TLSSocket 
 
 /** The error for a socket that closed before it was ready: `error` is what it emitted (null when it just closed). */
 export function connectFailure(route: Route, error: (Error & { code?: string }) | null, tlsHandshaking: boolean): HttpKitError {
-  const where = route.proxyHost === '' ? `${route.host}:${route.port}` : `${route.host}:${route.port} through the proxy ${route.proxyHost}:${route.proxyPort}`;
+  const where =
+    route.proxyHost === ''
+      ? `${route.host}:${route.port}`
+      : `${route.host}:${route.port} through the proxy ${route.proxyHost}:${route.proxyPort}`;
   const reason = error?.code ?? 'ECONNRESET';
   if (tlsHandshaking) {
-    return new TlsError(`TLS handshake with ${where} failed: ${error?.message ?? 'connection closed'}`, reason, { cause: error ?? undefined });
+    return new TlsError(`TLS handshake with ${where} failed: ${error?.message ?? 'connection closed'}`, reason, {
+      cause: error ?? undefined,
+    });
   }
   return new ConnectError(`cannot connect to ${where}: ${error?.message ?? 'connection closed'}`, reason, { cause: error ?? undefined });
 }

@@ -20,7 +20,15 @@ import { isTextual, decodeText, parseJson } from './body.js';
 import type { Carrier, ExchangeSink } from './exchange-sink.js';
 import { Coding, codingOf, decodeBody } from './decompress.js';
 import { AbortedError, BadResponseError, BodyTooLargeError } from './errors.js';
-import { DEFAULT_MAX_BODY, HAS_UPGRADE, type HttpResponse, type HttpResult, type RequestOptions, type ResponseAs, type TlsOptions } from './options.js';
+import {
+  DEFAULT_MAX_BODY,
+  HAS_UPGRADE,
+  type HttpResponse,
+  type HttpResult,
+  type RequestOptions,
+  type ResponseAs,
+  type TlsOptions,
+} from './options.js';
 import type { Pool } from './pool.js';
 import { followRedirect, shouldFollow } from './redirect.js';
 import { StreamedBody, type BodySource } from './streamed-body.js';
@@ -30,7 +38,13 @@ import type { Waiter } from './wait-queue.js';
 /** Methods a retry cannot make happen twice in a way that matters (RFC 9110 9.2.2). */
 function isIdempotent(method: string): boolean {
   switch (method) {
-    case 'GET': case 'HEAD': case 'OPTIONS': case 'TRACE': case 'PUT': case 'DELETE': return true;
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'TRACE':
+    case 'PUT':
+    case 'DELETE':
+      return true;
   }
   return false;
 }
@@ -312,9 +326,14 @@ export class Exchange implements ExchangeSink, BodySource {
     if (error !== null) {
       this.settle({
         opts: this.opts,
-        error: error instanceof RangeError
-          ? this.tooLarge('the decompressed response body')
-          : new BadResponseError(`cannot decode the response body (Content-Encoding ${this.headers!['content-encoding']}): ${error.message}`, 'HTTPKIT_BAD_RESPONSE', { cause: error }),
+        error:
+          error instanceof RangeError
+            ? this.tooLarge('the decompressed response body')
+            : new BadResponseError(
+                `cannot decode the response body (Content-Encoding ${this.headers!['content-encoding']}): ${error.message}`,
+                'HTTPKIT_BAD_RESPONSE',
+                { cause: error },
+              ),
       });
       return;
     }
@@ -327,9 +346,10 @@ export class Exchange implements ExchangeSink, BodySource {
 
   /** The error for a body over maxBody, saying when the limit is the default one (and how to lift it). */
   private tooLarge(what: string): BodyTooLargeError {
-    const limit = this.maxBody === DEFAULT_MAX_BODY && this.as !== 'stream'
-      ? `${DEFAULT_MAX_BODY} bytes, the default for a buffered body; set maxBody, or read it with as: 'stream'`
-      : `${this.maxBody} bytes`;
+    const limit =
+      this.maxBody === DEFAULT_MAX_BODY && this.as !== 'stream'
+        ? `${DEFAULT_MAX_BODY} bytes, the default for a buffered body; set maxBody, or read it with as: 'stream'`
+        : `${this.maxBody} bytes`;
     return new BodyTooLargeError(`${what} is larger than maxBody (${limit})`);
   }
 
@@ -348,7 +368,13 @@ export class Exchange implements ExchangeSink, BodySource {
       body = as === 'buffer' || (as === 'auto' && !isTextual(headers['content-type'])) ? bytes : decodeText(bytes, headers['content-type']);
     }
     // A JSON value is no string | Buffer | Readable: HttpResponse's type leaves it out (see its `body`).
-    const response: HttpResponse = { opts: this.opts, status: this.status, headers, body: body as HttpResponse['body'], url: this.target.href };
+    const response: HttpResponse = {
+      opts: this.opts,
+      status: this.status,
+      headers,
+      body: body as HttpResponse['body'],
+      url: this.target.href,
+    };
     if (this.trailers !== null) response.trailers = this.trailers;
     this.settle(response);
   }

@@ -12,10 +12,36 @@ import type { HttpResult, RequestOptions } from './options.js';
 
 export { HttpClient, createClient } from './client.js';
 export type { ClientOptions, Callback, ShorthandOptions } from './client.js';
-export type { RequestOptions, RequestDefaults, TlsOptions, HttpResult, HttpResponse, HttpUpgrade, HttpFailure, BodyInput, ResponseAs, ParamValue, MultipartPart } from './options.js';
+export type {
+  RequestOptions,
+  RequestDefaults,
+  TlsOptions,
+  HttpResult,
+  HttpResponse,
+  HttpUpgrade,
+  HttpFailure,
+  BodyInput,
+  ResponseAs,
+  ParamValue,
+  MultipartPart,
+} from './options.js';
 export {
-  InvalidRequestError, ConnectError, ConnectTimeoutError, TlsError, TimeoutError, PoolTimeoutError, BadResponseError, HeadersTooLargeError,
-  BodyTooLargeError, ConnectionClosedError, TooManyRedirectsError, RequestBodyError, ClientClosedError, ProxyError, AbortedError, BadJsonError,
+  InvalidRequestError,
+  ConnectError,
+  ConnectTimeoutError,
+  TlsError,
+  TimeoutError,
+  PoolTimeoutError,
+  BadResponseError,
+  HeadersTooLargeError,
+  BodyTooLargeError,
+  ConnectionClosedError,
+  TooManyRedirectsError,
+  RequestBodyError,
+  ClientClosedError,
+  ProxyError,
+  AbortedError,
+  BadJsonError,
 } from './errors.js';
 /** The base of every error above (and of the other packages'): `instanceof HttpKitError` holds across copies of the package. */
 export { HttpKitError } from '@http-kit/core';
@@ -51,17 +77,24 @@ type Shorthand = {
  * const { status, body } = await get('http://127.0.0.1:8080/', { as: 'text' });
  * await get('http://127.0.0.1:8080/', undefined, ({ status }) => console.log(status));
  */
-export const get: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().get(url, options, callback as Callback<unknown>)) as Shorthand;
+export const get: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().get(url, options, callback as Callback<unknown>)) as Shorthand;
 /** POST with the default client. @example await post(url, { formParams: { name: 'x' } }); */
-export const post: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().post(url, options, callback as Callback<unknown>)) as Shorthand;
+export const post: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().post(url, options, callback as Callback<unknown>)) as Shorthand;
 /** PUT with the default client. @example await put(url, { body: Buffer.from('data') }); */
-export const put: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().put(url, options, callback as Callback<unknown>)) as Shorthand;
+export const put: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().put(url, options, callback as Callback<unknown>)) as Shorthand;
 /** PATCH with the default client. @example await patch(url, { body: '{"a":1}' }); */
-export const patch: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().patch(url, options, callback as Callback<unknown>)) as Shorthand;
+export const patch: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().patch(url, options, callback as Callback<unknown>)) as Shorthand;
 /** DELETE with the default client (`del`, also exported as `delete`). @example await del(url); */
-export const del: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().delete(url, options, callback as Callback<unknown>)) as Shorthand;
+export const del: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().delete(url, options, callback as Callback<unknown>)) as Shorthand;
 /** HEAD with the default client. @example (await head(url)).headers['content-length'] */
-export const head: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().head(url, options, callback as Callback<unknown>)) as Shorthand;
+export const head: Shorthand = ((url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().head(url, options, callback as Callback<unknown>)) as Shorthand;
 /** OPTIONS with the default client. @example (await options(url)).headers.allow */
-export const options: Shorthand = ((url: string | URL, opts?: ShorthandOptions, callback?: Callback<unknown>) => defaultClient().options(url, opts, callback as Callback<unknown>)) as Shorthand;
+export const options: Shorthand = ((url: string | URL, opts?: ShorthandOptions, callback?: Callback<unknown>) =>
+  defaultClient().options(url, opts, callback as Callback<unknown>)) as Shorthand;
 export { del as delete };

@@ -47,10 +47,17 @@ export function encodeMultipart(parts: MultipartPart[]): EncodedMultipart {
     const content = part.content;
     if (typeof content === 'string') pieces.push(Buffer.from(content, 'utf8'));
     else if (content instanceof Uint8Array) pieces.push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-    else if (content !== null && typeof content === 'object' && typeof (content as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    else if (
+      content !== null &&
+      typeof content === 'object' &&
+      typeof (content as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+    ) {
       pieces.push(content);
       streaming = true;
-    } else throw new InvalidRequestError(`multipart part ${JSON.stringify(part.name)} has unsupported content: a string, a Uint8Array, a Readable or an async iterable`);
+    } else
+      throw new InvalidRequestError(
+        `multipart part ${JSON.stringify(part.name)} has unsupported content: a string, a Uint8Array, a Readable or an async iterable`,
+      );
     pieces.push(CRLF);
   }
   pieces.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));
@@ -65,6 +72,7 @@ async function* concatenate(pieces: Array<Buffer | AsyncIterable<Uint8Array | st
       yield piece;
       continue;
     }
-    for await (const chunk of piece) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for await (const chunk of piece)
+      yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
 }

@@ -22,8 +22,15 @@ export { encodeParams };
 export type { TlsOptions } from './tls-options.js';
 export { DEFAULT_TIMEOUT, DEFAULT_KEEPALIVE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_BODY } from './request-limits.js';
 export {
-  HAS_USER_AGENT, HAS_ACCEPT_ENCODING, HAS_CONTENT_TYPE, HAS_CONTENT_LENGTH, HAS_TRANSFER_ENCODING, HAS_HOST, HAS_AUTHORIZATION,
-  HAS_CONNECTION, HAS_UPGRADE,
+  HAS_USER_AGENT,
+  HAS_ACCEPT_ENCODING,
+  HAS_CONTENT_TYPE,
+  HAS_CONTENT_LENGTH,
+  HAS_TRANSFER_ENCODING,
+  HAS_HOST,
+  HAS_AUTHORIZATION,
+  HAS_CONNECTION,
+  HAS_UPGRADE,
 } from './request-headers.js';
 
 /**
@@ -160,8 +167,15 @@ export interface PreparedRequest extends PreparedHeaders, PreparedBody, Prepared
  * Fills `into` from the caller's options and the client's defaults. Throws InvalidRequestError
  * (turned into `result.error` by the caller) when the options cannot make a request.
  */
-export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: RequestDefaults, targets: TargetCache, proxies: TargetCache): void {
-  if (opts === null || typeof opts !== 'object') throw new InvalidRequestError(`request options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+export function prepare(
+  into: PreparedRequest,
+  opts: RequestOptions,
+  defaults: RequestDefaults,
+  targets: TargetCache,
+  proxies: TargetCache,
+): void {
+  if (opts === null || typeof opts !== 'object')
+    throw new InvalidRequestError(`request options must be an object, got ${opts === null ? 'null' : typeof opts}`);
   if (opts.url === undefined || opts.url === null) throw new InvalidRequestError('request options need a url');
   const target = targets.get(opts.url);
   into.target = target;
@@ -178,11 +192,13 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   into.insecure = opts.insecure ?? defaults.insecure ?? false;
   into.tls = tlsOption(opts.tls === undefined ? defaults.tls : opts.tls);
   const userAgent = opts.userAgent ?? defaults.userAgent ?? DEFAULT_USER_AGENT;
-  if (userAgent !== DEFAULT_USER_AGENT && !isFieldValue(userAgent)) throw new InvalidRequestError(`invalid userAgent ${JSON.stringify(userAgent)} (one line of latin1 text)`);
+  if (userAgent !== DEFAULT_USER_AGENT && !isFieldValue(userAgent))
+    throw new InvalidRequestError(`invalid userAgent ${JSON.stringify(userAgent)} (one line of latin1 text)`);
   into.userAgent = userAgent;
   const proxy = opts.proxy === undefined ? defaults.proxy : opts.proxy;
   into.proxy = proxy === undefined || proxy === null || proxy === '' ? null : proxies.get(proxy);
-  if (into.proxy !== null && into.proxy.https) throw new InvalidRequestError(`only http:// proxies are supported, got ${JSON.stringify(proxy)}`);
+  if (into.proxy !== null && into.proxy.https)
+    throw new InvalidRequestError(`only http:// proxies are supported, got ${JSON.stringify(proxy)}`);
   if (into.as !== 'auto' && into.as !== 'text' && into.as !== 'buffer' && into.as !== 'stream' && into.as !== 'json') {
     throw new InvalidRequestError(`invalid "as": ${JSON.stringify(into.as)} (auto, text, buffer, stream or json)`);
   }
@@ -192,9 +208,12 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
   else throw new InvalidRequestError(`signal must be an AbortSignal, got ${describe(signal)}`);
 
   // Headers: the caller's, then the ones other options imply.
-  const auth = opts.basicAuth !== undefined ? basicAuth(String(opts.basicAuth[0]), String(opts.basicAuth[1]))
-    : opts.oauthToken !== undefined ? 'Bearer ' + opts.oauthToken
-    : target.auth;
+  const auth =
+    opts.basicAuth !== undefined
+      ? basicAuth(String(opts.basicAuth[0]), String(opts.basicAuth[1]))
+      : opts.oauthToken !== undefined
+        ? 'Bearer ' + opts.oauthToken
+        : target.auth;
   prepareHeaders(into, opts.headers, auth);
   const contentType = prepareBody(into, opts);
   if (contentType !== null) addContentType(into, contentType);
@@ -202,8 +221,12 @@ export function prepare(into: PreparedRequest, opts: RequestOptions, defaults: R
 
 /** An AbortSignal, or something that behaves like one (another realm's, a polyfill's). */
 function isAbortSignal(value: unknown): value is AbortSignal {
-  return typeof value === 'object' && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function'
-    && typeof (value as AbortSignal).removeEventListener === 'function';
+  return (
+    typeof value === 'object' &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
 }
 
 function withQuery(path: string, params: Record<string, ParamValue>): string {

@@ -138,9 +138,10 @@ export class Pool {
     this.queueLeft(route);
     // The wait was armed for the earlier of the two; on a tie (`timeout` alone sets both) the wait's own is named.
     const deadline = budgetMs < request.connectTimeout - 1;
-    const limit = route.count >= this.limits.maxConnectionsPerHost
-      ? `maxConnectionsPerHost (${this.limits.maxConnectionsPerHost}) connections to ${route.host}:${route.port} busy`
-      : `maxConnections (${this.limits.maxConnections}) connections busy`;
+    const limit =
+      route.count >= this.limits.maxConnectionsPerHost
+        ? `maxConnectionsPerHost (${this.limits.maxConnectionsPerHost}) connections to ${route.host}:${route.port} busy`
+        : `maxConnections (${this.limits.maxConnections}) connections busy`;
     const within = deadline ? `${request.timeout} ms (timeout)` : `${request.connectTimeout} ms (connectTimeout)`;
     request.fail(new PoolTimeoutError(`no connection for ${request.method} ${request.target.href} within ${within}: ${limit}`), false);
   }
@@ -162,7 +163,6 @@ export class Pool {
     }
     if (route.count === 0) this.routes.delete(route.key);
   }
-
 
   /**
    * A connection read a response and can carry another, while the request it served settles.
@@ -276,8 +276,17 @@ export class Pool {
     let route = this.routes.get(key);
     if (route === undefined) {
       route = new OriginPool(
-        this, key, target.https, target.hostname, target.port, target.servername, insecure, tlsOptions,
-        proxy === null ? '' : proxy.hostname, proxy === null ? 0 : proxy.port, proxy === null ? null : proxy.auth,
+        this,
+        key,
+        target.https,
+        target.hostname,
+        target.port,
+        target.servername,
+        insecure,
+        tlsOptions,
+        proxy === null ? '' : proxy.hostname,
+        proxy === null ? 0 : proxy.port,
+        proxy === null ? null : proxy.auth,
         proxy !== null && !target.https,
       );
       this.routes.set(key, route);

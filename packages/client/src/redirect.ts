@@ -7,7 +7,14 @@
  */
 import type { HttpKitError } from '@http-kit/core';
 import { InvalidRequestError, TooManyRedirectsError } from './errors.js';
-import { HAS_AUTHORIZATION, HAS_HOST, HAS_CONTENT_LENGTH, HAS_CONTENT_TYPE, HAS_TRANSFER_ENCODING, type PreparedRequest } from './options.js';
+import {
+  HAS_AUTHORIZATION,
+  HAS_HOST,
+  HAS_CONTENT_LENGTH,
+  HAS_CONTENT_TYPE,
+  HAS_TRANSFER_ENCODING,
+  type PreparedRequest,
+} from './options.js';
 import { parseTarget } from './target.js';
 
 export function isRedirect(status: number): boolean {
@@ -36,7 +43,9 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorizat
  */
 export function followRedirect(req: PreparedRequest, status: number, location: string, hop: number): HttpKitError | null {
   if (hop > req.maxRedirects) {
-    return new TooManyRedirectsError(`more than ${req.maxRedirects} redirects (the last to ${JSON.stringify(location)} from ${req.target.href})`);
+    return new TooManyRedirectsError(
+      `more than ${req.maxRedirects} redirects (the last to ${JSON.stringify(location)} from ${req.target.href})`,
+    );
   }
   let next: ReturnType<typeof parseTarget>;
   try {
@@ -46,7 +55,8 @@ export function followRedirect(req: PreparedRequest, status: number, location: s
       ? new InvalidRequestError(`cannot follow the redirect from ${req.target.href}: ${error.message}`, { cause: error })
       : (error as HttpKitError);
   }
-  const toGet = status === 303 ? req.method !== 'HEAD' : (status === 301 || status === 302) && req.method !== 'GET' && req.method !== 'HEAD';
+  const toGet =
+    status === 303 ? req.method !== 'HEAD' : (status === 301 || status === 302) && req.method !== 'GET' && req.method !== 'HEAD';
   const crossOrigin = !next.sameOrigin(req.target);
   if (toGet) {
     req.method = 'GET';

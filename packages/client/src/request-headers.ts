@@ -69,26 +69,36 @@ export function addContentType(into: PreparedHeaders, contentType: string): void
 }
 
 function pushHeader(names: string[], values: string[], name: string, value: string): void {
-  if (!isFieldValue(value)) throw new InvalidRequestError(`invalid value for header ${name}: ${JSON.stringify(value)} (one line of latin1 text)`);
+  if (!isFieldValue(value))
+    throw new InvalidRequestError(`invalid value for header ${name}: ${JSON.stringify(value)} (one line of latin1 text)`);
   names.push(name);
   values.push(value);
 }
 
 function flagOf(name: string): number {
   switch (name.length) {
-    case 7: return name.toLowerCase() === 'upgrade' ? HAS_UPGRADE : 0;
-    case 4: return name.toLowerCase() === 'host' ? HAS_HOST : 0;
+    case 7:
+      return name.toLowerCase() === 'upgrade' ? HAS_UPGRADE : 0;
+    case 4:
+      return name.toLowerCase() === 'host' ? HAS_HOST : 0;
     case 10:
       switch (name.toLowerCase()) {
-        case 'user-agent': return HAS_USER_AGENT;
-        case 'connection': return HAS_CONNECTION;
+        case 'user-agent':
+          return HAS_USER_AGENT;
+        case 'connection':
+          return HAS_CONNECTION;
       }
       return 0;
-    case 12: return name.toLowerCase() === 'content-type' ? HAS_CONTENT_TYPE : 0;
-    case 13: return name.toLowerCase() === 'authorization' ? HAS_AUTHORIZATION : 0;
-    case 14: return name.toLowerCase() === 'content-length' ? HAS_CONTENT_LENGTH : 0;
-    case 15: return name.toLowerCase() === 'accept-encoding' ? HAS_ACCEPT_ENCODING : 0;
-    case 17: return name.toLowerCase() === 'transfer-encoding' ? HAS_TRANSFER_ENCODING : 0;
+    case 12:
+      return name.toLowerCase() === 'content-type' ? HAS_CONTENT_TYPE : 0;
+    case 13:
+      return name.toLowerCase() === 'authorization' ? HAS_AUTHORIZATION : 0;
+    case 14:
+      return name.toLowerCase() === 'content-length' ? HAS_CONTENT_LENGTH : 0;
+    case 15:
+      return name.toLowerCase() === 'accept-encoding' ? HAS_ACCEPT_ENCODING : 0;
+    case 17:
+      return name.toLowerCase() === 'transfer-encoding' ? HAS_TRANSFER_ENCODING : 0;
   }
   return 0;
 }

@@ -10,7 +10,12 @@
  */
 import { writeLatin1 } from '@http-kit/core';
 import {
-  HAS_ACCEPT_ENCODING, HAS_CONNECTION, HAS_CONTENT_LENGTH, HAS_HOST, HAS_TRANSFER_ENCODING, HAS_USER_AGENT,
+  HAS_ACCEPT_ENCODING,
+  HAS_CONNECTION,
+  HAS_CONTENT_LENGTH,
+  HAS_HOST,
+  HAS_TRANSFER_ENCODING,
+  HAS_USER_AGENT,
   type PreparedRequest,
 } from './options.js';
 
@@ -36,7 +41,8 @@ function expectsBody(method: string): boolean {
 /** The framing a request's body needs. */
 export function framingOf(req: PreparedRequest): number {
   if (req.body !== null) return req.body.length;
-  if (req.bodyStream !== null) return (req.headerFlags & (HAS_CONTENT_LENGTH | HAS_TRANSFER_ENCODING)) !== 0 ? Framing.None : Framing.Chunked;
+  if (req.bodyStream !== null)
+    return (req.headerFlags & (HAS_CONTENT_LENGTH | HAS_TRANSFER_ENCODING)) !== 0 ? Framing.None : Framing.Chunked;
   return expectsBody(req.method) ? 0 : Framing.None;
 }
 
@@ -45,7 +51,8 @@ export function framingOf(req: PreparedRequest): number {
  * one write). `requestTarget` is `req.path`, or the absolute URL when talking to a proxy.
  */
 export function serialiseRequest(req: PreparedRequest, requestTarget: string, proxyAuth: string | null, withBody: boolean): Buffer {
-  const plain = req.headerNames === null && req.body === null && req.bodyStream === null && requestTarget === req.target.path && proxyAuth === null;
+  const plain =
+    req.headerNames === null && req.body === null && req.bodyStream === null && requestTarget === req.target.path && proxyAuth === null;
   if (plain) {
     const heads = req.target.heads;
     const cached = heads === null ? undefined : heads.get(req.method);

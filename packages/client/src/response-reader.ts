@@ -132,7 +132,11 @@ export class ResponseReader implements ParserEvents {
         // After a 101 the bytes are another protocol's: not ours to judge.
         if (parser.statusCode === 101) return this.switched(parser.offset);
         if (parser.offset < chunk.length) {
-          return this.fail(new BadResponseError(`the server sent ${chunk.length - parser.offset} bytes after a complete response (a body longer than its Content-Length?)`));
+          return this.fail(
+            new BadResponseError(
+              `the server sent ${chunk.length - parser.offset} bytes after a complete response (a body longer than its Content-Length?)`,
+            ),
+          );
         }
         return this.state;
       case ParseResult.Upgrade:
@@ -154,9 +158,11 @@ export class ResponseReader implements ParserEvents {
       }
     }
     const how = cause === undefined ? 'closed' : `reset (${(cause as { code?: string }).code ?? String(cause)})`;
-    const message = !this.bytesSeen ? `the connection was ${how} before any response byte arrived`
-      : this.state === ReadState.Head ? `the connection was ${how} in the middle of the response head`
-      : `the connection was ${how} after ${this.bodyBytes} bytes of the response body, before its end`;
+    const message = !this.bytesSeen
+      ? `the connection was ${how} before any response byte arrived`
+      : this.state === ReadState.Head
+        ? `the connection was ${how} in the middle of the response head`
+        : `the connection was ${how} after ${this.bodyBytes} bytes of the response body, before its end`;
     return this.fail(new ConnectionClosedError(message, cause === undefined ? undefined : { cause }));
   }
 
@@ -177,7 +183,11 @@ export class ResponseReader implements ParserEvents {
   /** Still in a head after a read: it may not have taken more than maxHeaderSize (each interim response its own). */
   private checkHead(): ReadState {
     if (this.fed <= (this.interims + 1) * this.maxHeaderSize) return this.state;
-    return this.fail(new HeadersTooLargeError(`the response head is larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed} bytes read without its end`));
+    return this.fail(
+      new HeadersTooLargeError(
+        `the response head is larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed} bytes read without its end`,
+      ),
+    );
   }
 
   /** In a body after a read: what was fed beyond the head and the body is framing, and it is bounded; trailers by maxHeaderSize too. */
@@ -185,15 +195,21 @@ export class ResponseReader implements ParserEvents {
     if (this.trailersAt === 0) {
       if (this.parser.rawTrailers.length > 0) this.trailersAt = this.fed;
     } else if (this.fed - this.trailersAt > this.maxHeaderSize) {
-      return this.fail(new HeadersTooLargeError(`the response trailers are larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed - this.trailersAt} bytes read past their first field without their end`));
+      return this.fail(
+        new HeadersTooLargeError(
+          `the response trailers are larger than maxHeaderSize (${this.maxHeaderSize} bytes): ${this.fed - this.trailersAt} bytes read past their first field without their end`,
+        ),
+      );
     }
     const body = this.bodyBytes;
     const framing = this.fed - this.headBytes - body;
     if (framing <= FRAMING_ALLOWANCE + FRAMING_PER_BYTE * body + FRAMING_PER_CHUNK * this.bodyPieces) return this.state;
-    return this.fail(new BadResponseError(
-      `the response's chunked framing costs too much: ${framing} bytes of chunk-size lines, extensions and trailers for ${body} bytes of body `
-      + `(at most ${FRAMING_ALLOWANCE} bytes, plus ${FRAMING_PER_BYTE} a body byte and ${FRAMING_PER_CHUNK} a chunk)`,
-    ));
+    return this.fail(
+      new BadResponseError(
+        `the response's chunked framing costs too much: ${framing} bytes of chunk-size lines, extensions and trailers for ${body} bytes of body ` +
+          `(at most ${FRAMING_ALLOWANCE} bytes, plus ${FRAMING_PER_BYTE} a body byte and ${FRAMING_PER_CHUNK} a chunk)`,
+      ),
+    );
   }
 
   private fail(error: HttpKitError): ReadState {
@@ -212,9 +228,11 @@ export class ResponseReader implements ParserEvents {
     const parser = this.parser;
     if (parser.limitExceeded === LimitExceeded.Headers) {
       // Past the head, the spans are trailers (the parser counts them with the head).
-      return new HeadersTooLargeError(this.state === ReadState.Body
-        ? `the response trailers (with its head) are larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`
-        : `the response head is larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`);
+      return new HeadersTooLargeError(
+        this.state === ReadState.Body
+          ? `the response trailers (with its head) are larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`
+          : `the response head is larger than maxHeaderSize (${parser.maxHeaderBytes} bytes)`,
+      );
     }
     return new BadResponseError(`malformed response: ${parser.errorReason} (${parser.errorName} at byte ${parser.offset} of a read)`);
   }
@@ -229,7 +247,9 @@ export class ResponseReader implements ParserEvents {
     const status = parser.statusCode;
     if (isInterim(status)) {
       if (++this.interims > MAX_INTERIM_RESPONSES) {
-        this.refusal = new BadResponseError(`the server sent more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one`);
+        this.refusal = new BadResponseError(
+          `the server sent more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one`,
+        );
         return -1; // any other value than llhttp's is an error: execute stops
       }
       this.interim = true;

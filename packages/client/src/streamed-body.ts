@@ -47,7 +47,9 @@ export class StreamedBody {
     if (decoder === null) {
       const out = this.out!;
       decoder = this.decoder = createDecoder(this.coding, chunk);
-      decoder.on('error', (error) => out.destroy(new BadResponseError(`cannot decode the response body: ${error.message}`, 'HTTPKIT_BAD_RESPONSE', { cause: error })));
+      decoder.on('error', (error) =>
+        out.destroy(new BadResponseError(`cannot decode the response body: ${error.message}`, 'HTTPKIT_BAD_RESPONSE', { cause: error })),
+      );
       decoder.on('drain', this.onResume);
       decoder.pipe(out);
     }

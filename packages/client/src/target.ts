@@ -45,7 +45,8 @@ export class Target {
     this.path = (url.pathname || '/') + url.search;
     this.origin = `${url.protocol}//${host}:${this.port}`;
     this.href = `${url.protocol}//${url.host}${this.path}`;
-    this.auth = url.username === '' && url.password === '' ? null : basicAuth(decodeURIComponent(url.username), decodeURIComponent(url.password));
+    this.auth =
+      url.username === '' && url.password === '' ? null : basicAuth(decodeURIComponent(url.username), decodeURIComponent(url.password));
     this.servername = isIP(this.hostname) === 0 ? this.hostname : '';
   }
 
@@ -69,7 +70,9 @@ export function parseTarget(url: string | URL, base?: string): Target {
     throw new InvalidRequestError(`invalid URL: ${JSON.stringify(String(url))}`, { cause: error });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InvalidRequestError(`unsupported URL scheme ${JSON.stringify(parsed.protocol)} in ${JSON.stringify(parsed.href)}: only http: and https:`);
+    throw new InvalidRequestError(
+      `unsupported URL scheme ${JSON.stringify(parsed.protocol)} in ${JSON.stringify(parsed.href)}: only http: and https:`,
+    );
   }
   if (parsed.hostname === '') throw new InvalidRequestError(`URL without a host: ${JSON.stringify(parsed.href)}`);
   return new Target(parsed);

@@ -19,10 +19,14 @@ import { InvalidRequestError } from './errors.js';
  * @example
  * const client = createClient({ tls: { ca: fs.readFileSync('ca.pem') } });
  */
-export type TlsOptions = Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'path' | 'session' | 'ALPNProtocols' | 'rejectUnauthorized' | 'timeout' | 'noDelay' | 'lookup'>;
+export type TlsOptions = Omit<
+  ConnectionOptions,
+  'socket' | 'host' | 'port' | 'path' | 'session' | 'ALPNProtocols' | 'rejectUnauthorized' | 'timeout' | 'noDelay' | 'lookup'
+>;
 
 /** The caller's TLS options as given (the request's, else the client's), or null for none. */
 export function tlsOption(value: TlsOptions | null | undefined): TlsOptions | null {
-  if (value !== undefined && value !== null && typeof value !== 'object') throw new InvalidRequestError(`tls must be an object of tls.connect options, got ${typeof value}`);
+  if (value !== undefined && value !== null && typeof value !== 'object')
+    throw new InvalidRequestError(`tls must be an object of tls.connect options, got ${typeof value}`);
   return value ?? null;
 }

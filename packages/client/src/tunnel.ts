@@ -10,7 +10,13 @@ import { ReadState, ResponseReader, type ResponseSink } from './response-reader.
 import { serialiseConnect } from './request-writer.js';
 
 /** Sends CONNECT on `socket` once it connects, then calls `done` with null (tunnel open) or the error. */
-export function openTunnel(socket: Socket, authority: string, proxyAuth: string | null, maxHeaderSize: number, done: (error: HttpKitError | null) => void): void {
+export function openTunnel(
+  socket: Socket,
+  authority: string,
+  proxyAuth: string | null,
+  maxHeaderSize: number,
+  done: (error: HttpKitError | null) => void,
+): void {
   new Tunnel(socket, authority, done).start(proxyAuth, maxHeaderSize);
 }
 
@@ -50,7 +56,11 @@ class Tunnel implements ResponseSink {
     } else if (state === ReadState.Failed) {
       this.finish(this.reader.error);
     } else if (state === ReadState.Complete || state === ReadState.Switched) {
-      this.finish(this.status >= 200 && this.status < 300 ? null : new ProxyError(`the proxy answered CONNECT ${this.authority} with status ${this.status}`));
+      this.finish(
+        this.status >= 200 && this.status < 300
+          ? null
+          : new ProxyError(`the proxy answered CONNECT ${this.authority} with status ${this.status}`),
+      );
     }
   };
 

@@ -7,7 +7,11 @@ const client = createClient();
 afterAll(() => client.close());
 
 /** Sends one GET to a server answering `bytes`, checks the error code and that the connection was discarded. */
-async function expectError(bytes: string | Buffer, code: string, options: { end?: boolean; destroy?: boolean; maxHeaderSize?: number } = {}): Promise<string> {
+async function expectError(
+  bytes: string | Buffer,
+  code: string,
+  options: { end?: boolean; destroy?: boolean; maxHeaderSize?: number } = {},
+): Promise<string> {
   const server = await cannedServer(() => ({ bytes, end: options.end, destroy: options.destroy }));
   servers.push(server);
   const res = await client.get(server.url, { timeout: 2000, maxHeaderSize: options.maxHeaderSize });
@@ -78,7 +82,9 @@ describe('misbehaving servers', () => {
   });
 
   it('a header block over a smaller maxHeaderSize', async () => {
-    await expectError(`HTTP/1.1 200 OK\r\nX-A: ${'b'.repeat(600)}\r\nContent-Length: 0\r\n\r\n`, 'HTTPKIT_HEADERS_TOO_LARGE', { maxHeaderSize: 512 });
+    await expectError(`HTTP/1.1 200 OK\r\nX-A: ${'b'.repeat(600)}\r\nContent-Length: 0\r\n\r\n`, 'HTTPKIT_HEADERS_TOO_LARGE', {
+      maxHeaderSize: 512,
+    });
   });
 
   it('a head split across many small writes is still read', async () => {
@@ -107,7 +113,9 @@ describe('misbehaving servers', () => {
   });
 
   it('an unexpected 101 is returned as the final response, and its connection is closed', async () => {
-    const server = await cannedServer(() => ({ bytes: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nnot http any more' }));
+    const server = await cannedServer(() => ({
+      bytes: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nnot http any more',
+    }));
     servers.push(server);
     const own = createClient();
     const res = (await own.get(server.url)) as HttpResponse;

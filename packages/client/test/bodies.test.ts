@@ -19,7 +19,12 @@ afterAll(async () => {
   await echo.close();
 });
 
-interface Echo { method: string; url: string; headers: Record<string, string>; body: string }
+interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
 const echoed = (res: unknown): Echo => JSON.parse((res as HttpResponse).body as string) as Echo;
 
 describe('request bodies and options', () => {
@@ -68,14 +73,18 @@ describe('request bodies and options', () => {
   });
 
   it('encodes queryParams and formParams', async () => {
-    const e = echoed(await client.post(echo.url + '/p?x=1', { queryParams: { q: 'a b', list: [1, 2] }, formParams: { name: 'Zoë', n: 3 } }));
+    const e = echoed(
+      await client.post(echo.url + '/p?x=1', { queryParams: { q: 'a b', list: [1, 2] }, formParams: { name: 'Zoë', n: 3 } }),
+    );
     expect(e.url).toBe('/p?x=1&q=a+b&list=1&list=2');
     expect(e.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(Buffer.from(e.body, 'latin1').toString('utf8')).toBe('name=Zo%C3%AB&n=3');
   });
 
   it('sends basic auth, bearer tokens, URL credentials and a user agent', async () => {
-    expect(echoed(await client.get(echo.url, { basicAuth: ['user', 'pa:ss'] })).headers.authorization).toBe('Basic ' + Buffer.from('user:pa:ss').toString('base64'));
+    expect(echoed(await client.get(echo.url, { basicAuth: ['user', 'pa:ss'] })).headers.authorization).toBe(
+      'Basic ' + Buffer.from('user:pa:ss').toString('base64'),
+    );
     expect(echoed(await client.get(echo.url, { oauthToken: 'tok' })).headers.authorization).toBe('Bearer tok');
     const withUserInfo = echo.url.replace('http://', 'http://me:s%40cret@');
     expect(echoed(await client.get(withUserInfo)).headers.authorization).toBe('Basic ' + Buffer.from('me:s@cret').toString('base64'));
@@ -85,8 +94,10 @@ describe('request bodies and options', () => {
     expect(e.headers.host).toBe(`127.0.0.1:${echo.port}`);
   });
 
-  it('lets the caller\'s headers replace the defaults', async () => {
-    const e = echoed(await client.get(echo.url, { headers: { 'User-Agent': 'mine', 'accept-encoding': 'identity', 'x-list': ['a', 'b'] } }));
+  it("lets the caller's headers replace the defaults", async () => {
+    const e = echoed(
+      await client.get(echo.url, { headers: { 'User-Agent': 'mine', 'accept-encoding': 'identity', 'x-list': ['a', 'b'] } }),
+    );
     expect(e.headers['user-agent']).toBe('mine');
     expect(e.headers['accept-encoding']).toBe('identity');
     expect(e.headers['x-list']).toBe('a, b');
@@ -98,13 +109,15 @@ describe('request bodies and options', () => {
   });
 
   it('sends multipart form data with fields and files', async () => {
-    const e = echoed(await client.post(echo.url, {
-      multipart: [
-        { name: 'title', content: 'hello' },
-        { name: 'file', filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('file body') },
-        { name: 'stream', filename: 'b.bin', content: Readable.from([Buffer.from([1, 2, 3])]) },
-      ],
-    }));
+    const e = echoed(
+      await client.post(echo.url, {
+        multipart: [
+          { name: 'title', content: 'hello' },
+          { name: 'file', filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('file body') },
+          { name: 'stream', filename: 'b.bin', content: Readable.from([Buffer.from([1, 2, 3])]) },
+        ],
+      }),
+    );
     const type = e.headers['content-type'];
     expect(type).toMatch(/^multipart\/form-data; boundary=/);
     const boundary = type.split('boundary=')[1];
@@ -126,10 +139,22 @@ describe('response bodies', () => {
     server = await httpServer((req, res) => {
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       switch (req.url) {
-        case '/gzip': res.setHeader('content-encoding', 'gzip'); res.end(zlib.gzipSync(text)); return;
-        case '/deflate': res.setHeader('content-encoding', 'deflate'); res.end(zlib.deflateSync(text)); return;
-        case '/raw-deflate': res.setHeader('content-encoding', 'deflate'); res.end(zlib.deflateRawSync(text)); return;
-        case '/br': res.setHeader('content-encoding', 'br'); res.end(zlib.brotliCompressSync(text)); return;
+        case '/gzip':
+          res.setHeader('content-encoding', 'gzip');
+          res.end(zlib.gzipSync(text));
+          return;
+        case '/deflate':
+          res.setHeader('content-encoding', 'deflate');
+          res.end(zlib.deflateSync(text));
+          return;
+        case '/raw-deflate':
+          res.setHeader('content-encoding', 'deflate');
+          res.end(zlib.deflateRawSync(text));
+          return;
+        case '/br':
+          res.setHeader('content-encoding', 'br');
+          res.end(zlib.brotliCompressSync(text));
+          return;
         case '/gzip-chunked': {
           res.setHeader('content-encoding', 'gzip');
           const gz = zlib.gzipSync(text);
@@ -137,11 +162,24 @@ describe('response bodies', () => {
           setTimeout(() => res.end(gz.subarray(10)), 5);
           return;
         }
-        case '/latin1': res.setHeader('content-type', 'text/plain; charset=ISO-8859-1'); res.end(Buffer.from([0x63, 0x61, 0x66, 0xe9])); return;
-        case '/json': res.setHeader('content-type', 'application/json'); res.end('{"a":1}'); return;
-        case '/binary': res.setHeader('content-type', 'application/octet-stream'); res.end(Buffer.from([0, 1, 2])); return;
-        case '/big': res.end('x'.repeat(10_000)); return;
-        case '/accept-encoding': res.end(String(req.headers['accept-encoding'])); return;
+        case '/latin1':
+          res.setHeader('content-type', 'text/plain; charset=ISO-8859-1');
+          res.end(Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+          return;
+        case '/json':
+          res.setHeader('content-type', 'application/json');
+          res.end('{"a":1}');
+          return;
+        case '/binary':
+          res.setHeader('content-type', 'application/octet-stream');
+          res.end(Buffer.from([0, 1, 2]));
+          return;
+        case '/big':
+          res.end('x'.repeat(10_000));
+          return;
+        case '/accept-encoding':
+          res.end(String(req.headers['accept-encoding']));
+          return;
       }
       res.writeHead(404).end();
     });
@@ -175,7 +213,9 @@ describe('response bodies', () => {
   });
 
   it('fails past maxBody on a chunked body with no Content-Length', async () => {
-    const chunked = await cannedServer(() => ({ bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n' }));
+    const chunked = await cannedServer(() => ({
+      bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n',
+    }));
     expect((await client.get(chunked.url, { maxBody: 7 })).error?.code).toBe('HTTPKIT_BODY_TOO_LARGE');
     expect((await client.get(chunked.url, { maxBody: 10 })).body).toEqual(Buffer.from('helloworld'));
     await chunked.close();

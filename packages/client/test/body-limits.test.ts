@@ -54,7 +54,9 @@ describe('maxBody', () => {
     small = zlib.gzipSync(Buffer.alloc(4 * MiB));
     server = await cannedServer((_i, head) => {
       const body = head.startsWith('GET /bomb') ? bomb : small;
-      return { bytes: Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`), body]) };
+      return {
+        bytes: Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`), body]),
+      };
     });
   });
   afterAll(() => server.close());
@@ -65,7 +67,9 @@ describe('maxBody', () => {
     const res = await within(10_000, 'the bomb to be refused', client.get(server.url + '/bomb'));
     expect(res.error?.code).toBe('HTTPKIT_BODY_TOO_LARGE');
     expect(res.error).toBeInstanceOf(BodyTooLargeError);
-    expect(res.error?.message).toBe(`the decompressed response body is larger than maxBody (${DEFAULT_MAX_BODY} bytes, the default for a buffered body; set maxBody, or read it with as: 'stream')`);
+    expect(res.error?.message).toBe(
+      `the decompressed response body is larger than maxBody (${DEFAULT_MAX_BODY} bytes, the default for a buffered body; set maxBody, or read it with as: 'stream')`,
+    );
     client.close();
   });
 

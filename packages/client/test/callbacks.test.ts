@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 describe('promises and callbacks', () => {
-  it('resolves to the callback\'s return value', async () => {
+  it("resolves to the callback's return value", async () => {
     const value = await get(server.url + '/x', undefined, ({ status, body }) => `${status}:${String(body)}`);
     expect(value).toBe('200:GET /x');
   });

@@ -28,7 +28,12 @@ function trickle(socket: net.Socket, piece: () => string, everyMs: number, piece
 }
 
 /** A server that answers each request with `head`, then trickles `piece()` every `everyMs`. */
-function trickler(head: string, piece: () => string, everyMs: number, pieces = Infinity): Promise<Awaited<ReturnType<typeof cannedServer>>> {
+function trickler(
+  head: string,
+  piece: () => string,
+  everyMs: number,
+  pieces = Infinity,
+): Promise<Awaited<ReturnType<typeof cannedServer>>> {
   return cannedServer((_index, _head, socket) => {
     socket.write(head);
     trickle(socket, piece, everyMs, pieces);
@@ -86,7 +91,11 @@ describe('timeout: a deadline for the whole exchange', () => {
   });
 
   it('covers a streamed body: an endless event stream is destroyed with HTTPKIT_TIMEOUT at the deadline', async () => {
-    const server = await trickler('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n', () => chunk('data: tick\n\n'), 100);
+    const server = await trickler(
+      'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n',
+      () => chunk('data: tick\n\n'),
+      100,
+    );
     servers.push(server);
     const client = createClient();
     const start = performance.now();
@@ -101,7 +110,11 @@ describe('timeout: a deadline for the whole exchange', () => {
   });
 
   it('cuts an event stream read as a buffered body (the reported case: timeout 1500 still pending after 8 s)', async () => {
-    const server = await trickler('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n', () => chunk('data: tick\n\n'), 300);
+    const server = await trickler(
+      'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n',
+      () => chunk('data: tick\n\n'),
+      300,
+    );
     servers.push(server);
     const client = createClient();
     const start = performance.now();
@@ -166,7 +179,11 @@ describe('timeout: a deadline for the whole exchange', () => {
     servers.push(server);
     const client = createClient();
     const start = performance.now();
-    const res = await within(3_000, 'the connect to time out', client.get(`https://127.0.0.1:${server.port}/`, { timeout: 300, connectTimeout: 10_000 }));
+    const res = await within(
+      3_000,
+      'the connect to time out',
+      client.get(`https://127.0.0.1:${server.port}/`, { timeout: 300, connectTimeout: 10_000 }),
+    );
     expect(res.error?.code).toBe('HTTPKIT_CONNECT_TIMEOUT');
     expect(res.error?.message).toMatch(/300 ms \(timeout\)/);
     expect(performance.now() - start).toBeLessThan(1_500);

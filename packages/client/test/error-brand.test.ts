@@ -6,8 +6,23 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as client from '@http-kit/client';
 import {
-  AbortedError, BadJsonError, BadResponseError, BodyTooLargeError, ClientClosedError, ConnectError, ConnectTimeoutError, ConnectionClosedError, HeadersTooLargeError,
-  HttpKitError, InvalidRequestError, PoolTimeoutError, ProxyError, RequestBodyError, TimeoutError, TlsError, TooManyRedirectsError,
+  AbortedError,
+  BadJsonError,
+  BadResponseError,
+  BodyTooLargeError,
+  ClientClosedError,
+  ConnectError,
+  ConnectTimeoutError,
+  ConnectionClosedError,
+  HeadersTooLargeError,
+  HttpKitError,
+  InvalidRequestError,
+  PoolTimeoutError,
+  ProxyError,
+  RequestBodyError,
+  TimeoutError,
+  TlsError,
+  TooManyRedirectsError,
 } from '@http-kit/client';
 
 const CODES: Array<[new (...args: never[]) => Error, string]> = [
@@ -31,7 +46,8 @@ const CODES: Array<[new (...args: never[]) => Error, string]> = [
 
 /** An instance of `Class`: a message, and Node's code as the reason for the two that carry one. */
 function make(Class: new (...args: never[]) => Error): Error & { code?: string } {
-  if (Class === ConnectError || Class === TlsError) return new (Class as unknown as new (message: string, reason: string) => Error)('message', 'ECONNREFUSED');
+  if (Class === ConnectError || Class === TlsError)
+    return new (Class as unknown as new (message: string, reason: string) => Error)('message', 'ECONNREFUSED');
   return new (Class as unknown as new (message: string) => Error)('message');
 }
 
@@ -46,8 +62,10 @@ describe('the error catalogue', () => {
     }
   });
 
-  it('exports every error class, each extending core\'s HttpKitError', () => {
-    const exported = Object.entries(client).filter(([name, value]) => typeof value === 'function' && name.endsWith('Error') && name !== 'HttpKitError');
+  it("exports every error class, each extending core's HttpKitError", () => {
+    const exported = Object.entries(client).filter(
+      ([name, value]) => typeof value === 'function' && name.endsWith('Error') && name !== 'HttpKitError',
+    );
     expect(exported.map(([name]) => name).sort()).toEqual(CODES.map(([Class]) => Class.name).sort());
     for (const [, Class] of exported) expect(HttpKitError.prototype.isPrototypeOf((Class as { prototype: object }).prototype)).toBe(true);
   });

@@ -41,7 +41,9 @@ describe('framing limits', () => {
     const client = createClient();
     const res = await within(3_000, 'the extension to be refused', client.get(server.url));
     expect(res.error?.code).toBe('HTTPKIT_BAD_RESPONSE');
-    expect(res.error?.message).toMatch(/^the response's chunked framing costs too much: \d+ bytes of chunk-size lines, extensions and trailers for 0 bytes of body/);
+    expect(res.error?.message).toMatch(
+      /^the response's chunked framing costs too much: \d+ bytes of chunk-size lines, extensions and trailers for 0 bytes of body/,
+    );
     await eventually(() => server.open.size === 0, 2_000, 'the connection to close');
     // The client stopped reading within a few socket buffers of the limit.
     expect(stats.sent).toBeLessThan(16 * 1024 * 1024);
@@ -67,9 +69,13 @@ describe('framing limits', () => {
     servers.push(server);
     const client = createClient();
     const res = (await client.get(server.url, { as: 'stream' })) as HttpResponse;
-    const outcome = await within(3_000, 'the stream to fail', new Promise<Error & { code?: string }>((resolve) => {
-      (res.body as NodeJS.ReadableStream).on('error', resolve).resume();
-    }));
+    const outcome = await within(
+      3_000,
+      'the stream to fail',
+      new Promise<Error & { code?: string }>((resolve) => {
+        (res.body as NodeJS.ReadableStream).on('error', resolve).resume();
+      }),
+    );
     expect(outcome.code).toBe('HTTPKIT_BAD_RESPONSE');
     client.close();
   });

@@ -97,7 +97,8 @@ describe('raw framings', () => {
 
   it('skips 1xx informational responses', async () => {
     const server = await cannedServer(() => ({
-      bytes: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\n\r\nok',
+      bytes:
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\n\r\nok',
     }));
     const res = (await client.get(server.url)) as HttpResponse;
     expect(res.status).toBe(200);

@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type BadJsonError, type HttpResponse, type ShorthandOptions } from '@http-kit/client';
 import { httpServer, readBody, type TestServer } from '@http-kit/test-support';
 
-interface Seen { method: string; url: string; contentType?: string; contentLength?: string; body: string }
+interface Seen {
+  method: string;
+  url: string;
+  contentType?: string;
+  contentLength?: string;
+  body: string;
+}
 
 const client = createClient();
 let server: TestServer;
@@ -17,23 +23,64 @@ const seen: Seen[] = [];
 beforeAll(async () => {
   server = await httpServer(async (req, res) => {
     const body = (await readBody(req)).toString('utf8');
-    seen.push({ method: req.method!, url: req.url!, contentType: req.headers['content-type'], contentLength: req.headers['content-length'], body });
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      contentType: req.headers['content-type'],
+      contentLength: req.headers['content-length'],
+      body,
+    });
     switch (req.url) {
       // Echoes the request as JSON: what the server got.
-      case '/echo': res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ method: req.method, contentType: req.headers['content-type'], body })); return;
-      case '/problem': res.writeHead(422, { 'content-type': 'application/problem+json' }).end('{"title":"bad","status":422}'); return;
-      case '/vnd': res.setHeader('content-type', 'application/vnd.api+json; charset=utf-8'); res.end('[1,"two",null]'); return;
-      case '/html': res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway from a proxy in front of the API</body></html>'); return;
-      case '/truncated': res.setHeader('content-type', 'application/json'); res.end('{"a":'); return;
-      case '/empty': res.setHeader('content-type', 'application/json'); res.end(); return;
-      case '/no-content': res.writeHead(204).end(); return;
-      case '/whitespace': res.setHeader('content-type', 'application/json'); res.end(' \r\n'); return;
-      case '/bom': res.setHeader('content-type', 'application/json'); res.end('\ufeff{"bom":true}'); return;
-      case '/latin1': res.setHeader('content-type', 'application/json; charset=iso-8859-1'); res.end(Buffer.from('{"s":"caf\xe9"}', 'latin1')); return;
-      case '/no-type': res.end('{"untyped":1}'); return;
-      case '/307': res.writeHead(307, { location: '/echo' }).end(); return;
-      case '/308': res.writeHead(308, { location: '/echo' }).end(); return;
-      case '/303': res.writeHead(303, { location: '/echo' }).end(); return;
+      case '/echo':
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ method: req.method, contentType: req.headers['content-type'], body }));
+        return;
+      case '/problem':
+        res.writeHead(422, { 'content-type': 'application/problem+json' }).end('{"title":"bad","status":422}');
+        return;
+      case '/vnd':
+        res.setHeader('content-type', 'application/vnd.api+json; charset=utf-8');
+        res.end('[1,"two",null]');
+        return;
+      case '/html':
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway from a proxy in front of the API</body></html>');
+        return;
+      case '/truncated':
+        res.setHeader('content-type', 'application/json');
+        res.end('{"a":');
+        return;
+      case '/empty':
+        res.setHeader('content-type', 'application/json');
+        res.end();
+        return;
+      case '/no-content':
+        res.writeHead(204).end();
+        return;
+      case '/whitespace':
+        res.setHeader('content-type', 'application/json');
+        res.end(' \r\n');
+        return;
+      case '/bom':
+        res.setHeader('content-type', 'application/json');
+        res.end('\ufeff{"bom":true}');
+        return;
+      case '/latin1':
+        res.setHeader('content-type', 'application/json; charset=iso-8859-1');
+        res.end(Buffer.from('{"s":"caf\xe9"}', 'latin1'));
+        return;
+      case '/no-type':
+        res.end('{"untyped":1}');
+        return;
+      case '/307':
+        res.writeHead(307, { location: '/echo' }).end();
+        return;
+      case '/308':
+        res.writeHead(308, { location: '/echo' }).end();
+        return;
+      case '/303':
+        res.writeHead(303, { location: '/echo' }).end();
+        return;
     }
     res.writeHead(404).end();
   });
@@ -137,7 +184,9 @@ describe("as: 'auto' with JSON (unchanged: text)", () => {
 
 describe('the json request option', () => {
   it('keeps a Content-Type the caller set', async () => {
-    const res = ok(await client.put(server.url + '/echo', { json: [1], headers: { 'Content-Type': 'application/merge-patch+json' }, as: 'json' }));
+    const res = ok(
+      await client.put(server.url + '/echo', { json: [1], headers: { 'Content-Type': 'application/merge-patch+json' }, as: 'json' }),
+    );
     expect(res.body).toEqual({ method: 'PUT', contentType: 'application/merge-patch+json', body: '[1]' });
   });
 
@@ -176,7 +225,9 @@ describe('the json request option', () => {
     expect(cyclic.error?.code).toBe('HTTPKIT_INVALID_REQUEST');
     expect(cyclic.error?.message).toMatch(/^json cannot be serialised: .*circular/i);
     expect((await client.post(server.url + '/echo', { json: 10n })).error?.message).toMatch(/^json cannot be serialised: .*BigInt/);
-    expect((await client.post(server.url + '/echo', { json: () => 1 })).error?.message).toBe('json cannot be serialised: JSON has no text for a function');
+    expect((await client.post(server.url + '/echo', { json: () => 1 })).error?.message).toBe(
+      'json cannot be serialised: JSON has no text for a function',
+    );
   });
 
   for (const status of [307, 308]) {

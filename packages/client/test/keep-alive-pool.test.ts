@@ -118,7 +118,7 @@ describe('keep-alive pool', () => {
     client.close();
   });
 
-  it('honours the server\'s Keep-Alive timeout hint', async () => {
+  it("honours the server's Keep-Alive timeout hint", async () => {
     const server = await cannedServer(() => ({ bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=1\r\n\r\nok' }));
     servers.push(server);
     const client = createClient();

@@ -90,7 +90,9 @@ describe.skipIf(nginxBin === null)('against nginx', () => {
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
     expect((await client.get(`${base}/missing`)).status).toBe(404);
-    const notModified = await client.get(`${base}/static.txt`, { headers: { 'if-modified-since': head.headers['last-modified'] as string } });
+    const notModified = await client.get(`${base}/static.txt`, {
+      headers: { 'if-modified-since': head.headers['last-modified'] as string },
+    });
     expect(notModified.status).toBe(304);
     // The connection survived all of it.
     expect(((await client.get(`${base}/static.txt`)) as HttpResponse).body).toBe(staticText);

@@ -20,15 +20,21 @@ describe('option checks', () => {
 
   it('names the bad header or method', async () => {
     const client = createClient();
-    expect((await client.get('http://127.0.0.1:1/', { headers: { 'bad name': 'x' } })).error?.message).toBe('invalid header name "bad name"');
-    expect((await client.get('http://127.0.0.1:1/', { headers: { 'x-a': 'one\ntwo' } })).error?.message).toMatch(/invalid value for header x-a: "one\\ntwo"/);
+    expect((await client.get('http://127.0.0.1:1/', { headers: { 'bad name': 'x' } })).error?.message).toBe(
+      'invalid header name "bad name"',
+    );
+    expect((await client.get('http://127.0.0.1:1/', { headers: { 'x-a': 'one\ntwo' } })).error?.message).toMatch(
+      /invalid value for header x-a: "one\\ntwo"/,
+    );
     expect((await client.request({ url: 'http://127.0.0.1:1/', method: 'GE T' })).error?.message).toBe('invalid method "GE T"');
     client.close();
   });
 
   it('throws at createClient for a connection limit that is not a positive number', () => {
     expect(() => createClient({ maxConnectionsPerHost: 0 })).toThrow(InvalidArgumentError);
-    expect(() => createClient({ maxConnectionsPerHost: 0 })).toThrow('createClient: maxConnectionsPerHost must be a positive number or Infinity, got 0');
+    expect(() => createClient({ maxConnectionsPerHost: 0 })).toThrow(
+      'createClient: maxConnectionsPerHost must be a positive number or Infinity, got 0',
+    );
     expect(() => createClient({ maxConnections: Number.NaN })).toThrow(/maxConnections .* got NaN/);
     expect(createClient({ maxConnections: Infinity, maxConnectionsPerHost: 2 }).connections).toBe(0);
   });

@@ -16,7 +16,12 @@ async function holdingServer(): Promise<TestServer & { paths: string[]; release(
     else res.end(req.url);
   });
   servers.push(server);
-  return Object.assign(server, { paths, release: () => { for (const res of held.splice(0)) res.end('held'); } });
+  return Object.assign(server, {
+    paths,
+    release: () => {
+      for (const res of held.splice(0)) res.end('held');
+    },
+  });
 }
 
 describe('waiting for a pooled connection', () => {

@@ -5,7 +5,14 @@ import { createClient, type HttpResponse } from '@http-kit/client';
 import { httpServer, httpsServer, selfSigned, tunnel, type TestServer } from '@http-kit/test-support';
 
 /** A tiny forward proxy: absolute-form requests are forwarded, CONNECT opens a raw tunnel. */
-async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: Array<string | undefined>; tunnels: string[]; connections: () => number; close(): Promise<void> }> {
+async function forwardProxy(): Promise<{
+  url: string;
+  requests: string[];
+  auth: Array<string | undefined>;
+  tunnels: string[];
+  connections: () => number;
+  close(): Promise<void>;
+}> {
   const requests: string[] = [];
   const auth: Array<string | undefined> = [];
   const tunnels: string[] = [];
@@ -15,10 +22,13 @@ async function forwardProxy(): Promise<{ url: string; requests: string[]; auth: 
     const target = new URL(req.url!);
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
-    const upstream = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers }, (up) => {
-      res.writeHead(up.statusCode!, up.headers);
-      up.pipe(res);
-    });
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers },
+      (up) => {
+        res.writeHead(up.statusCode!, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
@@ -64,7 +74,7 @@ describe('http proxy', () => {
     expect(proxy.connections()).toBe(1);
   });
 
-  it('sends Proxy-Authorization from the proxy URL\'s credentials', async () => {
+  it("sends Proxy-Authorization from the proxy URL's credentials", async () => {
     proxy.auth.length = 0;
     const withAuth = proxy.url.replace('http://', 'http://pu:pp@');
     expect((await client.get(target.url, { proxy: withAuth })).status).toBe(200);

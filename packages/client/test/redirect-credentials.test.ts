@@ -23,10 +23,16 @@ beforeAll(async () => {
   origin = await httpServer((req, res) => {
     seen.push({ server: 'origin', url: req.url!, headers: req.headers });
     switch (req.url) {
-      case '/to-port': res.writeHead(302, { location: `${otherPort.url}/landing` }).end(); return;
+      case '/to-port':
+        res.writeHead(302, { location: `${otherPort.url}/landing` }).end();
+        return;
       // Same address and port, another host name: another origin.
-      case '/to-host': res.writeHead(307, { location: `http://localhost:${origin.port}/landing` }).end(); return;
-      case '/same': res.writeHead(301, { location: '/landing' }).end(); return;
+      case '/to-host':
+        res.writeHead(307, { location: `http://localhost:${origin.port}/landing` }).end();
+        return;
+      case '/same':
+        res.writeHead(301, { location: '/landing' }).end();
+        return;
     }
     res.end('landed');
   });
@@ -38,13 +44,20 @@ afterAll(async () => {
 });
 
 describe('credentials on redirects', () => {
-  for (const [path, to] of [['/to-port', 'another port'], ['/to-host', 'another host name']] as const) {
+  for (const [path, to] of [
+    ['/to-port', 'another port'],
+    ['/to-host', 'another host name'],
+  ] as const) {
     it(`drops Authorization, Cookie and Proxy-Authorization on a redirect to ${to}`, async () => {
       seen.length = 0;
       const res = (await client.get(origin.url + path, { headers: CREDENTIALS })) as HttpResponse;
       expect(res.status).toBe(200);
       expect(seen).toHaveLength(2);
-      expect(seen[0].headers).toMatchObject({ authorization: CREDENTIALS.Authorization, cookie: CREDENTIALS.Cookie, 'proxy-authorization': CREDENTIALS['Proxy-Authorization'] });
+      expect(seen[0].headers).toMatchObject({
+        authorization: CREDENTIALS.Authorization,
+        cookie: CREDENTIALS.Cookie,
+        'proxy-authorization': CREDENTIALS['Proxy-Authorization'],
+      });
       expect(seen[1].url).toBe('/landing');
       expect(seen[1].headers.authorization).toBeUndefined();
       expect(seen[1].headers.cookie).toBeUndefined();
@@ -56,6 +69,10 @@ describe('credentials on redirects', () => {
     seen.length = 0;
     const res = (await client.get(origin.url + '/same', { headers: CREDENTIALS })) as HttpResponse;
     expect(res.status).toBe(200);
-    expect(seen[1].headers).toMatchObject({ authorization: CREDENTIALS.Authorization, cookie: CREDENTIALS.Cookie, 'proxy-authorization': CREDENTIALS['Proxy-Authorization'] });
+    expect(seen[1].headers).toMatchObject({
+      authorization: CREDENTIALS.Authorization,
+      cookie: CREDENTIALS.Cookie,
+      'proxy-authorization': CREDENTIALS['Proxy-Authorization'],
+    });
   });
 });

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HttpResponse } from '@http-kit/client';
 import { httpServer, readBody, type TestServer } from '@http-kit/test-support';
 
-interface Seen { method: string; url: string; body: string; authorization?: string; cookie?: string; contentType?: string }
+interface Seen {
+  method: string;
+  url: string;
+  body: string;
+  authorization?: string;
+  cookie?: string;
+  contentType?: string;
+}
 
 const client = createClient();
 let main: TestServer;
@@ -12,26 +19,55 @@ const seen: Seen[] = [];
 
 beforeAll(async () => {
   other = await httpServer(async (req, res) => {
-    seen.push({ method: req.method!, url: 'other' + req.url, body: (await readBody(req)).toString('utf8'), authorization: req.headers.authorization, cookie: req.headers.cookie });
+    seen.push({
+      method: req.method!,
+      url: 'other' + req.url,
+      body: (await readBody(req)).toString('utf8'),
+      authorization: req.headers.authorization,
+      cookie: req.headers.cookie,
+    });
     res.end('other side');
   });
   main = await httpServer(async (req, res) => {
     const body = (await readBody(req)).toString('utf8');
-    seen.push({ method: req.method!, url: req.url!, body, authorization: req.headers.authorization, cookie: req.headers.cookie, contentType: req.headers['content-type'] });
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      body,
+      authorization: req.headers.authorization,
+      cookie: req.headers.cookie,
+      contentType: req.headers['content-type'],
+    });
     const code = /^\/(\d{3})$/.exec(req.url!);
     if (code !== null) {
       res.writeHead(Number(code[1]), { location: '/final' }).end('redirect body');
       return;
     }
     switch (req.url) {
-      case '/final': res.end(`final ${req.method} ${body}`); return;
-      case '/loop': res.writeHead(302, { location: '/loop' }).end(); return;
-      case '/chain1': res.writeHead(301, { location: 'chain2' }).end(); return;
-      case '/chain2': res.writeHead(302, { location: `${main.url}/final` }).end(); return;
-      case '/away': res.writeHead(302, { location: `${other.url}/landing` }).end(); return;
-      case '/away307': res.writeHead(307, { location: `${other.url}/landing` }).end(); return;
-      case '/nolocation': res.writeHead(302).end('no location'); return;
-      case '/ftp': res.writeHead(302, { location: 'ftp://example.com/' }).end(); return;
+      case '/final':
+        res.end(`final ${req.method} ${body}`);
+        return;
+      case '/loop':
+        res.writeHead(302, { location: '/loop' }).end();
+        return;
+      case '/chain1':
+        res.writeHead(301, { location: 'chain2' }).end();
+        return;
+      case '/chain2':
+        res.writeHead(302, { location: `${main.url}/final` }).end();
+        return;
+      case '/away':
+        res.writeHead(302, { location: `${other.url}/landing` }).end();
+        return;
+      case '/away307':
+        res.writeHead(307, { location: `${other.url}/landing` }).end();
+        return;
+      case '/nolocation':
+        res.writeHead(302).end('no location');
+        return;
+      case '/ftp':
+        res.writeHead(302, { location: 'ftp://example.com/' }).end();
+        return;
     }
     res.writeHead(404).end();
   });
@@ -46,7 +82,10 @@ describe('redirects', () => {
   for (const status of [301, 302, 303]) {
     it(`${status} switches a POST to a GET without the body`, async () => {
       seen.length = 0;
-      const res = (await client.post(`${main.url}/${status}`, { body: 'payload', headers: { 'content-type': 'text/plain' } })) as HttpResponse;
+      const res = (await client.post(`${main.url}/${status}`, {
+        body: 'payload',
+        headers: { 'content-type': 'text/plain' },
+      })) as HttpResponse;
       expect(res.status).toBe(200);
       expect(res.body).toEqual(Buffer.from('final GET '));
       expect(res.url).toBe(`${main.url}/final`);
@@ -79,7 +118,10 @@ describe('redirects', () => {
 
   it('drops Authorization and Cookie when the redirect leaves the origin', async () => {
     seen.length = 0;
-    const res = (await client.get(`${main.url}/away`, { basicAuth: ['u', 'p'], headers: { cookie: 'session=1', 'x-other': 'kept' } })) as HttpResponse;
+    const res = (await client.get(`${main.url}/away`, {
+      basicAuth: ['u', 'p'],
+      headers: { cookie: 'session=1', 'x-other': 'kept' },
+    })) as HttpResponse;
     expect(res.body).toEqual(Buffer.from('other side'));
     expect(seen[0].authorization).toMatch(/^Basic /);
     expect(seen[0].cookie).toBe('session=1');

@@ -94,7 +94,10 @@ describe("as: 'stream'", () => {
     });
     const res = (await client.get(broken.url, { as: 'stream' })) as HttpResponse;
     expect(res.status).toBe(200);
-    const error = await drain(res.body as Readable).then(() => null, (e: Error & { code?: string }) => e);
+    const error = await drain(res.body as Readable).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
     expect(error?.code).toBe('HTTPKIT_CONNECTION_CLOSED');
     await broken.close();
   });

@@ -9,25 +9,36 @@ let server: TestServer;
 let port = 0;
 let connections = 0;
 
-interface Seen { servername: string | false; authorized: boolean; peer: string; protocol: string | null }
+interface Seen {
+  servername: string | false;
+  authorized: boolean;
+  peer: string;
+  protocol: string | null;
+}
 
 describe.skipIf(pki === null || otherPki === null)('tls options', () => {
   beforeAll(async () => {
-    const secure = await httpsServer({
-      key: pki!.serverKey, cert: pki!.serverCert,
-      // Asks for a client certificate but serves clients without one (the handler reports which).
-      ca: pki!.ca, requestCert: true, rejectUnauthorized: false,
-    }, (req, res) => {
-      const socket = req.socket as TLSSocket & { servername: string | false };
-      const seen: Seen = {
-        servername: socket.servername,
-        authorized: socket.authorized,
-        peer: socket.getPeerCertificate().subject?.CN ?? '',
-        protocol: socket.getProtocol(),
-      };
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(seen));
-    });
+    const secure = await httpsServer(
+      {
+        key: pki!.serverKey,
+        cert: pki!.serverCert,
+        // Asks for a client certificate but serves clients without one (the handler reports which).
+        ca: pki!.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        const socket = req.socket as TLSSocket & { servername: string | false };
+        const seen: Seen = {
+          servername: socket.servername,
+          authorized: socket.authorized,
+          peer: socket.getPeerCertificate().subject?.CN ?? '',
+          protocol: socket.getProtocol(),
+        };
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(seen));
+      },
+    );
     secure.server.on('secureConnection', () => connections++);
     server = secure;
     port = secure.port;
@@ -95,7 +106,9 @@ describe.skipIf(pki === null || otherPki === null)('tls options', () => {
     const client = createClient();
     const anonymous = seen(await client.get(`https://localhost:${port}/`, { tls: { ca: pki!.ca } }));
     expect(anonymous.authorized).toBe(false);
-    const identified = seen(await client.get(`https://localhost:${port}/`, { tls: { ca: pki!.ca, cert: pki!.clientCert, key: pki!.clientKey } }));
+    const identified = seen(
+      await client.get(`https://localhost:${port}/`, { tls: { ca: pki!.ca, cert: pki!.clientCert, key: pki!.clientKey } }),
+    );
     expect(identified.authorized).toBe(true);
     expect(identified.peer).toBe('http-kit test client');
     client.close();

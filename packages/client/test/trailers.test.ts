@@ -14,7 +14,11 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'text/plain', trailer: 'X-Checksum, Server-Timing' });
         res.write('hello ');
         res.write('world');
-        res.addTrailers([['X-Checksum', 'abc123'], ['Server-Timing', 'db;dur=1'], ['Server-Timing', 'app;dur=2']]);
+        res.addTrailers([
+          ['X-Checksum', 'abc123'],
+          ['Server-Timing', 'db;dur=1'],
+          ['Server-Timing', 'app;dur=2'],
+        ]);
         res.end();
         return;
       case '/gzip-trailers':

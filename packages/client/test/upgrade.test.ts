@@ -153,10 +153,12 @@ describe('upgrades', () => {
 
   it('never hands over the socket of a 101 to a request that did not ask for an upgrade', async () => {
     // This server answers 101 to anything.
-    const rogue = await listen(net.createServer((socket) => {
-      socket.on('error', () => {});
-      socket.once('data', () => socket.write(SWITCH + 'not http'));
-    }));
+    const rogue = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.write(SWITCH + 'not http'));
+      }),
+    );
     servers.push(rogue);
     const client = createClient();
     const res = (await client.get(`${rogue.url}/`)) as HttpResponse;

@@ -23,7 +23,8 @@ export class HttpKitError extends Error {
     super(message, options);
     this.name = new.target.name;
     const names: string[] = [];
-    for (let c: Function | null = new.target; c !== null && c !== Error; c = Object.getPrototypeOf(c) as Function | null) names.push(c.name);
+    for (let c: Function | null = new.target; c !== null && c !== Error; c = Object.getPrototypeOf(c) as Function | null)
+      names.push(c.name);
     Object.defineProperty(this, kBrand, { value: names });
   }
 

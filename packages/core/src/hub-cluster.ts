@@ -19,8 +19,10 @@ interface HubMessage {
 }
 
 const isHubMessage = (value: unknown): value is HubMessage =>
-  typeof value === 'object' && value !== null && typeof (value as { httpKitHub?: unknown }).httpKitHub === 'string'
-  && typeof (value as { topic?: unknown }).topic === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { httpKitHub?: unknown }).httpKitHub === 'string' &&
+  typeof (value as { topic?: unknown }).topic === 'string';
 
 /** This process's hubs by name (those without Redis): what a message from IPC is delivered to. */
 const hubs = new Map<string, Set<LocalDelivery>>();
@@ -64,7 +66,10 @@ function listenToPrimary(): void {
 }
 
 /** Joins hub `name` in this process; returns how to publish to it (here and in every other process of the cluster; false when the primary is gone). */
-export function joinProcessHub(name: string, deliver: LocalDelivery): { publish: (topic: string, message: unknown) => boolean; leave: () => void } {
+export function joinProcessHub(
+  name: string,
+  deliver: LocalDelivery,
+): { publish: (topic: string, message: unknown) => boolean; leave: () => void } {
   let named = hubs.get(name);
   if (named === undefined) hubs.set(name, (named = new Set()));
   named.add(deliver);

@@ -39,7 +39,6 @@ export interface RedisTransportOptions {
   badMessage: (channel: string, error: unknown) => void;
 }
 
-
 export class RedisTransport {
   /** Topics with subscribers here, and whether Redis confirmed the SUBSCRIBE since the last (re)connect. */
   private readonly topics = new Map<string, boolean>();

@@ -126,19 +126,26 @@ const asText = (message: unknown): string => (typeof message === 'string' ? mess
 /** The default for onRedisEvent: one line for each event. */
 function logRedisEvent(errorLogger: ErrorLogger, name: string): (event: HubRedisEvent) => void {
   return (event) => {
-    if (event.type === 'disconnected') errorLogger(`Hub ${JSON.stringify(name)}: Redis ${event.connection} connection lost; reconnecting`, event.error);
+    if (event.type === 'disconnected')
+      errorLogger(`Hub ${JSON.stringify(name)}: Redis ${event.connection} connection lost; reconnecting`, event.error);
     else if (event.type === 'resubscribed') {
-      errorLogger(`Hub ${JSON.stringify(name)}: Redis is back, ${event.topics} topic(s) subscribed again; messages published elsewhere in the ${event.awayMs} ms away did not reach this process`);
+      errorLogger(
+        `Hub ${JSON.stringify(name)}: Redis is back, ${event.topics} topic(s) subscribed again; messages published elsewhere in the ${event.awayMs} ms away did not reach this process`,
+      );
     } else errorLogger(`Hub ${JSON.stringify(name)}: a message to ${JSON.stringify(event.topic)} was not delivered`, event.error);
   };
 }
 
 function checkOptions(options: HubOptions): void {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`createHub: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`createHub: options must be an object, got ${describe(options)}`);
   const { name, errorLogger, redis, onRedisEvent } = options;
-  if (name !== undefined && (typeof name !== 'string' || name === '')) throw new InvalidArgumentError(`createHub: name must be a non-empty string, got ${describe(name)}`);
-  if (errorLogger !== undefined && typeof errorLogger !== 'function') throw new InvalidArgumentError(`createHub: errorLogger must be a function, got ${describe(errorLogger)}`);
-  if (onRedisEvent !== undefined && typeof onRedisEvent !== 'function') throw new InvalidArgumentError(`createHub: onRedisEvent must be a function, got ${describe(onRedisEvent)}`);
+  if (name !== undefined && (typeof name !== 'string' || name === ''))
+    throw new InvalidArgumentError(`createHub: name must be a non-empty string, got ${describe(name)}`);
+  if (errorLogger !== undefined && typeof errorLogger !== 'function')
+    throw new InvalidArgumentError(`createHub: errorLogger must be a function, got ${describe(errorLogger)}`);
+  if (onRedisEvent !== undefined && typeof onRedisEvent !== 'function')
+    throw new InvalidArgumentError(`createHub: onRedisEvent must be a function, got ${describe(onRedisEvent)}`);
   if (redis !== undefined && (redis === null || typeof redis !== 'object')) {
     throw new InvalidArgumentError(`createHub: redis must be { publisher, subscriber } (two connected clients), got ${describe(redis)}`);
   }
@@ -200,7 +207,9 @@ export function createHub(options: HubOptions = {}): Hub {
     const publisher = redisConnection(options.redis.publisher, 'redis.publisher');
     const subscriber = redisConnection(options.redis.subscriber, 'redis.subscriber');
     if (options.redis.publisher === options.redis.subscriber) {
-      throw new InvalidArgumentError('createHub: redis.subscriber must be a connection of its own (publisher.duplicate()): a subscribed Redis connection cannot publish');
+      throw new InvalidArgumentError(
+        'createHub: redis.subscriber must be a connection of its own (publisher.duplicate()): a subscribed Redis connection cannot publish',
+      );
     }
     redis = new RedisTransport({
       publisher,
@@ -208,7 +217,8 @@ export function createHub(options: HubOptions = {}): Hub {
       prefix: `http-kit:${name}:`,
       deliver,
       report: options.onRedisEvent ?? logRedisEvent(errorLogger, name),
-      badMessage: (channel, error) => errorLogger(`Hub ${JSON.stringify(name)}: a message on Redis channel ${JSON.stringify(channel)} is not JSON; dropped`, error),
+      badMessage: (channel, error) =>
+        errorLogger(`Hub ${JSON.stringify(name)}: a message on Redis channel ${JSON.stringify(channel)} is not JSON; dropped`, error),
     });
   } else {
     processHub = joinProcessHub(name, deliver);
@@ -227,13 +237,15 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     subscribe(topic: string, subscriber: HubListener | HubChannel, subscribeOptions?: ChannelSubscribeOptions) {
       if (typeof topic !== 'string') throw new InvalidArgumentError(`hub.subscribe: topic must be a string, got ${describe(topic)}`);
-      if (closed) throw new InvalidArgumentError(`hub.subscribe: the hub ${JSON.stringify(name)} is closed; subscribe to a hub made after close()`);
+      if (closed)
+        throw new InvalidArgumentError(`hub.subscribe: the hub ${JSON.stringify(name)} is closed; subscribe to a hub made after close()`);
       // Each subscription is its own entry, so one listener subscribed twice is called twice and unsubscribed once each.
       const subscription = new Subscription(topic, deliveries, unsubscribe);
       if (typeof subscriber === 'function') subscription.listener = subscriber;
       else if (subscriber !== null && typeof subscriber === 'object' && typeof subscriber.send === 'function' && isClosable(subscriber)) {
         const format = subscribeOptions?.format;
-        if (format !== undefined && typeof format !== 'function') throw new InvalidArgumentError(`hub.subscribe: format must be a function, got ${describe(format)}`);
+        if (format !== undefined && typeof format !== 'function')
+          throw new InvalidArgumentError(`hub.subscribe: format must be a function, got ${describe(format)}`);
         subscription.channel = subscriber;
         subscription.format = format ?? null;
       } else {
@@ -260,13 +272,18 @@ export function createHub(options: HubOptions = {}): Hub {
         try {
           payload = JSON.stringify(message);
         } catch (error) {
-          throw new InvalidArgumentError(`hub.publish: the message must be JSON (it crosses Redis), got ${describe(message)}: ${(error as Error).message}`);
+          throw new InvalidArgumentError(
+            `hub.publish: the message must be JSON (it crosses Redis), got ${describe(message)}: ${(error as Error).message}`,
+          );
         }
-        if (payload === undefined) throw new InvalidArgumentError(`hub.publish: the message must be JSON (it crosses Redis), got ${describe(message)}`);
+        if (payload === undefined)
+          throw new InvalidArgumentError(`hub.publish: the message must be JSON (it crosses Redis), got ${describe(message)}`);
         return redis.publish(topic, message, payload);
       }
       if (processHub!.publish(topic, message)) return Promise.resolve(true);
-      errorLogger(`Hub ${JSON.stringify(name)}: a message to ${JSON.stringify(topic)} was not delivered: this worker has lost its cluster primary`);
+      errorLogger(
+        `Hub ${JSON.stringify(name)}: a message to ${JSON.stringify(topic)} was not delivered: this worker has lost its cluster primary`,
+      );
       return Promise.resolve(false);
     },
     subscriberCount(topic) {

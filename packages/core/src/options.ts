@@ -8,7 +8,9 @@ import { InvalidArgumentError } from './errors.js';
 export function positiveOption(where: string, name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
-    throw new InvalidArgumentError(`${where}: ${name} must be a positive number${allowInfinity ? ' or Infinity' : ''}, got ${describe(value)}`);
+    throw new InvalidArgumentError(
+      `${where}: ${name} must be a positive number${allowInfinity ? ' or Infinity' : ''}, got ${describe(value)}`,
+    );
   }
   return value;
 }

@@ -52,7 +52,7 @@ const PAUSE_PROTOCOL = 4;
 export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEvents {
   readonly remoteAddr: string;
   // The writer's field, known here as the whole context (a declaration: no field of its own).
-  protected declare readonly ctx: LoopContext;
+  declare protected readonly ctx: LoopContext;
   private protocol: Protocol;
   private readonly timer: Timer<SocketLoop>;
   private held: ChunkQueue | null = null;

@@ -69,7 +69,12 @@ export class TimerWheel {
     if ((slots & (slots - 1)) !== 0) throw new RangeError(`TimerWheel slots must be a power of two, got ${slots}`);
     this.mask = slots - 1;
     this.heads = new Array(slots).fill(null);
-    this.onError = options.onError ?? ((error) => queueMicrotask(() => { throw error; }));
+    this.onError =
+      options.onError ??
+      ((error) =>
+        queueMicrotask(() => {
+          throw error;
+        }));
     this.cursor = Math.floor(now() / this.tickMs);
   }
 

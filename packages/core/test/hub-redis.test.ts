@@ -77,12 +77,19 @@ describe.skipIf(REDIS === null)('createHub on Redis', () => {
 
   let names = 0;
 
-  for (const [library, makeClients] of [['node-redis', nodeRedisClients], ['ioredis', ioRedisClients]] as const) {
+  for (const [library, makeClients] of [
+    ['node-redis', nodeRedisClients],
+    ['ioredis', ioRedisClients],
+  ] as const) {
     describe(library, () => {
       /** A hub on its own pair of connections, as one process of several would have; `events` collects what it reports. */
       async function hubOn(name: string, events: HubRedisEvent[] = []): Promise<{ hub: Hub; clients: Clients }> {
         const clients = await makeClients(redis.url);
-        const hub = createHub({ name, redis: { publisher: clients.publisher, subscriber: clients.subscriber }, onRedisEvent: (event) => events.push(event) });
+        const hub = createHub({
+          name,
+          redis: { publisher: clients.publisher, subscriber: clients.subscriber },
+          onRedisEvent: (event) => events.push(event),
+        });
         cleanups.push(async () => {
           await hub.close();
           await clients.quit();
@@ -105,7 +112,12 @@ describe.skipIf(REDIS === null)('createHub on Redis', () => {
         await eventually(() => got.length >= 6, 5_000, 'six deliveries');
         await sleep(100); // a second copy would have come by now
         expect(got.sort()).toEqual([
-          'a1 "from b"', 'a1 {"text":"from a"}', 'a2 "from b"', 'a2 {"text":"from a"}', 'b room "from b"', 'b room {"text":"from a"}',
+          'a1 "from b"',
+          'a1 {"text":"from a"}',
+          'a2 "from b"',
+          'a2 {"text":"from a"}',
+          'b room "from b"',
+          'b room {"text":"from a"}',
         ]);
       });
 
@@ -145,7 +157,11 @@ describe.skipIf(REDIS === null)('createHub on Redis', () => {
         const { hub } = await hubOn(name);
         const sent: unknown[] = [];
         let close!: () => void;
-        const channel = { isOpen: true, closed: new Promise<void>((resolve) => (close = resolve)), send: (data: unknown) => sent.push(data) };
+        const channel = {
+          isOpen: true,
+          closed: new Promise<void>((resolve) => (close = resolve)),
+          send: (data: unknown) => sent.push(data),
+        };
         hub.subscribe('t', channel, { format: (message) => ({ status: 200, body: JSON.stringify(message) }) });
         await hub.ready();
         await hub.publish('t', [1]);
@@ -167,8 +183,12 @@ describe.skipIf(REDIS === null)('createHub on Redis', () => {
         expect(a.connected).toBe(true);
 
         await redis.kill();
-        await eventually(() => eventsA.some((e) => e.type === 'disconnected' && e.connection === 'subscriber'), 5_000, 'the lost subscriber reported');
-        await eventually(() => !b.connected, 5_000, "b sees Redis gone");
+        await eventually(
+          () => eventsA.some((e) => e.type === 'disconnected' && e.connection === 'subscriber'),
+          5_000,
+          'the lost subscriber reported',
+        );
+        await eventually(() => !b.connected, 5_000, 'b sees Redis gone');
         expect(a.connected).toBe(false);
         expect(await b.publish('room', 'while down')).toBe(false);
 
@@ -202,7 +222,11 @@ describe.skipIf(REDIS === null)('createHub on Redis', () => {
         const name = `bad-${++names}`;
         const logged: string[] = [];
         const clients = await makeClients(redis.url);
-        const hub = createHub({ name, redis: { publisher: clients.publisher, subscriber: clients.subscriber }, errorLogger: (message) => logged.push(message) });
+        const hub = createHub({
+          name,
+          redis: { publisher: clients.publisher, subscriber: clients.subscriber },
+          errorLogger: (message) => logged.push(message),
+        });
         cleanups.push(async () => {
           await hub.close();
           await clients.quit();

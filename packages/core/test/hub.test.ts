@@ -23,7 +23,10 @@ describe('createHub', () => {
     hub.subscribe('elsewhere', (message) => other.push(message));
     hub.publish('room', { text: 'hi' });
     hub.publish('room', 'again');
-    expect(a).toEqual([['room', { text: 'hi' }], ['room', 'again']]);
+    expect(a).toEqual([
+      ['room', { text: 'hi' }],
+      ['room', 'again'],
+    ]);
     expect(b).toEqual([{ text: 'hi' }, 'again']);
     expect(other).toEqual([]);
   });
@@ -114,7 +117,10 @@ describe('createHub', () => {
     hub.publish('t', 'plain');
     hub.publish('t', { n: 1 });
     expect(sent).toEqual(['plain', '{"n":1}']);
-    expect(formatted).toEqual([{ status: 200, body: 't:"plain"' }, { status: 200, body: 't:{"n":1}' }]);
+    expect(formatted).toEqual([
+      { status: 200, body: 't:"plain"' },
+      { status: 200, body: 't:{"n":1}' },
+    ]);
     channel.isOpen = false;
     hub.publish('t', 'not sent: closed');
     expect(sent).toHaveLength(2);
@@ -179,7 +185,12 @@ describe('createHub', () => {
   it('does not gather the subscriptions a long-lived channel made and ended (room after room)', () => {
     const hub = freshHub();
     const signal = ClosedSignal.for(null, null);
-    const channel = { isOpen: true, closed: new Promise(() => {}), send: () => true, [kWatchClose]: (watcher: CloseWatcher) => ClosedSignal.watch(signal, null, watcher) };
+    const channel = {
+      isOpen: true,
+      closed: new Promise(() => {}),
+      send: () => true,
+      [kWatchClose]: (watcher: CloseWatcher) => ClosedSignal.watch(signal, null, watcher),
+    };
     for (let room = 0; room < 100; room++) hub.subscribe(`room:${room}`, channel)();
     hub.subscribe('last', channel);
     const held = (signal as unknown as { watchers: unknown }).watchers;

@@ -21,15 +21,26 @@ const PACKAGES = ['core', 'http1', 'client', 'websocket'] as const;
 type PackageName = (typeof PACKAGES)[number];
 const LLHTTP_WASM = 'llhttp-wasm@1.0.3';
 /** npm's codes for "could not reach the registry, and the cache did not have it". */
-const UNREACHABLE = /\b(ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_SOCKET_TIMEOUT|FETCH_ERROR)\b/;
+const UNREACHABLE =
+  /\b(ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_SOCKET_TIMEOUT|FETCH_ERROR)\b/;
 
-interface Run { code: number; stdout: string; stderr: string; missing: boolean }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  missing: boolean;
+}
 
 function run(command: string, args: string[], cwd: string, timeout: number): Promise<Run> {
   return new Promise((resolve) => {
     execFile(command, args, { cwd, timeout, env: childEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr: stderr || (error?.message ?? ''), missing: (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' });
+      resolve({
+        code,
+        stdout,
+        stderr: stderr || (error?.message ?? ''),
+        missing: (error as NodeJS.ErrnoException | null)?.code === 'ENOENT',
+      });
     });
   });
 }
@@ -38,13 +49,17 @@ function run(command: string, args: string[], cwd: string, timeout: number): Pro
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_(package|lifecycle)_/.test(key) || /^npm_config_(local_prefix|prefix|workspaces?|include_workspace_root|global)$/.test(key)) continue;
+    if (/^npm_(package|lifecycle)_/.test(key) || /^npm_config_(local_prefix|prefix|workspaces?|include_workspace_root|global)$/.test(key))
+      continue;
     env[key] = value;
   }
   return env;
 }
 
-interface Packed { filename: string; files: string[] }
+interface Packed {
+  filename: string;
+  files: string[];
+}
 
 let dir = '';
 let skipReason: string | null = null;
@@ -88,7 +103,24 @@ beforeAll(async () => {
     // The cache alone first; then the registry for what the cache lacks (llhttp-wasm's metadata).
     let failure = '';
     for (const mode of ['--offline', '--prefer-offline']) {
-      const install = await run('npm', ['install', mode, '--no-audit', '--no-fund', '--ignore-scripts', '--fetch-retries=1', '--fetch-retry-mintimeout=2000', '--fetch-retry-maxtimeout=5000', '--fetch-timeout=30000', ...tarballs, LLHTTP_WASM], app, 240_000);
+      const install = await run(
+        'npm',
+        [
+          'install',
+          mode,
+          '--no-audit',
+          '--no-fund',
+          '--ignore-scripts',
+          '--fetch-retries=1',
+          '--fetch-retry-mintimeout=2000',
+          '--fetch-retry-maxtimeout=5000',
+          '--fetch-timeout=30000',
+          ...tarballs,
+          LLHTTP_WASM,
+        ],
+        app,
+        240_000,
+      );
       if (install.code === 0) {
         failure = '';
         break;
@@ -96,7 +128,8 @@ beforeAll(async () => {
       failure = install.stderr;
       if (!UNREACHABLE.test(failure)) throw new Error(`npm install ${mode} of the packed tarballs failed:\n${failure}`);
     }
-    if (failure !== '') skipReason = `npm could not fetch ${LLHTTP_WASM} (no network and not in the npm cache: ${UNREACHABLE.exec(failure)![1]})`;
+    if (failure !== '')
+      skipReason = `npm could not fetch ${LLHTTP_WASM} (no network and not in the npm cache: ${UNREACHABLE.exec(failure)![1]})`;
   }
   if (skipReason !== null) console.warn(`packed-install: tests of the installed packages skipped, ${skipReason}`);
   else writeFixtures(app);
@@ -167,7 +200,9 @@ describe('package.json', () => {
 });
 
 function sourceFiles(folder: string): string[] {
-  return readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((entry) => entry.endsWith('.ts')).map((entry) => join(folder, entry));
+  return readdirSync(folder, { recursive: true, encoding: 'utf8' })
+    .filter((entry) => entry.endsWith('.ts'))
+    .map((entry) => join(folder, entry));
 }
 
 describe('installed in an empty directory', () => {
@@ -187,18 +222,24 @@ describe('installed in an empty directory', () => {
     });
   }, 60_000);
 
-  it.for(['NodeNext', 'Bundler'] as const)('strict TypeScript importing all four packages and the codec typechecks (moduleResolution %s)', { timeout: 180_000 }, async (resolution, context) => {
-    installed(() => context.skip());
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const result = await run(process.execPath, [tsc, '-p', `tsconfig.${resolution.toLowerCase()}.json`], join(dir, 'app'), 120_000);
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.code).toBe(0);
-  });
+  it.for(['NodeNext', 'Bundler'] as const)(
+    'strict TypeScript importing all four packages and the codec typechecks (moduleResolution %s)',
+    { timeout: 180_000 },
+    async (resolution, context) => {
+      installed(() => context.skip());
+      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+      const result = await run(process.execPath, [tsc, '-p', `tsconfig.${resolution.toLowerCase()}.json`], join(dir, 'app'), 120_000);
+      expect(result.stdout + result.stderr).toBe('');
+      expect(result.code).toBe(0);
+    },
+  );
 });
 
 /** The consumer's program, its TypeScript file and the two tsconfigs. */
 function writeFixtures(app: string): void {
-  writeFileSync(join(app, 'main.mjs'), `// A plain Node program using the installed packages: a server, a WebSocket echo, a client call.
+  writeFileSync(
+    join(app, 'main.mjs'),
+    `// A plain Node program using the installed packages: a server, a WebSocket echo, a client call.
 import { createRequire } from 'node:module';
 import { asChannel, runServer } from '@http-kit/http1';
 import '@http-kit/websocket'; // lets asChannel take WebSocket upgrades
@@ -237,8 +278,11 @@ console.log(JSON.stringify({
   codec: typeof HttpParser === 'function' && typeof TYPE_REQUEST === 'number',
   errorBase: res.error === undefined || res.error instanceof HttpKitError,
 }));
-`);
-  writeFileSync(join(app, 'consumer.ts'), `// Strict TypeScript against the installed packages' declarations.
+`,
+  );
+  writeFileSync(
+    join(app, 'consumer.ts'),
+    `// Strict TypeScript against the installed packages' declarations.
 import { asChannel, runServer, type HttpServer, type Request, type Response } from '@http-kit/http1';
 import { HttpParser, TYPE_REQUEST, type HeaderValue } from '@http-kit/http1/codec';
 import { createClient, get, type HttpResult } from '@http-kit/client';
@@ -270,9 +314,13 @@ export async function main(): Promise<string[]> {
   await server.stop({ timeout: 1000 });
   return [String(status), header, port, type, HttpParser.name, TimerWheel.name, String(isBase(null))];
 }
-`);
+`,
+  );
   const typeRoots = [join(ROOT, 'node_modules/@types')];
-  for (const [name, module] of [['nodenext', 'NodeNext'], ['bundler', 'ESNext']] as const) {
+  for (const [name, module] of [
+    ['nodenext', 'NodeNext'],
+    ['bundler', 'ESNext'],
+  ] as const) {
     const compilerOptions = {
       strict: true,
       target: 'ES2022',

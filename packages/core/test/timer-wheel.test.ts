@@ -85,7 +85,12 @@ describe('TimerWheel', () => {
     const errors: unknown[] = [];
     const wheel = new TimerWheel({ tickMs: 5, onError: (error) => errors.push(error) });
     let fired = 0;
-    wheel.schedule(new Timer(() => { throw new Error('boom'); }, null), 10);
+    wheel.schedule(
+      new Timer(() => {
+        throw new Error('boom');
+      }, null),
+      10,
+    );
     wheel.schedule(new Timer(() => fired++, null), 10);
     await sleep(60);
     expect(fired).toBe(1);

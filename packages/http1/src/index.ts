@@ -30,6 +30,14 @@ export type { EventStreamHandlers, ServerSentEvent } from './server/event-stream
 /** The base of every error the packages make, and the one runServer throws for a bad option or argument. */
 export { HttpKitError, InvalidArgumentError } from '@http-kit/core';
 export {
-  InvalidHeaderError, InvalidStatusError, InvalidHandlerResultError, InvalidBodyError, ResponseBodyError,
-  ChannelMisuseError, RequestBodyTooLargeError, InvalidJsonBodyError, ParserLoadError, ListenError,
+  InvalidHeaderError,
+  InvalidStatusError,
+  InvalidHandlerResultError,
+  InvalidBodyError,
+  ResponseBodyError,
+  ChannelMisuseError,
+  RequestBodyTooLargeError,
+  InvalidJsonBodyError,
+  ParserLoadError,
+  ListenError,
 } from './errors.js';

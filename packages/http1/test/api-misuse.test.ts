@@ -5,7 +5,15 @@
  * (500) or its connection closed: never left hanging until the client gives up.
  */
 import { describe, expect, it } from 'vitest';
-import { asChannel, asEventStream, ChannelMisuseError, InvalidHandlerResultError, InvalidStatusError, type Channel, type Handler } from '@http-kit/http1';
+import {
+  asChannel,
+  asEventStream,
+  ChannelMisuseError,
+  InvalidHandlerResultError,
+  InvalidStatusError,
+  type Channel,
+  type Handler,
+} from '@http-kit/http1';
 import { eventually, exchange, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
@@ -17,7 +25,11 @@ describe('handler results that are no response', () => {
     ['true', true, /returned the boolean true/],
     ["['a']", ['a'], /returned an array \(1 item\)/],
     ['{}', {}, /returned an empty object \{\}/],
-    ['{ staus: 201 }', { staus: 201 }, /returned an object with a key a response does not have \("staus"; a response has status, headers and body\)/],
+    [
+      '{ staus: 201 }',
+      { staus: 201 },
+      /returned an object with a key a response does not have \("staus"; a response has status, headers and body\)/,
+    ],
     ['{ status: 200, bdy: "x" }', { status: 200, bdy: 'x' }, /\("bdy"/],
     ['a Map', new Map([['status', 200]]), /returned a Map \(not a response object\)/],
     ['a function', () => 'x', /returned a function/],
@@ -47,11 +59,15 @@ describe('handler results that are no response', () => {
     const result = await exchange(port, GET('/s'));
     expect(result.responses.map((r) => r.status)).toEqual([500]);
     expect(errors[0].error).toBeInstanceOf(InvalidStatusError);
-    expect((errors[0].error as Error).message).toBe('Invalid HTTP status code: the string "201"; a status is a number, an integer from 100 to 999 (201, not "201")');
+    expect((errors[0].error as Error).message).toBe(
+      'Invalid HTTP status code: the string "201"; a status is a number, an integer from 100 to 999 (201, not "201")',
+    );
   });
 
   it('a response with only some of status, headers and body is fine', async () => {
-    const { port } = await servers.start((req) => (req.uri === '/a' ? { status: 201 } : req.uri === '/b' ? { body: 'b' } : { headers: { 'x-h': '1' } }));
+    const { port } = await servers.start((req) =>
+      req.uri === '/a' ? { status: 201 } : req.uri === '/b' ? { body: 'b' } : { headers: { 'x-h': '1' } },
+    );
     const results = await Promise.all(['/a', '/b', '/c'].map((uri) => exchange(port, GET(uri))));
     expect(results.map((r) => r.responses[0].status)).toEqual([201, 200, 200]);
   });

@@ -35,7 +35,10 @@ describe('malformed request line or header section', () => {
         return 'ok';
       });
       const result = await exchange(port, bytes + NEXT);
-      expect(result.responses.map((r) => r.status), JSON.stringify(result.text)).toEqual([400]);
+      expect(
+        result.responses.map((r) => r.status),
+        JSON.stringify(result.text),
+      ).toEqual([400]);
       const response = result.responses[0];
       expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
       expect(response.headers['connection']).toBe('close');

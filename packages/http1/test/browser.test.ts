@@ -34,11 +34,7 @@ const CHROMIUM_ARGS = [
 ];
 
 const playwright = await import('playwright-core').catch(() => null);
-const skipReason = CHROMIUM === null
-  ? missingPeer('chromium')
-  : playwright === null
-    ? 'playwright-core is not installed (npm ci)'
-    : null;
+const skipReason = CHROMIUM === null ? missingPeer('chromium') : playwright === null ? 'playwright-core is not installed (npm ci)' : null;
 if (skipReason !== null) console.warn(`browser.test.ts skipped: ${skipReason}`);
 
 /** The demo server in a child process, with everything it wrote to stderr. */
@@ -121,7 +117,9 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
 
   /** The chat lines of a page as "name: text" (without their timestamps). */
   function chatLines(page: Page): Promise<string[]> {
-    return page.locator('#log p').evaluateAll((ps) => ps.map((p) => `${p.querySelector('b')!.textContent}${p.querySelector('.text')!.textContent}`));
+    return page
+      .locator('#log p')
+      .evaluateAll((ps) => ps.map((p) => `${p.querySelector('b')!.textContent}${p.querySelector('.text')!.textContent}`));
   }
 
   /** The server still answers a fresh client, is still running and has logged nothing since the test began. */
@@ -175,7 +173,10 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     await a.fill('#text', 'hello from A');
     await a.click('button');
     const line = (page: Page, text: string) => page.locator('#log p', { hasText: text });
-    await Promise.all([line(a, 'alice: hello from A').waitFor({ timeout: 2_000 }), line(b, 'alice: hello from A').waitFor({ timeout: 2_000 })]);
+    await Promise.all([
+      line(a, 'alice: hello from A').waitFor({ timeout: 2_000 }),
+      line(b, 'alice: hello from A').waitFor({ timeout: 2_000 }),
+    ]);
     expect(await a.inputValue('#text')).toBe('');
     // A's own message is set apart on A only, and every line has its time.
     expect(await line(a, 'alice: hello from A').getAttribute('class')).toBe('mine');
@@ -241,13 +242,23 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     await a.fill('#name', 'wanda');
     await a.fill('#text', 'hello over the socket');
     await a.click('button');
-    await Promise.all([line(a, 'wanda: hello over the socket').waitFor({ timeout: 2_000 }), line(b, 'wanda: hello over the socket').waitFor({ timeout: 2_000 })]);
+    await Promise.all([
+      line(a, 'wanda: hello over the socket').waitFor({ timeout: 2_000 }),
+      line(b, 'wanda: hello over the socket').waitFor({ timeout: 2_000 }),
+    ]);
     expect(await line(a, 'wanda: hello over the socket').getAttribute('class')).toBe('mine');
     expect(await line(b, 'wanda: hello over the socket').getAttribute('class')).toBeNull();
     // A message posted to the long-polling room is pushed to the WebSocket pages too.
-    const posted = await fetch(demo.base + '/msg', { method: 'POST', body: new URLSearchParams({ name: 'poller', text: 'from the other room' }), signal: AbortSignal.timeout(3_000) });
+    const posted = await fetch(demo.base + '/msg', {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'poller', text: 'from the other room' }),
+      signal: AbortSignal.timeout(3_000),
+    });
     expect(posted.status).toBe(204);
-    await Promise.all([line(a, 'poller: from the other room').waitFor({ timeout: 2_000 }), line(b, 'poller: from the other room').waitFor({ timeout: 2_000 })]);
+    await Promise.all([
+      line(a, 'poller: from the other room').waitFor({ timeout: 2_000 }),
+      line(b, 'poller: from the other room').waitFor({ timeout: 2_000 }),
+    ]);
     await screenshot(a, 'ws-chat-a');
     await b.setViewportSize({ width: 390, height: 740 });
     await screenshot(b, 'ws-chat-b-phone');
@@ -368,9 +379,11 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
     });
     await page.goto(demo.base + '/');
     expect(await page.title()).toBe('http-kit demo');
-    const links = await page.locator('#demos li').evaluateAll((items) =>
-      items.map((li) => ({ href: li.querySelector('a')!.getAttribute('href'), line: li.querySelector('span')!.textContent })),
-    );
+    const links = await page
+      .locator('#demos li')
+      .evaluateAll((items) =>
+        items.map((li) => ({ href: li.querySelector('a')!.getAttribute('href'), line: li.querySelector('span')!.textContent })),
+      );
     expect(links.map((l) => l.href)).toEqual(['/chat', '/ws-chat', '/clock', '/stream', '/async', '/echo']);
     for (const link of links) expect(link.line!.length, link.href!).toBeGreaterThan(20);
     await screenshot(page, 'landing');
@@ -394,7 +407,15 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
   it('SSE clock page: shows the ticks of /events as a clock, with the event ids', async () => {
     const page = await openPage('/clock');
     await page.locator('#status', { hasText: 'connected to /events' }).waitFor({ timeout: 3_000 });
-    await page.waitForFunction(() => Number((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('count').textContent) >= 2, undefined, { timeout: 4_000 });
+    await page.waitForFunction(
+      () =>
+        Number(
+          (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('count')
+            .textContent,
+        ) >= 2,
+      undefined,
+      { timeout: 4_000 },
+    );
     expect(await page.locator('#time').innerText()).toMatch(/\d{1,2}:\d{2}:\d{2}/);
     expect(Number(await page.locator('#id').innerText())).toBeGreaterThanOrEqual(2);
     expect(await page.locator('#log .tick').count()).toBeGreaterThanOrEqual(2);

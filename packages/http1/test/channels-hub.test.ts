@@ -19,7 +19,10 @@ describe('channels on a hub', () => {
     const hub = createHub({ name: `poll-${++names}` });
     const { port } = await servers.start((req) =>
       asChannel(req, {
-        onOpen: (channel) => hub.subscribe('room', channel, { format: (message) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) }) }),
+        onOpen: (channel) =>
+          hub.subscribe('room', channel, {
+            format: (message) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) }),
+          }),
       }),
     );
     const clients = await Promise.all([1, 2, 3].map(() => RawClient.connect(port)));

@@ -73,7 +73,9 @@ describe('10K connect / disconnect cycles', () => {
 
     const alive = samples.filter((ref) => ref.deref() !== undefined).length;
     const growthKb = (after - before) / 1024;
-    console.log(`channels-leak: ${CYCLES} cycles in ${elapsed} ms; heap ${(before / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MB (${(growthKb / CYCLES * 1024).toFixed(1)} B/cycle); ${alive}/${samples.length} sampled objects still reachable`);
+    console.log(
+      `channels-leak: ${CYCLES} cycles in ${elapsed} ms; heap ${(before / 1048576).toFixed(1)} -> ${(after / 1048576).toFixed(1)} MB (${((growthKb / CYCLES) * 1024).toFixed(1)} B/cycle); ${alive}/${samples.length} sampled objects still reachable`,
+    );
     expect(samples.length).toBe((2 * CYCLES) / SAMPLE_EVERY);
     expect(alive).toBe(0);
     // A leaked channel with its connection, socket and request is well over 1 KB; 10K of them

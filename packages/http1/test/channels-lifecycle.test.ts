@@ -4,7 +4,15 @@
  * with 'server-stopping', lets streams finish until the deadline and cuts off the rest.
  */
 import { describe, expect, it } from 'vitest';
-import { asChannel, asEventStream, asyncResponse, type Channel, type CloseReason, type EventStream, type HttpServer } from '@http-kit/http1';
+import {
+  asChannel,
+  asEventStream,
+  asyncResponse,
+  type Channel,
+  type CloseReason,
+  type EventStream,
+  type HttpServer,
+} from '@http-kit/http1';
 import { eventually, RawClient, sleep, useServers } from '@http-kit/test-support';
 
 const servers = useServers();
@@ -183,7 +191,9 @@ describe('client disconnects', () => {
 
   it('a parked client with pipelined requests sent after it parked, then closing, is noticed promptly', async () => {
     const closes: Closed[] = [];
-    const { port, server } = await servers.start((req) => asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }));
+    const { port, server } = await servers.start((req) =>
+      asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/first'));
     await eventually(() => server.pendingCount === 1, 1_000, 'park');
@@ -204,7 +214,9 @@ describe('client disconnects', () => {
   // the client's close, so a client that piles that much behind a parked request is cut off.
   it('a parked client that pipelines more than the read-ahead bound is cut off, onClose(error)', async () => {
     const closes: Closed[] = [];
-    const { port, server } = await servers.start((req) => asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }));
+    const { port, server } = await servers.start((req) =>
+      asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/first'));
     await eventually(() => server.pendingCount === 1, 1_000, 'park');
@@ -220,7 +232,9 @@ describe('client disconnects', () => {
   it('many parked clients leaving at once are all noticed', async () => {
     const N = 200;
     const closes: Closed[] = [];
-    const { port, server } = await servers.start((req) => asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }));
+    const { port, server } = await servers.start((req) =>
+      asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }),
+    );
     const clients = await Promise.all(Array.from({ length: N }, () => RawClient.connect(port)));
     await Promise.all(clients.map((c) => c.write(GET('/poll'))));
     await eventually(() => server.pendingCount === N, 3_000, `${N} parked`);
@@ -235,7 +249,9 @@ describe('client disconnects', () => {
 describe('server.stop({ timeout })', () => {
   it('closes parked channels at once with server-stopping; stop() does not wait for the timeout', async () => {
     const closes: Closed[] = [];
-    const { port, server } = await servers.start((req) => asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }));
+    const { port, server } = await servers.start((req) =>
+      asChannel(req, { onClose: (_c, reason) => closes.push({ reason, at: Date.now() }) }),
+    );
     const clients = await Promise.all(Array.from({ length: 5 }, () => RawClient.connect(port)));
     await Promise.all(clients.map((c) => c.write(GET('/poll'))));
     await eventually(() => server.pendingCount === 5, 1_000, 'park');
@@ -302,7 +318,9 @@ describe('server.stop({ timeout })', () => {
 
   it('an SSE stream open at stop is cut at the deadline with server-stopping', async () => {
     const closes: Closed[] = [];
-    const { port, server } = await servers.start((req) => asEventStream(req, { keepAliveInterval: 50, onClose: (_s, reason) => closes.push({ reason, at: Date.now() }) }));
+    const { port, server } = await servers.start((req) =>
+      asEventStream(req, { keepAliveInterval: 50, onClose: (_s, reason) => closes.push({ reason, at: Date.now() }) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/events'));
     await eventually(() => server.pendingCount === 1, 1_000, 'open');

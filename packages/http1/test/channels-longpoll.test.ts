@@ -48,7 +48,9 @@ describe('long poll', () => {
 
   it('a bare string or Buffer answers 200', async () => {
     let n = 0;
-    const { port } = await servers.start((req) => asChannel(req, { onOpen: (ch) => setTimeout(() => ch.send(n++ === 0 ? 'text' : Buffer.from([1, 2, 3])), 10) }));
+    const { port } = await servers.start((req) =>
+      asChannel(req, { onOpen: (ch) => setTimeout(() => ch.send(n++ === 0 ? 'text' : Buffer.from([1, 2, 3])), 10) }),
+    );
     const a = await requestOnce(port, GET('/a'));
     expect([a.status, a.text]).toEqual([200, 'text']);
     const b = await requestOnce(port, GET('/b'));
@@ -120,7 +122,9 @@ describe('long poll', () => {
 
   it('close() on a parked channel drops the connection and reports server-closed', async () => {
     const reasons: CloseReason[] = [];
-    const { port, server } = await servers.start((req) => asChannel(req, { onOpen: (ch) => setTimeout(() => ch.close(), 20), onClose: (_c, r) => reasons.push(r) }));
+    const { port, server } = await servers.start((req) =>
+      asChannel(req, { onOpen: (ch) => setTimeout(() => ch.close(), 20), onClose: (_c, r) => reasons.push(r) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/x'));
     const result = await client.readUntilClose({ timeout: 2_000 });
@@ -236,7 +240,9 @@ describe('channel timeout', () => {
   });
 
   it('uses a custom timeoutResponse', async () => {
-    const { port } = await servers.start((req) => asChannel(req, { timeout: 100, timeoutResponse: { status: 200, headers: { 'x-poll': 'empty' }, body: '[]' } }));
+    const { port } = await servers.start((req) =>
+      asChannel(req, { timeout: 100, timeoutResponse: { status: 200, headers: { 'x-poll': 'empty' }, body: '[]' } }),
+    );
     const response = await requestOnce(port, GET('/poll'), { timeout: 2_000 });
     expect(response.status).toBe(200);
     expect(response.headers['x-poll']).toBe('empty');
@@ -245,7 +251,9 @@ describe('channel timeout', () => {
 
   it('timeoutResponse: null closes the connection without an answer', async () => {
     const reasons: CloseReason[] = [];
-    const { port, server } = await servers.start((req) => asChannel(req, { timeout: 100, timeoutResponse: null, onClose: (_c, r) => reasons.push(r) }));
+    const { port, server } = await servers.start((req) =>
+      asChannel(req, { timeout: 100, timeoutResponse: null, onClose: (_c, r) => reasons.push(r) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/poll'));
     const result = await client.readUntilClose({ timeout: 2_000 });
@@ -257,7 +265,9 @@ describe('channel timeout', () => {
 
   it('an answer before the timeout cancels it', async () => {
     const reasons: CloseReason[] = [];
-    const { port } = await servers.start((req) => asChannel(req, { timeout: 150, onOpen: (ch) => setTimeout(() => ch.send('in time'), 20), onClose: (_c, r) => reasons.push(r) }));
+    const { port } = await servers.start((req) =>
+      asChannel(req, { timeout: 150, onOpen: (ch) => setTimeout(() => ch.send('in time'), 20), onClose: (_c, r) => reasons.push(r) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/poll'));
     await client.waitForResponses(1);
@@ -331,7 +341,9 @@ describe('pipelining behind a parked request', () => {
 
   it('a pipelined request sent in pieces while the first is parked still gets its turn', async () => {
     let parked: Channel | null = null;
-    const { port } = await servers.start((req) => (req.uri === '/park' ? asChannel(req, { onOpen: (ch) => (parked = ch) }) : `got ${req.uri}`));
+    const { port } = await servers.start((req) =>
+      req.uri === '/park' ? asChannel(req, { onOpen: (ch) => (parked = ch) }) : `got ${req.uri}`,
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/park'));
     await eventually(() => parked !== null, 1_000, 'park');
@@ -389,7 +401,9 @@ describe('callbacks that throw', () => {
   });
 
   it('an invalid response sent on a channel is logged and answered 500', async () => {
-    const { port, errors } = await servers.start((req) => asChannel(req, { onOpen: (ch) => setTimeout(() => ch.send({ status: 200, headers: { 'bad\nname': 'x' }, body: 'x' }), 10) }));
+    const { port, errors } = await servers.start((req) =>
+      asChannel(req, { onOpen: (ch) => setTimeout(() => ch.send({ status: 200, headers: { 'bad\nname': 'x' }, body: 'x' }), 10) }),
+    );
     const response = await requestOnce(port, GET('/'));
     expect(response.status).toBe(500);
     expect(errors.length).toBe(1);

@@ -126,7 +126,9 @@ describe('formatEvent', () => {
 describe('event stream on the wire', () => {
   it('answers text/event-stream, chunked, with no-cache, and writes each event as sent', async () => {
     let stream: EventStream | null = null;
-    const { port, server } = await servers.start((req) => asEventStream(req, { keepAliveInterval: 0, headers: { 'x-extra': 'yes' }, onOpen: (s) => (stream = s) }));
+    const { port, server } = await servers.start((req) =>
+      asEventStream(req, { keepAliveInterval: 0, headers: { 'x-extra': 'yes' }, onOpen: (s) => (stream = s) }),
+    );
     const client = await RawClient.connect(port);
     await client.write(GET('/events'));
     await client.waitFor((c) => c.text.includes('\r\n\r\n'), 1_000, 'the head');

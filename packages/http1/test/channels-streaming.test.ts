@@ -270,7 +270,9 @@ describe('streaming seen by curl -N', () => {
       }),
     );
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('curl', ['-sS', '-N', '--raw', '--max-time', '5', `http://127.0.0.1:${port}/`], { encoding: 'latin1' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile('curl', ['-sS', '-N', '--raw', '--max-time', '5', `http://127.0.0.1:${port}/`], { encoding: 'latin1' }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
     );
     expect(out).toBe('3\r\nabc\r\n11\r\n0123456789abcdef!\r\n0\r\n\r\n');
   });

@@ -18,7 +18,10 @@ describe('cookies(req)', () => {
       port,
       'GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1;  b = "two words" ; c=%C3%A9%20x; a=shadowed; junk; d=100%\r\nCookie: e=\r\nConnection: close\r\n\r\n',
     );
-    expect(JSON.parse(response.body.toString('utf8'))).toEqual({ same: true, cookies: { a: '1', b: 'two words', c: 'é x', d: '100%', e: '' } });
+    expect(JSON.parse(response.body.toString('utf8'))).toEqual({
+      same: true,
+      cookies: { a: '1', b: 'two words', c: 'é x', d: '100%', e: '' },
+    });
   });
 
   it('is empty without a Cookie header', async () => {
@@ -30,8 +33,20 @@ describe('cookies(req)', () => {
 describe('setCookie', () => {
   it('writes every attribute in order', () => {
     const expires = new Date(Date.UTC(2030, 0, 2, 3, 4, 5));
-    expect(setCookie('session', 'abc123', { maxAge: 3600, expires, path: '/', domain: 'example.com', secure: true, httpOnly: true, sameSite: 'lax', partitioned: true }))
-      .toBe('session=abc123; Max-Age=3600; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=Lax; Partitioned');
+    expect(
+      setCookie('session', 'abc123', {
+        maxAge: 3600,
+        expires,
+        path: '/',
+        domain: 'example.com',
+        secure: true,
+        httpOnly: true,
+        sameSite: 'lax',
+        partitioned: true,
+      }),
+    ).toBe(
+      'session=abc123; Max-Age=3600; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=Lax; Partitioned',
+    );
     expect(setCookie('gone', '', { maxAge: 0 })).toBe('gone=; Max-Age=0');
   });
 
@@ -39,7 +54,11 @@ describe('setCookie', () => {
     const value = 'a b"c,d;e\\f%g/h:i=j{k}é\u0001';
     const header = setCookie('v', value);
     expect(header).toBe('v=a%20b%22c%2Cd%3Be%5Cf%25g/h:i=j{k}%C3%A9%01');
-    const { port } = await servers.start((req: Request) => ({ status: 200, headers: { 'set-cookie': [header, setCookie('w', '1')] }, body: cookies(req).v }));
+    const { port } = await servers.start((req: Request) => ({
+      status: 200,
+      headers: { 'set-cookie': [header, setCookie('w', '1')] },
+      body: cookies(req).v,
+    }));
     const response = await requestOnce(port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${header}\r\nConnection: close\r\n\r\n`);
     expect(response.body.toString('utf8')).toBe(value);
     expect(response.rawHeaders.filter(([name]) => name.toLowerCase() === 'set-cookie').map(([, v]) => v)).toEqual([header, 'w=1']);
@@ -56,7 +75,11 @@ describe('setCookie', () => {
     ['a path with ;', () => setCookie('a', '1', { path: '/; Domain=evil' }), /path of cookie a must be printable ASCII without ';'/],
     ['a path with a line break', () => setCookie('a', '1', { path: '/\r\nx: y' }), /path of cookie a/],
     ['a bad domain', () => setCookie('a', '1', { domain: 'evil.com; Secure' }), /domain of cookie a is not a domain name/],
-    ['a bad sameSite', () => setCookie('a', '1', { sameSite: 'Loose' as never }), /sameSite of cookie a must be 'Strict', 'Lax' or 'None', not "Loose"/],
+    [
+      'a bad sameSite',
+      () => setCookie('a', '1', { sameSite: 'Loose' as never }),
+      /sameSite of cookie a must be 'Strict', 'Lax' or 'None', not "Loose"/,
+    ],
     ['SameSite=None without Secure', () => setCookie('a', '1', { sameSite: 'None' }), /sameSite 'None' without secure/],
     ['Partitioned without Secure', () => setCookie('a', '1', { partitioned: true }), /partitioned without secure/],
     ['a flag that is no boolean', () => setCookie('a', '1', { httpOnly: 'yes' as never }), /httpOnly of cookie a must be a boolean/],

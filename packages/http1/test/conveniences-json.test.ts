@@ -16,7 +16,11 @@ async function handler(req: Request) {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: input ?? 'none' }) };
   } catch (error) {
     if (error instanceof InvalidJsonBodyError) {
-      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: error.code, message: error.message, contentType: error.contentType }) };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: error.code, message: error.message, contentType: error.contentType }),
+      };
     }
     throw error;
   }
@@ -40,7 +44,9 @@ describe('request bodies as JSON', () => {
     expect(status).toBe(400);
     expect(json.code).toBe('HTTPKIT_BAD_JSON_BODY');
     expect(json.contentType).toBe('application/json; charset=utf-8');
-    expect(json.message).toMatch(/^Request body \(Content-Type: application\/json; charset=utf-8\) is not valid JSON: .*(Unexpected end|JSON)/);
+    expect(json.message).toMatch(
+      /^Request body \(Content-Type: application\/json; charset=utf-8\) is not valid JSON: .*(Unexpected end|JSON)/,
+    );
     expect(errors).toEqual([]);
   });
 

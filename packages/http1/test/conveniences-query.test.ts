@@ -13,7 +13,11 @@ const GET = (target: string) => `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection
 async function queryOf(target: string) {
   const { port } = await servers.start((req: Request) => {
     const first = query(req);
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ same: query(req) === first, query: first }) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ same: query(req) === first, query: first }),
+    };
   });
   const response = await requestOnce(port, GET(target));
   return JSON.parse(response.body.toString('utf8')) as { same: boolean; query: Record<string, unknown> };

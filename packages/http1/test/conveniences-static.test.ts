@@ -39,12 +39,16 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 /** Our server with serveStatic in front and a fallback that says what reached it. */
 async function start(options?: Parameters<typeof serveStatic>[1]) {
   const files = serveStatic(root, options);
-  const started = await servers.start(async (req: Request) => (await files(req)) ?? { status: 404, body: `fallback ${req.requestMethod} ${req.uri}` });
+  const started = await servers.start(
+    async (req: Request) => (await files(req)) ?? { status: 404, body: `fallback ${req.requestMethod} ${req.uri}` },
+  );
   return started.port;
 }
 
 function request(port: number, target: string, headers: Record<string, string> = {}, method = 'GET') {
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const lines = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return requestOnce(port, `${method} ${target} HTTP/1.1\r\nHost: x\r\n${lines}Connection: close\r\n\r\n`, { head: method === 'HEAD' });
 }
 
@@ -174,7 +178,12 @@ describe('serveStatic', () => {
   it('answers HEAD with the headers and no body', async () => {
     const port = await start();
     const response = await request(port, '/digits.txt', {}, 'HEAD');
-    expect([response.status, response.headers['content-length'], response.headers['content-type'], response.body.length]).toEqual([200, '10', 'text/plain; charset=utf-8', 0]);
+    expect([response.status, response.headers['content-length'], response.headers['content-type'], response.body.length]).toEqual([
+      200,
+      '10',
+      'text/plain; charset=utf-8',
+      0,
+    ]);
   });
 
   it('answers other methods 405 with Allow for a file that exists, and passes them on otherwise', async () => {

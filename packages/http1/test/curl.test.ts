@@ -119,7 +119,16 @@ describe.skipIf(peer('curl', 'curl.test.ts') === null)('curl', () => {
     const { port } = await servers.start(echo, { maxBody: 16 * 1024 * 1024 });
     const path = join(dir, 'large.txt');
     writeFileSync(path, 'd'.repeat(3 * 1024 * 1024));
-    const result = await curl(['-v', '-H', 'Expect: 100-continue', '--expect100-timeout', '5', '--data-binary', `@${path}`, `http://127.0.0.1:${port}/big`]);
+    const result = await curl([
+      '-v',
+      '-H',
+      'Expect: 100-continue',
+      '--expect100-timeout',
+      '5',
+      '--data-binary',
+      `@${path}`,
+      `http://127.0.0.1:${port}/big`,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/> Expect: 100-continue/);
     expect(result.stderr).toMatch(/< HTTP\/1\.1 100 Continue/);

@@ -29,13 +29,20 @@ interface Demo {
 
 /** Starts the demo with `env`; resolves with its port once it prints its banner. */
 function startDemo(env: Record<string, string>): Promise<Demo> {
-  const child = spawn(process.execPath, ['demo/server.mjs'], { cwd: ROOT, env: { ...process.env, PORT: '0', IP: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['demo/server.mjs'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', IP: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo printed no banner in 15 s; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the demo printed no banner in 15 s; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`)),
+      15_000,
+    );
     child.once('exit', (code) => reject(new Error(`the demo exited (${code}); stderr ${JSON.stringify(stderr)}`)));
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       stdout += text;
@@ -69,7 +76,9 @@ async function answerOf(client: RawClient): Promise<{ messages: ChatMessage[]; s
 async function post(port: number, text: string): Promise<number> {
   const body = `name=test&text=${encodeURIComponent(text)}`;
   const client = await RawClient.connect(port);
-  await client.write(`POST /msg HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  await client.write(
+    `POST /msg HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
   const [response] = await client.waitForResponses(1, { timeout: 10_000 });
   client.destroy();
   return response!.status;

@@ -27,7 +27,10 @@ function startDemo(env: Record<string, string>): Promise<string> {
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo printed no banner in 10 s; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the demo printed no banner in 10 s; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`)),
+      10_000,
+    );
     child.once('exit', (code) => reject(new Error(`the demo exited (${code}); stderr ${JSON.stringify(stderr)}`)));
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       stdout += text;

@@ -48,14 +48,21 @@ function jsBlocks(path: string): Block[] {
   return blocks;
 }
 
-const examples = readdirSync(EXAMPLES).filter((name) => name.endsWith('.mjs')).sort();
+const examples = readdirSync(EXAMPLES)
+  .filter((name) => name.endsWith('.mjs'))
+  .sort();
 const sources = new Map(examples.map((name) => [name, readFileSync(join(EXAMPLES, name), 'utf8')]));
 
 function runNode(file: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { cwd: ROOT, timeout: 20_000, encoding: 'utf8', env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [file],
+      { cwd: ROOT, timeout: 20_000, encoding: 'utf8', env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -76,7 +83,11 @@ describe('docs/ examples', () => {
 
   describe('each runs with plain Node against the built packages and exits 0', () => {
     // The examples import the built packages (dist/) through the workspace links in node_modules.
-    if (!existsSync(join(ROOT, 'packages/http1/dist/index.js')) || !existsSync(join(ROOT, 'packages/websocket/dist/index.js')) || !existsSync(join(ROOT, 'packages/client/dist/index.js'))) {
+    if (
+      !existsSync(join(ROOT, 'packages/http1/dist/index.js')) ||
+      !existsSync(join(ROOT, 'packages/websocket/dist/index.js')) ||
+      !existsSync(join(ROOT, 'packages/client/dist/index.js'))
+    ) {
       execFileSync(process.execPath, ['scripts/build.mjs', '--no-types'], { cwd: ROOT, stdio: 'inherit', timeout: 60_000 });
     }
     for (const name of examples) {
@@ -87,14 +98,18 @@ describe('docs/ examples', () => {
     }
 
     // The scaling guide's example takes the hub to Redis when REDIS_URL is set: run it that way too.
-    it.skipIf(REDIS === null)('scaling-hub.mjs with REDIS_URL, on a real redis-server', async () => {
-      const redis = await startRedis(REDIS!);
-      try {
-        const result = await runNode(join(EXAMPLES, 'scaling-hub.mjs'), { REDIS_URL: redis.url });
-        expect({ code: result.code, stderr: result.stderr }, result.stdout).toEqual({ code: 0, stderr: '' });
-      } finally {
-        await redis.stop();
-      }
-    }, 25_000);
+    it.skipIf(REDIS === null)(
+      'scaling-hub.mjs with REDIS_URL, on a real redis-server',
+      async () => {
+        const redis = await startRedis(REDIS!);
+        try {
+          const result = await runNode(join(EXAMPLES, 'scaling-hub.mjs'), { REDIS_URL: redis.url });
+          expect({ code: result.code, stderr: result.stderr }, result.stdout).toEqual({ code: 0, stderr: '' });
+        } finally {
+          await redis.stop();
+        }
+      },
+      25_000,
+    );
   });
 });

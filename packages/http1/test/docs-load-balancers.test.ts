@@ -21,9 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asChannel, runServer, type Channel, type HttpServer, type Request } from '@http-kit/http1';
 import { connect } from '@http-kit/websocket';
 import { createClient, type HttpClient } from '@http-kit/client';
-import {
-  eventually, peer, RawClient, sleep, startHaproxy, startNginx, within,
-} from '@http-kit/test-support';
+import { eventually, peer, RawClient, sleep, startHaproxy, startNginx, within } from '@http-kit/test-support';
 
 const GUIDE = fileURLToPath(new URL('../../../docs/guides/load-balancers.md', import.meta.url));
 const NGINX = peer('nginx', 'docs-load-balancers.test.ts (its nginx part)');
@@ -38,7 +36,10 @@ function guideBlock(lang: string, replacements: ReadonlyArray<readonly [string, 
   let config = match[1];
   for (const [from, to] of replacements) {
     const count = config.split(from).length - 1;
-    if (count !== 1) throw new Error(`the ${lang} block of load-balancers.md contains "${from}" ${count} times, not once: update docs-load-balancers.test.ts`);
+    if (count !== 1)
+      throw new Error(
+        `the ${lang} block of load-balancers.md contains "${from}" ${count} times, not once: update docs-load-balancers.test.ts`,
+      );
     config = config.replace(from, to);
   }
   return config;
@@ -71,40 +72,52 @@ interface Instance {
 
 async function startInstance(name: string): Promise<Instance> {
   const text = { 'content-type': 'text/plain', 'x-instance': name };
-  const instance: Instance = { name, server: null!, accepted: 0, seen: [], healthChecks: [], parked: new Set(), pollsEnded: [], streams: new Set() };
-  instance.server = await runServer((req) => {
-    switch (req.uri) {
-      case '/healthz':
-        instance.healthChecks.push(req.protocol);
-        return { status: 200, headers: text, body: 'ok' };
-      case '/who':
-        instance.seen.push(req.headers);
-        return { status: 200, headers: text, body: name };
-      case '/poll':
-        return asChannel(req, {
-          onOpen: (ch) => instance.parked.add(ch),
-          onClose(ch, reason) {
-            instance.parked.delete(ch);
-            instance.pollsEnded.push(String(reason));
-          },
-          timeout: 10_000,
-        });
-      case '/stream':
-        // The head alone; the test writes each piece of the body once the client has what came before.
-        return asChannel(req, {
-          onOpen(ch) {
-            ch.send({ status: 200, headers: text }, false);
-            instance.streams.add(ch);
-          },
-          onClose: (ch) => instance.streams.delete(ch),
-        });
-      case '/ws':
-        if (!req.websocket) return { status: 426, headers: text, body: 'the upgrade did not get through the proxy' };
-        return asChannel(req, { onReceive: (ch, message) => ch.send(`${name}: ${String(message)}`) });
-      default:
-        return { status: 404, headers: text, body: 'not found' };
-    }
-  }, { ip: '127.0.0.1', port: 0 });
+  const instance: Instance = {
+    name,
+    server: null!,
+    accepted: 0,
+    seen: [],
+    healthChecks: [],
+    parked: new Set(),
+    pollsEnded: [],
+    streams: new Set(),
+  };
+  instance.server = await runServer(
+    (req) => {
+      switch (req.uri) {
+        case '/healthz':
+          instance.healthChecks.push(req.protocol);
+          return { status: 200, headers: text, body: 'ok' };
+        case '/who':
+          instance.seen.push(req.headers);
+          return { status: 200, headers: text, body: name };
+        case '/poll':
+          return asChannel(req, {
+            onOpen: (ch) => instance.parked.add(ch),
+            onClose(ch, reason) {
+              instance.parked.delete(ch);
+              instance.pollsEnded.push(String(reason));
+            },
+            timeout: 10_000,
+          });
+        case '/stream':
+          // The head alone; the test writes each piece of the body once the client has what came before.
+          return asChannel(req, {
+            onOpen(ch) {
+              ch.send({ status: 200, headers: text }, false);
+              instance.streams.add(ch);
+            },
+            onClose: (ch) => instance.streams.delete(ch),
+          });
+        case '/ws':
+          if (!req.websocket) return { status: 426, headers: text, body: 'the upgrade did not get through the proxy' };
+          return asChannel(req, { onReceive: (ch, message) => ch.send(`${name}: ${String(message)}`) });
+        default:
+          return { status: 404, headers: text, body: 'not found' };
+      }
+    },
+    { ip: '127.0.0.1', port: 0 },
+  );
   return instance;
 }
 
@@ -158,7 +171,9 @@ function behindProxy({ label, binary, start, timeouts, more }: ProxyCase): void 
     afterAll(async () => {
       client.close();
       await proxy?.stop();
-      await Promise.all(instances.map((instance) => instance.server.status === 'running' ? instance.server.stop({ timeout: 500 }) : undefined));
+      await Promise.all(
+        instances.map((instance) => (instance.server.status === 'running' ? instance.server.stop({ timeout: 500 }) : undefined)),
+      );
       for (const instance of instances) listening.delete(instance.server.port);
     });
 
@@ -200,13 +215,22 @@ function behindProxy({ label, binary, start, timeouts, more }: ProxyCase): void 
       expect(instances.map((instance) => instance.parked.size)).toEqual([1, 1]);
       await sleep(PARKED_MS);
       expect(parked(), 'polls still parked').toBe(2);
-      for (const instance of instances) for (const ch of instance.parked) ch.send({ status: 200, headers: { 'content-type': 'text/plain' }, body: `news from ${instance.name}` });
+      for (const instance of instances)
+        for (const ch of instance.parked)
+          ch.send({ status: 200, headers: { 'content-type': 'text/plain' }, body: `news from ${instance.name}` });
       const answers = await within(3_000, 'the answers through the proxy', Promise.all(polls));
-      expect(answers.map((res) => [res.status, res.body]).sort()).toEqual([[200, 'news from a'], [200, 'news from b']]);
+      expect(answers.map((res) => [res.status, res.body]).sort()).toEqual([
+        [200, 'news from a'],
+        [200, 'news from b'],
+      ]);
     });
 
     it('passes a stream on unbuffered: its head and each piece arrive before the server writes the next', async () => {
-      const res = await within(3_000, 'the stream\'s head before any of its body is written (is the proxy buffering?)', client.get(`${proxy!.base}/stream`, { as: 'stream' }));
+      const res = await within(
+        3_000,
+        "the stream's head before any of its body is written (is the proxy buffering?)",
+        client.get(`${proxy!.base}/stream`, { as: 'stream' }),
+      );
       expect(res.status).toBe(200);
       const [stream] = [...instances[0].streams, ...instances[1].streams];
       const chunks = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -216,8 +240,13 @@ function behindProxy({ label, binary, start, timeouts, more }: ProxyCase): void 
         stream.send(piece, false);
         let text = '';
         while (text !== piece) {
-          const next = await within(3_000, `"${piece.trim()}" before the server writes the next piece (is the proxy buffering?)`, chunks.next());
-          if (next.done === true) throw new Error(`the stream ended with ${JSON.stringify(text)} where ${JSON.stringify(piece)} was expected`);
+          const next = await within(
+            3_000,
+            `"${piece.trim()}" before the server writes the next piece (is the proxy buffering?)`,
+            chunks.next(),
+          );
+          if (next.done === true)
+            throw new Error(`the stream ended with ${JSON.stringify(text)} where ${JSON.stringify(piece)} was expected`);
           text += String(next.value);
         }
         delays.push(performance.now() - sent);
@@ -231,7 +260,10 @@ function behindProxy({ label, binary, start, timeouts, more }: ProxyCase): void 
 
     it('upgrades a WebSocket and echoes through it (@http-kit/websocket connect)', async () => {
       const heard: string[] = [];
-      const { channel, error } = await connect(`ws://127.0.0.1:${port()}/ws`, { onReceive: (_ch, message) => void heard.push(String(message)), timeout: 3_000 });
+      const { channel, error } = await connect(`ws://127.0.0.1:${port()}/ws`, {
+        onReceive: (_ch, message) => void heard.push(String(message)),
+        timeout: 3_000,
+      });
       expect(error).toBeUndefined();
       channel!.send(`through ${label}`);
       await eventually(() => heard.length === 1, 3_000, 'the echo');
@@ -268,18 +300,30 @@ function behindProxy({ label, binary, start, timeouts, more }: ProxyCase): void 
   });
 }
 
-const ready = (client: HttpClient) => async (base: string): Promise<boolean> => (await client.get(`${base}/healthz`, { timeout: 500 })).status === 200;
+const ready =
+  (client: HttpClient) =>
+  async (base: string): Promise<boolean> =>
+    (await client.get(`${base}/healthz`, { timeout: 500 })).status === 200;
 
 behindProxy({
   label: 'nginx',
   binary: NGINX,
-  start: (a, b, client) => startNginx(NGINX!, {
-    http: (_dir, port) => guideBlock('nginx', [['listen 80;', `listen 127.0.0.1:${port};`], ['127.0.0.1:8081', `127.0.0.1:${a}`], ['127.0.0.1:8082', `127.0.0.1:${b}`]]),
-    ready: ready(client),
-  }),
+  start: (a, b, client) =>
+    startNginx(NGINX!, {
+      http: (_dir, port) =>
+        guideBlock('nginx', [
+          ['listen 80;', `listen 127.0.0.1:${port};`],
+          ['127.0.0.1:8081', `127.0.0.1:${a}`],
+          ['127.0.0.1:8082', `127.0.0.1:${b}`],
+        ]),
+      ready: ready(client),
+    }),
   timeouts() {
     const config = guideBlock('nginx');
-    return { proxy_read_timeout: timeoutMs(config, 'proxy_read_timeout', 's'), proxy_send_timeout: timeoutMs(config, 'proxy_send_timeout', 's') };
+    return {
+      proxy_read_timeout: timeoutMs(config, 'proxy_read_timeout', 's'),
+      proxy_send_timeout: timeoutMs(config, 'proxy_send_timeout', 's'),
+    };
   },
   more({ instances, base, client }) {
     it('ends a parked long poll on its instance when the client goes away', async () => {
@@ -289,7 +333,7 @@ behindProxy({
       const [instance] = instances().filter((candidate) => candidate.parked.size === 1);
       leaving.abort();
       await within(3_000, 'the aborted poll', poll);
-      await eventually(() => instance.parked.size === 0, 3_000, 'the instance to see the poll\'s connection close');
+      await eventually(() => instance.parked.size === 0, 3_000, "the instance to see the poll's connection close");
       expect(instance.pollsEnded.at(-1)).toBe('client-closed');
     });
   },
@@ -298,13 +342,23 @@ behindProxy({
 behindProxy({
   label: 'HAProxy',
   binary: HAPROXY,
-  start: (a, b, client) => startHaproxy(HAPROXY!, {
-    config: (_dir, port) => guideBlock('haproxy', [['bind :80', `bind 127.0.0.1:${port}`], ['127.0.0.1:8081', `127.0.0.1:${a}`], ['127.0.0.1:8082', `127.0.0.1:${b}`]]),
-    ready: ready(client),
-  }),
+  start: (a, b, client) =>
+    startHaproxy(HAPROXY!, {
+      config: (_dir, port) =>
+        guideBlock('haproxy', [
+          ['bind :80', `bind 127.0.0.1:${port}`],
+          ['127.0.0.1:8081', `127.0.0.1:${a}`],
+          ['127.0.0.1:8082', `127.0.0.1:${b}`],
+        ]),
+      ready: ready(client),
+    }),
   timeouts() {
     const config = guideBlock('haproxy');
-    return { 'timeout server': timeoutMs(config, 'timeout server', 'ms'), 'timeout client': timeoutMs(config, 'timeout client', 'ms'), 'timeout tunnel': timeoutMs(config, 'timeout tunnel', 'ms') };
+    return {
+      'timeout server': timeoutMs(config, 'timeout server', 'ms'),
+      'timeout client': timeoutMs(config, 'timeout client', 'ms'),
+      'timeout tunnel': timeoutMs(config, 'timeout tunnel', 'ms'),
+    };
   },
   more({ instances }) {
     it('health-checks both instances with GET /healthz', async () => {

@@ -20,7 +20,10 @@ function guideConfig(listenPort: number, upstreamPort: number): string {
   const match = /^```nginx\n([\s\S]*?)^```$/m.exec(readFileSync(GUIDE, 'utf8'));
   if (match === null) throw new Error('docs/guides/nginx.md has no ```nginx block');
   let config = match[1];
-  for (const [from, to] of [['listen 80;', `listen 127.0.0.1:${listenPort};`], ['server 127.0.0.1:8080;', `server 127.0.0.1:${upstreamPort};`]]) {
+  for (const [from, to] of [
+    ['listen 80;', `listen 127.0.0.1:${listenPort};`],
+    ['server 127.0.0.1:8080;', `server 127.0.0.1:${upstreamPort};`],
+  ]) {
     if (!config.includes(from)) throw new Error(`the nginx block no longer contains "${from}": update docs-nginx.test.ts`);
     config = config.replace(from, to);
   }
@@ -37,31 +40,35 @@ describe.skipIf(NGINX === null)('docs/guides/nginx.md: http-kit behind nginx', (
   const seen: Array<Record<string, string>> = [];
 
   beforeAll(async () => {
-    server = await runServer((req) => {
-      seen.push(req.headers);
-      if (req.uri === '/poll') return asChannel(req, { onOpen: (ch) => parked.add(ch), onClose: (ch) => parked.delete(ch), timeout: 10_000 });
-      if (req.uri === '/stream') {
-        return asChannel(req, {
-          onOpen(ch) {
-            ch.send({ status: 200, headers: { 'content-type': 'text/plain' } }, false);
-            let n = 0;
-            const timer = setInterval(() => {
-              if (!ch.isOpen) return clearInterval(timer);
-              ch.send(`part ${++n}\n`, false);
-              if (n === 3) {
-                clearInterval(timer);
-                ch.close();
-              }
-            }, 100);
-          },
-        });
-      }
-      if (req.uri === '/ws') {
-        if (!req.websocket) return { status: 426, body: 'the upgrade did not get through nginx' };
-        return asChannel(req, { onReceive: (ch, message) => ch.send(`echo: ${String(message)}`) });
-      }
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: `hello ${req.headers.host}` };
-    }, { ip: '127.0.0.1', port: 0 });
+    server = await runServer(
+      (req) => {
+        seen.push(req.headers);
+        if (req.uri === '/poll')
+          return asChannel(req, { onOpen: (ch) => parked.add(ch), onClose: (ch) => parked.delete(ch), timeout: 10_000 });
+        if (req.uri === '/stream') {
+          return asChannel(req, {
+            onOpen(ch) {
+              ch.send({ status: 200, headers: { 'content-type': 'text/plain' } }, false);
+              let n = 0;
+              const timer = setInterval(() => {
+                if (!ch.isOpen) return clearInterval(timer);
+                ch.send(`part ${++n}\n`, false);
+                if (n === 3) {
+                  clearInterval(timer);
+                  ch.close();
+                }
+              }, 100);
+            },
+          });
+        }
+        if (req.uri === '/ws') {
+          if (!req.websocket) return { status: 426, body: 'the upgrade did not get through nginx' };
+          return asChannel(req, { onReceive: (ch, message) => ch.send(`echo: ${String(message)}`) });
+        }
+        return { status: 200, headers: { 'content-type': 'text/plain' }, body: `hello ${req.headers.host}` };
+      },
+      { ip: '127.0.0.1', port: 0 },
+    );
 
     const started = await startNginx(NGINX!, {
       http: (_dir, port) => guideConfig(port, server.port),
@@ -109,7 +116,10 @@ describe.skipIf(NGINX === null)('docs/guides/nginx.md: http-kit behind nginx', (
 
   it('upgrades a WebSocket and echoes through it', async () => {
     const heard: string[] = [];
-    const { channel, error } = await connect(`${wsBase}/ws`, { onReceive: (_ch, message) => void heard.push(String(message)), timeout: 3_000 });
+    const { channel, error } = await connect(`${wsBase}/ws`, {
+      onReceive: (_ch, message) => void heard.push(String(message)),
+      timeout: 3_000,
+    });
     expect(error).toBeUndefined();
     channel!.send('through nginx');
     await eventually(() => heard.length === 1, 3_000, 'the echo');

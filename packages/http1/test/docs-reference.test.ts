@@ -29,7 +29,11 @@ function typeExports(source: string): string[] {
   const names: string[] = [];
   for (const match of source.matchAll(/export\s+type\s*\{([^}]*)\}/g)) {
     for (const part of match[1].split(',')) {
-      const name = part.trim().split(/\s+as\s+/).pop()!.trim();
+      const name = part
+        .trim()
+        .split(/\s+as\s+/)
+        .pop()!
+        .trim();
       if (name !== '') names.push(name);
     }
   }
@@ -93,7 +97,9 @@ describe('docs/reference.md', () => {
       expect(row!.replace(/,/g, ''), `${name} =${value}`).toContain(value);
     }
     for (const [name, value] of Object.entries(websocket.WEBSOCKET_DEFAULTS)) {
-      const row = section('@http-kit/websocket').split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      const row = section('@http-kit/websocket')
+        .split('\n')
+        .find((line) => line.startsWith(`| \`${name}\` |`));
       expect(row, `no row for ${name}`).toBeDefined();
       expect(row, `${name} = ${value}`).toContain(` ${value}`);
     }

@@ -19,7 +19,8 @@ const servers = useServers();
 const CHUNKED = 'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
 
 /** A handler that reads the whole body and says how long it was. */
-const readAll = async (req: { body: { bytes(): Promise<Buffer> } | null }) => `got ${req.body === null ? 0 : (await req.body.bytes()).length}`;
+const readAll = async (req: { body: { bytes(): Promise<Buffer> } | null }) =>
+  `got ${req.body === null ? 0 : (await req.body.bytes()).length}`;
 
 /**
  * Writes `first`, then `next()` again and again (with backpressure) until the server answers or
@@ -46,7 +47,10 @@ describe('chunk extensions', () => {
     const { port } = await servers.start(readAll);
     const block = Buffer.alloc(64 * 1024, 'e');
     const result = await pump(port, `${CHUNKED}5;`, () => block, 256 * 1024 * 1024);
-    expect(result.responses.map((r) => r.status), result.text.slice(0, 200)).toEqual([413]);
+    expect(
+      result.responses.map((r) => r.status),
+      result.text.slice(0, 200),
+    ).toEqual([413]);
     expect(result.responses[0].text).toMatch(/^Payload Too Large: Chunk-size line with extensions longer than 4096 bytes/);
     expect(result.closedByServer).toBe(true);
     // What the client got into socket buffers before the answer, not what the server read; still
@@ -74,7 +78,10 @@ describe('chunk extensions', () => {
     const chunk = `1;${'x'.repeat(1000)}\r\na\r\n`;
     const block = Buffer.from(chunk.repeat(64));
     const result = await pump(port, CHUNKED, () => block, 64 * maxBody);
-    expect(result.responses.map((r) => r.status), result.text.slice(0, 200)).toEqual([413]);
+    expect(
+      result.responses.map((r) => r.status),
+      result.text.slice(0, 200),
+    ).toEqual([413]);
     expect(result.responses[0].text).toMatch(/^Payload Too Large: Chunked framing of \d+ bytes/);
     expect(result.written).toBeLessThan(12 * maxBody);
   });
@@ -87,7 +94,10 @@ describe('chunk extensions', () => {
     await client.write(`${CHUNKED}${`400;sig=abc\r\n${kib}\r\n`.repeat(1024)}0\r\n\r\n`);
     await client.write(`${CHUNKED}${'8\r\n12345678\r\n'.repeat(4096)}0\r\nX-Checksum: 1\r\n\r\n`);
     const responses = await client.waitForResponses(2, { timeout: 5_000 });
-    expect(responses.map((r) => [r.status, r.text])).toEqual([[200, `got ${maxBody}`], [200, 'got 32768']]);
+    expect(responses.map((r) => [r.status, r.text])).toEqual([
+      [200, `got ${maxBody}`],
+      [200, 'got 32768'],
+    ]);
     client.destroy();
   });
 });
@@ -124,10 +134,13 @@ describe('trailers', () => {
 describe('head padding', () => {
   it('a header value padded with 100 KiB of whitespace: 431 before the handler runs', async () => {
     const calls: string[] = [];
-    const { port } = await servers.start((req) => {
-      calls.push(req.uri);
-      return 'ok';
-    }, { maxHeaderSize: 4096, maxLine: 1024 });
+    const { port } = await servers.start(
+      (req) => {
+        calls.push(req.uri);
+        return 'ok';
+      },
+      { maxHeaderSize: 4096, maxLine: 1024 },
+    );
     const client = await RawClient.connect(port);
     await client.write('GET /padded HTTP/1.1\r\nHost:');
     for (let i = 0; i < 10; i++) await client.write(' '.repeat(10 * 1024));

@@ -46,7 +46,16 @@ interface Tracked {
 }
 
 function newTracked(): Tracked {
-  return { streams: [], generatorsDone: 0, generatorsStarted: 0, bodies: [], closes: new Map(), channelsOpened: 0, producersRunning: 0, spins: 0 };
+  return {
+    streams: [],
+    generatorsDone: 0,
+    generatorsStarted: 0,
+    bodies: [],
+    closes: new Map(),
+    channelsOpened: 0,
+    producersRunning: 0,
+    spins: 0,
+  };
 }
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x62);
@@ -158,12 +167,18 @@ function handlerFor(t: Tracked): Handler {
 
 const REQUESTS: Record<string, string> = {
   body: 'POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n' + 'z'.repeat(5000),
-  chunkedBody: 'POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' + '1000\r\n' + 'z'.repeat(4096) + '\r\n1000\r\n' + 'z'.repeat(100),
+  chunkedBody:
+    'POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    '1000\r\n' +
+    'z'.repeat(4096) +
+    '\r\n1000\r\n' +
+    'z'.repeat(100),
   readable: 'GET /readable HTTP/1.1\r\nHost: x\r\n\r\n',
   generator: 'GET /generator HTTP/1.1\r\nHost: x\r\n\r\n',
   file: 'GET /file HTTP/1.1\r\nHost: x\r\n\r\n',
   park: 'GET /park HTTP/1.1\r\nHost: x\r\n\r\n',
-  parkPipelined: 'GET /park HTTP/1.1\r\nHost: x\r\n\r\nGET /readable HTTP/1.1\r\nHost: x\r\n\r\nPOST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab',
+  parkPipelined:
+    'GET /park HTTP/1.1\r\nHost: x\r\n\r\nGET /readable HTTP/1.1\r\nHost: x\r\n\r\nPOST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab',
   stream: 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n',
   sse: 'GET /sse HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n',
   stream10: 'GET /stream HTTP/1.0\r\n\r\n',
@@ -210,15 +225,26 @@ describe(`abrupt peers (seed ${SEED})`, () => {
     await eventually(() => server.connectionCount === 0, 3_000, `${label}: connectionCount 0 (is ${server.connectionCount})`);
     await eventually(() => server.pendingCount === 0, 1_000, `${label}: pendingCount 0`);
     await eventually(() => t.producersRunning === 0, 1_000, `${label}: streaming producers stopped`);
-    await eventually(() => t.streams.every((s) => s.destroyed) && t.generatorsDone === t.generatorsStarted, 1_000, `${label}: streamed bodies released`);
-    await eventually(() => t.bodies.every((b) => b === null || b.destroyed || b.readableEnded), 1_000, `${label}: request bodies ended or destroyed`);
+    await eventually(
+      () => t.streams.every((s) => s.destroyed) && t.generatorsDone === t.generatorsStarted,
+      1_000,
+      `${label}: streamed bodies released`,
+    );
+    await eventually(
+      () => t.bodies.every((b) => b === null || b.destroyed || b.readableEnded),
+      1_000,
+      `${label}: request bodies ended or destroyed`,
+    );
     // Every channel opened got exactly one onClose, and it says the client went.
     for (let id = 0; id < t.channelsOpened; id++) {
       expect(t.closes.get(id), `${label}: channel ${id} onClose calls`).toEqual(['client-closed']);
     }
     // Every file opened for a response was closed again.
     await eventually(() => openFds() <= fdsBefore, 1_000, `${label}: file descriptors back to ${fdsBefore} (are ${openFds()})`);
-    expect(errors.map((e) => `${e.message}: ${String(e.error)}`), label).toEqual([]);
+    expect(
+      errors.map((e) => `${e.message}: ${String(e.error)}`),
+      label,
+    ).toEqual([]);
     expect(warnings, label).toEqual([]);
     expect(processErrors, label).toEqual({ uncaught: [], unhandled: [] });
     // Sanity: the scenarios were actually reached.
@@ -235,7 +261,9 @@ describe(`abrupt peers (seed ${SEED})`, () => {
     await server.stop({ timeout: 1_000 });
     expect(Date.now() - stopAt, label).toBeLessThan(200);
     expect(t.spins, `seed=${SEED}: sources pumped into a dead socket`).toBe(0);
-    console.log(`fuzz-abrupt-peers ${label}: ${t.spins} sources pumped into a dead socket; ${kinds.length} resets, ${t.channelsOpened} channels, ${t.streams.length + t.generatorsStarted} streamed bodies, ${t.bodies.length} request bodies`);
+    console.log(
+      `fuzz-abrupt-peers ${label}: ${t.spins} sources pumped into a dead socket; ${kinds.length} resets, ${t.channelsOpened} channels, ${t.streams.length + t.generatorsStarted} streamed bodies, ${t.bodies.length} request bodies`,
+    );
   });
 
   it('a client resetting while the server stops does not hold stop() up', { timeout: 10_000 }, async () => {
@@ -258,7 +286,11 @@ describe(`abrupt peers (seed ${SEED})`, () => {
     expect(server.connectionCount).toBe(0);
     expect(server.pendingCount).toBe(0);
     for (let id = 0; id < t.channelsOpened; id++) expect(t.closes.get(id)?.length, `seed=${SEED}: channel ${id}`).toBe(1);
-    await eventually(() => t.streams.every((s) => s.destroyed) && t.generatorsDone === t.generatorsStarted, 1_000, 'streamed bodies released');
+    await eventually(
+      () => t.streams.every((s) => s.destroyed) && t.generatorsDone === t.generatorsStarted,
+      1_000,
+      'streamed bodies released',
+    );
     expect(errors.filter((e) => !/failed mid-body/.test(e.message))).toEqual([]);
   });
 

@@ -25,7 +25,8 @@ const BAD: Array<(rng: Rng) => string> = [
   () => 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx',
   () => 'GET / HTTP/2.0\r\nHost: x\r\n\r\n',
   // Dispatched first, then the body breaks: the handler's request must not be kept.
-  (rng) => `POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n${rng.pick(['zz', '-1', '5\r\nhelloXX'])}\r\n`,
+  (rng) =>
+    `POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n${rng.pick(['zz', '-1', '5\r\nhelloXX'])}\r\n`,
   (rng) => `POST /park HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab${rng.pick(['', 'c'])}`,
   () => 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nContent-Length: 11\r\n\r\n0123456789',
   (rng) => {
@@ -77,7 +78,11 @@ describe(`heap after bad requests (seed ${SEED})`, () => {
         }
       };
       await Promise.all(Array.from({ length: PARALLEL }, worker));
-      await eventually(() => server.connectionCount === 0 && server.pendingCount === 0, 3_000, `seed=${SEED}: connections and channels released`);
+      await eventually(
+        () => server.connectionCount === 0 && server.pendingCount === 0,
+        3_000,
+        `seed=${SEED}: connections and channels released`,
+      );
     };
 
     await run(200); // warm up: JIT, parser pool, wheel slots

@@ -12,7 +12,22 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { asChannel, type Handler, type HttpServer, type Request } from '@http-kit/http1';
-import { ALLOWED_STATUSES as SUPPORT_ALLOWED, eventually, parseResponses, RawClient, type RawResponse, REJECT_STATUSES as SUPPORT_REJECT, Rng, seedFor, show, sleep, type Started, tick, trapProcessErrors, useServers } from '@http-kit/test-support';
+import {
+  ALLOWED_STATUSES as SUPPORT_ALLOWED,
+  eventually,
+  parseResponses,
+  RawClient,
+  type RawResponse,
+  REJECT_STATUSES as SUPPORT_REJECT,
+  Rng,
+  seedFor,
+  show,
+  sleep,
+  type Started,
+  tick,
+  trapProcessErrors,
+  useServers,
+} from '@http-kit/test-support';
 
 // The server's own refusals: test-support's list, and 501 for a transfer coding other than
 // chunked (Transfer-Encoding: gzip, chunked; issue 9).
@@ -43,31 +58,60 @@ const SEEDS: SeedRequest[] = [
   { name: 'get', bytes: 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', requests: 1 },
   {
     name: 'get with query and headers',
-    bytes: 'GET /search?q=a%20b&x=1 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: fuzz/1.0\r\nAccept: */*\r\nCookie: a=1\r\nCookie: b=2\r\nX-Long: ' + 'v'.repeat(200) + '\r\n\r\n',
+    bytes:
+      'GET /search?q=a%20b&x=1 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: fuzz/1.0\r\nAccept: */*\r\nCookie: a=1\r\nCookie: b=2\r\nX-Long: ' +
+      'v'.repeat(200) +
+      '\r\n\r\n',
     requests: 1,
   },
-  { name: 'post content-length', bytes: 'POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\nhello=world', requests: 1 },
+  {
+    name: 'post content-length',
+    bytes: 'POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\nhello=world',
+    requests: 1,
+  },
   { name: 'post empty body', bytes: 'POST /empty HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n', requests: 1 },
   { name: 'put larger body', bytes: 'PUT /blob HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n' + 'b'.repeat(300), requests: 1 },
-  { name: 'chunked', bytes: 'POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n', requests: 1 },
+  {
+    name: 'chunked',
+    bytes: 'POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+    requests: 1,
+  },
   {
     name: 'chunked with extensions and trailers',
-    bytes: 'POST /trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n3\r\n123\r\n0\r\nX-Sum: 29\r\nX-Other: y\r\n\r\n',
+    bytes:
+      'POST /trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n3\r\n123\r\n0\r\nX-Sum: 29\r\nX-Other: y\r\n\r\n',
     requests: 1,
   },
   { name: 'pipelined gets', bytes: 'GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n', requests: 2 },
-  { name: 'pipelined post then get', bytes: 'POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /after HTTP/1.1\r\nHost: x\r\n\r\n', requests: 2 },
-  { name: 'pipelined chunked then get', bytes: 'POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n', requests: 2 },
+  {
+    name: 'pipelined post then get',
+    bytes: 'POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /after HTTP/1.1\r\nHost: x\r\n\r\n',
+    requests: 2,
+  },
+  {
+    name: 'pipelined chunked then get',
+    bytes: 'POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n',
+    requests: 2,
+  },
   { name: 'http/1.0', bytes: 'GET /old HTTP/1.0\r\n\r\n', requests: 1, closes: true },
   { name: 'http/1.0 keep-alive post', bytes: 'POST /old HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc', requests: 1 },
   {
     name: 'upgrade',
-    bytes: 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    bytes:
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     requests: 1,
     closes: true,
   },
-  { name: 'expect 100-continue', bytes: 'POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n0123456789', requests: 1 },
-  { name: 'expect 100-continue chunked', bytes: 'PUT /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ndata\r\n0\r\n\r\n', requests: 1 },
+  {
+    name: 'expect 100-continue',
+    bytes: 'POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n0123456789',
+    requests: 1,
+  },
+  {
+    name: 'expect 100-continue chunked',
+    bytes: 'PUT /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ndata\r\n0\r\n\r\n',
+    requests: 1,
+  },
   // Host must agree with the target's authority (a different one is refused, issue 9).
   { name: 'absolute-form target', bytes: 'GET http://example.com:81/abs?x=y HTTP/1.1\r\nHost: EXAMPLE.com:81\r\n\r\n', requests: 1 },
   { name: 'connection close', bytes: 'GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', requests: 1, closes: true },
@@ -145,10 +189,27 @@ function mutateLines(text: string, rng: Rng): string {
       break;
     }
     case 3:
-      lines.splice(i + 1, 0, rng.pick([' folded', '\tfolded', 'X-Dup: 1', 'Host: second', 'Content-Length: 3', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip', 'Expect: nothing', '']));
+      lines.splice(
+        i + 1,
+        0,
+        rng.pick([
+          ' folded',
+          '\tfolded',
+          'X-Dup: 1',
+          'Host: second',
+          'Content-Length: 3',
+          'Transfer-Encoding: chunked',
+          'Transfer-Encoding: gzip',
+          'Expect: nothing',
+          '',
+        ]),
+      );
       break;
     default:
-      lines[i] = lines[i].replace(rng.pick(['\r\n', ' ', ':', 'HTTP/1.1']), rng.pick(['\n', '  ', '::', 'HTTP/2.0', 'HTTP/1.2', 'HTTP/0.9']));
+      lines[i] = lines[i].replace(
+        rng.pick(['\r\n', ' ', ':', 'HTTP/1.1']),
+        rng.pick(['\n', '  ', '::', 'HTTP/2.0', 'HTTP/1.2', 'HTTP/0.9']),
+      );
   }
   return lines.join(rng.chance(0.1) ? '\n' : '\r\n');
 }
@@ -211,7 +272,11 @@ interface Mode {
 }
 
 const MODES: Mode[] = [
-  { name: 'sync', handler: (seen) => (req) => (seen.push(req), { status: 200, body: `sync ${req.requestMethod} ${req.uri}` }), allowedErrors: [] },
+  {
+    name: 'sync',
+    handler: (seen) => (req) => (seen.push(req), { status: 200, body: `sync ${req.requestMethod} ${req.uri}` }),
+    allowedErrors: [],
+  },
   {
     name: 'async',
     handler: (seen) => async (req) => {
@@ -367,7 +432,8 @@ async function runCase(started: Started, mode: Mode, seen: Request[], index: num
   if (requests.length > handlerAnswers + 1) problems.push(`${requests.length} requests dispatched, ${handlerAnswers} answered`);
   if (control) {
     const expected = mode.name === 'throws' ? 500 : 200;
-    if (statuses.length !== seed.requests || statuses.some((s) => s !== expected)) problems.push(`unmutated request: expected ${seed.requests} x ${expected}, got [${statuses}]`);
+    if (statuses.length !== seed.requests || statuses.some((s) => s !== expected))
+      problems.push(`unmutated request: expected ${seed.requests} x ${expected}, got [${statuses}]`);
   }
 
   // The connection (and any channel) is gone promptly once the client is.
@@ -397,7 +463,8 @@ describe(`mutation fuzz (seed ${SEED})`, () => {
 
     for (const { mode, started } of runs) {
       for (const { message, error } of started.errors) {
-        if (!mode.allowedErrors.some((pattern) => pattern.test(message))) failures.push(`seed=${SEED} mode=${mode.name}: unexpected error log "${message}": ${String(error)}`);
+        if (!mode.allowedErrors.some((pattern) => pattern.test(message)))
+          failures.push(`seed=${SEED} mode=${mode.name}: unexpected error log "${message}": ${String(error)}`);
       }
       for (const warning of started.warnings) failures.push(`seed=${SEED} mode=${mode.name}: unexpected warning "${warning}"`);
       const server: HttpServer = started.server;

@@ -112,11 +112,18 @@ describe(`slow and odd peers (seed ${SEED})`, () => {
   for (const [name, status, first, next] of endless) {
     it(`${name}: ${status} and close`, async () => {
       const calls: string[] = [];
-      const { server, port } = await servers.start((req) => (calls.push(req.uri), 'ok'), { maxHeaderSize: 4096, maxLine: 2048, headersTimeout: 1_500 });
+      const { server, port } = await servers.start((req) => (calls.push(req.uri), 'ok'), {
+        maxHeaderSize: 4096,
+        maxLine: 2048,
+        headersTimeout: 1_500,
+      });
       const client = await RawClient.connect(port);
       const result = await flood(client, first, next);
       expect(result.timedOut, `${name}: sent ${result.sent} bytes`).toBe(false);
-      expect(result.responses.map((r) => r.status), `${name}: ${JSON.stringify(result.text.slice(0, 200))}`).toEqual([status]);
+      expect(
+        result.responses.map((r) => r.status),
+        `${name}: ${JSON.stringify(result.text.slice(0, 200))}`,
+      ).toEqual([status]);
       expect(result.sent).toBeLessThan(4 * 1024 * 1024);
       expect(calls).toEqual([]);
       await settled(server, name);
@@ -154,7 +161,11 @@ describe(`slow and odd peers (seed ${SEED})`, () => {
       { maxBody: 64 * 1024 },
     );
     const client = await RawClient.connect(port);
-    const result = await flood(client, 'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', () => `400\r\n${'c'.repeat(1024)}\r\n`);
+    const result = await flood(
+      client,
+      'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
+      () => `400\r\n${'c'.repeat(1024)}\r\n`,
+    );
     expect(result.timedOut).toBe(false);
     expect(result.responses.map((r) => r.status)).toEqual([413]);
     expect(result.sent).toBeLessThan(4 * 1024 * 1024);
@@ -165,7 +176,11 @@ describe(`slow and odd peers (seed ${SEED})`, () => {
   it('an endless chunked body to a handler that answers without reading: answered, then closed', async () => {
     const { server, port } = await servers.start(() => 'no thanks', { maxBody: 64 * 1024 });
     const client = await RawClient.connect(port);
-    const result = await flood(client, 'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', () => `400\r\n${'c'.repeat(1024)}\r\n`);
+    const result = await flood(
+      client,
+      'POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
+      () => `400\r\n${'c'.repeat(1024)}\r\n`,
+    );
     expect(result.timedOut).toBe(false);
     expect(result.responses.map((r) => r.status)).toEqual([200]);
     expect(result.sent).toBeLessThan(4 * 1024 * 1024);
@@ -180,7 +195,15 @@ describe(`slow and odd peers (seed ${SEED})`, () => {
       if (req.uri === '/slow') await sleep(5);
       return 'ok';
     });
-    const partial = ['', 'G', 'GET / HT', 'GET / HTTP/1.1\r\nHost: x\r\n', 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', GET];
+    const partial = [
+      '',
+      'G',
+      'GET / HT',
+      'GET / HTTP/1.1\r\nHost: x\r\n',
+      'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc',
+      GET,
+    ];
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(
         Array.from({ length: 100 }, async () => {

@@ -11,9 +11,15 @@ export const fine: Handler[] = [
   (req) => asChannel(req, { onOpen: (ch) => ch.send('later') }),
   (req) => asyncResponse(req, (respond) => respond('later')),
   (req) => asEventStream(req, {}),
-  (req) => switchProtocol(req, { upgrade: 'x' }, (host) => ({
-    onData: (b: Buffer) => b.length, onEnd: () => host.end(), onDrain() {}, onTimeout() {}, onShutdown() {}, onClose() {},
-  })),
+  (req) =>
+    switchProtocol(req, { upgrade: 'x' }, (host) => ({
+      onData: (b: Buffer) => b.length,
+      onEnd: () => host.end(),
+      onDrain() {},
+      onTimeout() {},
+      onShutdown() {},
+      onClose() {},
+    })),
 ];
 
 // @ts-expect-error a misspelt status is not a response

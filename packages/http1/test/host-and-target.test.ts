@@ -46,7 +46,10 @@ describe('Host', () => {
     it(`400 for ${JSON.stringify(host)} (${what})`, async () => {
       const { port, seen } = await recording();
       const result = await exchange(port, Buffer.from(withHost(host), 'latin1'));
-      expect(result.responses.map((r) => r.status), result.text).toEqual([400]);
+      expect(
+        result.responses.map((r) => r.status),
+        result.text,
+      ).toEqual([400]);
       expect(result.responses[0].text).toMatch(/^Bad Request: Invalid Host /);
       expect(result.closedByServer).toBe(true);
       expect(seen).toEqual([]);
@@ -69,7 +72,10 @@ describe('Host', () => {
     it(`accepts ${JSON.stringify(host)}: serverName ${serverName}`, async () => {
       const { port, seen } = await recording();
       const result = await exchange(port, withHost(host));
-      expect(result.responses.map((r) => r.status), result.text).toEqual([200]);
+      expect(
+        result.responses.map((r) => r.status),
+        result.text,
+      ).toEqual([200]);
       expect(seen[0].serverName).toBe(serverName);
     });
   }
@@ -102,7 +108,10 @@ describe('request target', () => {
     it(`400 for ${what}: ${line}`, async () => {
       const { port, seen } = await recording();
       const result = await exchange(port, `${line}\r\nHost: example.com\r\n\r\n`);
-      expect(result.responses.map((r) => r.status), result.text).toEqual([400]);
+      expect(
+        result.responses.map((r) => r.status),
+        result.text,
+      ).toEqual([400]);
       expect(result.responses[0].text).toMatch(reason);
       expect(result.closedByServer).toBe(true);
       expect(seen).toEqual([]);
@@ -162,7 +171,10 @@ describe('1xx statuses are not answers', () => {
     it(`a handler returning status ${status}: 500 and a clear error (a switch goes through switchProtocol)`, async () => {
       const { port, errors } = await servers.start(() => ({ status, headers: { upgrade: 'x' } }));
       const result = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      expect(result.responses.map((r) => r.status), result.text).toEqual([500]);
+      expect(
+        result.responses.map((r) => r.status),
+        result.text,
+      ).toEqual([500]);
       expect(result.text).not.toMatch(/^HTTP\/1\.1 1/);
       expect(errors).toHaveLength(1);
       expect(String(errors[0].error)).toMatch(new RegExp(`A response cannot have status ${status}: 1xx responses are interim`));

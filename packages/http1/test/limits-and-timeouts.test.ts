@@ -47,10 +47,13 @@ describe('request line', () => {
 describe('header section', () => {
   it('headers over maxHeaderSize get 431 and a close', async () => {
     const calls: string[] = [];
-    const { port } = await servers.start((req) => {
-      calls.push(req.uri);
-      return 'ok';
-    }, { maxHeaderSize: 1024 });
+    const { port } = await servers.start(
+      (req) => {
+        calls.push(req.uri);
+        return 'ok';
+      },
+      { maxHeaderSize: 1024 },
+    );
     const result = await exchange(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(1100)}\r\n\r\n`);
     expect(result.responses.map((r) => r.status)).toEqual([431]);
     expect(result.closedByServer).toBe(true);
@@ -77,10 +80,13 @@ describe('header section', () => {
 describe('request body size', () => {
   it('a declared Content-Length over maxBody gets 413 before the handler runs', async () => {
     const calls: string[] = [];
-    const { port } = await servers.start((req) => {
-      calls.push(req.uri);
-      return 'ok';
-    }, { maxBody: 1000 });
+    const { port } = await servers.start(
+      (req) => {
+        calls.push(req.uri);
+        return 'ok';
+      },
+      { maxBody: 1000 },
+    );
     const result = await exchange(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n${'x'.repeat(1001)}`);
     expect(result.responses.map((r) => r.status)).toEqual([413]);
     expect(result.closedByServer).toBe(true);
@@ -98,7 +104,10 @@ describe('request body size', () => {
 
   it('a body of exactly maxBody bytes is accepted', async () => {
     const { port } = await servers.start(async (req) => (await req.body!.text()).length.toString(), { maxBody: 1000 });
-    const result = await exchange(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n${'x'.repeat(1000)}`);
+    const result = await exchange(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n${'x'.repeat(1000)}`,
+    );
     expect(result.responses[0].status).toBe(200);
     expect(result.responses[0].text).toBe('1000');
   });
@@ -186,20 +195,23 @@ describe('timeouts', () => {
 
   it('a client that stops reading a large response is cut off after writeTimeout', async () => {
     let sourceClosed = false;
-    const { port, server } = await servers.start(() => {
-      const chunk = Buffer.alloc(64 * 1024, 'z');
-      let sent = 0;
-      const body = new Readable({
-        read() {
-          sent++;
-          this.push(sent > 2_000 ? null : chunk); // up to 128 MiB, far more than the socket buffers hold
-        },
-      });
-      body.on('close', () => {
-        sourceClosed = true;
-      });
-      return { status: 200, body };
-    }, { writeTimeout: 300 });
+    const { port, server } = await servers.start(
+      () => {
+        const chunk = Buffer.alloc(64 * 1024, 'z');
+        let sent = 0;
+        const body = new Readable({
+          read() {
+            sent++;
+            this.push(sent > 2_000 ? null : chunk); // up to 128 MiB, far more than the socket buffers hold
+          },
+        });
+        body.on('close', () => {
+          sourceClosed = true;
+        });
+        return { status: 200, body };
+      },
+      { writeTimeout: 300 },
+    );
     const client = await RawClient.connect(port);
     client.socket.pause(); // never read
     await client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -88,7 +88,7 @@ const NO_OPENSSL = certificate === null && 'openssl could not make a certificate
 const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
   core: [
     {
-      marker: "if (error instanceof HttpKitError) console.log(error.code);",
+      marker: 'if (error instanceof HttpKitError) console.log(error.code);',
       async run(code) {
         // Port 1 on loopback, as written: nothing listens there.
         const { log } = await consoleOf(async () => void (await load(code)));
@@ -110,9 +110,17 @@ const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
             const posted = await exchange(port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
             expect(posted.responses[0].text).toBe('got 5 bytes');
             const page = await exchange(port, GET('/index.html'));
-            expect([page.responses[0].status, page.responses[0].headers['content-type'], page.responses[0].text]).toEqual([200, 'text/html', '<h1>hi</h1>']);
+            expect([page.responses[0].status, page.responses[0].headers['content-type'], page.responses[0].text]).toEqual([
+              200,
+              'text/html',
+              '<h1>hi</h1>',
+            ]);
             const hello = await exchange(port, GET('/'));
-            expect([hello.responses[0].status, hello.responses[0].headers['content-type'], hello.responses[0].text]).toEqual([200, 'text/plain', 'hello world']);
+            expect([hello.responses[0].status, hello.responses[0].headers['content-type'], hello.responses[0].text]).toEqual([
+              200,
+              'text/plain',
+              'hello world',
+            ]);
             checked = true;
           });
         };
@@ -126,7 +134,11 @@ const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
       marker: "import { asChannel, asyncResponse, asEventStream } from '@http-kit/http1';",
       async run(code) {
         const example = await load(`${code}\nexport { waiting, poll, publish, stream, events };`);
-        const routes: Record<string, Handler> = { '/poll': example.poll as Handler, '/stream': example.stream as Handler, '/events': example.events as Handler };
+        const routes: Record<string, Handler> = {
+          '/poll': example.poll as Handler,
+          '/stream': example.stream as Handler,
+          '/events': example.events as Handler,
+        };
         const server = await serve((req) => routes[req.uri]?.(req));
         const waiting = example.waiting as Set<unknown>;
         // Long polling: parked until publish() answers it; answered, it leaves `waiting`.
@@ -233,10 +245,13 @@ const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
       skip: NO_OPENSSL,
       async run(code) {
         const seen: string[] = [];
-        const server = await serve(async (req) => {
-          seen.push(await describeRequest(req));
-          return 'over TLS';
-        }, { tls: certificate! });
+        const server = await serve(
+          async (req) => {
+            seen.push(await describeRequest(req));
+            return 'over TLS';
+          },
+          { tls: certificate! },
+        );
         // The certificate names 127.0.0.1 (and localhost), not internal.example.
         const source = adapt(code, "'https://internal.example:8443/'", `'https://127.0.0.1:${server.port}/'`);
         let example: Record<string, unknown> = {};
@@ -302,10 +317,13 @@ const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
       skip: NO_OPENSSL,
       async run(code) {
         const offered: string[] = [];
-        const server = await serve((req) => {
-          offered.push(String(req.headers['sec-websocket-extensions']));
-          return asChannel(req, { onOpen: (ch) => ch.send('welcome'), protocols: ['chat.v2'], perMessageDeflate: true });
-        }, { tls: certificate! });
+        const server = await serve(
+          (req) => {
+            offered.push(String(req.headers['sec-websocket-extensions']));
+            return asChannel(req, { onOpen: (ch) => ch.send('welcome'), protocols: ['chat.v2'], perMessageDeflate: true });
+          },
+          { tls: certificate! },
+        );
         const proxy = await closingProxy();
         // The certificate names 127.0.0.1, not example.test; the proxy is ours.
         let source = adapt(code, "'wss://example.test/chat'", `'wss://127.0.0.1:${server.port}/chat'`);

@@ -39,21 +39,36 @@ function head(...lines: string[]): string {
 }
 
 const browserHeaders = [
-  'Host', 'www.example.com',
-  'Connection', 'keep-alive',
-  'sec-ch-ua', '"Chromium";v="128", "Not;A=Brand";v="24", "Google Chrome";v="128"',
-  'sec-ch-ua-mobile', '?0',
-  'sec-ch-ua-platform', '"Linux"',
-  'Upgrade-Insecure-Requests', '1',
-  'User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36',
-  'Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
-  'Sec-Fetch-Site', 'none',
-  'Sec-Fetch-Mode', 'navigate',
-  'Sec-Fetch-User', '?1',
-  'Sec-Fetch-Dest', 'document',
-  'Accept-Encoding', 'gzip, deflate, br, zstd',
-  'Accept-Language', 'en-GB,en;q=0.9,fr;q=0.8',
-  'Cookie', 'session=0123456789abcdef; theme=dark; _ga=GA1.2.12345.67890',
+  'Host',
+  'www.example.com',
+  'Connection',
+  'keep-alive',
+  'sec-ch-ua',
+  '"Chromium";v="128", "Not;A=Brand";v="24", "Google Chrome";v="128"',
+  'sec-ch-ua-mobile',
+  '?0',
+  'sec-ch-ua-platform',
+  '"Linux"',
+  'Upgrade-Insecure-Requests',
+  '1',
+  'User-Agent',
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36',
+  'Accept',
+  'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+  'Sec-Fetch-Site',
+  'none',
+  'Sec-Fetch-Mode',
+  'navigate',
+  'Sec-Fetch-User',
+  '?1',
+  'Sec-Fetch-Dest',
+  'document',
+  'Accept-Encoding',
+  'gzip, deflate, br, zstd',
+  'Accept-Language',
+  'en-GB,en;q=0.9,fr;q=0.8',
+  'Cookie',
+  'session=0123456789abcdef; theme=dark; _ga=GA1.2.12345.67890',
 ];
 
 function headerLines(pairs: string[]): string[] {
@@ -92,7 +107,9 @@ export const VALID: ValidCase[] = [
   },
   {
     name: 'POST with Content-Length body',
-    bytes: head('POST /api/items HTTP/1.1', 'Host: api', 'Content-Type: application/json', 'Content-Length: 27') + '{"name":"widget","qty":12}\n',
+    bytes:
+      head('POST /api/items HTTP/1.1', 'Host: api', 'Content-Type: application/json', 'Content-Length: 27') +
+      '{"name":"widget","qty":12}\n',
     messages: [{ method: 'post', url: '/api/items', body: '{"name":"widget","qty":12}\n', keepAlive: true }],
   },
   {
@@ -143,7 +160,10 @@ export const VALID: ValidCase[] = [
   },
   {
     name: 'pipelined POST then GET',
-    bytes: head('POST /form HTTP/1.1', 'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 11') + 'a=1&b=2&c=3' + head('GET /next HTTP/1.1', 'Host: n'),
+    bytes:
+      head('POST /form HTTP/1.1', 'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 11') +
+      'a=1&b=2&c=3' +
+      head('GET /next HTTP/1.1', 'Host: n'),
     messages: [
       { method: 'post', url: '/form', body: 'a=1&b=2&c=3' },
       { method: 'get', url: '/next', body: '' },
@@ -152,9 +172,11 @@ export const VALID: ValidCase[] = [
   {
     name: 'pipelined chunked POST then DELETE, PATCH',
     bytes:
-      head('POST /c HTTP/1.1', 'Transfer-Encoding: chunked') + '4\r\nwiki\r\n0\r\n\r\n' +
+      head('POST /c HTTP/1.1', 'Transfer-Encoding: chunked') +
+      '4\r\nwiki\r\n0\r\n\r\n' +
       head('DELETE /c/1 HTTP/1.1', 'Host: a') +
-      head('PATCH /c/2 HTTP/1.1', 'Content-Length: 2') + '{}',
+      head('PATCH /c/2 HTTP/1.1', 'Content-Length: 2') +
+      '{}',
     messages: [
       { method: 'post', url: '/c', body: 'wiki' },
       { method: 'delete', url: '/c/1', body: '' },
@@ -192,12 +214,20 @@ export const VALID: ValidCase[] = [
   {
     name: 'header values with colons, quotes and commas',
     bytes: head('GET /q HTTP/1.1', 'X-Url: http://a:1/b', 'ETag: W/"abc:def"', 'Accept: a/b, c/d;q=0.5', 'X-Cased-NAME: MiXeD'),
-    messages: [{ method: 'get', url: '/q', headers: ['X-Url', 'http://a:1/b', 'ETag', 'W/"abc:def"', 'Accept', 'a/b, c/d;q=0.5', 'X-Cased-NAME', 'MiXeD'] }],
+    messages: [
+      {
+        method: 'get',
+        url: '/q',
+        headers: ['X-Url', 'http://a:1/b', 'ETag', 'W/"abc:def"', 'Accept', 'a/b, c/d;q=0.5', 'X-Cased-NAME', 'MiXeD'],
+      },
+    ],
   },
   {
     name: 'obs-text bytes in header values',
     bytes: head('GET /latin1 HTTP/1.1', `X-Latin1: ${obsText}`, `Content-Disposition: attachment; filename="r\xe9sum\xe9.pdf"`),
-    messages: [{ method: 'get', url: '/latin1', headers: ['X-Latin1', obsText, 'Content-Disposition', 'attachment; filename="r\xe9sum\xe9.pdf"'] }],
+    messages: [
+      { method: 'get', url: '/latin1', headers: ['X-Latin1', obsText, 'Content-Disposition', 'attachment; filename="r\xe9sum\xe9.pdf"'] },
+    ],
   },
   {
     name: 'duplicate header names',
@@ -222,14 +252,21 @@ export const VALID: ValidCase[] = [
   {
     name: 'WebSocket upgrade with frame bytes after the head',
     bytes:
-      head('GET /chat HTTP/1.1', 'Host: a', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13') +
-      '\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58',
+      head(
+        'GET /chat HTTP/1.1',
+        'Host: a',
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13',
+      ) + '\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58',
     messages: [{ method: 'get', url: '/chat', upgrade: true, body: '' }],
     tail: '\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58',
   },
   {
     name: 'CONNECT with tunnel bytes after the head',
-    bytes: head('CONNECT example.com:443 HTTP/1.1', 'Host: example.com:443', 'Proxy-Authorization: Basic dTpw') + '\x16\x03\x01\x02\x00\x01',
+    bytes:
+      head('CONNECT example.com:443 HTTP/1.1', 'Host: example.com:443', 'Proxy-Authorization: Basic dTpw') + '\x16\x03\x01\x02\x00\x01',
     messages: [{ method: 'connect', url: 'example.com:443', upgrade: true }],
     tail: '\x16\x03\x01\x02\x00\x01',
   },
@@ -265,25 +302,57 @@ export const MALFORMED: MalformedCase[] = [
   { name: 'control byte in a header name', bytes: head('GET / HTTP/1.1', 'X\x01: a'), error: 'HPE_INVALID_HEADER_TOKEN' },
   { name: 'header line without a colon', bytes: head('GET / HTTP/1.1', 'NoColonHere'), error: 'HPE_INVALID_HEADER_TOKEN' },
   { name: 'obs-fold continuation line', bytes: head('GET / HTTP/1.1', 'X: a', ' b'), error: 'HPE_INVALID_HEADER_TOKEN' },
-  { name: 'Content-Length with Transfer-Encoding', bytes: post('Content-Length: 5', 'Transfer-Encoding: chunked') + '0\r\n\r\n', error: 'HPE_INVALID_TRANSFER_ENCODING' },
-  { name: 'duplicate Content-Length, same value', bytes: post('Content-Length: 5', 'Content-Length: 5') + 'hello', error: 'HPE_UNEXPECTED_CONTENT_LENGTH' },
-  { name: 'duplicate Content-Length, different values', bytes: post('Content-Length: 5', 'Content-Length: 6') + 'hello!', error: 'HPE_UNEXPECTED_CONTENT_LENGTH' },
+  {
+    name: 'Content-Length with Transfer-Encoding',
+    bytes: post('Content-Length: 5', 'Transfer-Encoding: chunked') + '0\r\n\r\n',
+    error: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'duplicate Content-Length, same value',
+    bytes: post('Content-Length: 5', 'Content-Length: 5') + 'hello',
+    error: 'HPE_UNEXPECTED_CONTENT_LENGTH',
+  },
+  {
+    name: 'duplicate Content-Length, different values',
+    bytes: post('Content-Length: 5', 'Content-Length: 6') + 'hello!',
+    error: 'HPE_UNEXPECTED_CONTENT_LENGTH',
+  },
   { name: 'Content-Length +5', bytes: post('Content-Length: +5') + 'hello', error: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'Content-Length -1', bytes: post('Content-Length: -1'), error: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'Content-Length 0x5', bytes: post('Content-Length: 0x5') + 'hello', error: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'Content-Length "5 5"', bytes: post('Content-Length: 5 5') + 'hello', error: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'empty Content-Length', bytes: post('Content-Length: ') + 'hello', error: 'HPE_INVALID_CONTENT_LENGTH' },
   { name: 'Content-Length overflow', bytes: post('Content-Length: 99999999999999999999') + 'hello', error: 'HPE_INVALID_CONTENT_LENGTH' },
-  { name: 'Content-Length in a trailer', bytes: post('Transfer-Encoding: chunked') + '0\r\nContent-Length: 5\r\n\r\n', error: 'HPE_INVALID_CONTENT_LENGTH' },
-  { name: 'chunked not last in Transfer-Encoding', bytes: post('Transfer-Encoding: chunked, gzip'), error: 'HPE_INVALID_TRANSFER_ENCODING' },
-  { name: 'request Transfer-Encoding without chunked', bytes: post('Transfer-Encoding: gzip') + 'abc', error: 'HPE_INVALID_TRANSFER_ENCODING' },
+  {
+    name: 'Content-Length in a trailer',
+    bytes: post('Transfer-Encoding: chunked') + '0\r\nContent-Length: 5\r\n\r\n',
+    error: 'HPE_INVALID_CONTENT_LENGTH',
+  },
+  {
+    name: 'chunked not last in Transfer-Encoding',
+    bytes: post('Transfer-Encoding: chunked, gzip'),
+    error: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'request Transfer-Encoding without chunked',
+    bytes: post('Transfer-Encoding: gzip') + 'abc',
+    error: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
   { name: 'non-hex chunk size', bytes: post('Transfer-Encoding: chunked') + 'zz\r\n', error: 'HPE_INVALID_CHUNK_SIZE' },
   { name: 'space after chunk size', bytes: post('Transfer-Encoding: chunked') + '3 \r\nabc\r\n0\r\n\r\n', error: 'HPE_INVALID_CHUNK_SIZE' },
   { name: 'chunk size overflow', bytes: post('Transfer-Encoding: chunked') + 'ffffffffffffffffff\r\n', error: 'HPE_INVALID_CHUNK_SIZE' },
   { name: 'chunk data without CRLF', bytes: post('Transfer-Encoding: chunked') + '3\r\nabcX\r\n0\r\n\r\n', error: 'HPE_STRICT' },
-  { name: 'control byte in a chunk extension', bytes: post('Transfer-Encoding: chunked') + '3;a\x01=b\r\nabc\r\n0\r\n\r\n', error: 'HPE_STRICT' },
+  {
+    name: 'control byte in a chunk extension',
+    bytes: post('Transfer-Encoding: chunked') + '3;a\x01=b\r\nabc\r\n0\r\n\r\n',
+    error: 'HPE_STRICT',
+  },
   { name: 'invalid method', bytes: head('G@T / HTTP/1.1'), error: 'HPE_INVALID_METHOD' },
-  { name: 'bytes after a body are not a request', bytes: post('Content-Length: 2') + 'abXYZ / HTTP/1.1\r\n\r\n', error: 'HPE_INVALID_METHOD' },
+  {
+    name: 'bytes after a body are not a request',
+    bytes: post('Content-Length: 2') + 'abXYZ / HTTP/1.1\r\n\r\n',
+    error: 'HPE_INVALID_METHOD',
+  },
   { name: 'NUL in the URL', bytes: head('GET /a\0b HTTP/1.1'), error: 'HPE_INVALID_URL' },
   { name: 'space in the URL', bytes: head('GET /a b HTTP/1.1'), error: 'HPE_INVALID_CONSTANT' },
   { name: 'HTTP/1.2', bytes: head('GET / HTTP/1.2'), error: 'HPE_INVALID_VERSION' },

@@ -173,10 +173,7 @@ describe('parser: reuse', () => {
 });
 
 describe('parser: trailers', () => {
-  const bytes = Buffer.from(
-    'POST /t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: v  \r\n\r\n',
-    'latin1',
-  );
+  const bytes = Buffer.from('POST /t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: v  \r\n\r\n', 'latin1');
 
   // A handler may keep the header list it got at headers-complete: trailers (read later) go to
   // `rawTrailers`, trimmed like header values, and leave that list as it was.

@@ -47,7 +47,11 @@ const CHECKS: Check[] = [
           const posted = await exchange(port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
           expect(posted.responses[0].text).toBe('got 5 bytes');
           const page = await exchange(port, GET('/index.html'));
-          expect([page.responses[0].status, page.responses[0].headers['content-type'], page.responses[0].text]).toEqual([200, 'text/html', '<h1>hi</h1>']);
+          expect([page.responses[0].status, page.responses[0].headers['content-type'], page.responses[0].text]).toEqual([
+            200,
+            'text/html',
+            '<h1>hi</h1>',
+          ]);
           const hello = await exchange(port, GET('/'));
           expect([hello.responses[0].status, hello.responses[0].text]).toEqual([200, 'hello world']);
           checked = true;
@@ -121,10 +125,13 @@ const CHECKS: Check[] = [
     marker: "import { get, post, createClient } from '@http-kit/client';",
     async run(code) {
       const seen: string[] = [];
-      const server = await runServer(async (req) => {
-        seen.push(`${req.requestMethod} ${req.uri} ${req.body === null ? '' : await req.body.text()}`);
-        return req.uri === '/msg' ? { status: 204 } : { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello world' };
-      }, { port: 0, ip: '127.0.0.1' });
+      const server = await runServer(
+        async (req) => {
+          seen.push(`${req.requestMethod} ${req.uri} ${req.body === null ? '' : await req.body.text()}`);
+          return req.uri === '/msg' ? { status: 204 } : { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello world' };
+        },
+        { port: 0, ip: '127.0.0.1' },
+      );
       running.push(server);
       const source = adapt(code, /http:\/\/127\.0\.0\.1:8080/g, `http://127.0.0.1:${server.port}`);
       const example = await load(`${source}\nexport { status, headers, body, error };`);

@@ -38,7 +38,11 @@ describe('request bodies', () => {
 
   it('a small chunked request sent one byte at a time', async () => {
     const { port } = await servers.start(async (req) => (await req.body!.text()).toUpperCase());
-    const result = await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n', { bytewise: true });
+    const result = await exchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+      { bytewise: true },
+    );
     expect(result.responses[0].text).toBe('HELLO WORLD');
   });
 
@@ -47,13 +51,19 @@ describe('request bodies', () => {
       const bytes = await req.body!.bytes();
       return `${req.contentLength} ${bytes.length} ${bytes.toString()}`;
     });
-    const result = await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world', { split: [40, 60, 62, 65], delayMs: 10 });
+    const result = await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world', {
+      split: [40, 60, 62, 65],
+      delayMs: 10,
+    });
     expect(result.responses[0].text).toBe('11 11 hello world');
   });
 
   it('body.json() parses a JSON body; no body means body === null', async () => {
     const { port } = await servers.start(async (req) => (req.body === null ? 'no body' : JSON.stringify(await req.body.json())));
-    const json = await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"a":[1,2,3]}');
+    const json = await exchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"a":[1,2,3]}',
+    );
     expect(json.responses[0].text).toBe('{"a":[1,2,3]}');
     const none = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(none.responses[0].text).toBe('no body');
@@ -62,7 +72,11 @@ describe('request bodies', () => {
   });
 
   it('binary bytes survive (all 256 byte values)', async () => {
-    const { port } = await servers.start(async (req) => createHash('sha256').update(await req.body!.bytes()).digest('hex'));
+    const { port } = await servers.start(async (req) =>
+      createHash('sha256')
+        .update(await req.body!.bytes())
+        .digest('hex'),
+    );
     const body = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const head = Buffer.from(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 256\r\nConnection: close\r\n\r\n`, 'latin1');
     const result = await exchange(port, Buffer.concat([head, body]));
@@ -133,7 +147,10 @@ describe('Expect: 100-continue', () => {
 
   it('a client that sends the body without waiting for 100 still gets its answer', async () => {
     const { port } = await servers.start(async (req) => `read ${await req.body!.text()}`);
-    const result = await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello');
+    const result = await exchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello',
+    );
     const finals = result.responses.filter((r) => r.status !== 100);
     expect(finals.map((r) => [r.status, r.text])).toEqual([[200, 'read hello']]);
     expect(result.responses.filter((r) => r.status === 100).length).toBeLessThanOrEqual(1);

@@ -64,7 +64,10 @@ describe('request map', () => {
 
   it('contentType, contentLength and characterEncoding of a POST', async () => {
     const { port, seen } = await recording();
-    await exchange(port, 'POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain; charset="ISO-8859-1"\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc');
+    await exchange(
+      port,
+      'POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain; charset="ISO-8859-1"\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
+    );
     const req = seen[0];
     expect(req.requestMethod).toBe('post');
     expect(req.contentType).toBe('text/plain; charset="ISO-8859-1"');
@@ -76,7 +79,10 @@ describe('request map', () => {
 
   it('a chunked POST has contentLength null and a body', async () => {
     const { port, seen } = await recording();
-    await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json;charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\n1\r\n0\r\n\r\n');
+    await exchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json;charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\n1\r\n0\r\n\r\n',
+    );
     expect(seen[0].contentLength).toBeNull();
     expect(seen[0].characterEncoding).toBe('utf-8');
     expect(seen[0].hasBody).toBe(true);

@@ -46,10 +46,13 @@ describe('requestTimeout', () => {
 
   it('a handler streaming the body in as it comes: still 408 at the deadline (its answer has not begun)', async () => {
     const chunks: number[] = [];
-    const { port } = await servers.start(async (req) => {
-      for await (const chunk of req.body!) chunks.push((chunk as Buffer).length);
-      return 'done';
-    }, { requestTimeout: 500, bodyTimeout: 10_000 });
+    const { port } = await servers.start(
+      async (req) => {
+        for await (const chunk of req.body!) chunks.push((chunk as Buffer).length);
+        return 'done';
+      },
+      { requestTimeout: 500, bodyTimeout: 10_000 },
+    );
     const client = await RawClient.connect(port);
     await client.write(HEAD);
     void trickle(client, 50, 5_000);
@@ -59,13 +62,16 @@ describe('requestTimeout', () => {
   });
 
   it('an answer already begun is not followed by a 408: the connection is closed', async () => {
-    const { port } = await servers.start((req) => {
-      async function* echo() {
-        yield 'started\n';
-        for await (const chunk of req.body!) yield chunk as Buffer;
-      }
-      return { status: 200, body: echo() };
-    }, { requestTimeout: 500 });
+    const { port } = await servers.start(
+      (req) => {
+        async function* echo() {
+          yield 'started\n';
+          for await (const chunk of req.body!) yield chunk as Buffer;
+        }
+        return { status: 200, body: echo() };
+      },
+      { requestTimeout: 500 },
+    );
     const client = await RawClient.connect(port);
     await client.write(HEAD);
     void trickle(client, 50, 5_000);
@@ -99,7 +105,10 @@ describe('requestTimeout', () => {
       }
       await client.waitForResponses(i + 1, { timeout: 2_000 });
     }
-    expect(client.responses().responses.map((r) => [r.status, r.text])).toEqual([[200, 'got 8'], [200, 'got 8']]);
+    expect(client.responses().responses.map((r) => [r.status, r.text])).toEqual([
+      [200, 'got 8'],
+      [200, 'got 8'],
+    ]);
     client.destroy();
   });
 

@@ -27,7 +27,11 @@ const GET = (uri = '/') => `GET ${uri} HTTP/1.1\r\nHost: x\r\nConnection: close\
 
 describe('fixed-length bodies', () => {
   it('a string is sent with its UTF-8 byte length', async () => {
-    const { port } = await servers.start(() => ({ status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'héllo ✓' }));
+    const { port } = await servers.start(() => ({
+      status: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'héllo ✓',
+    }));
     const result = await exchange(port, GET());
     expect(result.responses[0].headers['content-length']).toBe(String(Buffer.byteLength('héllo ✓')));
     expect(result.responses[0].body.toString('utf8')).toBe('héllo ✓');
@@ -59,7 +63,11 @@ describe('fixed-length bodies', () => {
 
 describe('file bodies', () => {
   it('a file is sent with Content-Length from stat', async () => {
-    const { port } = await servers.start((req) => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: file(join(dir, req.uri.slice(1))) }));
+    const { port } = await servers.start((req) => ({
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: file(join(dir, req.uri.slice(1))),
+    }));
     const small = await exchange(port, GET('/small.txt'));
     expect(small.responses[0].headers['content-length']).toBe('11');
     expect(small.responses[0].text).toBe('small file\n');
@@ -155,7 +163,11 @@ describe('streamed bodies (chunked)', () => {
   });
 
   it('a stream longer than its declared Content-Length is cut and the connection closed', async () => {
-    const { port, errors } = await servers.start(() => ({ status: 200, headers: { 'content-length': 3 }, body: Readable.from(['abc', 'def']) }));
+    const { port, errors } = await servers.start(() => ({
+      status: 200,
+      headers: { 'content-length': 3 },
+      body: Readable.from(['abc', 'def']),
+    }));
     const result = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(result.closedByServer).toBe(true);
     expect(result.text).not.toContain('def');

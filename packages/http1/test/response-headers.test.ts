@@ -18,14 +18,20 @@ describe('response head', () => {
     }));
     const result = await exchange(port, GET);
     const response = result.responses[0];
-    expect(response.rawHeaders.filter(([name]) => name === 'Set-Cookie').map(([, v]) => v)).toEqual(['a=1; Path=/', 'b=2; HttpOnly', 'c=3']);
+    expect(response.rawHeaders.filter(([name]) => name === 'Set-Cookie').map(([, v]) => v)).toEqual([
+      'a=1; Path=/',
+      'b=2; HttpOnly',
+      'c=3',
+    ]);
     expect(response.headers['x-num']).toBe('42');
   });
 
   it('a Date header is always present and well-formed (IMF-fixdate)', async () => {
     const { port } = await servers.start(() => 'ok');
     const response = (await exchange(port, GET)).responses[0];
-    expect(response.headers['date']).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    expect(response.headers['date']).toMatch(
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    );
     expect(Math.abs(Date.parse(response.headers['date']) - Date.now())).toBeLessThan(5_000);
   });
 
@@ -49,13 +55,20 @@ describe('response head', () => {
 
   it('status line: known reason phrases, and a custom status code', async () => {
     const { port } = await servers.start((req) => ({ status: Number(req.uri.slice(1)), body: '' }));
-    expect((await exchange(port, 'GET /201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).responses[0]).toMatchObject({ status: 201, reason: 'Created' });
+    expect((await exchange(port, 'GET /201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).responses[0]).toMatchObject({
+      status: 201,
+      reason: 'Created',
+    });
     expect((await exchange(port, 'GET /418 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).responses[0].status).toBe(418);
     expect((await exchange(port, 'GET /599 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).responses[0].status).toBe(599);
   });
 
   it('framing headers from the handler are owned by the server (no duplicate Content-Length, no bogus chunked)', async () => {
-    const { port } = await servers.start(() => ({ status: 200, headers: { 'Transfer-Encoding': 'chunked', 'content-length': 2 }, body: 'ok' }));
+    const { port } = await servers.start(() => ({
+      status: 200,
+      headers: { 'Transfer-Encoding': 'chunked', 'content-length': 2 },
+      body: 'ok',
+    }));
     const response = (await exchange(port, GET)).responses[0];
     expect(response.rawHeaders.filter(([n]) => /^(content-length|transfer-encoding)$/i.test(n))).toEqual([['Content-Length', '2']]);
     expect(response.text).toBe('ok');
@@ -74,7 +87,9 @@ describe('response head', () => {
   ];
   for (const [name, headers] of INVALID) {
     it(`an invalid response header (${name}) gives a 500, logged, and nothing of it is written`, async () => {
-      const { port, errors } = await servers.start((req) => (req.uri === '/ok' ? 'fine' : { status: 200, headers: headers as Record<string, string>, body: 'should not appear' }));
+      const { port, errors } = await servers.start((req) =>
+        req.uri === '/ok' ? 'fine' : { status: 200, headers: headers as Record<string, string>, body: 'should not appear' },
+      );
       const result = await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       expect(result.responses.map((r) => r.status)).toEqual([500, 200]);
       expect(result.text).not.toContain('should not appear');

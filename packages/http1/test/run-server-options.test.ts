@@ -23,7 +23,10 @@ function run(options: ServerOptions) {
     warnLogger: (message) => logged.push(message),
     ...options,
   });
-  result.then((server) => started.push(server), () => {});
+  result.then(
+    (server) => started.push(server),
+    () => {},
+  );
   return { result, logged };
 }
 
@@ -32,11 +35,16 @@ describe('listen failures', () => {
     const occupant = await listen(net.createServer());
     try {
       const { result, logged } = run({ ip: '127.0.0.1', port: occupant.port });
-      const error = await result.then(() => null, (e: unknown) => e);
+      const error = await result.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ListenError);
       expect((error as ListenError).code).toBe('HTTPKIT_LISTEN');
       expect((error as ListenError).systemCode).toBe('EADDRINUSE');
-      expect((error as Error).message).toBe(`runServer: cannot listen on 127.0.0.1:${occupant.port}: the address is already in use (another server on that port?) (EADDRINUSE)`);
+      expect((error as Error).message).toBe(
+        `runServer: cannot listen on 127.0.0.1:${occupant.port}: the address is already in use (another server on that port?) (EADDRINUSE)`,
+      );
       expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
       await sleep(50);
       expect(logged).toEqual([]);
@@ -52,17 +60,27 @@ describe('listen failures', () => {
 
   it('ENOTFOUND: a host name that does not resolve', async () => {
     const { result, logged } = run({ ip: 'no-such-host.invalid', port: 0 });
-    const error = await result.then(() => null, (e: unknown) => e);
+    const error = await result.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ListenError);
-    expect((error as Error).message).toMatch(/^runServer: cannot listen on no-such-host\.invalid:0: the host name does not resolve \((ENOTFOUND|EAI_AGAIN)\)$/);
+    expect((error as Error).message).toMatch(
+      /^runServer: cannot listen on no-such-host\.invalid:0: the host name does not resolve \((ENOTFOUND|EAI_AGAIN)\)$/,
+    );
     expect(logged).toEqual([]);
   });
 
-  it('EADDRNOTAVAIL: an address that is not this machine\'s', async () => {
+  it("EADDRNOTAVAIL: an address that is not this machine's", async () => {
     const { result, logged } = run({ ip: '192.0.2.1', port: 0 }); // TEST-NET-1, assigned to no one
-    const error = await result.then(() => null, (e: unknown) => e);
+    const error = await result.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ListenError);
-    expect((error as Error).message).toBe("runServer: cannot listen on 192.0.2.1:0: the address is not one of this machine's (EADDRNOTAVAIL)");
+    expect((error as Error).message).toBe(
+      "runServer: cannot listen on 192.0.2.1:0: the address is not one of this machine's (EADDRNOTAVAIL)",
+    );
     expect(logged).toEqual([]);
   });
 });
@@ -70,33 +88,60 @@ describe('listen failures', () => {
 describe('options', () => {
   it("port: '8080' (a string) is refused, naming it", async () => {
     await expect(runServer(() => 'x', { port: '8080' as never })).rejects.toThrow(InvalidArgumentError);
-    await expect(runServer(() => 'x', { port: '8080' as never })).rejects.toThrow('runServer: port must be an integer from 0 to 65535, got the string "8080"');
+    await expect(runServer(() => 'x', { port: '8080' as never })).rejects.toThrow(
+      'runServer: port must be an integer from 0 to 65535, got the string "8080"',
+    );
     await expect(runServer(() => 'x', { port: 70000 })).rejects.toThrow('got 70000');
     await expect(runServer(() => 'x', { port: 80.5 })).rejects.toThrow('got 80.5');
   });
 
   it('an unknown option ({ prot: 8080 }) is refused with the list of the known ones', async () => {
-    const error = await runServer(() => 'x', { prot: 8080 } as never).then(() => null, (e: unknown) => e);
+    const error = await runServer(() => 'x', { prot: 8080 } as never).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     const message = (error as Error).message;
     expect(message).toMatch(/^runServer: unknown option "prot"; the options are ip, port, path, tls, /);
     // Its own options and the WebSocket defaults alike.
-    for (const name of ['maxBody', 'requestTimeout', 'bodyTimeout', 'serverHeader', 'errorLogger', 'maxMessageSize', 'perMessageDeflate', 'pingInterval', 'closeTimeout', 'origins']) {
+    for (const name of [
+      'maxBody',
+      'requestTimeout',
+      'bodyTimeout',
+      'serverHeader',
+      'errorLogger',
+      'maxMessageSize',
+      'perMessageDeflate',
+      'pingInterval',
+      'closeTimeout',
+      'origins',
+    ]) {
       expect(message).toContain(name);
     }
   });
 
   it('every WebSocket option is accepted by runServer', async () => {
     const server = await runServer(() => 'x', {
-      port: 0, ip: '127.0.0.1', maxMessageSize: 1024, maxBufferedAmount: 1024, pingInterval: 0, pongTimeout: 100, perMessageDeflate: false,
-      protocols: ['chat'], origins: ['http://a'], closeTimeout: 100, requestTimeout: 1000,
+      port: 0,
+      ip: '127.0.0.1',
+      maxMessageSize: 1024,
+      maxBufferedAmount: 1024,
+      pingInterval: 0,
+      pongTimeout: 100,
+      perMessageDeflate: false,
+      protocols: ['chat'],
+      origins: ['http://a'],
+      closeTimeout: 100,
+      requestTimeout: 1000,
     });
     started.push(server);
     expect(server.port).toBeGreaterThan(0);
   });
 
   it('tls: {} (no key, no cert) is refused before anything listens', async () => {
-    await expect(runServer(() => 'x', { port: 0, tls: {} })).rejects.toThrow('runServer: tls needs a certificate: key and cert (PEM), or pfx');
+    await expect(runServer(() => 'x', { port: 0, tls: {} })).rejects.toThrow(
+      'runServer: tls needs a certificate: key and cert (PEM), or pfx',
+    );
     await expect(runServer(() => 'x', { port: 0, tls: { key: 'k' } })).rejects.toThrow('(got a key without a cert)');
   });
 });

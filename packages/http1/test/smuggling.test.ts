@@ -29,8 +29,14 @@ const CASES: Case[] = [
     bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 44\r\n\r\n0\r\n\r\n${SMUGGLED}`,
   },
   // 6.3: duplicate or differing Content-Length.
-  { name: 'two equal Content-Length headers', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello${SMUGGLED}` },
-  { name: 'two differing Content-Length headers', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 49\r\n\r\nhello${SMUGGLED}` },
+  {
+    name: 'two equal Content-Length headers',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello${SMUGGLED}`,
+  },
+  {
+    name: 'two differing Content-Length headers',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 49\r\n\r\nhello${SMUGGLED}`,
+  },
   { name: 'a Content-Length list "5, 5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5, 5\r\n\r\nhello${SMUGGLED}` },
   // Malformed Content-Length values.
   { name: 'Content-Length "+5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: +5\r\n\r\nhello${SMUGGLED}` },
@@ -38,23 +44,69 @@ const CASES: Case[] = [
   { name: 'Content-Length "0x5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0x5\r\n\r\nhello${SMUGGLED}` },
   { name: 'Content-Length "5 5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5 5\r\n\r\nhello${SMUGGLED}` },
   { name: 'Content-Length "5.0"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5.0\r\n\r\nhello${SMUGGLED}` },
-  { name: 'Content-Length overflow "99999999999999999999"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999\r\n\r\nhello${SMUGGLED}` },
+  {
+    name: 'Content-Length overflow "99999999999999999999"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999\r\n\r\nhello${SMUGGLED}`,
+  },
   { name: 'empty Content-Length', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: \r\n\r\n${SMUGGLED}` },
   // 6.1: a request's Transfer-Encoding must end in chunked.
-  { name: 'Transfer-Encoding "chunked, gzip"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n${SMUGGLED}` },
+  {
+    name: 'Transfer-Encoding "chunked, gzip"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+  },
   { name: 'Transfer-Encoding "gzip"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n${SMUGGLED}` },
-  { name: 'Transfer-Encoding "identity"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${SMUGGLED}` },
-  { name: 'Transfer-Encoding "chunked" then "gzip" on two lines', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n${SMUGGLED}` },
-  { name: 'chunked applied twice, one header', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}` },
-  { name: 'chunked applied twice, two headers', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}` },
+  {
+    name: 'Transfer-Encoding "identity"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+  },
+  {
+    name: 'Transfer-Encoding "chunked" then "gzip" on two lines',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+  },
+  {
+    name: 'chunked applied twice, one header',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+  },
+  {
+    name: 'chunked applied twice, two headers',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+  },
   // 7.1: malformed chunk sizes.
-  { name: 'chunk size "0x5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
-  { name: 'chunk size "-5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
-  { name: 'chunk size "5 5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5 5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
-  { name: 'chunk size "g"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\ng\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
-  { name: 'chunk size overflow', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
-  { name: 'chunk data longer than its size', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
-  { name: 'chunk size line ended by a bare LF', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n${SMUGGLED}`, inBody: true },
+  {
+    name: 'chunk size "0x5"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
+  {
+    name: 'chunk size "-5"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
+  {
+    name: 'chunk size "5 5"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5 5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
+  {
+    name: 'chunk size "g"',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\ng\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
+  {
+    name: 'chunk size overflow',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
+  {
+    name: 'chunk data longer than its size',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
+  {
+    name: 'chunk size line ended by a bare LF',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n${SMUGGLED}`,
+    inBody: true,
+  },
   // 2.2: bare CR.
   { name: 'bare CR in a header value', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n${SMUGGLED}` },
   { name: 'bare CR ending a header line', bytes: `GET /a HTTP/1.1\r\nHost: localhost\rX-A: b\r\n\r\n${SMUGGLED}` },
@@ -64,8 +116,14 @@ const CASES: Case[] = [
   { name: 'obs-fold (tab) continuation line', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n\tb\r\n\r\n${SMUGGLED}` },
   // 5.1: no whitespace between field name and colon.
   { name: 'space before the colon', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A : b\r\n\r\n${SMUGGLED}` },
-  { name: 'space before the colon of Content-Length', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length : 5\r\n\r\nhello${SMUGGLED}` },
-  { name: 'space before the colon of Transfer-Encoding', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${SMUGGLED}` },
+  {
+    name: 'space before the colon of Content-Length',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length : 5\r\n\r\nhello${SMUGGLED}`,
+  },
+  {
+    name: 'space before the colon of Transfer-Encoding',
+    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+  },
   // NUL and other control characters.
   { name: 'NUL in a header value', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A: a\x00b\r\n\r\n${SMUGGLED}` },
   { name: 'NUL in a header name', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX\x00A: b\r\n\r\n${SMUGGLED}` },
@@ -111,7 +169,10 @@ describe('a bad head is rejected before the handler runs (a handler answering at
         return 'ok';
       });
       const result = await exchange(port, bytes, { timeout: 3_000 });
-      expect(result.responses.map((r) => r.status), result.text).toEqual([400]);
+      expect(
+        result.responses.map((r) => r.status),
+        result.text,
+      ).toEqual([400]);
       expect(result.closedByServer).toBe(true);
       expect(calls).toEqual([]);
     });
@@ -142,7 +203,10 @@ describe('framing that is valid is not rejected', () => {
       calls.push(req.uri);
       return `te=${req.headers['transfer-encoding']}`;
     });
-    const result = await exchange(port, `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`);
+    const result = await exchange(
+      port,
+      `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    );
     expect(result.responses.map((r) => r.status)).toEqual([501]);
     expect(result.responses[0].text).toMatch(/^Not Implemented: Transfer-Encoding "gzip" is not supported/);
     expect(result.closedByServer).toBe(true);
@@ -151,7 +215,10 @@ describe('framing that is valid is not rejected', () => {
 
   it('an empty list element before chunked is no coding ("Transfer-Encoding: , chunked" is read as chunked)', async () => {
     const { port } = await servers.start(async (req) => `body=${await req.body!.text()}`);
-    const result = await exchange(port, `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: , chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n`);
+    const result = await exchange(
+      port,
+      `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: , chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n`,
+    );
     expect(result.responses.map((r) => [r.status, r.text])).toEqual([[200, 'body=hi']]);
   });
 

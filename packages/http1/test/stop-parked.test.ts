@@ -25,7 +25,10 @@ describe('stop() with parked long polls', () => {
     for (const client of clients) {
       const result = await client.readUntilClose({ timeout: 1_000 });
       expect(result.closedByServer).toBe(true);
-      expect(result.responses.map((r) => r.status), result.text).toEqual([503]);
+      expect(
+        result.responses.map((r) => r.status),
+        result.text,
+      ).toEqual([503]);
       expect(result.responses[0].headers['retry-after']).toBe('5');
       expect(result.responses[0].headers['connection']).toBe('close');
     }

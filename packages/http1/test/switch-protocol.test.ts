@@ -15,7 +15,10 @@ class ShoutProtocol implements Protocol {
   stopped = false;
   private line = '';
 
-  constructor(private readonly host: ProtocolHost, private readonly idleMs = 0) {
+  constructor(
+    private readonly host: ProtocolHost,
+    private readonly idleMs = 0,
+  ) {
     if (idleMs > 0) host.armTimer(idleMs);
   }
 

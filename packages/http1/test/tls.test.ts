@@ -11,7 +11,13 @@ const servers = useServers();
 const tls = selfSigned();
 const HAS_CURL = peer('curl', "tls.test.ts 'curl -k'") !== null;
 
-function get(port: number, path: string, agent?: HttpsAgent, method = 'GET', body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  port: number,
+  path: string,
+  agent?: HttpsAgent,
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port, path, method, rejectUnauthorized: false, agent, timeout: 5_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -34,7 +40,9 @@ describe.skipIf(tls === null)('TLS', () => {
   });
 
   it('node:https keep-alive: two requests, one connection; a POST body', async () => {
-    const { port, server } = await servers.start(async (req) => (req.body === null ? `get ${req.uri}` : `post ${await req.body.text()}`), { tls: tls! });
+    const { port, server } = await servers.start(async (req) => (req.body === null ? `get ${req.uri}` : `post ${await req.body.text()}`), {
+      tls: tls!,
+    });
     const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
     try {
       const first = await get(port, '/1', agent);
@@ -48,7 +56,9 @@ describe.skipIf(tls === null)('TLS', () => {
   });
 
   it.skipIf(!HAS_CURL)('curl -k', async () => {
-    const { port } = await servers.start((req) => ({ status: 200, headers: { 'x-scheme': req.scheme }, body: 'secure hello' }), { tls: tls! });
+    const { port } = await servers.start((req) => ({ status: 200, headers: { 'x-scheme': req.scheme }, body: 'secure hello' }), {
+      tls: tls!,
+    });
     const result = await curl(['-k', '-i', `https://127.0.0.1:${port}/`]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);

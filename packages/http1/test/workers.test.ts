@@ -52,7 +52,10 @@ afterAll(() => {
   }
 });
 
-interface WorkerInfo { pid: number; state: string }
+interface WorkerInfo {
+  pid: number;
+  state: string;
+}
 
 /** The fixture's primary: its JSON lines on stdout, and a command to send it. */
 class Program {
@@ -82,7 +85,11 @@ class Program {
   /** The first line (from now on, or already printed) that has `key`. */
   async line(key: string, after = 0, timeout = 10_000): Promise<Record<string, unknown>> {
     let found: Record<string, unknown> | undefined;
-    await eventually(() => (found = this.lines.slice(after).find((line) => key in line)) !== undefined, timeout, `a line with ${key}; stderr ${this.stderr}`);
+    await eventually(
+      () => (found = this.lines.slice(after).find((line) => key in line)) !== undefined,
+      timeout,
+      `a line with ${key}; stderr ${this.stderr}`,
+    );
     return found!;
   }
 
@@ -101,14 +108,22 @@ class Program {
 
 /** GET `path` on a new connection (or on `agent`'s kept-alive one); the body as text. */
 function get(port: number, path: string, agent: Agent | false = false, timeout = 5_000): Promise<string> {
-  return within(timeout, `GET ${path}`, new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (text: string) => (body += text)).on('end', () => resolve(body)).on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  }));
+  return within(
+    timeout,
+    `GET ${path}`,
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (text: string) => (body += text))
+          .on('end', () => resolve(body))
+          .on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    }),
+  );
 }
 
 /** New connections until both pids answered (round robin hands them out in turn). */
@@ -154,7 +169,8 @@ describe('runServer({ workers: 2 })', () => {
       const poll = get(port, `/poll?topic=${topic}`, pollAgent, 8_000);
       // Two subscribers in the parked worker: the fixture's own counter, and the poll.
       let parked = '';
-      for (const deadline = Date.now() + 3_000; parked !== '2' && Date.now() < deadline;) parked = await get(port, `/subscribers?topic=${topic}`, askAgent);
+      for (const deadline = Date.now() + 3_000; parked !== '2' && Date.now() < deadline; )
+        parked = await get(port, `/subscribers?topic=${topic}`, askAgent);
       expect(parked).toBe('2');
       expect(await get(port, '/publish?topic=chat&text=hello', publishAgent)).toBe('ok');
       const answer = JSON.parse(await poll) as { pid: number; message: { text: string; from: number } };
@@ -172,7 +188,10 @@ describe('runServer({ workers: 2 })', () => {
     const before = await program.workers();
     process.kill(before[0].pid, 'SIGKILL');
     let after: WorkerInfo[] = before;
-    for (const deadline = Date.now() + 5_000; (after[0].pid === before[0].pid || after[0].state !== 'listening') && Date.now() < deadline;) {
+    for (
+      const deadline = Date.now() + 5_000;
+      (after[0].pid === before[0].pid || after[0].state !== 'listening') && Date.now() < deadline;
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       after = await program.workers();
     }
@@ -188,13 +207,13 @@ describe('runServer({ workers: 2 })', () => {
     const killedAt = Date.now();
     process.kill(before[0].pid, 'SIGKILL');
     let after: WorkerInfo[] = before;
-    for (const deadline = Date.now() + 5_000; after[0].pid === before[0].pid && Date.now() < deadline;) {
+    for (const deadline = Date.now() + 5_000; after[0].pid === before[0].pid && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       after = await program.workers();
     }
     expect(after[0].pid).not.toBe(before[0].pid);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(200);
-    for (const deadline = Date.now() + 5_000; after[0].state !== 'listening' && Date.now() < deadline;) {
+    for (const deadline = Date.now() + 5_000; after[0].state !== 'listening' && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       after = await program.workers();
     }
@@ -217,7 +236,9 @@ describe('the workers option', () => {
     for (const bad of [-1, 1.5, '2', null]) {
       await expect(runServer(() => 'x', { port: 0, workers: bad as never })).rejects.toThrow(InvalidArgumentError);
     }
-    await expect(runServer(() => 'x', { port: 0, workers: -1 })).rejects.toThrow(/workers must be a non-negative integer \(processes; 0 for none\), got -1/);
+    await expect(runServer(() => 'x', { port: 0, workers: -1 })).rejects.toThrow(
+      /workers must be a non-negative integer \(processes; 0 for none\), got -1/,
+    );
   });
 
   it('checks the other options in the primary too, before forking anything', async () => {
@@ -240,7 +261,7 @@ describe('runServer({ workers: 2 }) on a port in use', () => {
   let busy: Server;
   afterAll(() => new Promise<void>((resolve) => busy.close(() => resolve())));
 
-  it('rejects in the primary with the workers\' ListenError, and the program exits', async () => {
+  it("rejects in the primary with the workers' ListenError, and the program exits", async () => {
     busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const program = new Program({ PORT: String((busy.address() as { port: number }).port), WORKERS: '2' });

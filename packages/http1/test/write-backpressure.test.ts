@@ -9,10 +9,13 @@ describe('a client that pipelines requests but does not read the answers', () =>
     const TOTAL = 3000;
     const BODY = 'x'.repeat(16 * 1024);
     let answered = 0;
-    const { port } = await servers.start(() => {
-      answered++;
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: BODY };
-    }, { writeTimeout: 10_000 });
+    const { port } = await servers.start(
+      () => {
+        answered++;
+        return { status: 200, headers: { 'content-type': 'text/plain' }, body: BODY };
+      },
+      { writeTimeout: 10_000 },
+    );
     const socket: Socket = connect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.pause(); // read nothing yet

@@ -12,7 +12,10 @@ import { WebSocketHandshakeError } from '../src/client/errors.js';
 const servers = closeAfterEach();
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const accept = (key: string): string => createHash('sha1').update(key + GUID).digest('base64');
+const accept = (key: string): string =>
+  createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 const keyOf = (head: string): string => /\r\nsec-websocket-key: *([^\r]*)/i.exec(head)![1];
 
 /** A raw server answering each handshake with `answer(head)` (the request head it read), then leaving the socket open. */
@@ -57,7 +60,10 @@ describe('a server that answers the handshake wrongly', () => {
   });
 
   it('a wrong Sec-WebSocket-Accept', async () => {
-    const url = await answering(() => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: c2VjcmV0IHNhdWNl\r\n\r\n');
+    const url = await answering(
+      () =>
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: c2VjcmV0IHNhdWNl\r\n\r\n',
+    );
     const error = await handshakeError(url);
     expect(error.message).toMatch(/Sec-WebSocket-Accept is "c2VjcmV0IHNhdWNl", expected "[A-Za-z0-9+/]{27}=" for the key sent/);
     expect(error.status).toBe(101);
@@ -69,9 +75,15 @@ describe('a server that answers the handshake wrongly', () => {
   });
 
   it('an Upgrade other than websocket, or a Connection without upgrade', async () => {
-    const other = await answering((head) => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(keyOf(head))}\r\n\r\n`);
+    const other = await answering(
+      (head) =>
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(keyOf(head))}\r\n\r\n`,
+    );
     expect((await handshakeError(other)).message).toMatch(/Upgrade must be "websocket", got "h2c"/);
-    const noConnection = await answering((head) => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nSec-WebSocket-Accept: ${accept(keyOf(head))}\r\n\r\n`);
+    const noConnection = await answering(
+      (head) =>
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nSec-WebSocket-Accept: ${accept(keyOf(head))}\r\n\r\n`,
+    );
     expect((await handshakeError(noConnection)).message).toMatch(/Connection must include "upgrade", got "keep-alive"/);
   });
 
@@ -80,23 +92,39 @@ describe('a server that answers the handshake wrongly', () => {
     expect((await handshakeError(url, { protocols: ['chat.v1', 'chat.v2'] })).message).toMatch(
       /the server chose the subprotocol "superchat", which was not offered \(offered: "chat.v1", "chat.v2"\)/,
     );
-    expect((await handshakeError(url)).message).toMatch(/the server chose the subprotocol "superchat", which was not offered \(none was offered\)/);
+    expect((await handshakeError(url)).message).toMatch(
+      /the server chose the subprotocol "superchat", which was not offered \(none was offered\)/,
+    );
   });
 
   it('an extension that was not offered', async () => {
     const deflate = await answering((head) => switching(head, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
-    expect((await handshakeError(deflate)).message).toMatch(/bad Sec-WebSocket-Extensions answer: the server accepted "permessage-deflate", but no extension was offered/);
+    expect((await handshakeError(deflate)).message).toMatch(
+      /bad Sec-WebSocket-Extensions answer: the server accepted "permessage-deflate", but no extension was offered/,
+    );
     const unknown = await answering((head) => switching(head, 'Sec-WebSocket-Extensions: x-webkit-magic\r\n'));
-    expect((await handshakeError(unknown, { perMessageDeflate: true })).message).toMatch(/bad Sec-WebSocket-Extensions answer: .*"x-webkit-magic", which was not offered/);
+    expect((await handshakeError(unknown, { perMessageDeflate: true })).message).toMatch(
+      /bad Sec-WebSocket-Extensions answer: .*"x-webkit-magic", which was not offered/,
+    );
   });
 
   it('permessage-deflate answered with bad parameters', async () => {
-    const tooWide = await answering((head) => switching(head, 'Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99\r\n'));
-    expect((await handshakeError(tooWide, { perMessageDeflate: true })).message).toMatch(/bad Sec-WebSocket-Extensions answer: permessage-deflate response: server_max_window_bits must be 8\.\.15, got "99"/);
-    const unasked = await answering((head) => switching(head, 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15\r\n'));
-    expect((await handshakeError(unasked, { perMessageDeflate: { clientMaxWindowBits: 10 } })).message).toMatch(/client_max_window_bits=15 is more than the 10 offered/);
+    const tooWide = await answering((head) =>
+      switching(head, 'Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99\r\n'),
+    );
+    expect((await handshakeError(tooWide, { perMessageDeflate: true })).message).toMatch(
+      /bad Sec-WebSocket-Extensions answer: permessage-deflate response: server_max_window_bits must be 8\.\.15, got "99"/,
+    );
+    const unasked = await answering((head) =>
+      switching(head, 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15\r\n'),
+    );
+    expect((await handshakeError(unasked, { perMessageDeflate: { clientMaxWindowBits: 10 } })).message).toMatch(
+      /client_max_window_bits=15 is more than the 10 offered/,
+    );
     const garbled = await answering((head) => switching(head, 'Sec-WebSocket-Extensions: permessage-deflate;;\r\n'));
-    expect((await handshakeError(garbled, { perMessageDeflate: true })).message).toMatch(/bad Sec-WebSocket-Extensions answer: invalid Sec-WebSocket-Extensions header/);
+    expect((await handshakeError(garbled, { perMessageDeflate: true })).message).toMatch(
+      /bad Sec-WebSocket-Extensions answer: invalid Sec-WebSocket-Extensions header/,
+    );
   });
 });
 
@@ -146,12 +174,27 @@ describe('bad options resolve with HTTPKIT_INVALID_REQUEST (nothing is thrown, n
     ['a URL with a fragment', 'ws://127.0.0.1:1/#part', {}, /cannot have a fragment/],
     ['options that are not an object', 'ws://127.0.0.1:1/', 42, /options must be an object, got 42/],
     ['a header value with CR LF', 'ws://127.0.0.1:1/', { headers: { 'X-Evil': 'a\r\nInjected: yes' } }, /invalid value for header X-Evil/],
-    ['a header of the handshake itself', 'ws://127.0.0.1:1/', { headers: { 'Sec-WebSocket-Key': 'x' } }, /the header Sec-WebSocket-Key is the handshake's own/],
-    ['subprotocols as a header', 'ws://127.0.0.1:1/', { headers: { 'sec-websocket-protocol': 'chat' } }, /offer subprotocols with the protocols option/],
+    [
+      'a header of the handshake itself',
+      'ws://127.0.0.1:1/',
+      { headers: { 'Sec-WebSocket-Key': 'x' } },
+      /the header Sec-WebSocket-Key is the handshake's own/,
+    ],
+    [
+      'subprotocols as a header',
+      'ws://127.0.0.1:1/',
+      { headers: { 'sec-websocket-protocol': 'chat' } },
+      /offer subprotocols with the protocols option/,
+    ],
     ['a subprotocol that is not a token', 'ws://127.0.0.1:1/', { protocols: ['chat v1'] }, /each protocol must be a token .*got "chat v1"/],
     ['a subprotocol offered twice', 'ws://127.0.0.1:1/', { protocols: ['a', 'a'] }, /the protocol "a" is offered twice/],
     ['a negative maxMessageSize', 'ws://127.0.0.1:1/', { maxMessageSize: -1 }, /connect: maxMessageSize must be a positive number, got -1/],
-    ['a window too wide', 'ws://127.0.0.1:1/', { perMessageDeflate: { serverMaxWindowBits: 20 } }, /serverMaxWindowBits must be an integer from 8 to 15, got 20/],
+    [
+      'a window too wide',
+      'ws://127.0.0.1:1/',
+      { perMessageDeflate: { serverMaxWindowBits: 20 } },
+      /serverMaxWindowBits must be an integer from 8 to 15, got 20/,
+    ],
     ['a zero timeout', 'ws://127.0.0.1:1/', { timeout: 0 }, /timeout must be a positive number of ms, got 0/],
     ['a handler that is not a function', 'ws://127.0.0.1:1/', { onReceive: 'print' }, /onReceive must be a function, got "print"/],
   ];

@@ -32,7 +32,8 @@ async function echoServer(channelOptions: Record<string, unknown> = {}): Promise
             else ch.send(message);
           },
           onPing: (_ch, data) => events.push(`ping ${data.toString()}`),
-          onClose: ((_ch: Channel, reason: CloseReason, info: CloseInfo) => events.push(`close ${reason} ${info.code} ${info.reason}`)) as never,
+          onClose: ((_ch: Channel, reason: CloseReason, info: CloseInfo) =>
+            events.push(`close ${reason} ${info.code} ${info.reason}`)) as never,
         })
       : { status: 200, body: 'plain' },
   );
@@ -156,7 +157,13 @@ describe('client against our server: timers and lifecycle', () => {
       body: null,
       websocket: true,
     });
-    expect(req.headers).toMatchObject({ host: `127.0.0.1:${server.port}`, upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'x-trace': 't1' });
+    expect(req.headers).toMatchObject({
+      host: `127.0.0.1:${server.port}`,
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-version': '13',
+      'x-trace': 't1',
+    });
     expect(req.headers['sec-websocket-key']).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     channel.close();
   });

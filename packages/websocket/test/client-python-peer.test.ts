@@ -15,7 +15,9 @@ const PYTHON = '/usr/bin/python3';
 function pythonWebsockets(): boolean {
   const probe = spawnSync(PYTHON, ['-c', 'import websockets'], { stdio: 'ignore', timeout: 10_000 });
   if (probe.status === 0) return true;
-  console.warn(`client-python-peer.test.ts skipped: ${PYTHON} cannot import websockets (Debian package python3-websockets: apt-get install python3-websockets)`);
+  console.warn(
+    `client-python-peer.test.ts skipped: ${PYTHON} cannot import websockets (Debian package python3-websockets: apt-get install python3-websockets)`,
+  );
   return false;
 }
 const available = pythonWebsockets();

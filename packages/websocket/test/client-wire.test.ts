@@ -79,8 +79,18 @@ async function rawWebSocketServer(afterSwitch: Buffer = Buffer.alloc(0)) {
       const head = state.buffered.slice(0, end + 4);
       heads.push(head);
       const key = /\r\nsec-websocket-key: *([^\r]*)/i.exec(head)![1];
-      const accept = createHash('sha1').update(key + GUID).digest('base64');
-      socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`, 'latin1'), afterSwitch]));
+      const accept = createHash('sha1')
+        .update(key + GUID)
+        .digest('base64');
+      socket.write(
+        Buffer.concat([
+          Buffer.from(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+            'latin1',
+          ),
+          afterSwitch,
+        ]),
+      );
       bytes = Buffer.from(state.buffered.slice(end + 4), 'latin1');
     } else {
       bytes = Buffer.concat([bytes, data]);
@@ -163,7 +173,10 @@ describe('the client on the wire', () => {
     let closed: (value: { reason: CloseReason; info: CloseInfo }) => void = () => {};
     const done = new Promise<{ reason: CloseReason; info: CloseInfo }>((resolve) => (closed = resolve));
     const received: unknown[] = [];
-    const result = await connect(server.url, { onReceive: (_ch, m) => received.push(m), onClose: (_ch, reason, info) => closed({ reason, info }) });
+    const result = await connect(server.url, {
+      onReceive: (_ch, m) => received.push(m),
+      onClose: (_ch, reason, info) => closed({ reason, info }),
+    });
     expect(result.error).toBeUndefined();
     const { reason, info } = await within(3_000, 'onClose', done);
     expect(reason).toBe('protocol-error');

@@ -227,7 +227,9 @@ describe('client against the ws server: handshake details', () => {
 
   it('negotiates compression with no context takeover on both sides', async () => {
     const peer = await wsPeer({ threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true });
-    const { channel, next } = await open(peer.url, { perMessageDeflate: { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true } });
+    const { channel, next } = await open(peer.url, {
+      perMessageDeflate: { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true },
+    });
     expect(channel.compresses).toBe(true);
     for (let i = 0; i < 3; i++) {
       channel.send(`again and again ${i}`.repeat(50));

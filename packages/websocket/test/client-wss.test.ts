@@ -27,7 +27,13 @@ async function secureEcho(options: https.ServerOptions): Promise<{ url: string; 
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
   });
   const listening = await listen(server, 'https');
-  running.push({ ...listening, close: () => { for (const c of wss.clients) c.terminate(); return listening.close(); } });
+  running.push({
+    ...listening,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      return listening.close();
+    },
+  });
   return { url: `wss://127.0.0.1:${listening.port}`, servernames };
 }
 

@@ -19,7 +19,7 @@ interface FrameSpec {
 const MASK = Buffer.from([0x3c, 0xa1, 0x07, 0xee]);
 
 function frame(spec: FrameSpec, masked: boolean): Buffer {
-  const payload = Buffer.from(typeof spec.payload === 'string' ? Buffer.from(spec.payload) : spec.payload ?? Buffer.alloc(0));
+  const payload = Buffer.from(typeof spec.payload === 'string' ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0)));
   const length = payload.length;
   const form = spec.form ?? (length < 126 ? 7 : length < 65536 ? 16 : 64);
   const b0 = (spec.fin === false ? 0 : 0x80) | (spec.rsv1 ? 0x40 : 0) | (spec.rsv2 ? 0x20 : 0) | (spec.rsv3 ? 0x10 : 0) | spec.opcode;
@@ -51,7 +51,8 @@ function describeBytes(data: Buffer): string {
 function record(options: Partial<FrameReaderOptions> = {}) {
   const log: string[] = [];
   const events: FrameReaderEvents = {
-    onMessage: (data, isText) => log.push(isText ? `text:${data.length <= 64 ? data.toString() : describeBytes(data)}` : `binary:${describeBytes(data)}`),
+    onMessage: (data, isText) =>
+      log.push(isText ? `text:${data.length <= 64 ? data.toString() : describeBytes(data)}` : `binary:${describeBytes(data)}`),
     onPing: (payload) => log.push(`ping:${describeBytes(payload)}`),
     onPong: (payload) => log.push(`pong:${describeBytes(payload)}`),
     onClose: (code, reason) => log.push(`close:${code}:${reason}`),
@@ -186,8 +187,18 @@ describe('FrameReader: a corpus of frames split at every byte boundary', () => {
         frame({ opcode: Opcode.Text, payload: 'x'.repeat(70000) }, masked),
         frame({ opcode: Opcode.Close, payload: Buffer.from([0x0f, 0xa0]) }, masked),
       ];
-      const want = [`binary:${describeBytes(bytes(65535, 3))}`, `binary:${describeBytes(bytes(65536, 4))}`, `text:${describeBytes(Buffer.from('x'.repeat(70000)))}`, 'close:4000:'];
-      expectSameEverywhere(Buffer.concat(frames), want, { expectMasked: masked }, frames.map((f) => f.length));
+      const want = [
+        `binary:${describeBytes(bytes(65535, 3))}`,
+        `binary:${describeBytes(bytes(65536, 4))}`,
+        `text:${describeBytes(Buffer.from('x'.repeat(70000)))}`,
+        'close:4000:',
+      ];
+      expectSameEverywhere(
+        Buffer.concat(frames),
+        want,
+        { expectMasked: masked },
+        frames.map((f) => f.length),
+      );
     }
   });
 
@@ -219,8 +230,16 @@ describe('FrameReader: protocol errors', () => {
     ['RSV3', client({ opcode: Opcode.Binary, payload: 'x', rsv3: true }), 1002],
     ['RSV2 on a control frame', client({ opcode: Opcode.Ping, rsv2: true }), 1002],
     ['a continuation with no message started', client({ opcode: Opcode.Continuation, payload: 'x' }), 1002],
-    ['a text frame inside a fragmented message', client({ opcode: Opcode.Text, payload: 'a', fin: false }, { opcode: Opcode.Text, payload: 'b' }), 1002],
-    ['a binary frame inside a fragmented message', client({ opcode: Opcode.Binary, payload: 'a', fin: false }, { opcode: Opcode.Binary, payload: 'b' }), 1002],
+    [
+      'a text frame inside a fragmented message',
+      client({ opcode: Opcode.Text, payload: 'a', fin: false }, { opcode: Opcode.Text, payload: 'b' }),
+      1002,
+    ],
+    [
+      'a binary frame inside a fragmented message',
+      client({ opcode: Opcode.Binary, payload: 'a', fin: false }, { opcode: Opcode.Binary, payload: 'b' }),
+      1002,
+    ],
     ['a control frame over 125 bytes', client({ opcode: Opcode.Ping, payload: bytes(126) }), 1002],
     ['a control frame over 125 bytes (long form)', client({ opcode: Opcode.Pong, payload: bytes(200), form: 64 }), 1002],
     ['a fragmented ping', client({ opcode: Opcode.Ping, payload: 'x', fin: false }), 1002],
@@ -326,7 +345,16 @@ describe('FrameReader: limits are on bytes', () => {
     const message = bytes(size, 9);
     const frames: Buffer[] = [];
     for (let offset = 0; offset < size; offset += 64) {
-      frames.push(frame({ opcode: offset === 0 ? Opcode.Binary : Opcode.Continuation, payload: message.subarray(offset, offset + 64), fin: offset + 64 >= size }, true));
+      frames.push(
+        frame(
+          {
+            opcode: offset === 0 ? Opcode.Binary : Opcode.Continuation,
+            payload: message.subarray(offset, offset + 64),
+            fin: offset + 64 >= size,
+          },
+          true,
+        ),
+      );
     }
     const stream = Buffer.concat(frames);
     for (const chunkSize of [65536, 1000]) {
@@ -364,7 +392,13 @@ describe('FrameReader: limits are on bytes', () => {
 
   it('counts the fragments of a message together, control frames apart', () => {
     const { reader, log } = record({ maxMessageSize: 10 });
-    reader.push(client({ opcode: Opcode.Text, payload: '12345', fin: false }, { opcode: Opcode.Ping, payload: 'a ping longer than ten' }, { opcode: Opcode.Continuation, payload: '67890' }));
+    reader.push(
+      client(
+        { opcode: Opcode.Text, payload: '12345', fin: false },
+        { opcode: Opcode.Ping, payload: 'a ping longer than ten' },
+        { opcode: Opcode.Continuation, payload: '67890' },
+      ),
+    );
     expect(log).toEqual([`ping:${Buffer.from('a ping longer than ten').toString('hex')}`, 'text:1234567890']);
     reader.push(client({ opcode: Opcode.Text, payload: '12345', fin: false }, { opcode: Opcode.Continuation, payload: '678901' }));
     expect(log.slice(2)).toEqual(['error:1009']);
@@ -392,7 +426,11 @@ describe('FrameReader: misuse', () => {
 describe('FrameReader: options', () => {
   it('refuses bad options in words', () => {
     const events = record().reader as unknown as { events: FrameReaderEvents };
-    expect(() => new FrameReader(events.events, { expectMasked: true, maxMessageSize: 0, deflate: null })).toThrow(/maxMessageSize must be a positive number or Infinity, got 0/);
-    expect(() => new FrameReader(events.events, { expectMasked: 'yes' as unknown as boolean, maxMessageSize: 1, deflate: null })).toThrow(/expectMasked must be a boolean/);
+    expect(() => new FrameReader(events.events, { expectMasked: true, maxMessageSize: 0, deflate: null })).toThrow(
+      /maxMessageSize must be a positive number or Infinity, got 0/,
+    );
+    expect(() => new FrameReader(events.events, { expectMasked: 'yes' as unknown as boolean, maxMessageSize: 1, deflate: null })).toThrow(
+      /expectMasked must be a boolean/,
+    );
   });
 });

@@ -29,7 +29,9 @@ describe('frameHeader', () => {
     expect(() => frameHeader(Opcode.Close, 2, false, false, null)).toThrow(/control frame/);
     expect(() => frameHeader(Opcode.Text, 1, true, false, Buffer.alloc(3))).toThrow(/mask must be 4 bytes/);
     expect(() => frameHeader(Opcode.Text, -1, true, false, null)).toThrow(/bad payload length/);
-    expect(() => frameHeader(Opcode.Ping, 0, true, true, null)).toThrow(/RSV1 \(compressed\) belongs on the first frame of a data message, not on opcode 9/);
+    expect(() => frameHeader(Opcode.Ping, 0, true, true, null)).toThrow(
+      /RSV1 \(compressed\) belongs on the first frame of a data message, not on opcode 9/,
+    );
     expect(() => frameHeader(Opcode.Continuation, 1, true, true, null)).toThrow(/RSV1/);
   });
 });
@@ -50,7 +52,7 @@ describe('encodeFrame', () => {
     expect(body).toBe(payload);
   });
 
-  it('masks a copy of the payload, leaving the caller\'s buffer alone', () => {
+  it("masks a copy of the payload, leaving the caller's buffer alone", () => {
     for (const length of [0, 1, 125, 126, 5000, 70000]) {
       const payload = Buffer.alloc(length);
       for (let i = 0; i < length; i++) payload[i] = i % 251;

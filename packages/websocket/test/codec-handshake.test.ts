@@ -11,7 +11,11 @@ describe('acceptKey', () => {
   it('is base64(sha1(key + GUID)) for random keys', () => {
     for (let i = 0; i < 20; i++) {
       const key = randomBytes(16).toString('base64');
-      expect(acceptKey(key)).toBe(createHash('sha1').update(key + WS_GUID).digest('base64'));
+      expect(acceptKey(key)).toBe(
+        createHash('sha1')
+          .update(key + WS_GUID)
+          .digest('base64'),
+      );
     }
   });
 });
@@ -23,8 +27,18 @@ describe('isValidKey', () => {
   });
 
   it('refuses anything else', () => {
-    for (const key of [undefined, '', 'dGhlIHNhbXBsZQ==', randomBytes(17).toString('base64'), randomBytes(15).toString('base64'),
-      'dGhlIHNhbXBsZSBub25jZQ', ' dGhlIHNhbXBsZSBub25jZQ==', 'dGhlIHNhbXBsZSBub25jZQ== ', 'dGhlIHNhbXBsZSBub25j*Q==', 'dGhlIHNhbXBsZSBub25jZQ=']) {
+    for (const key of [
+      undefined,
+      '',
+      'dGhlIHNhbXBsZQ==',
+      randomBytes(17).toString('base64'),
+      randomBytes(15).toString('base64'),
+      'dGhlIHNhbXBsZSBub25jZQ',
+      ' dGhlIHNhbXBsZSBub25jZQ==',
+      'dGhlIHNhbXBsZSBub25jZQ== ',
+      'dGhlIHNhbXBsZSBub25j*Q==',
+      'dGhlIHNhbXBsZSBub25jZQ=',
+    ]) {
       expect(isValidKey(key), String(key)).toBe(false);
     }
   });

@@ -1,13 +1,25 @@
 import { describe, it, expect, vi } from 'vitest';
 import zlib from 'node:zlib';
-import { acceptServerResponse, clientOffer, negotiateServer, PerMessageDeflate, type DeflateParams, type PerMessageDeflateOptions } from '../src/codec/permessage-deflate.js';
+import {
+  acceptServerResponse,
+  clientOffer,
+  negotiateServer,
+  PerMessageDeflate,
+  type DeflateParams,
+  type PerMessageDeflateOptions,
+} from '../src/codec/permessage-deflate.js';
 import { ExtensionHeaderError, InflateError, MessageTooBigError } from '../src/codec/errors.js';
 import { FrameReader, type FrameReaderEvents } from '../src/codec/frame-reader.js';
 import { encodeFrame } from '../src/codec/frame-writer.js';
 import { Opcode } from '../src/codec/opcodes.js';
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const DEFAULTS: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const DEFAULTS: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 
 const compress = (p: PerMessageDeflate, data: Buffer) =>
   new Promise<Buffer>((resolve, reject) => p.compress(data, (error, out) => (error ? reject(error) : resolve(out))));
@@ -51,12 +63,14 @@ describe('negotiateServer', () => {
     expect(negotiateServer('permessage-deflate', {})).toEqual({ response: 'permessage-deflate', params: DEFAULTS });
   });
 
-  it('limits the client\'s window only when the client said it can be limited', () => {
+  it("limits the client's window only when the client said it can be limited", () => {
     expect(negotiateServer('permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 10 })).toEqual({
       response: 'permessage-deflate; client_max_window_bits=10',
       params: { ...DEFAULTS, clientMaxWindowBits: 10 },
     });
-    expect(negotiateServer('permessage-deflate; client_max_window_bits=9', { clientMaxWindowBits: 10 })!.params.clientMaxWindowBits).toBe(9);
+    expect(negotiateServer('permessage-deflate; client_max_window_bits=9', { clientMaxWindowBits: 10 })!.params.clientMaxWindowBits).toBe(
+      9,
+    );
     expect(negotiateServer('permessage-deflate; client_max_window_bits=8', {})).toEqual({
       response: 'permessage-deflate; client_max_window_bits=8',
       params: { ...DEFAULTS, clientMaxWindowBits: 8 },
@@ -69,12 +83,18 @@ describe('negotiateServer', () => {
   });
 
   it('uses the smaller of the offered and configured server window', () => {
-    expect(negotiateServer('permessage-deflate; server_max_window_bits=10', {})!.response).toBe('permessage-deflate; server_max_window_bits=10');
-    expect(negotiateServer('permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 12 })!.params.serverMaxWindowBits).toBe(10);
+    expect(negotiateServer('permessage-deflate; server_max_window_bits=10', {})!.response).toBe(
+      'permessage-deflate; server_max_window_bits=10',
+    );
+    expect(negotiateServer('permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 12 })!.params.serverMaxWindowBits).toBe(
+      10,
+    );
     expect(negotiateServer('permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 9 })!.response).toBe(
       'permessage-deflate; server_max_window_bits=9',
     );
-    expect(negotiateServer('permessage-deflate', { serverMaxWindowBits: 11 })!.response).toBe('permessage-deflate; server_max_window_bits=11');
+    expect(negotiateServer('permessage-deflate', { serverMaxWindowBits: 11 })!.response).toBe(
+      'permessage-deflate; server_max_window_bits=11',
+    );
     expect(negotiateServer('permessage-deflate; server_max_window_bits=8', {})!.params.serverMaxWindowBits).toBe(8);
   });
 
@@ -103,7 +123,9 @@ describe('negotiateServer', () => {
       'permessage-deflate; client_max_window_bits=abc',
     ]) {
       expect(negotiateServer(offer, {}), offer).toBe(null);
-      expect(negotiateServer(`${offer}, permessage-deflate; server_max_window_bits="11"`, {})!.response).toBe('permessage-deflate; server_max_window_bits=11');
+      expect(negotiateServer(`${offer}, permessage-deflate; server_max_window_bits="11"`, {})!.response).toBe(
+        'permessage-deflate; server_max_window_bits=11',
+      );
     }
   });
 
@@ -113,25 +135,36 @@ describe('negotiateServer', () => {
   });
 
   it('refuses bad options in words', () => {
-    expect(() => negotiateServer('permessage-deflate', { serverMaxWindowBits: 16 })).toThrow(/serverMaxWindowBits must be an integer from 8 to 15, got 16/);
+    expect(() => negotiateServer('permessage-deflate', { serverMaxWindowBits: 16 })).toThrow(
+      /serverMaxWindowBits must be an integer from 8 to 15, got 16/,
+    );
     expect(() => negotiateServer('permessage-deflate', { clientMaxWindowBits: 7 })).toThrow(/clientMaxWindowBits/);
     expect(() => negotiateServer('permessage-deflate', { level: 10 })).toThrow(/level/);
     expect(() => negotiateServer('permessage-deflate', { concurrency: 0 })).toThrow(/concurrency/);
-    expect(() => negotiateServer('permessage-deflate', { serverNoContextTakeover: 'yes' as unknown as boolean })).toThrow(/must be a boolean/);
+    expect(() => negotiateServer('permessage-deflate', { serverNoContextTakeover: 'yes' as unknown as boolean })).toThrow(
+      /must be a boolean/,
+    );
   });
 });
 
 describe('clientOffer and acceptServerResponse', () => {
   it('offers client_max_window_bits always, and the rest as configured', () => {
     expect(clientOffer({})).toBe('permessage-deflate; client_max_window_bits');
-    expect(clientOffer({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 })).toBe(
+    expect(
+      clientOffer({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 }),
+    ).toBe(
       'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12',
     );
   });
 
   it('reads an accepting response', () => {
     expect(acceptServerResponse('permessage-deflate', {})).toEqual(DEFAULTS);
-    expect(acceptServerResponse('permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=10', {})).toEqual({
+    expect(
+      acceptServerResponse(
+        'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=10',
+        {},
+      ),
+    ).toEqual({
       serverNoContextTakeover: true,
       clientNoContextTakeover: true,
       serverMaxWindowBits: 9,
@@ -143,7 +176,10 @@ describe('clientOffer and acceptServerResponse', () => {
       clientNoContextTakeover: true,
       clientMaxWindowBits: 11,
     });
-    expect(acceptServerResponse('permessage-deflate; server_max_window_bits=9', { serverMaxWindowBits: 10 })!).toEqual({ ...DEFAULTS, serverMaxWindowBits: 9 });
+    expect(acceptServerResponse('permessage-deflate; server_max_window_bits=9', { serverMaxWindowBits: 10 })!).toEqual({
+      ...DEFAULTS,
+      serverMaxWindowBits: 9,
+    });
   });
 
   it('reads no header as declined', () => {
@@ -163,7 +199,11 @@ describe('clientOffer and acceptServerResponse', () => {
       ['permessage-deflate', { serverNoContextTakeover: true }, /server_no_context_takeover was asked for and is missing/],
       ['permessage-deflate', { serverMaxWindowBits: 10 }, /server_max_window_bits=10 was asked for, got none/],
       ['permessage-deflate; server_max_window_bits=11', { serverMaxWindowBits: 10 }, /got 11/],
-      ['permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 10 }, /client_max_window_bits=12 is more than the 10 offered/],
+      [
+        'permessage-deflate; client_max_window_bits=12',
+        { clientMaxWindowBits: 10 },
+        /client_max_window_bits=12 is more than the 10 offered/,
+      ],
     ];
     for (const [response, options, reason] of cases) {
       const result = acceptServerResponse(response, options);
@@ -186,12 +226,22 @@ function combinations(): PerMessageDeflateOptions[] {
   for (const serverNoContextTakeover of [false, true])
     for (const clientNoContextTakeover of [false, true])
       for (const serverMaxWindowBits of [undefined, 8, 9, 12, 15])
-        for (const clientMaxWindowBits of [undefined, 8, 10, 15]) all.push({ serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits });
+        for (const clientMaxWindowBits of [undefined, 8, 10, 15])
+          all.push({ serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits });
   return all;
 }
 
 describe('PerMessageDeflate: round trips', () => {
-  const messages = [text(2000), Buffer.alloc(0), noise(5000), text(2000), Buffer.from('é€𝄞'.repeat(300)), text(100_000), noise(70_000, 3), text(2000)];
+  const messages = [
+    text(2000),
+    Buffer.alloc(0),
+    noise(5000),
+    text(2000),
+    Buffer.from('é€𝄞'.repeat(300)),
+    text(100_000),
+    noise(70_000, 3),
+    text(2000),
+  ];
 
   it('round-trips messages both ways under every negotiated parameter combination, and zlib reads what we write', async () => {
     for (const options of combinations()) {
@@ -211,12 +261,15 @@ describe('PerMessageDeflate: round trips', () => {
       // zlib, inflating with exactly the agreed window (8 included), reads each direction's stream...
       const all = Buffer.concat(messages);
       const stream = (list: Buffer[]) => Buffer.concat(list.flatMap((m) => [m, TRAILER]));
-      const inflate = (data: Buffer, bits: number) => zlib.inflateRawSync(data, { windowBits: bits, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const inflate = (data: Buffer, bits: number) =>
+        zlib.inflateRawSync(data, { windowBits: bits, finishFlush: zlib.constants.Z_SYNC_FLUSH });
       expect(inflate(stream(toServer), params.clientMaxWindowBits).equals(all)).toBe(true);
       expect(inflate(stream(toClient), params.serverMaxWindowBits).equals(all)).toBe(true);
       // ...and without context takeover, each message on its own.
-      if (params.clientNoContextTakeover) toServer.forEach((m, k) => expect(inflate(Buffer.concat([m, TRAILER]), 15).equals(messages[k])).toBe(true));
-      if (params.serverNoContextTakeover) toClient.forEach((m, k) => expect(inflate(Buffer.concat([m, TRAILER]), 15).equals(messages[k])).toBe(true));
+      if (params.clientNoContextTakeover)
+        toServer.forEach((m, k) => expect(inflate(Buffer.concat([m, TRAILER]), 15).equals(messages[k])).toBe(true));
+      if (params.serverNoContextTakeover)
+        toClient.forEach((m, k) => expect(inflate(Buffer.concat([m, TRAILER]), 15).equals(messages[k])).toBe(true));
       server.close();
       client.close();
     }
@@ -283,7 +336,9 @@ describe('PerMessageDeflate: round trips', () => {
     expect(error).toBeInstanceOf(InflateError);
     expect((error as InflateError).closeCode).toBe(1007);
     expect((error as InflateError).code).toBe('HTTPKIT_WS_INFLATE');
-    expect(await decompress(p, zlib.deflateRawSync(Buffer.from('ok'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }))).toEqual(Buffer.from('ok'));
+    expect(await decompress(p, zlib.deflateRawSync(Buffer.from('ok'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }))).toEqual(
+      Buffer.from('ok'),
+    );
     p.close();
   });
 });
@@ -352,10 +407,12 @@ describe('PerMessageDeflate: the process-wide limit on zlib operations', () => {
       for (const [i, p] of instances.entries()) {
         for (let k = 0; k < 4; k++) {
           const message = text(20_000 + k);
-          jobs.push(compress(p, message).then((out) => {
-            order.push(`${i}:${k}`);
-            expect(out.length).toBeGreaterThan(0);
-          }));
+          jobs.push(
+            compress(p, message).then((out) => {
+              order.push(`${i}:${k}`);
+              expect(out.length).toBeGreaterThan(0);
+            }),
+          );
         }
       }
       await Promise.all(jobs);
@@ -405,7 +462,13 @@ describe('FrameReader with permessage-deflate', () => {
       frame(Opcode.Binary, bin, true, true),
     ]);
     client.close();
-    const want = ['text:hello hello hello ✓', 'ping:70', `text:${text(3000).length}`, 'text:plain', `binary:${noise(300).toString('hex').slice(0, 16)}`];
+    const want = [
+      'text:hello hello hello ✓',
+      'ping:70',
+      `text:${text(3000).length}`,
+      'text:plain',
+      `binary:${noise(300).toString('hex').slice(0, 16)}`,
+    ];
     for (let cut = 0; cut <= stream.length; cut += cut < 60 || cut > stream.length - 60 ? 1 : 7) {
       const server = new PerMessageDeflate(DEFAULTS, true, {}, Infinity);
       const { log, feed, settled } = deflateReader(server, Infinity);
@@ -420,7 +483,10 @@ describe('FrameReader with permessage-deflate', () => {
   it('reads byte by byte', async () => {
     const client = new PerMessageDeflate(DEFAULTS, false, {}, Infinity);
     const payload = await compress(client, text(500));
-    const stream = Buffer.concat([encodeFrame(Opcode.Text, payload, true, true, Buffer.from([1, 2, 3, 4])) as Buffer, encodeFrame(Opcode.Ping, Buffer.alloc(0), true, false, Buffer.from([1, 2, 3, 4])) as Buffer]);
+    const stream = Buffer.concat([
+      encodeFrame(Opcode.Text, payload, true, true, Buffer.from([1, 2, 3, 4])) as Buffer,
+      encodeFrame(Opcode.Ping, Buffer.alloc(0), true, false, Buffer.from([1, 2, 3, 4])) as Buffer,
+    ]);
     const server = new PerMessageDeflate(DEFAULTS, true, {}, Infinity);
     const { log, feed, settled } = deflateReader(server, Infinity);
     await feed(Array.from(stream, (b) => Buffer.from([b])));
@@ -450,11 +516,34 @@ describe('FrameReader with permessage-deflate', () => {
   });
 
   const failures: Array<[string, (mask: Buffer, c: Buffer) => Buffer[], number]> = [
-    ['RSV1 on a continuation frame', (m, c) => [encodeFrame(Opcode.Text, c, false, true, m) as Buffer, withRsv1(encodeFrame(Opcode.Continuation, c, true, false, m) as Buffer)], 1002],
+    [
+      'RSV1 on a continuation frame',
+      (m, c) => [
+        encodeFrame(Opcode.Text, c, false, true, m) as Buffer,
+        withRsv1(encodeFrame(Opcode.Continuation, c, true, false, m) as Buffer),
+      ],
+      1002,
+    ],
     ['RSV1 on a control frame', (m) => [withRsv1(encodeFrame(Opcode.Ping, Buffer.alloc(0), true, false, m) as Buffer)], 1002],
-    ['compressed text that is not UTF-8', (m) => [encodeFrame(Opcode.Text, zlib.deflateRawSync(Buffer.from([0x61, 0xff]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), true, true, m) as Buffer], 1007],
+    [
+      'compressed text that is not UTF-8',
+      (m) => [
+        encodeFrame(
+          Opcode.Text,
+          zlib.deflateRawSync(Buffer.from([0x61, 0xff]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+          true,
+          true,
+          m,
+        ) as Buffer,
+      ],
+      1007,
+    ],
     ['bad DEFLATE data', (m) => [encodeFrame(Opcode.Binary, Buffer.from([0xff, 0xfe, 0xfd]), true, true, m) as Buffer], 1007],
-    ['a message that inflates past maxMessageSize', (m) => [encodeFrame(Opcode.Binary, zlib.deflateRawSync(Buffer.alloc(5000)), true, true, m) as Buffer], 1009],
+    [
+      'a message that inflates past maxMessageSize',
+      (m) => [encodeFrame(Opcode.Binary, zlib.deflateRawSync(Buffer.alloc(5000)), true, true, m) as Buffer],
+      1009,
+    ],
   ];
   for (const [name, frames, code] of failures) {
     it(`fails ${name} with ${code}`, async () => {
@@ -480,7 +569,8 @@ function deflateReader(deflate: PerMessageDeflate, maxMessageSize: number) {
   const log: string[] = [];
   let resumed: (() => void) | null = null;
   const events: FrameReaderEvents = {
-    onMessage: (data, isText) => log.push(isText ? `text:${data.length > 64 ? data.length : data.toString()}` : `binary:${data.toString('hex').slice(0, 16)}`),
+    onMessage: (data, isText) =>
+      log.push(isText ? `text:${data.length > 64 ? data.length : data.toString()}` : `binary:${data.toString('hex').slice(0, 16)}`),
     onPing: (p) => log.push(`ping:${p.toString('hex')}`),
     onPong: (p) => log.push(`pong:${p.toString('hex')}`),
     onClose: (code, reason) => log.push(`close:${code}:${reason}`),
@@ -506,6 +596,7 @@ function deflateReader(deflate: PerMessageDeflate, maxMessageSize: number) {
       }
     }
   };
-  const settled = (count: number) => vi.waitFor(() => expect(log.filter((l) => l !== 'resume').length).toBeGreaterThanOrEqual(count), { timeout: 5000, interval: 2 });
+  const settled = (count: number) =>
+    vi.waitFor(() => expect(log.filter((l) => l !== 'resume').length).toBeGreaterThanOrEqual(count), { timeout: 5000, interval: 2 });
   return { reader, log, feed, settled };
 }

@@ -16,7 +16,13 @@ import { encodeClose, encodeFrame } from '../src/codec/frame-writer.js';
 import { randomMask } from '../src/codec/mask.js';
 import { Opcode } from '../src/codec/opcodes.js';
 import { acceptKey, isValidKey, parseTokenList } from '../src/codec/handshake.js';
-import { acceptServerResponse, clientOffer, negotiateServer, PerMessageDeflate, type PerMessageDeflateOptions } from '../src/codec/permessage-deflate.js';
+import {
+  acceptServerResponse,
+  clientOffer,
+  negotiateServer,
+  PerMessageDeflate,
+  type PerMessageDeflateOptions,
+} from '../src/codec/permessage-deflate.js';
 
 // ws's frame encoder and receiver: exported by ws, not declared by @types/ws.
 interface WsInternals {
@@ -40,7 +46,12 @@ function logger(onResume: () => void = () => {}): Logged {
   return {
     log,
     events: {
-      onMessage: (data, isText) => log.push(isText ? `text:${data.length > 64 ? data.length : data.toString()}` : `binary:${data.length}:${data.subarray(0, 8).toString('hex')}`),
+      onMessage: (data, isText) =>
+        log.push(
+          isText
+            ? `text:${data.length > 64 ? data.length : data.toString()}`
+            : `binary:${data.length}:${data.subarray(0, 8).toString('hex')}`,
+        ),
       onPing: (p) => log.push(`ping:${p.toString()}`),
       onPong: (p) => log.push(`pong:${p.toString()}`),
       onClose: (code, reason) => log.push(`close:${code}:${reason}`),
@@ -50,13 +61,22 @@ function logger(onResume: () => void = () => {}): Logged {
   };
 }
 
-const payloads = [Buffer.alloc(0), Buffer.from('hello'), randomBytes(125), randomBytes(126), randomBytes(65535), randomBytes(65536), randomBytes(200_000)];
+const payloads = [
+  Buffer.alloc(0),
+  Buffer.from('hello'),
+  randomBytes(125),
+  randomBytes(126),
+  randomBytes(65535),
+  randomBytes(65536),
+  randomBytes(200_000),
+];
 
 describe('frames made by ws, read by FrameReader', () => {
   for (const masked of [true, false]) {
     it(`reads ws's ${masked ? 'masked client' : 'unmasked server'} frames of every length form, fragmented, with control frames`, () => {
       const frames: Buffer[] = [];
-      const frame = (data: Buffer, opcode: number, fin = true) => frames.push(Buffer.concat(Sender.frame(data, { fin, opcode, mask: masked, readOnly: true, rsv1: false })));
+      const frame = (data: Buffer, opcode: number, fin = true) =>
+        frames.push(Buffer.concat(Sender.frame(data, { fin, opcode, mask: masked, readOnly: true, rsv1: false })));
       const want: string[] = [];
       for (const data of payloads) {
         frame(data, Opcode.Binary);
@@ -86,13 +106,16 @@ describe('frames made by encodeFrame, read by ws', () => {
       // ws's receiver on the server side expects masked frames.
       const receiver = new Receiver({ isServer: masked, maxPayload: 0 });
       const log: string[] = [];
-      receiver.on('message', (data: Buffer, isBinary: boolean) => log.push(isBinary ? `binary:${data.length}:${data.subarray(0, 8).toString('hex')}` : `text:${data.toString()}`));
+      receiver.on('message', (data: Buffer, isBinary: boolean) =>
+        log.push(isBinary ? `binary:${data.length}:${data.subarray(0, 8).toString('hex')}` : `text:${data.toString()}`),
+      );
       receiver.on('ping', (data: Buffer) => log.push(`ping:${data.toString()}`));
       receiver.on('pong', (data: Buffer) => log.push(`pong:${data.toString()}`));
       receiver.on('conclude', (code: number, reason: Buffer) => log.push(`close:${code}:${reason.toString()}`));
       receiver.on('error', (error: Error) => log.push(`error:${error.message}`));
       const mask = () => (masked ? randomMask() : null);
-      const write = (frame: Buffer | [Buffer, Buffer]) => (Array.isArray(frame) ? frame.forEach((f) => receiver.write(f)) : receiver.write(frame));
+      const write = (frame: Buffer | [Buffer, Buffer]) =>
+        Array.isArray(frame) ? frame.forEach((f) => receiver.write(f)) : receiver.write(frame);
       const want: string[] = [];
       for (const data of payloads) {
         write(encodeFrame(Opcode.Binary, data, true, false, mask()));
@@ -182,7 +205,11 @@ const compress = (p: PerMessageDeflate, data: Buffer) =>
 describe('our client codec against a ws server with permessage-deflate', () => {
   const cases: Array<[string, PerMessageDeflateOptions, object]> = [
     ['defaults', {}, {}],
-    ['no context takeover both ways, small windows', { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 10 }, {}],
+    [
+      'no context takeover both ways, small windows',
+      { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 10 },
+      {},
+    ],
     ['a server that limits our window', {}, { clientMaxWindowBits: 11, serverNoContextTakeover: true }],
   ];
   for (const [name, ours, theirs] of cases) {
@@ -195,7 +222,9 @@ describe('our client codec against a ws server with permessage-deflate', () => {
       cleanups.push(() => void socket.destroy());
       await once(socket, 'connect');
       const key = randomBytes(16).toString('base64');
-      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: ${clientOffer(ours)}\r\n\r\n`);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: ${clientOffer(ours)}\r\n\r\n`,
+      );
       const head = await readHead(socket);
       expect(head.line).toBe('HTTP/1.1 101 Switching Protocols');
       expect(head.headers['sec-websocket-accept']).toBe(acceptKey(key));
@@ -208,7 +237,12 @@ describe('our client codec against a ws server with permessage-deflate', () => {
       const p = pump(socket, head.rest);
       p.attach(new FrameReader(p.events, { expectMasked: false, maxMessageSize: Infinity, deflate: inflater }));
 
-      const messages = [Buffer.from('hello, ws'), Buffer.from('hello, ws'), Buffer.from('x'.repeat(100_000)), Buffer.from('é€𝄞'.repeat(1000))];
+      const messages = [
+        Buffer.from('hello, ws'),
+        Buffer.from('hello, ws'),
+        Buffer.from('x'.repeat(100_000)),
+        Buffer.from('é€𝄞'.repeat(1000)),
+      ];
       const want: string[] = [];
       for (const message of messages) {
         const compressed = await compress(client, message);
@@ -234,8 +268,16 @@ describe('our client codec against a ws server with permessage-deflate', () => {
 describe('a ws client against our server codec with permessage-deflate', () => {
   const cases: Array<[string, object, PerMessageDeflateOptions]> = [
     ['defaults', {}, {}],
-    ['client asks for no context takeover and small windows', { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 10 }, {}],
-    ['server limits the client window and keeps no context', { clientMaxWindowBits: true }, { clientMaxWindowBits: 9, serverNoContextTakeover: true }],
+    [
+      'client asks for no context takeover and small windows',
+      { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 10 },
+      {},
+    ],
+    [
+      'server limits the client window and keeps no context',
+      { clientMaxWindowBits: true },
+      { clientMaxWindowBits: 9, serverNoContextTakeover: true },
+    ],
     ['window bits 8', { serverMaxWindowBits: 8, clientMaxWindowBits: 8 }, {}],
   ];
   for (const [name, theirs, ours] of cases) {
@@ -254,7 +296,9 @@ describe('a ws client against our server codec with permessage-deflate', () => {
         const negotiated = negotiateServer(head.headers['sec-websocket-extensions'], ours);
         expect(negotiated).not.toBe(null);
         agreed = negotiated!.response;
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key!)}\r\nSec-WebSocket-Extensions: ${negotiated!.response}\r\n\r\n`);
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key!)}\r\nSec-WebSocket-Extensions: ${negotiated!.response}\r\n\r\n`,
+        );
         const deflate = new PerMessageDeflate(negotiated!.params, true, ours, 1 << 20);
         const sender = new PerMessageDeflate(negotiated!.params, true, { ...ours, threshold: 0 }, 1 << 20);
         cleanups.push(() => (deflate.close(), sender.close()));
@@ -286,10 +330,14 @@ describe('a ws client against our server codec with permessage-deflate', () => {
       });
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, { perMessageDeflate: { threshold: 0, ...theirs } });
+      const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, {
+        perMessageDeflate: { threshold: 0, ...theirs },
+      });
       cleanups.push(() => ws.terminate());
       const received: string[] = [];
-      ws.on('message', (data: Buffer, isBinary) => received.push(isBinary ? `binary:${data.length}` : `text:${data.length > 64 ? data.length : data.toString()}`));
+      ws.on('message', (data: Buffer, isBinary) =>
+        received.push(isBinary ? `binary:${data.length}` : `text:${data.length > 64 ? data.length : data.toString()}`),
+      );
       const closed = once(ws, 'close');
       await once(ws, 'open');
       expect(ws.extensions).toBe('permessage-deflate');

@@ -93,7 +93,9 @@ describe('7 close handling', () => {
 
   describe('close codes', () => {
     const validCodes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3001, 3999, 4000, 4001, 4999];
-    const rows = validCodes.flatMap((code) => ['', 'with a reason'].map((reason) => ({ code, reason, label: reason === '' ? 'no reason' : 'a reason' })));
+    const rows = validCodes.flatMap((code) =>
+      ['', 'with a reason'].map((reason) => ({ code, reason, label: reason === '' ? 'no reason' : 'a reason' })),
+    );
     it.each(rows)('echoes close code $code ($label)', async ({ code, reason }) => {
       const ws = await connect(echo.port);
       await ws.sendClose(code, reason);
@@ -101,7 +103,9 @@ describe('7 close handling', () => {
     });
 
     const invalidCodes = [0, 1, 500, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 6000, 65535];
-    const bad = invalidCodes.flatMap((code) => ['', 'with a reason'].map((reason) => ({ code, reason, label: reason === '' ? 'no reason' : 'a reason' })));
+    const bad = invalidCodes.flatMap((code) =>
+      ['', 'with a reason'].map((reason) => ({ code, reason, label: reason === '' ? 'no reason' : 'a reason' })),
+    );
     it.each(bad)('fails close code $code ($label) with 1002', async ({ code, reason }) => {
       const ws = await connect(echo.port);
       await ws.sendClose(code, reason);
@@ -184,7 +188,8 @@ describe('7 close handling', () => {
   ];
   describe.each(peers)('what comes before the close frame ($peer)', ({ port, extensions, compress }) => {
     /** The bytes of one message, compressed (RSV1) when this row says so. */
-    const frame = async (ws: RawWebSocket, opcode: number, data: Buffer) => (compress ? encodeFrame(opcode, await ws.deflate!.compress(data), { rsv: Rsv.Rsv1 }) : encodeFrame(opcode, data));
+    const frame = async (ws: RawWebSocket, opcode: number, data: Buffer) =>
+      compress ? encodeFrame(opcode, await ws.deflate!.compress(data), { rsv: Rsv.Rsv1 }) : encodeFrame(opcode, data);
 
     it.each([
       { name: 'a text message', frames: [{ opcode: Op.Text, data: Buffer.from('before the close') }] },
@@ -219,7 +224,13 @@ describe('7 close handling', () => {
 
     it('answers a close that interrupts a fragmented message, echoing nothing of it', async () => {
       const ws = await connect(port(), { extensions });
-      await ws.send(Buffer.concat([encodeFrame(Op.Text, 'frag', { fin: false }), encodeFrame(Op.Close, closePayload(1000)), encodeFrame(Op.Continuation, 'ment')]));
+      await ws.send(
+        Buffer.concat([
+          encodeFrame(Op.Text, 'frag', { fin: false }),
+          encodeFrame(Op.Close, closePayload(1000)),
+          encodeFrame(Op.Continuation, 'ment'),
+        ]),
+      );
       await expectCloseHandshake(ws, 1000);
     });
 

@@ -104,25 +104,31 @@ describe('12 permessage-deflate messages', () => {
     await closeCleanly(ws);
   });
 
-  it.each(rows)('echoes a compressed $kind message of $n bytes with the default threshold (compressed back from 1024 bytes)', async ({ opcode, n }) => {
-    const ws = await connect(deflateDefault.port, { extensions: OFFER });
-    const data = opcode === Op.Text ? text(n) : bytes(n);
-    await ws.sendCompressed(opcode, data);
-    const { compressed } = await ws.expectMessage(opcode, data, 5_000);
-    expect(compressed).toBe(n >= 1024);
-    await closeCleanly(ws);
-  });
+  it.each(rows)(
+    'echoes a compressed $kind message of $n bytes with the default threshold (compressed back from 1024 bytes)',
+    async ({ opcode, n }) => {
+      const ws = await connect(deflateDefault.port, { extensions: OFFER });
+      const data = opcode === Op.Text ? text(n) : bytes(n);
+      await ws.sendCompressed(opcode, data);
+      const { compressed } = await ws.expectMessage(opcode, data, 5_000);
+      expect(compressed).toBe(n >= 1024);
+      await closeCleanly(ws);
+    },
+  );
 
   const fragmentCounts = [2, 3, 10, 100];
-  it.each(fragmentCounts.map((fragments) => ({ fragments })))('echoes a compressed message sent in $fragments fragments (RSV1 on the first only)', async ({ fragments }) => {
-    const ws = await connect(deflate.port, { extensions: OFFER });
-    const data = text(20_000);
-    await ws.sendCompressed(Op.Text, data, { fragments });
-    await ws.expectMessage(Op.Text, data);
-    await ws.sendCompressed(Op.Text, data, { fragments });
-    await ws.expectMessage(Op.Text, data);
-    await closeCleanly(ws);
-  });
+  it.each(fragmentCounts.map((fragments) => ({ fragments })))(
+    'echoes a compressed message sent in $fragments fragments (RSV1 on the first only)',
+    async ({ fragments }) => {
+      const ws = await connect(deflate.port, { extensions: OFFER });
+      const data = text(20_000);
+      await ws.sendCompressed(Op.Text, data, { fragments });
+      await ws.expectMessage(Op.Text, data);
+      await ws.sendCompressed(Op.Text, data, { fragments });
+      await ws.expectMessage(Op.Text, data);
+      await closeCleanly(ws);
+    },
+  );
 
   it.each([
     { how: 'byte by byte', split: 'bytewise' as const },
@@ -161,7 +167,8 @@ describe('12 permessage-deflate messages', () => {
     if (fragments === undefined) await ws.sendFrame(opcode, data);
     else {
       const size = Math.ceil(data.length / fragments);
-      for (let i = 0; i < fragments; i++) await ws.sendFrame(i === 0 ? opcode : Op.Continuation, data.subarray(i * size, (i + 1) * size), { fin: i === fragments - 1 });
+      for (let i = 0; i < fragments; i++)
+        await ws.sendFrame(i === 0 ? opcode : Op.Continuation, data.subarray(i * size, (i + 1) * size), { fin: i === fragments - 1 });
     }
     await ws.expectMessage(opcode, data);
     // And compressed messages still work after it, with the context intact.
@@ -189,7 +196,9 @@ describe('12 permessage-deflate messages', () => {
     const second = text(700);
     await ws.sendFrame(Op.Text, zlib.deflateRawSync(first), { rsv: Rsv.Rsv1 });
     await ws.expectMessage(Op.Text, first);
-    await ws.sendFrame(Op.Text, zlib.deflateRawSync(second, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4), { rsv: Rsv.Rsv1 });
+    await ws.sendFrame(Op.Text, zlib.deflateRawSync(second, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4), {
+      rsv: Rsv.Rsv1,
+    });
     await ws.expectMessage(Op.Text, second);
     await closeCleanly(ws);
   });
@@ -202,12 +211,15 @@ describe('12 permessage-deflate messages', () => {
     { what: '100 text messages of 16 KiB', count: 100, make: (i: number) => Buffer.concat([Buffer.from(String(i)), text(16 * 1024)]) },
     { what: '300 text messages of 100 bytes', count: 300, make: (i: number) => Buffer.concat([Buffer.from(String(i)), text(100)]) },
   ];
-  const pipelinedRows = pipelined.flatMap((row) => [true, false].map((compress) => ({ ...row, compress, how: compress ? 'compressed' : 'uncompressed' })));
+  const pipelinedRows = pipelined.flatMap((row) =>
+    [true, false].map((compress) => ({ ...row, compress, how: compress ? 'compressed' : 'uncompressed' })),
+  );
   it.each(pipelinedRows)('echoes $what sent $how in one write, all of them, in order', async ({ count, make, compress }) => {
     const ws = await connect(deflate.port, { extensions: OFFER });
     const messages = Array.from({ length: count }, (_, i) => make(i));
     const frames: Buffer[] = [];
-    for (const m of messages) frames.push(compress ? encodeFrame(Op.Binary, await ws.deflate!.compress(m), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Binary, m));
+    for (const m of messages)
+      frames.push(compress ? encodeFrame(Op.Binary, await ws.deflate!.compress(m), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Binary, m));
     await ws.send(Buffer.concat(frames));
     for (const [i, m] of messages.entries()) {
       try {
@@ -244,14 +256,20 @@ describe('12 permessage-deflate messages', () => {
   const slow = [
     { what: '10 incompressible messages of 256 KiB sent compressed', server: () => deflate.port, extensions: OFFER, compress: true },
     { what: '10 incompressible messages of 256 KiB sent uncompressed', server: () => deflate.port, extensions: OFFER, compress: false },
-    { what: '10 incompressible messages of 256 KiB, default threshold', server: () => deflateDefault.port, extensions: OFFER, compress: true },
+    {
+      what: '10 incompressible messages of 256 KiB, default threshold',
+      server: () => deflateDefault.port,
+      extensions: OFFER,
+      compress: true,
+    },
     { what: '10 messages of 256 KiB without permessage-deflate', server: () => plain.port, extensions: undefined, compress: false },
   ];
   it.each(slow)('echoes all of $what to a client that pauses reading for 300 ms', async ({ server, extensions, compress }) => {
     const ws = await connect(server(), { extensions });
     const messages = Array.from({ length: 10 }, (_, i) => bytes(256 * 1024, i + 7));
     const frames: Buffer[] = [];
-    for (const m of messages) frames.push(compress ? encodeFrame(Op.Binary, await ws.deflate!.compress(m), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Binary, m));
+    for (const m of messages)
+      frames.push(compress ? encodeFrame(Op.Binary, await ws.deflate!.compress(m), { rsv: Rsv.Rsv1 }) : encodeFrame(Op.Binary, m));
     ws.pauseReading();
     await ws.send(Buffer.concat(frames));
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -268,13 +286,21 @@ describe('12 permessage-deflate messages', () => {
 });
 
 describe('12 permessage-deflate protocol errors', () => {
-  it.each([1, 2, 3, 4, 5, 6, 7].map((rsv) => ({ rsv })))('fails a continuation frame with RSV=$rsv on a deflate connection with 1002', async ({ rsv }) => {
-    const ws = await connect(deflate.port, { extensions: OFFER });
-    const compressed = await ws.deflate!.compress(text(1000));
-    const half = compressed.length >> 1;
-    await ws.send(Buffer.concat([encodeFrame(Op.Text, compressed.subarray(0, half), { fin: false, rsv: Rsv.Rsv1 }), encodeFrame(Op.Continuation, compressed.subarray(half), { rsv })]));
-    await expectFailure(ws, 1002);
-  });
+  it.each([1, 2, 3, 4, 5, 6, 7].map((rsv) => ({ rsv })))(
+    'fails a continuation frame with RSV=$rsv on a deflate connection with 1002',
+    async ({ rsv }) => {
+      const ws = await connect(deflate.port, { extensions: OFFER });
+      const compressed = await ws.deflate!.compress(text(1000));
+      const half = compressed.length >> 1;
+      await ws.send(
+        Buffer.concat([
+          encodeFrame(Op.Text, compressed.subarray(0, half), { fin: false, rsv: Rsv.Rsv1 }),
+          encodeFrame(Op.Continuation, compressed.subarray(half), { rsv }),
+        ]),
+      );
+      await expectFailure(ws, 1002);
+    },
+  );
 
   it('fails RSV1 on the continuation of an uncompressed message with 1002', async () => {
     const ws = await connect(deflate.port, { extensions: OFFER });
@@ -282,14 +308,26 @@ describe('12 permessage-deflate protocol errors', () => {
     await expectFailure(ws, 1002);
   });
 
-  const controls = [Op.Ping, Op.Pong, Op.Close].flatMap((opcode) => [Rsv.Rsv1, Rsv.Rsv2, Rsv.Rsv3].map((rsv) => ({ what: ({ 8: 'close', 9: 'ping', 10: 'pong' } as Record<number, string>)[opcode], opcode, rsv })));
+  const controls = [Op.Ping, Op.Pong, Op.Close].flatMap((opcode) =>
+    [Rsv.Rsv1, Rsv.Rsv2, Rsv.Rsv3].map((rsv) => ({
+      what: ({ 8: 'close', 9: 'ping', 10: 'pong' } as Record<number, string>)[opcode],
+      opcode,
+      rsv,
+    })),
+  );
   it.each(controls)('fails a $what frame with RSV=$rsv on a deflate connection with 1002', async ({ opcode, rsv }) => {
     const ws = await connect(deflate.port, { extensions: OFFER });
     await ws.sendFrame(opcode, opcode === Op.Close ? Buffer.from([0x03, 0xe8]) : Buffer.from('x'), { rsv });
     await expectFailure(ws, 1002);
   });
 
-  const reserved = [Op.Text, Op.Binary].flatMap((opcode) => [Rsv.Rsv2, Rsv.Rsv3, Rsv.Rsv2 | Rsv.Rsv3, Rsv.Rsv1 | Rsv.Rsv2, Rsv.Rsv1 | Rsv.Rsv3, 7].map((rsv) => ({ what: opcode === Op.Text ? 'text' : 'binary', opcode, rsv })));
+  const reserved = [Op.Text, Op.Binary].flatMap((opcode) =>
+    [Rsv.Rsv2, Rsv.Rsv3, Rsv.Rsv2 | Rsv.Rsv3, Rsv.Rsv1 | Rsv.Rsv2, Rsv.Rsv1 | Rsv.Rsv3, 7].map((rsv) => ({
+      what: opcode === Op.Text ? 'text' : 'binary',
+      opcode,
+      rsv,
+    })),
+  );
   it.each(reserved)('fails a $what frame with RSV=$rsv (RSV2/RSV3 undefined by permessage-deflate) with 1002', async ({ opcode, rsv }) => {
     const ws = await connect(deflate.port, { extensions: OFFER });
     const compressed = await ws.deflate!.compress(Buffer.from('hello'));
@@ -307,7 +345,9 @@ describe('12 permessage-deflate protocol errors', () => {
     const ws = await connect(server(), { extensions });
     expect(ws.deflate, 'no permessage-deflate agreed').toBeNull();
     expect(ws.answer.headers['sec-websocket-extensions']).toBeUndefined();
-    await ws.sendFrame(Op.Text, zlib.deflateRawSync(Buffer.from('hello'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4), { rsv: Rsv.Rsv1 });
+    await ws.sendFrame(Op.Text, zlib.deflateRawSync(Buffer.from('hello'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4), {
+      rsv: Rsv.Rsv1,
+    });
     await expectFailure(ws, 1002);
   });
 
@@ -318,7 +358,10 @@ describe('12 permessage-deflate protocol errors', () => {
     { what: 'garbage', payload: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x01]) },
     { what: 'a reserved block type (BTYPE 11)', payload: Buffer.from([0x07, 0x00]) },
     // Deflated against a dictionary the server never saw: it points back before the data.
-    { what: 'a distance before the start of the data', payload: zlib.deflateRawSync(bytes(500, 5), { dictionary: bytes(500, 5), finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4) },
+    {
+      what: 'a distance before the start of the data',
+      payload: zlib.deflateRawSync(bytes(500, 5), { dictionary: bytes(500, 5), finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4),
+    },
     { what: 'a stored block whose length check fails', payload: Buffer.from([0x00, 0x05, 0x00, 0x00, 0x00, 0x41]) },
   ])('fails a compressed message made of $what', async ({ payload }) => {
     const ws = await connect(deflate.port, { extensions: OFFER });
@@ -356,9 +399,16 @@ describe('12 permessage-deflate protocol errors', () => {
     { error: 'a ping of 126 bytes', code: 1002, bad: () => encodeFrame(Op.Ping, Buffer.alloc(126)) },
     { error: 'a close with code 1005', code: 1002, bad: () => encodeFrame(Op.Close, Buffer.from([0x03, 0xed])) },
     { error: 'a text message that is not UTF-8', code: 1007, bad: () => encodeFrame(Op.Text, Buffer.from([0x61, 0xff])) },
-    { error: 'a frame over maxMessageSize', code: 1009, bad: () => encodeFrame(Op.Binary, Buffer.alloc(0), { announce: 1 << 20 }), limited: true },
+    {
+      error: 'a frame over maxMessageSize',
+      code: 1009,
+      bad: () => encodeFrame(Op.Binary, Buffer.alloc(0), { announce: 1 << 20 }),
+      limited: true,
+    },
   ];
-  const errorRows = errors.flatMap((row) => [true, false].map((compress) => ({ ...row, compress, how: compress ? 'compressed' : 'uncompressed' })));
+  const errorRows = errors.flatMap((row) =>
+    [true, false].map((compress) => ({ ...row, compress, how: compress ? 'compressed' : 'uncompressed' })),
+  );
   it.each(errorRows)('echoes the $how message before $error, then fails with $code', async ({ code, bad, compress, limited: small }) => {
     const ws = await connect(small ? limited.port : deflate.port, { extensions: OFFER });
     const data = text(2000);
@@ -412,10 +462,23 @@ describe('13 permessage-deflate negotiation and parameters', () => {
     { offer: 'permessage-deflate; client_max_window_bits' },
     { offer: 'permessage-deflate; server_no_context_takeover', serverNoContextTakeover: true, clientBits: 'absent' },
     { offer: 'permessage-deflate; client_no_context_takeover', clientBits: 'absent' },
-    { offer: 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', serverNoContextTakeover: true, clientBits: 'absent' },
-    ...[8, 9, 10, 11, 12, 13, 14, 15].map((n) => ({ offer: `permessage-deflate; server_max_window_bits=${n}`, serverBitsAtMost: n, clientBits: 'absent' as const })),
+    {
+      offer: 'permessage-deflate; server_no_context_takeover; client_no_context_takeover',
+      serverNoContextTakeover: true,
+      clientBits: 'absent',
+    },
+    ...[8, 9, 10, 11, 12, 13, 14, 15].map((n) => ({
+      offer: `permessage-deflate; server_max_window_bits=${n}`,
+      serverBitsAtMost: n,
+      clientBits: 'absent' as const,
+    })),
     ...[8, 9, 10, 11, 12, 13, 14, 15].map((n) => ({ offer: `permessage-deflate; client_max_window_bits=${n}`, clientBits: n })),
-    ...[9, 12, 15].map((n) => ({ offer: `permessage-deflate; server_no_context_takeover; server_max_window_bits=${n}; client_max_window_bits=${n}`, serverNoContextTakeover: true, serverBitsAtMost: n, clientBits: n })),
+    ...[9, 12, 15].map((n) => ({
+      offer: `permessage-deflate; server_no_context_takeover; server_max_window_bits=${n}; client_max_window_bits=${n}`,
+      serverNoContextTakeover: true,
+      serverBitsAtMost: n,
+      clientBits: n,
+    })),
     ...[8, 15].map((n) => ({ offer: `permessage-deflate; client_no_context_takeover; client_max_window_bits=${n}`, clientBits: n })),
     { offer: 'permessage-deflate; client_max_window_bits="10"', clientBits: 10 },
     { offer: 'permessage-deflate; server_max_window_bits="9"', serverBitsAtMost: 9 },
@@ -425,7 +488,11 @@ describe('13 permessage-deflate negotiation and parameters', () => {
     { offer: 'permessage-deflate; x_unknown, permessage-deflate; server_no_context_takeover', serverNoContextTakeover: true },
     { offer: 'permessage-deflate; server_max_window_bits=7, permessage-deflate; client_max_window_bits', clientBits: 15 },
     { offer: 'x-webkit-deflate-frame, permessage-deflate', clientBits: 'absent' },
-    { offer: 'permessage-deflate; client_max_window_bits=8; server_max_window_bits=8, permessage-deflate; client_max_window_bits=15', serverBitsAtMost: 8, clientBits: 8 },
+    {
+      offer: 'permessage-deflate; client_max_window_bits=8; server_max_window_bits=8, permessage-deflate; client_max_window_bits=15',
+      serverBitsAtMost: 8,
+      clientBits: 8,
+    },
     // Server options.
     { offer: 'permessage-deflate', server: () => serverNoContext.port, serverNoContextTakeover: true },
     { offer: 'permessage-deflate', server: () => clientNoContext.port, clientNoContextTakeover: true },
@@ -442,28 +509,37 @@ describe('13 permessage-deflate negotiation and parameters', () => {
     { offer: 'permessage-deflate; server_no_context_takeover; server_no_context_takeover', why: 'a repeated parameter' },
     { offer: 'permessage-deflate; client_max_window_bits=10; client_max_window_bits=11', why: 'a repeated parameter with values' },
     { offer: 'permessage-deflate; server_max_window_bits', why: 'server_max_window_bits without a value' },
-    ...['7', '16', '0', '08', '1a', '-9', '9.0', '99999999999999999999'].map((v) => ({ offer: `permessage-deflate; server_max_window_bits=${v}`, why: `server_max_window_bits=${v}` })),
-    ...['7', '16', '08', 'x'].map((v) => ({ offer: `permessage-deflate; client_max_window_bits=${v}`, why: `client_max_window_bits=${v}` })),
+    ...['7', '16', '0', '08', '1a', '-9', '9.0', '99999999999999999999'].map((v) => ({
+      offer: `permessage-deflate; server_max_window_bits=${v}`,
+      why: `server_max_window_bits=${v}`,
+    })),
+    ...['7', '16', '08', 'x'].map((v) => ({
+      offer: `permessage-deflate; client_max_window_bits=${v}`,
+      why: `client_max_window_bits=${v}`,
+    })),
     { offer: 'permessage-deflate; server_no_context_takeover=1', why: 'a value on server_no_context_takeover' },
     { offer: 'permessage-deflate; client_no_context_takeover=true', why: 'a value on client_no_context_takeover' },
     { offer: 'x-webkit-deflate-frame', why: 'another extension only' },
     { offer: 'permessage-foo', why: 'an unknown extension' },
   ];
 
-  it.each(accepted.map((row) => ({ ...row, where: row.server === undefined ? 'default server' : 'configured server' })))('accepts "$offer" ($where) within what it allows, then exchanges compressed messages', async (row) => {
-    const ws = await connect((row.server ?? (() => deflate.port))(), { extensions: row.offer });
-    const raw = ws.answer.headers['sec-websocket-extensions'];
-    if (row.declined) {
-      expect(raw, 'declined').toBeUndefined();
+  it.each(accepted.map((row) => ({ ...row, where: row.server === undefined ? 'default server' : 'configured server' })))(
+    'accepts "$offer" ($where) within what it allows, then exchanges compressed messages',
+    async (row) => {
+      const ws = await connect((row.server ?? (() => deflate.port))(), { extensions: row.offer });
+      const raw = ws.answer.headers['sec-websocket-extensions'];
+      if (row.declined) {
+        expect(raw, 'declined').toBeUndefined();
+        await closeCleanly(ws);
+        return;
+      }
+      expect(raw, 'permessage-deflate accepted').toBeDefined();
+      const params = parseDeflateResponse(raw)!;
+      checkAgreed(params, raw, row);
+      await exchange(ws, true);
       await closeCleanly(ws);
-      return;
-    }
-    expect(raw, 'permessage-deflate accepted').toBeDefined();
-    const params = parseDeflateResponse(raw)!;
-    checkAgreed(params, raw, row);
-    await exchange(ws, true);
-    await closeCleanly(ws);
-  });
+    },
+  );
 
   it.each(declined)('declines an offer with $why (101 without the extension) and echoes uncompressed', async ({ offer }) => {
     const ws = await connect(deflate.port, { extensions: offer });
@@ -494,9 +570,18 @@ describe('13 permessage-deflate negotiation and parameters', () => {
     { what: 'server_no_context_takeover', offer: 'permessage-deflate; server_no_context_takeover' },
     { what: 'client_no_context_takeover', offer: 'permessage-deflate; client_no_context_takeover' },
     { what: 'both no_context_takeover', offer: 'permessage-deflate; server_no_context_takeover; client_no_context_takeover' },
-    ...[9, 10, 11, 12, 13, 14, 15].map((n) => ({ what: `server_max_window_bits=${n}`, offer: `permessage-deflate; server_max_window_bits=${n}` })),
-    { what: 'server_max_window_bits=8 (zlib deflates with 9; it must still fit a 256-byte window)', offer: 'permessage-deflate; server_max_window_bits=8' },
-    ...[8, 9, 10, 11, 12, 13, 14, 15].map((n) => ({ what: `client_max_window_bits=${n}`, offer: `permessage-deflate; client_max_window_bits=${n}` })),
+    ...[9, 10, 11, 12, 13, 14, 15].map((n) => ({
+      what: `server_max_window_bits=${n}`,
+      offer: `permessage-deflate; server_max_window_bits=${n}`,
+    })),
+    {
+      what: 'server_max_window_bits=8 (zlib deflates with 9; it must still fit a 256-byte window)',
+      offer: 'permessage-deflate; server_max_window_bits=8',
+    },
+    ...[8, 9, 10, 11, 12, 13, 14, 15].map((n) => ({
+      what: `client_max_window_bits=${n}`,
+      offer: `permessage-deflate; client_max_window_bits=${n}`,
+    })),
   ];
   it.each(parameterRows)('honours $what over 30 messages of mixed sizes', async ({ offer }) => {
     const ws = await connect(deflate.port, { extensions: offer });

@@ -23,7 +23,8 @@ function text(n: number): Buffer {
 }
 
 const payloadFor = (opcode: number, n: number) => (opcode === Op.Text ? text(n) : bytes(n));
-const opName = (opcode: number) => ({ 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' })[opcode] ?? `opcode ${opcode}`;
+const opName = (opcode: number) =>
+  ({ 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' })[opcode] ?? `opcode ${opcode}`;
 
 /** The end of a failed connection: a close with `code`, then the server closes TCP, sending nothing else. */
 async function expectFailure(ws: RawWebSocket, code = 1002): Promise<void> {
@@ -44,11 +45,19 @@ describe('1 framing', () => {
     { how: 'in one write', split: () => 'whole', upTo: Infinity },
     { how: 'in writes of 997 bytes', split: () => ({ chunk: 997 }), upTo: Infinity },
     // Every cut inside the header: 1 byte, 2, ... then the payload at once.
-    { how: 'header byte by byte, then the payload', split: () => ({ at: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] }), upTo: Infinity },
+    {
+      how: 'header byte by byte, then the payload',
+      split: () => ({ at: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] }),
+      upTo: Infinity,
+    },
     { how: 'byte by byte', split: () => 'bytewise', upTo: 128 },
   ];
   const rows = [Op.Text, Op.Binary].flatMap((opcode) =>
-    lengths.flatMap((length) => splits.filter((s) => length <= s.upTo).map((s) => ({ name: `${opName(opcode)} of ${length} bytes ${s.how}`, opcode, length, split: s.split }))),
+    lengths.flatMap((length) =>
+      splits
+        .filter((s) => length <= s.upTo)
+        .map((s) => ({ name: `${opName(opcode)} of ${length} bytes ${s.how}`, opcode, length, split: s.split })),
+    ),
   );
 
   it.each(rows)('echoes a $name', async ({ opcode, length, split }) => {
@@ -66,7 +75,10 @@ describe('1 framing', () => {
   ];
   it.each(batches)('echoes $name written in one write, in order', async ({ sizes }) => {
     const ws = await connect(echo.port);
-    const messages = sizes.map((n, i) => ({ opcode: i % 2 === 0 ? Op.Text : Op.Binary, payload: payloadFor(i % 2 === 0 ? Op.Text : Op.Binary, n) }));
+    const messages = sizes.map((n, i) => ({
+      opcode: i % 2 === 0 ? Op.Text : Op.Binary,
+      payload: payloadFor(i % 2 === 0 ? Op.Text : Op.Binary, n),
+    }));
     await ws.send(Buffer.concat(messages.map((m) => encodeFrame(m.opcode, m.payload))));
     for (const m of messages) await ws.expectMessage(m.opcode, m.payload);
     await closeCleanly(ws);
@@ -81,11 +93,14 @@ describe('1 framing', () => {
     { opcode: Op.Pong, payload: '' },
     { opcode: Op.Close, payload: Buffer.from([0x03, 0xe8]) },
   ];
-  it.each(unmasked.map((u) => ({ ...u, name: opName(u.opcode), size: u.payload.length })))('fails an unmasked $name frame ($size bytes) with 1002', async ({ opcode, payload }) => {
-    const ws = await connect(echo.port);
-    await ws.send(Buffer.concat([encodeFrame(opcode, payload, { mask: false }), encodeFrame(Op.Text, 'after')]));
-    await expectFailure(ws);
-  });
+  it.each(unmasked.map((u) => ({ ...u, name: opName(u.opcode), size: u.payload.length })))(
+    'fails an unmasked $name frame ($size bytes) with 1002',
+    async ({ opcode, payload }) => {
+      const ws = await connect(echo.port);
+      await ws.send(Buffer.concat([encodeFrame(opcode, payload, { mask: false }), encodeFrame(Op.Text, 'after')]));
+      await expectFailure(ws);
+    },
+  );
 
   // RFC 6455 5.2: "the most significant bit MUST be 0" in a 64-bit length.
   it.each([
@@ -126,12 +141,15 @@ describe('2 ping/pong', () => {
   });
 
   // RFC 6455 5.5: "All control frames MUST have a payload length of 125 bytes or less."
-  it.each([126, 127, 1000, 65535, 65536].map((n) => ({ n })))('fails a ping announcing $n bytes with 1002, without a pong', async ({ n }) => {
-    const ws = await connect(echo.port);
-    const payload = n <= 1000 ? bytes(n) : Buffer.alloc(0);
-    await ws.send(Buffer.concat([encodeFrame(Op.Ping, payload, { announce: n }), encodeFrame(Op.Text, 'not echoed')]));
-    await expectFailure(ws);
-  });
+  it.each([126, 127, 1000, 65535, 65536].map((n) => ({ n })))(
+    'fails a ping announcing $n bytes with 1002, without a pong',
+    async ({ n }) => {
+      const ws = await connect(echo.port);
+      const payload = n <= 1000 ? bytes(n) : Buffer.alloc(0);
+      await ws.send(Buffer.concat([encodeFrame(Op.Ping, payload, { announce: n }), encodeFrame(Op.Text, 'not echoed')]));
+      await expectFailure(ws);
+    },
+  );
 
   it.each([126, 127].map((n) => ({ n })))('fails a pong of $n bytes with 1002', async ({ n }) => {
     const ws = await connect(echo.port);
@@ -200,24 +218,36 @@ describe('3 reserved bits', () => {
 
   it.each(rows)('echoes a valid message first, then fails a $name frame with RSV=$rsv (one write)', async ({ opcode, rsv }) => {
     const ws = await connect(echo.port);
-    await ws.send(Buffer.concat([encodeFrame(Op.Text, 'valid first'), encodeFrame(opcode, payloadOf(opcode), { rsv }), encodeFrame(Op.Ping, 'no pong')]));
+    await ws.send(
+      Buffer.concat([
+        encodeFrame(Op.Text, 'valid first'),
+        encodeFrame(opcode, payloadOf(opcode), { rsv }),
+        encodeFrame(Op.Ping, 'no pong'),
+      ]),
+    );
     await ws.expectMessage(Op.Text, 'valid first');
     await expectFailure(ws);
   });
 
-  it.each([1, 2, 3, 4, 5, 6, 7].map((rsv) => ({ rsv })))('fails a text frame with RSV=$rsv written byte by byte, after echoing the message before it', async ({ rsv }) => {
-    const ws = await connect(echo.port);
-    await ws.sendFrame(Op.Text, 'valid first');
-    await ws.expectMessage(Op.Text, 'valid first');
-    await ws.sendFrame(Op.Text, 'reserved', { rsv, split: 'bytewise' });
-    await expectFailure(ws);
-  });
+  it.each([1, 2, 3, 4, 5, 6, 7].map((rsv) => ({ rsv })))(
+    'fails a text frame with RSV=$rsv written byte by byte, after echoing the message before it',
+    async ({ rsv }) => {
+      const ws = await connect(echo.port);
+      await ws.sendFrame(Op.Text, 'valid first');
+      await ws.expectMessage(Op.Text, 'valid first');
+      await ws.sendFrame(Op.Text, 'reserved', { rsv, split: 'bytewise' });
+      await expectFailure(ws);
+    },
+  );
 
-  it.each([1, 2, 3, 4, 5, 6, 7].map((rsv) => ({ rsv })))('fails a continuation frame with RSV=$rsv with 1002, without echoing the message', async ({ rsv }) => {
-    const ws = await connect(echo.port);
-    await ws.send(Buffer.concat([encodeFrame(Op.Text, 'first', { fin: false }), encodeFrame(Op.Continuation, 'second', { rsv })]));
-    await expectFailure(ws);
-  });
+  it.each([1, 2, 3, 4, 5, 6, 7].map((rsv) => ({ rsv })))(
+    'fails a continuation frame with RSV=$rsv with 1002, without echoing the message',
+    async ({ rsv }) => {
+      const ws = await connect(echo.port);
+      await ws.send(Buffer.concat([encodeFrame(Op.Text, 'first', { fin: false }), encodeFrame(Op.Continuation, 'second', { rsv })]));
+      await expectFailure(ws);
+    },
+  );
 });
 
 describe('4 opcodes', () => {
@@ -231,33 +261,53 @@ describe('4 opcodes', () => {
     await expectFailure(ws);
   });
 
-  it.each(reserved.map((opcode) => ({ opcode })))('fails a frame with reserved opcode $opcode and a payload with 1002', async ({ opcode }) => {
-    const ws = await connect(echo.port);
-    await ws.sendFrame(opcode, 'reserved opcode payload');
-    await expectFailure(ws);
-  });
+  it.each(reserved.map((opcode) => ({ opcode })))(
+    'fails a frame with reserved opcode $opcode and a payload with 1002',
+    async ({ opcode }) => {
+      const ws = await connect(echo.port);
+      await ws.sendFrame(opcode, 'reserved opcode payload');
+      await expectFailure(ws);
+    },
+  );
 
-  it.each(reserved.map((opcode) => ({ opcode })))('echoes the text before a frame with reserved opcode $opcode, then fails with 1002 and answers no ping after it', async ({ opcode }) => {
-    const ws = await connect(echo.port);
-    await ws.sendFrame(Op.Text, 'before');
-    await ws.sendFrame(opcode, 'x');
-    await ws.sendFrame(Op.Ping, 'after');
-    await ws.expectMessage(Op.Text, 'before');
-    await expectFailure(ws);
-  });
+  it.each(reserved.map((opcode) => ({ opcode })))(
+    'echoes the text before a frame with reserved opcode $opcode, then fails with 1002 and answers no ping after it',
+    async ({ opcode }) => {
+      const ws = await connect(echo.port);
+      await ws.sendFrame(Op.Text, 'before');
+      await ws.sendFrame(opcode, 'x');
+      await ws.sendFrame(Op.Ping, 'after');
+      await ws.expectMessage(Op.Text, 'before');
+      await expectFailure(ws);
+    },
+  );
 
-  it.each(reserved.map((opcode) => ({ opcode })))('fails reserved opcode $opcode inside a fragmented message with 1002', async ({ opcode }) => {
-    const ws = await connect(echo.port);
-    await ws.send(Buffer.concat([encodeFrame(Op.Text, 'frag', { fin: false }), encodeFrame(opcode, 'x', { fin: opcode < 8 ? false : true }), encodeFrame(Op.Continuation, 'ment')]));
-    await expectFailure(ws);
-  });
+  it.each(reserved.map((opcode) => ({ opcode })))(
+    'fails reserved opcode $opcode inside a fragmented message with 1002',
+    async ({ opcode }) => {
+      const ws = await connect(echo.port);
+      await ws.send(
+        Buffer.concat([
+          encodeFrame(Op.Text, 'frag', { fin: false }),
+          encodeFrame(opcode, 'x', { fin: opcode < 8 ? false : true }),
+          encodeFrame(Op.Continuation, 'ment'),
+        ]),
+      );
+      await expectFailure(ws);
+    },
+  );
 });
 
 describe('5 fragmentation', () => {
   const counts = [1, 2, 3, 10, 64];
   const echoed = [Op.Text, Op.Binary].flatMap((opcode) =>
     counts.flatMap((n) =>
-      (['in one write', 'one write per frame'] as const).map((how) => ({ name: `${opName(opcode)} in ${n} fragment(s) ${how}`, opcode, n, how })),
+      (['in one write', 'one write per frame'] as const).map((how) => ({
+        name: `${opName(opcode)} in ${n} fragment(s) ${how}`,
+        opcode,
+        n,
+        how,
+      })),
     ),
   );
 
@@ -267,7 +317,9 @@ describe('5 fragmentation', () => {
   it.each(echoed)('echoes a $name whole', async ({ opcode, n, how }) => {
     const ws = await connect(echo.port);
     const payload = payloadFor(opcode, 10 * n + 7);
-    const pieces = Array.from({ length: n }, (_, i) => payload.subarray(Math.floor((i * payload.length) / n), Math.floor(((i + 1) * payload.length) / n)));
+    const pieces = Array.from({ length: n }, (_, i) =>
+      payload.subarray(Math.floor((i * payload.length) / n), Math.floor(((i + 1) * payload.length) / n)),
+    );
     const frames = pieces.map((piece, i) => encodeFrame(i === 0 ? opcode : Op.Continuation, piece, { fin: i === n - 1 }));
     if (how === 'in one write') await ws.send(Buffer.concat(frames));
     else for (const frame of frames) await ws.send(frame);
@@ -293,12 +345,18 @@ describe('5 fragmentation', () => {
   const injected = [
     { name: 'a ping between two fragments', layout: ['frag', 'ping:p1', 'ment'], pongs: ['p1'] },
     { name: 'a pong between two fragments (ignored)', layout: ['frag', 'pong:x', 'ment'], pongs: [] },
-    { name: 'a ping after each of five fragments', layout: ['a', 'ping:1', 'b', 'ping:2', 'c', 'ping:3', 'd', 'ping:4', 'e'], pongs: ['1', '2', '3', '4'] },
+    {
+      name: 'a ping after each of five fragments',
+      layout: ['a', 'ping:1', 'b', 'ping:2', 'c', 'ping:3', 'd', 'ping:4', 'e'],
+      pongs: ['1', '2', '3', '4'],
+    },
     { name: 'a pong then a ping between fragments', layout: ['ab', 'pong:x', 'ping:y', 'cd'], pongs: ['y'] },
     { name: 'three pings in a row between fragments', layout: ['ab', 'ping:1', 'ping:2', 'ping:3', 'cd'], pongs: ['1', '2', '3'] },
     { name: 'an empty ping between empty fragments', layout: ['', 'ping:', ''], pongs: [''] },
   ];
-  const injectedRows = injected.flatMap((row) => (['in one write', 'one write per frame', 'byte by byte'] as const).map((how) => ({ ...row, how })));
+  const injectedRows = injected.flatMap((row) =>
+    (['in one write', 'one write per frame', 'byte by byte'] as const).map((how) => ({ ...row, how })),
+  );
   it.each(injectedRows)('answers $name ($how) and echoes the message', async ({ layout, pongs, how }) => {
     const ws = await connect(echo.port);
     const dataPieces = layout.filter((p) => !p.startsWith('ping:') && !p.startsWith('pong:'));
@@ -321,7 +379,12 @@ describe('5 fragmentation', () => {
   // there is nothing to continue: a protocol error.
   const orphans = [true, false].flatMap((fin) =>
     ['', 'payload'].flatMap((payload) =>
-      (['in one write', 'byte by byte'] as const).map((how) => ({ name: `${payload === '' ? 'an empty' : 'a'} continuation frame (FIN ${fin ? 1 : 0}) ${how}`, fin, payload, how })),
+      (['in one write', 'byte by byte'] as const).map((how) => ({
+        name: `${payload === '' ? 'an empty' : 'a'} continuation frame (FIN ${fin ? 1 : 0}) ${how}`,
+        fin,
+        payload,
+        how,
+      })),
     ),
   );
   it.each(orphans)('fails $name with no message to continue with 1002, echoing nothing after it', async ({ fin, payload, how }) => {
@@ -341,17 +404,34 @@ describe('5 fragmentation', () => {
   // RFC 6455 5.4: "The fragments of one message MUST NOT be interleaved between the fragments of
   // another message unless an extension has been negotiated that can interpret the interleaving."
   const interleaved = [Op.Text, Op.Binary].flatMap((outer) =>
-    [Op.Text, Op.Binary].flatMap((inner) => [true, false].map((fin) => ({ name: `a ${opName(inner)} frame (FIN ${fin ? 1 : 0}) inside a fragmented ${opName(outer)} message`, outer, inner, fin }))),
+    [Op.Text, Op.Binary].flatMap((inner) =>
+      [true, false].map((fin) => ({
+        name: `a ${opName(inner)} frame (FIN ${fin ? 1 : 0}) inside a fragmented ${opName(outer)} message`,
+        outer,
+        inner,
+        fin,
+      })),
+    ),
   );
   it.each(interleaved)('fails $name with 1002 and echoes neither', async ({ outer, inner, fin }) => {
     const ws = await connect(echo.port);
-    await ws.send(Buffer.concat([encodeFrame(outer, 'outer', { fin: false }), encodeFrame(inner, 'inner', { fin }), encodeFrame(Op.Continuation, 'end')]));
+    await ws.send(
+      Buffer.concat([
+        encodeFrame(outer, 'outer', { fin: false }),
+        encodeFrame(inner, 'inner', { fin }),
+        encodeFrame(Op.Continuation, 'end'),
+      ]),
+    );
     await expectFailure(ws);
   });
 
   // RFC 6455 5.5: "Control frames themselves MUST NOT be fragmented."
   const controls = [Op.Ping, Op.Pong, Op.Close].flatMap((opcode) =>
-    (['alone', 'followed by its continuation', 'inside a fragmented message'] as const).map((where) => ({ name: `a fragmented ${opName(opcode)} (FIN 0) ${where}`, opcode, where })),
+    (['alone', 'followed by its continuation', 'inside a fragmented message'] as const).map((where) => ({
+      name: `a fragmented ${opName(opcode)} (FIN 0) ${where}`,
+      opcode,
+      where,
+    })),
   );
   it.each(controls)('fails $name with 1002', async ({ opcode, where }) => {
     const ws = await connect(echo.port);
@@ -375,7 +455,9 @@ describe('5 fragmentation', () => {
   ];
   it.each(tiny)('echoes a message in $name', async ({ opcode, n, size }) => {
     const ws = await connect(echo.port);
-    const pieces = Array.from({ length: n }, (_, i) => payloadFor(opcode, size === 0 ? 0 : size).fill(opcode === Op.Text ? 0x61 + (i % 26) : i & 0xff));
+    const pieces = Array.from({ length: n }, (_, i) =>
+      payloadFor(opcode, size === 0 ? 0 : size).fill(opcode === Op.Text ? 0x61 + (i % 26) : i & 0xff),
+    );
     if (size === 0) pieces.push(text(10));
     await ws.send(fragments(opcode, pieces), { chunk: 4096 });
     await ws.expectMessage(opcode, Buffer.concat(pieces));

@@ -75,11 +75,14 @@ describe('handshake (RFC 6455 4.2)', () => {
       expect(answer.head.startsWith('HTTP/1.1 101')).toBe(true);
     });
 
-    it.each(Array.from({ length: 8 }, (_, i) => ({ i, key: randomBytes(16).toString('base64') })))('answers random key #$i with base64(SHA-1(key + GUID))', async ({ key }) => {
-      const { answer } = await ask({ headers: { 'Sec-WebSocket-Key': key } });
-      expect(answer.status).toBe(101);
-      expect(answer.headers['sec-websocket-accept']).toBe(expectedAccept(key));
-    });
+    it.each(Array.from({ length: 8 }, (_, i) => ({ i, key: randomBytes(16).toString('base64') })))(
+      'answers random key #$i with base64(SHA-1(key + GUID))',
+      async ({ key }) => {
+        const { answer } = await ask({ headers: { 'Sec-WebSocket-Key': key } });
+        expect(answer.status).toBe(101);
+        expect(answer.headers['sec-websocket-accept']).toBe(expectedAccept(key));
+      },
+    );
 
     const variants: Array<{ name: string; parts: RequestParts }> = [
       { name: 'Connection: keep-alive, Upgrade', parts: { headers: { Connection: 'keep-alive, Upgrade' } } },
@@ -88,12 +91,21 @@ describe('handshake (RFC 6455 4.2)', () => {
       { name: 'Connection: UPGRADE', parts: { headers: { Connection: 'UPGRADE' } } },
       { name: 'Upgrade: WebSocket (mixed case)', parts: { headers: { Upgrade: 'WebSocket' } } },
       { name: 'Upgrade: WEBSOCKET', parts: { headers: { Upgrade: 'WEBSOCKET' } } },
-      { name: 'lower-case header names', parts: { headers: { Upgrade: null, Connection: null, 'Sec-WebSocket-Key': null, 'Sec-WebSocket-Version': null }, extra: ['upgrade: websocket', 'connection: Upgrade', `sec-websocket-key: ${SAMPLE_KEY}`, 'sec-websocket-version: 13'] } },
+      {
+        name: 'lower-case header names',
+        parts: {
+          headers: { Upgrade: null, Connection: null, 'Sec-WebSocket-Key': null, 'Sec-WebSocket-Version': null },
+          extra: ['upgrade: websocket', 'connection: Upgrade', `sec-websocket-key: ${SAMPLE_KEY}`, 'sec-websocket-version: 13'],
+        },
+      },
       { name: 'spaces around the key', parts: { headers: { 'Sec-WebSocket-Key': `  ${SAMPLE_KEY}  ` } } },
       { name: 'an Origin header (no origins configured)', parts: { headers: { Origin: 'http://example.com' } } },
       { name: 'a subprotocol offered that the server does not speak', parts: { headers: { 'Sec-WebSocket-Protocol': 'chat, superchat' } } },
       { name: 'an unknown extension offered', parts: { headers: { 'Sec-WebSocket-Extensions': 'x-foo; bar=1' } } },
-      { name: 'permessage-deflate offered to a server without it', parts: { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' } } },
+      {
+        name: 'permessage-deflate offered to a server without it',
+        parts: { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' } },
+      },
       { name: 'a query string in the target', parts: { requestLine: 'GET /chat?room=1&x=%20 HTTP/1.1' } },
     ];
     it.each(variants)('switches with $name, without a subprotocol or extension it was not offered', async ({ parts }) => {
@@ -108,7 +120,10 @@ describe('handshake (RFC 6455 4.2)', () => {
     });
 
     it('echoes frames sent in the same write as the handshake', async () => {
-      const { ws, answer } = await RawWebSocket.request(echo.port, Buffer.concat([Buffer.from(request(), 'latin1'), encodeFrame(Op.Text, 'first'), encodeFrame(Op.Binary, Buffer.from([1, 2, 3]))]));
+      const { ws, answer } = await RawWebSocket.request(
+        echo.port,
+        Buffer.concat([Buffer.from(request(), 'latin1'), encodeFrame(Op.Text, 'first'), encodeFrame(Op.Binary, Buffer.from([1, 2, 3]))]),
+      );
       track(ws);
       expect(answer.status).toBe(101);
       await ws.expectMessage(Op.Text, 'first');
@@ -151,12 +166,15 @@ describe('handshake (RFC 6455 4.2)', () => {
   });
 
   describe('refused: Sec-WebSocket-Version', () => {
-    it.each(['8', '7', '0', '12', '14', '25', 'thirteen', '13.0', '13, 8'].map((version) => ({ version })))('answers version "$version" with 426 and Sec-WebSocket-Version: 13', async ({ version }) => {
-      const { answer } = await ask({ headers: { 'Sec-WebSocket-Version': version } });
-      expect(answer.status, answer.head).toBe(426);
-      expect(answer.headers['sec-websocket-version']).toBe('13');
-      expect(answer.headers['upgrade']).toBeUndefined();
-    });
+    it.each(['8', '7', '0', '12', '14', '25', 'thirteen', '13.0', '13, 8'].map((version) => ({ version })))(
+      'answers version "$version" with 426 and Sec-WebSocket-Version: 13',
+      async ({ version }) => {
+        const { answer } = await ask({ headers: { 'Sec-WebSocket-Version': version } });
+        expect(answer.status, answer.head).toBe(426);
+        expect(answer.headers['sec-websocket-version']).toBe('13');
+        expect(answer.headers['upgrade']).toBeUndefined();
+      },
+    );
 
     it('answers a missing version with 400, or 426 with Sec-WebSocket-Version: 13', async () => {
       const { answer } = await ask({ headers: { 'Sec-WebSocket-Version': null } });
@@ -166,9 +184,12 @@ describe('handshake (RFC 6455 4.2)', () => {
   });
 
   describe('refused: request line and Upgrade/Connection', () => {
-    it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].map((method) => ({ method })))('answers a $method handshake with 400', async ({ method }) => {
-      await expectRefused({ requestLine: `${method} /chat HTTP/1.1`, headers: { 'Content-Length': '0' } }, 400);
-    });
+    it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].map((method) => ({ method })))(
+      'answers a $method handshake with 400',
+      async ({ method }) => {
+        await expectRefused({ requestLine: `${method} /chat HTTP/1.1`, headers: { 'Content-Length': '0' } }, 400);
+      },
+    );
 
     it('answers an HTTP/1.0 handshake with 400', async () => {
       await expectRefused({ requestLine: 'GET /chat HTTP/1.0' }, 400);

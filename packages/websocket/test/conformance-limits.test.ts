@@ -57,7 +57,9 @@ async function closeCleanly(ws: RawWebSocket): Promise<void> {
 
 describe('9 large messages and many fragments', () => {
   describe('single-frame messages', () => {
-    const rows = [Op.Text, Op.Binary].flatMap((opcode) => [64 * KiB, 256 * KiB, MiB, 4 * MiB].map((n) => ({ what: `${name(opcode)} of ${size(n)}`, opcode, n })));
+    const rows = [Op.Text, Op.Binary].flatMap((opcode) =>
+      [64 * KiB, 256 * KiB, MiB, 4 * MiB].map((n) => ({ what: `${name(opcode)} of ${size(n)}`, opcode, n })),
+    );
     it.each(rows)('echoes a $what in one frame', async ({ opcode, n }) => {
       const ws = await connect(echo.port);
       const data = payloadFor(opcode, n);
@@ -113,7 +115,9 @@ describe('9 large messages and many fragments', () => {
       { what: '100 binary messages of 16 KiB', count: 100, n: 16 * KiB, opcode: Op.Binary },
     ])('echoes $what written in one go, in order', async ({ count, n, opcode }) => {
       const ws = await connect(echo.port);
-      const messages = Array.from({ length: count }, (_, i) => (opcode === Op.Text ? Buffer.from(String(i).padStart(n, '.')) : bytes(n, i)));
+      const messages = Array.from({ length: count }, (_, i) =>
+        opcode === Op.Text ? Buffer.from(String(i).padStart(n, '.')) : bytes(n, i),
+      );
       await ws.send(Buffer.concat(messages.map((m) => encodeFrame(opcode, m))));
       for (const m of messages) await ws.expectMessage(opcode, m, 5_000);
       await closeCleanly(ws);
@@ -141,7 +145,10 @@ describe('9 large messages and many fragments', () => {
       { what: 'a message of the limit in 1024 fragments', opcode: Op.Binary, fragments: Array.from({ length: 1024 }, () => LIMIT / 1024) },
     ])('echoes $what', async ({ opcode, fragments }) => {
       const ws = await connect(limited.port);
-      const data = payloadFor(opcode, fragments.reduce((a, b) => a + b, 0));
+      const data = payloadFor(
+        opcode,
+        fragments.reduce((a, b) => a + b, 0),
+      );
       const frames: Buffer[] = [];
       let at = 0;
       fragments.forEach((n, i) => {
@@ -195,7 +202,13 @@ describe('9 large messages and many fragments', () => {
     it('lets control frames between fragments pass without counting them', async () => {
       const ws = await connect(limited.port);
       const data = bytes(LIMIT);
-      await ws.send(Buffer.concat([encodeFrame(Op.Binary, data.subarray(0, LIMIT / 2), { fin: false }), encodeFrame(Op.Ping, bytes(125)), encodeFrame(Op.Continuation, data.subarray(LIMIT / 2))]));
+      await ws.send(
+        Buffer.concat([
+          encodeFrame(Op.Binary, data.subarray(0, LIMIT / 2), { fin: false }),
+          encodeFrame(Op.Ping, bytes(125)),
+          encodeFrame(Op.Continuation, data.subarray(LIMIT / 2)),
+        ]),
+      );
       await ws.expectFrame(Op.Pong, bytes(125));
       await ws.expectMessage(Op.Binary, data);
       await closeCleanly(ws);

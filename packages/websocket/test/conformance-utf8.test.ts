@@ -109,7 +109,10 @@ const invalid: Array<{ name: string; data: Buffer }> = [
   { name: '5-byte sequence', data: hex('f888808080') },
   { name: '6-byte sequence', data: hex('fc8480808080') },
   // Bytes that never appear in UTF-8
-  ...['c0', 'c1', 'f5', 'f6', 'f7', 'f8', 'f9', 'fa', 'fb', 'fc', 'fd', 'fe', 'ff'].map((b) => ({ name: `byte 0x${b.toUpperCase()}`, data: hex(b) })),
+  ...['c0', 'c1', 'f5', 'f6', 'f7', 'f8', 'f9', 'fa', 'fb', 'fc', 'fd', 'fe', 'ff'].map((b) => ({
+    name: `byte 0x${b.toUpperCase()}`,
+    data: hex(b),
+  })),
   { name: 'bytes FE FE FF FF', data: hex('fefeffff') },
   // Continuation bytes with no lead
   { name: 'stray continuation 0x80', data: hex('80') },
@@ -160,7 +163,9 @@ describe('6 UTF-8', () => {
     });
 
     // A fragment may end inside a sequence when the next fragment completes it.
-    const cuts = valid.filter((v) => v.data.length >= 2 && v.data.length <= 40).flatMap(({ name, data }) => Array.from({ length: data.length - 1 }, (_, i) => ({ name, data, at: i + 1 })));
+    const cuts = valid
+      .filter((v) => v.data.length >= 2 && v.data.length <= 40)
+      .flatMap(({ name, data }) => Array.from({ length: data.length - 1 }, (_, i) => ({ name, data, at: i + 1 })));
     it.each(cuts)('echoes $name cut in two fragments after byte $at', async ({ data, at }) => {
       const ws = await connect(echo.port);
       await ws.send(fragments(Op.Text, [data.subarray(0, at), data.subarray(at)]));
@@ -168,17 +173,20 @@ describe('6 UTF-8', () => {
       await closeCleanly(ws);
     });
 
-    it.each([97, 1000, 4093].map((size) => ({ size })))('echoes 64 KiB of mixed 1-4 byte characters in fragments of $size bytes', async ({ size }) => {
-      const ws = await connect(echo.port);
-      let s = '';
-      while (Buffer.byteLength(s) < 65536) s += 'aµ€😀κόσμε漢';
-      const data = utf8(s);
-      const pieces: Buffer[] = [];
-      for (let i = 0; i < data.length; i += size) pieces.push(data.subarray(i, i + size));
-      await ws.send(fragments(Op.Text, pieces));
-      await ws.expectMessage(Op.Text, data);
-      await closeCleanly(ws);
-    });
+    it.each([97, 1000, 4093].map((size) => ({ size })))(
+      'echoes 64 KiB of mixed 1-4 byte characters in fragments of $size bytes',
+      async ({ size }) => {
+        const ws = await connect(echo.port);
+        let s = '';
+        while (Buffer.byteLength(s) < 65536) s += 'aµ€😀κόσμε漢';
+        const data = utf8(s);
+        const pieces: Buffer[] = [];
+        for (let i = 0; i < data.length; i += size) pieces.push(data.subarray(i, i + size));
+        await ws.send(fragments(Op.Text, pieces));
+        await ws.expectMessage(Op.Text, data);
+        await closeCleanly(ws);
+      },
+    );
   });
 
   describe('invalid texts fail with 1007', () => {
@@ -232,21 +240,33 @@ describe('6 UTF-8', () => {
       .map((v) => ({ ...v, message: Buffer.concat([KOSME, v.data, EDITED]) }))
       .map((v) => ({ ...v, bad: firstBadByte(v.message) }))
       .filter((v) => v.bad >= 0);
-    it.each(early)('fails $name as soon as the fragment holding byte $bad is in (one fragment per byte), before the message ends', async ({ message, bad }) => {
-      const ws = await connect(echo.port);
-      // Fragments 0..bad, none final.
-      await ws.send(Buffer.concat(perByte(message.subarray(0, bad + 1)).map((piece, i) => encodeFrame(i === 0 ? Op.Text : Op.Continuation, piece, { fin: false }))));
-      await expectFailure(ws, 1007);
-    });
+    it.each(early)(
+      'fails $name as soon as the fragment holding byte $bad is in (one fragment per byte), before the message ends',
+      async ({ message, bad }) => {
+        const ws = await connect(echo.port);
+        // Fragments 0..bad, none final.
+        await ws.send(
+          Buffer.concat(
+            perByte(message.subarray(0, bad + 1)).map((piece, i) =>
+              encodeFrame(i === 0 ? Op.Text : Op.Continuation, piece, { fin: false }),
+            ),
+          ),
+        );
+        await expectFailure(ws, 1007);
+      },
+    );
 
-    it.each(early)('fails $name as soon as the fragment holding it is in (three fragments: valid, bad, rest never sent)', async ({ message, bad }) => {
-      const ws = await connect(echo.port);
-      // The first fragment ends before the bad byte (it may end inside a valid sequence).
-      await ws.sendFrame(Op.Text, message.subarray(0, Math.min(bad, KOSME.length)), { fin: false });
-      await ws.expectSilence(20);
-      await ws.sendFrame(Op.Continuation, message.subarray(Math.min(bad, KOSME.length), bad + 1), { fin: false });
-      await expectFailure(ws, 1007);
-    });
+    it.each(early)(
+      'fails $name as soon as the fragment holding it is in (three fragments: valid, bad, rest never sent)',
+      async ({ message, bad }) => {
+        const ws = await connect(echo.port);
+        // The first fragment ends before the bad byte (it may end inside a valid sequence).
+        await ws.sendFrame(Op.Text, message.subarray(0, Math.min(bad, KOSME.length)), { fin: false });
+        await ws.expectSilence(20);
+        await ws.sendFrame(Op.Continuation, message.subarray(Math.min(bad, KOSME.length), bad + 1), { fin: false });
+        await expectFailure(ws, 1007);
+      },
+    );
 
     // RFC 6455 8.1 applies to the message as a whole: a sequence still open when it ends is invalid.
     const openAtEnd = invalid.filter((v) => firstBadByte(v.data) === -1);

@@ -108,7 +108,9 @@ describe('WebSocket server with the ws client', () => {
 
   it('pings an idle client and closes one that never answers', async () => {
     const reasons: string[] = [];
-    const { port } = await servers.start((req) => asChannel(req, { pingInterval: 100, pongTimeout: 100, onClose: (_c, r) => reasons.push(r) }));
+    const { port } = await servers.start((req) =>
+      asChannel(req, { pingInterval: 100, pongTimeout: 100, onClose: (_c, r) => reasons.push(r) }),
+    );
     const ws = await open(`ws://127.0.0.1:${port}/`, { autoPong: true } as WebSocket.ClientOptions);
     let pinged = 0;
     ws.on('ping', () => pinged++);

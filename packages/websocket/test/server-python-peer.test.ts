@@ -54,7 +54,13 @@ function runClient(port: number, mode: string): Promise<Array<Record<string, unk
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) reject(new Error(`python client exited ${code}: ${err}`));
-      else resolve(out.trim().split('\n').map((line) => JSON.parse(line)));
+      else
+        resolve(
+          out
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line)),
+        );
     });
   });
 }

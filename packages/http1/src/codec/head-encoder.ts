@@ -146,8 +146,10 @@ export function encodeHead(
   let size = statusLine.length + headers.bytes + dateLine.length + serverLine.length + 2;
   if (contentLength >= 0) size += 18 + lengthText.length; // "Content-Length: " + CRLF
   if (chunked) size += 28; // "Transfer-Encoding: chunked\r\n"
-  if (connection === CONNECTION_CLOSE) size += 19; // "Connection: close\r\n"
-  else if (connection === CONNECTION_KEEP_ALIVE) size += 24; // "Connection: keep-alive\r\n"
+  if (connection === CONNECTION_CLOSE)
+    size += 19; // "Connection: close\r\n"
+  else if (connection === CONNECTION_KEEP_ALIVE)
+    size += 24; // "Connection: keep-alive\r\n"
   else if (connection === CONNECTION_UPGRADE) size += 21; // "Connection: Upgrade\r\n"
   const headSize = size;
   if (body !== null) size += bodyBytes;
@@ -197,7 +199,8 @@ export function encodeHead(
   if (at !== headSize) throw new InvalidHeaderError('Response header holds characters outside latin1');
   if (body !== null) {
     if (typeof body !== 'string') buf.set(body, at);
-    else if (bodyBytes === body.length) writeLatin1(buf, body, at); // ASCII: latin1 is the same bytes
+    else if (bodyBytes === body.length)
+      writeLatin1(buf, body, at); // ASCII: latin1 is the same bytes
     else buf.utf8Write(body, at);
   }
   return buf;
@@ -208,4 +211,3 @@ const CHUNKED = Buffer.from('Transfer-Encoding: chunked\r\n', 'latin1');
 const CLOSE = Buffer.from('Connection: close\r\n', 'latin1');
 const KEEP_ALIVE = Buffer.from('Connection: keep-alive\r\n', 'latin1');
 const UPGRADE = Buffer.from('Connection: Upgrade\r\n', 'latin1');
-

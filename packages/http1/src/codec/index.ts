@@ -13,7 +13,15 @@ export { lowerCaseName, internHeaderName } from './header-names.js';
 export { requestHeaderMap, responseHeaderMap } from './header-map.js';
 export { CRLF, LAST_CHUNK, chunkSizeLine, writeChunk } from './chunked.js';
 export type { ChunkSink } from './chunked.js';
-export { scanHeaders, copyScan, encodeHead, CONNECTION_NONE, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE } from './head-encoder.js';
+export {
+  scanHeaders,
+  copyScan,
+  encodeHead,
+  CONNECTION_NONE,
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_UPGRADE,
+} from './head-encoder.js';
 export type { HeaderScan } from './head-encoder.js';
 export { statusLine, reasonPhrase, statusHasNoBody } from './status-codes.js';
 export type { HeaderValue, HeaderFields } from './header-types.js';

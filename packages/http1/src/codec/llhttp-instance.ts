@@ -9,7 +9,13 @@
 import { instantiate, type LlhttpExports } from './llhttp-module.js';
 
 /** Which llhttp callback delivered a span: a continued span must be of the same kind. */
-export const enum SpanKind { None, Url, Status, Field, Value }
+export const enum SpanKind {
+  None,
+  Url,
+  Status,
+  Field,
+  Value,
+}
 
 /** What the callbacks call on the running parser. Return values follow llhttp (0 = go on). */
 export interface NativeCallbacks {
@@ -140,6 +146,9 @@ export function readHead(parser: number, into: HeadFields): void {
   if (!structLayoutChecked) {
     structLayoutChecked = true;
     const memory = view();
-    structLayoutKnown = memory[parser + OFFSET_METHOD] === method && memory[parser + OFFSET_HTTP_MAJOR] === major && memory[parser + OFFSET_HTTP_MINOR] === minor;
+    structLayoutKnown =
+      memory[parser + OFFSET_METHOD] === method &&
+      memory[parser + OFFSET_HTTP_MAJOR] === major &&
+      memory[parser + OFFSET_HTTP_MINOR] === minor;
   }
 }

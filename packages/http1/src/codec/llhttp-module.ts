@@ -75,12 +75,16 @@ function loadWasmBytes(): Buffer {
   try {
     entry = require.resolve('llhttp-wasm');
   } catch (error) {
-    throw new ParserLoadError(`@http-kit/http1: cannot find the llhttp-wasm package (npm install llhttp-wasm@${LLHTTP_WASM_VERSION})`, { cause: error });
+    throw new ParserLoadError(`@http-kit/http1: cannot find the llhttp-wasm package (npm install llhttp-wasm@${LLHTTP_WASM_VERSION})`, {
+      cause: error,
+    });
   }
   const source = readFileSync(entry, 'latin1');
   const match = /binaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(source);
   if (match === null) {
-    throw new ParserLoadError(`@http-kit/http1: ${entry} holds no embedded llhttp wasm module; llhttp-wasm@${LLHTTP_WASM_VERSION} is the version this binding knows`);
+    throw new ParserLoadError(
+      `@http-kit/http1: ${entry} holds no embedded llhttp wasm module; llhttp-wasm@${LLHTTP_WASM_VERSION} is the version this binding knows`,
+    );
   }
   return Buffer.from(match[1], 'base64');
 }

@@ -172,9 +172,14 @@ export class ParserLimits {
    * Returns what to call it, as llhttp words a callback's refusal.
    */
   protected stopAtLimit(): string {
-    const reason = this.limitExceeded === LimitExceeded.ChunkLine ? 'Chunk extensions too large'
-      : this.limitExceeded === LimitExceeded.Framing ? 'Chunked framing too large'
-      : this.inHead ? 'Head too large' : 'Trailers too large';
+    const reason =
+      this.limitExceeded === LimitExceeded.ChunkLine
+        ? 'Chunk extensions too large'
+        : this.limitExceeded === LimitExceeded.Framing
+          ? 'Chunked framing too large'
+          : this.inHead
+            ? 'Head too large'
+            : 'Trailers too large';
     this.inBody = this.inHead = false;
     return reason;
   }

@@ -18,8 +18,15 @@ export function statusLine(status: number, http10: boolean): Buffer {
   let line = cache.get(status);
   if (line === undefined) {
     if (!Number.isInteger(status) || status < 100 || status > 999) {
-      const what = typeof status === 'string' ? `the string ${describe(status)}` : typeof status === 'number' ? String(status) : `${describe(status)} (${typeof status})`;
-      throw new InvalidStatusError(`Invalid HTTP status code: ${what}; a status is a number, an integer from 100 to 999${typeof status === 'string' ? ` (${status}, not ${describe(status)})` : ''}`);
+      const what =
+        typeof status === 'string'
+          ? `the string ${describe(status)}`
+          : typeof status === 'number'
+            ? String(status)
+            : `${describe(status)} (${typeof status})`;
+      throw new InvalidStatusError(
+        `Invalid HTTP status code: ${what}; a status is a number, an integer from 100 to 999${typeof status === 'string' ? ` (${status}, not ${describe(status)})` : ''}`,
+      );
     }
     line = Buffer.from(`${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${reasonPhrase(status)}\r\n`, 'latin1');
     cache.set(status, line);

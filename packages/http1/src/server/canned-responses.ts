@@ -6,15 +6,27 @@
 import { reasonPhrase } from '../codec/status-codes.js';
 import type { Response } from './body-types.js';
 
-export const NOT_FOUND: Response = Object.freeze({ status: 404, headers: Object.freeze({ 'content-type': 'text/plain' }), body: 'Not Found' });
-export const INTERNAL_ERROR: Response = Object.freeze({ status: 500, headers: Object.freeze({ 'content-type': 'text/plain' }), body: 'Internal Server Error' });
+export const NOT_FOUND: Response = Object.freeze({
+  status: 404,
+  headers: Object.freeze({ 'content-type': 'text/plain' }),
+  body: 'Not Found',
+});
+export const INTERNAL_ERROR: Response = Object.freeze({
+  status: 500,
+  headers: Object.freeze({ 'content-type': 'text/plain' }),
+  body: 'Internal Server Error',
+});
 /** The connection closes after it (stop() turned keep-alive off); Retry-After: a restart takes seconds. */
 export const SERVICE_UNAVAILABLE: Response = Object.freeze({
   status: 503,
   headers: Object.freeze({ 'content-type': 'text/plain', 'retry-after': '5' }),
   body: 'Service Unavailable: the server is stopping',
 });
-export const GATEWAY_TIMEOUT: Response = Object.freeze({ status: 504, headers: Object.freeze({ 'content-type': 'text/plain' }), body: 'Gateway Timeout' });
+export const GATEWAY_TIMEOUT: Response = Object.freeze({
+  status: 504,
+  headers: Object.freeze({ 'content-type': 'text/plain' }),
+  body: 'Gateway Timeout',
+});
 
 /** A refusal with `status` and a one-line reason, closing the connection. */
 export function rejectionBytes(status: number, reason: string): Buffer {

@@ -95,7 +95,6 @@ const enum ChannelState {
   Closed,
 }
 
-
 /** The HTTP side of a channel: one request on one connection. */
 export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   readonly isWebSocket = false;
@@ -124,7 +123,9 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   send(data: ChannelMessage, close?: boolean): boolean {
     if (!this.isOpen) {
       if (this.endedByProgram) {
-        throw new ChannelMisuseError(`Channel.send: the channel for ${this.request.uri} is closed: the program already completed its answer (send with close, or close())`);
+        throw new ChannelMisuseError(
+          `Channel.send: the channel for ${this.request.uri} is closed: the program already completed its answer (send with close, or close())`,
+        );
       }
       return false; // the client, a timeout or the server ended it: see isOpen
     }
@@ -286,7 +287,8 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
 function toResponse(data: ChannelMessage): Response {
   if (isBareBody(data)) return { status: 200, body: data };
   const problem = responseProblem(data);
-  if (problem !== null) throw new ChannelMisuseError(`Channel.send: cannot send ${problem}; send a response {status, headers, body}, a string or bytes`);
+  if (problem !== null)
+    throw new ChannelMisuseError(`Channel.send: cannot send ${problem}; send a response {status, headers, body}, a string or bytes`);
   return data as Response;
 }
 
@@ -316,7 +318,8 @@ function chunkOf(data: ChannelMessage): string | Uint8Array {
  */
 export function asChannel(request: Request, handlers: ChannelHandlers = {}): HandedOff {
   const connection = request?.[kExchange];
-  if (!(connection instanceof HttpSession)) throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
+  if (!(connection instanceof HttpSession))
+    throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
   if (request.websocket) {
     // Answered with a WebSocket when @http-kit/websocket is loaded; otherwise in HTTP, as any request.
     const accept = webSocketAcceptor();

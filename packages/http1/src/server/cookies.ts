@@ -87,28 +87,36 @@ const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[
  * // 'session=abc%20123; Max-Age=3600; Path=/; Secure; HttpOnly; SameSite=Lax'
  */
 export function setCookie(name: string, value: string, options: SetCookieOptions = {}): string {
-  if (typeof name !== 'string' || !isToken(name)) throw new InvalidArgumentError(`setCookie: the cookie name ${describe(name)} is not a token (letters, digits and !#$%&'*+-.^_\`|~)`);
-  if (typeof value !== 'string') throw new InvalidArgumentError(`setCookie: the value of cookie ${name} must be a string, not ${describe(value)}`);
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`setCookie: options must be an object, not ${describe(options)}`);
+  if (typeof name !== 'string' || !isToken(name))
+    throw new InvalidArgumentError(`setCookie: the cookie name ${describe(name)} is not a token (letters, digits and !#$%&'*+-.^_\`|~)`);
+  if (typeof value !== 'string')
+    throw new InvalidArgumentError(`setCookie: the value of cookie ${name} must be a string, not ${describe(value)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`setCookie: options must be an object, not ${describe(options)}`);
   for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) throw new InvalidArgumentError(`setCookie: unknown option ${describe(key)} (known: ${OPTION_NAMES.join(', ')})`);
+    if (!OPTION_NAMES.includes(key))
+      throw new InvalidArgumentError(`setCookie: unknown option ${describe(key)} (known: ${OPTION_NAMES.join(', ')})`);
   }
   let cookie = `${name}=${SAFE_VALUE.test(value) ? value : encodeValue(value)}`;
   const { maxAge, expires, path, domain, secure, httpOnly, sameSite, partitioned } = options;
   if (maxAge !== undefined) {
-    if (!Number.isSafeInteger(maxAge)) throw new InvalidArgumentError(`setCookie: maxAge of cookie ${name} must be an integer number of seconds, not ${describe(maxAge)}`);
+    if (!Number.isSafeInteger(maxAge))
+      throw new InvalidArgumentError(`setCookie: maxAge of cookie ${name} must be an integer number of seconds, not ${describe(maxAge)}`);
     cookie += `; Max-Age=${maxAge}`;
   }
   if (expires !== undefined) {
-    if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) throw new InvalidArgumentError(`setCookie: expires of cookie ${name} must be a valid Date, not ${describe(expires)}`);
+    if (!(expires instanceof Date) || Number.isNaN(expires.getTime()))
+      throw new InvalidArgumentError(`setCookie: expires of cookie ${name} must be a valid Date, not ${describe(expires)}`);
     cookie += `; Expires=${expires.toUTCString()}`;
   }
   if (path !== undefined) {
-    if (typeof path !== 'string' || !ATTRIBUTE_VALUE.test(path)) throw new InvalidArgumentError(`setCookie: path of cookie ${name} must be printable ASCII without ';', not ${describe(path)}`);
+    if (typeof path !== 'string' || !ATTRIBUTE_VALUE.test(path))
+      throw new InvalidArgumentError(`setCookie: path of cookie ${name} must be printable ASCII without ';', not ${describe(path)}`);
     cookie += `; Path=${path}`;
   }
   if (domain !== undefined) {
-    if (typeof domain !== 'string' || !DOMAIN.test(domain)) throw new InvalidArgumentError(`setCookie: domain of cookie ${name} is not a domain name: ${describe(domain)}`);
+    if (typeof domain !== 'string' || !DOMAIN.test(domain))
+      throw new InvalidArgumentError(`setCookie: domain of cookie ${name} is not a domain name: ${describe(domain)}`);
     cookie += `; Domain=${domain}`;
   }
   checkFlag(name, 'secure', secure);
@@ -118,23 +126,29 @@ export function setCookie(name: string, value: string, options: SetCookieOptions
   if (httpOnly === true) cookie += '; HttpOnly';
   if (sameSite !== undefined) {
     const canonical = typeof sameSite === 'string' ? SAME_SITE[sameSite.toLowerCase()] : undefined;
-    if (canonical === undefined) throw new InvalidArgumentError(`setCookie: sameSite of cookie ${name} must be 'Strict', 'Lax' or 'None', not ${describe(sameSite)}`);
-    if (canonical === 'None' && secure !== true) throw new InvalidArgumentError(`setCookie: cookie ${name} has sameSite 'None' without secure: true (browsers drop it)`);
+    if (canonical === undefined)
+      throw new InvalidArgumentError(`setCookie: sameSite of cookie ${name} must be 'Strict', 'Lax' or 'None', not ${describe(sameSite)}`);
+    if (canonical === 'None' && secure !== true)
+      throw new InvalidArgumentError(`setCookie: cookie ${name} has sameSite 'None' without secure: true (browsers drop it)`);
     cookie += `; SameSite=${canonical}`;
   }
   if (partitioned === true) {
     if (secure !== true) throw new InvalidArgumentError(`setCookie: cookie ${name} is partitioned without secure: true (browsers drop it)`);
     cookie += '; Partitioned';
   }
-  if (name.startsWith('__Secure-') && secure !== true) throw new InvalidArgumentError(`setCookie: cookie ${name} has the __Secure- prefix without secure: true (browsers drop it)`);
+  if (name.startsWith('__Secure-') && secure !== true)
+    throw new InvalidArgumentError(`setCookie: cookie ${name} has the __Secure- prefix without secure: true (browsers drop it)`);
   if (name.startsWith('__Host-') && (secure !== true || path !== '/' || domain !== undefined)) {
-    throw new InvalidArgumentError(`setCookie: cookie ${name} has the __Host- prefix: it needs secure: true, path: '/' and no domain (browsers drop it otherwise)`);
+    throw new InvalidArgumentError(
+      `setCookie: cookie ${name} has the __Host- prefix: it needs secure: true, path: '/' and no domain (browsers drop it otherwise)`,
+    );
   }
   return cookie;
 }
 
 function checkFlag(name: string, option: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`setCookie: ${option} of cookie ${name} must be a boolean, not ${describe(value)}`);
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new InvalidArgumentError(`setCookie: ${option} of cookie ${name} must be a boolean, not ${describe(value)}`);
 }
 
 const HEX = '0123456789ABCDEF';

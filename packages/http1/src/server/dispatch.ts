@@ -52,7 +52,9 @@ export function responseOf(result: HandlerResult): Response | null {
   if (isBareBody(result)) return { status: 200, body: result };
   const problem = responseProblem(result);
   if (problem !== null) {
-    throw new InvalidHandlerResultError(`A handler returned ${problem}: return a response {status, headers, body}, a string or bytes, null (404), or what asChannel returns`);
+    throw new InvalidHandlerResultError(
+      `A handler returned ${problem}: return a response {status, headers, body}, a string or bytes, null (404), or what asChannel returns`,
+    );
   }
   return result as Response;
 }
@@ -73,7 +75,8 @@ export function responseProblem(value: unknown): string | null {
   }
   if (unknown !== null || known === 0) {
     const WebResponse = (globalThis as { Response?: abstract new (...args: never[]) => object }).Response;
-    if (WebResponse !== undefined && value instanceof WebResponse) return 'a web Response (fetch API); return { status, headers, body } instead';
+    if (WebResponse !== undefined && value instanceof WebResponse)
+      return 'a web Response (fetch API); return { status, headers, body } instead';
   }
   if (unknown !== null) {
     return `an object with ${unknown.length === 1 ? 'a key' : 'keys'} a response does not have (${unknown.map((key) => JSON.stringify(key)).join(', ')}; a response has status, headers and body)`;

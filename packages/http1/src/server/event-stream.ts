@@ -40,11 +40,15 @@ const FIELD_BREAK = /\r\n|\r|\n/;
  */
 export function formatEvent(event: ServerSentEvent): string {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new ChannelMisuseError(`EventStream.send: cannot send ${typeof event === 'number' ? `the number ${event}` : describe(event)}; send a string or an event { data, event?, id?, retry? }`);
+    throw new ChannelMisuseError(
+      `EventStream.send: cannot send ${typeof event === 'number' ? `the number ${event}` : describe(event)}; send a string or an event { data, event?, id?, retry? }`,
+    );
   }
   if (event.data === undefined) {
     const keys = Object.keys(event);
-    throw new ChannelMisuseError(`EventStream.send: an event needs data, got ${keys.length === 0 ? '{}' : `an object with ${keys.map((key) => JSON.stringify(key)).join(', ')}`}`);
+    throw new ChannelMisuseError(
+      `EventStream.send: an event needs data, got ${keys.length === 0 ? '{}' : `an object with ${keys.map((key) => JSON.stringify(key)).join(', ')}`}`,
+    );
   }
   let data: string | undefined;
   try {

@@ -50,7 +50,6 @@ export interface ResponseOwner {
   serverStopping(): void;
 }
 
-
 // Bits of HttpExchange.bits.
 const B_HEAD = 1;
 const B_HTTP10 = 2;

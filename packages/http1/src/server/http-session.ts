@@ -16,7 +16,17 @@ import { runHandler } from './dispatch.js';
 import { B_PARSING, B_TIMER_IS_DEADLINE, B_UPGRADE, HttpExchange, ReadState, ResponseState } from './http-exchange.js';
 import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
-import { checkHead, Failure, HEAD_PADDING, hostOf, MAX_CHUNK_LINE, maxFramingOf, parseFailure, statusOf, type Rejection } from './request-checks.js';
+import {
+  checkHead,
+  Failure,
+  HEAD_PADDING,
+  hostOf,
+  MAX_CHUNK_LINE,
+  maxFramingOf,
+  parseFailure,
+  statusOf,
+  type Rejection,
+} from './request-checks.js';
 import type { ServerContext } from './server-context.js';
 import { upgradesToWebSocket } from './websocket-options.js';
 
@@ -142,7 +152,8 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
           const left = this.deadline - performance.now();
           // A coarse timer may fire a little early after a blocked event loop.
           if (left > 0) this.host.armTimer(left);
-          else this.timedOut({ failure: Failure.RequestTimeout, detail: `Request not received whole within ${this.ctx.requestTimeout} ms` });
+          else
+            this.timedOut({ failure: Failure.RequestTimeout, detail: `Request not received whole within ${this.ctx.requestTimeout} ms` });
         } else if (this.read === ReadState.Head) {
           this.reject({ failure: Failure.HeadTimeout, detail: 'Request head not received in time' });
         } else {
@@ -345,7 +356,10 @@ export class HttpSession extends HttpExchange implements Protocol, ParserEvents,
     if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
       throw new ChannelMisuseError(`switchProtocol: the request for ${request.uri} is already answered or owned by a channel`);
     }
-    if (!this.upgradeRequested) throw new ChannelMisuseError(`switchProtocol: the request for ${request.uri} asked for no upgrade (Connection: upgrade and Upgrade headers)`);
+    if (!this.upgradeRequested)
+      throw new ChannelMisuseError(
+        `switchProtocol: the request for ${request.uri} asked for no upgrade (Connection: upgrade and Upgrade headers)`,
+      );
     this.pendingSwitch = create;
     this.switchHead = head;
     if (this.read === ReadState.Complete && !this.parsing) this.completeSwitch();

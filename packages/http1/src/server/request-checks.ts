@@ -123,7 +123,10 @@ export function parseFailure(parser: HttpParser, pastHead: boolean): Rejection {
     case LimitExceeded.ChunkLine:
       return { failure: Failure.ChunkLineTooLong, detail: `Chunk-size line with extensions longer than ${MAX_CHUNK_LINE} bytes` };
     case LimitExceeded.Framing:
-      return { failure: Failure.FramingTooLarge, detail: `Chunked framing of ${parser.framingBytes} bytes (chunk lines, extensions, trailers) is over the limit` };
+      return {
+        failure: Failure.FramingTooLarge,
+        detail: `Chunked framing of ${parser.framingBytes} bytes (chunk lines, extensions, trailers) is over the limit`,
+      };
   }
   return { failure: Failure.Malformed, detail: `${parser.errorReason} (${parser.errorName})` };
 }
@@ -143,7 +146,14 @@ const METHOD_OPTIONS = 6;
  * Checks a request head; null when it may be dispatched. `hosts` is how many Host fields it had,
  * `contentLength` its Content-Length (null if none), `target` what splitTarget found.
  */
-export function checkHead(parser: HttpParser, headers: Record<string, string>, hosts: number, contentLength: number | null, maxBody: number, target: TargetParts): Rejection | null {
+export function checkHead(
+  parser: HttpParser,
+  headers: Record<string, string>,
+  hosts: number,
+  contentLength: number | null,
+  maxBody: number,
+  target: TargetParts,
+): Rejection | null {
   const major = parser.versionMajor;
   const minor = parser.versionMinor;
   if (major !== 1 || minor > 1) {
@@ -173,7 +183,8 @@ export function checkHead(parser: HttpParser, headers: Record<string, string>, h
     }
     for (let i = 0; i < last; i++) {
       const coding = codings[i].trim();
-      if (coding !== '') return { failure: Failure.UnsupportedCoding, detail: `Transfer-Encoding ${quote(coding)} is not supported (only chunked)` };
+      if (coding !== '')
+        return { failure: Failure.UnsupportedCoding, detail: `Transfer-Encoding ${quote(coding)} is not supported (only chunked)` };
     }
   }
   if (contentLength !== null && contentLength > maxBody) {
@@ -214,7 +225,7 @@ function invalidTarget(url: string, why: string): Rejection {
 
 // RFC 3986 reg-name: unreserved / pct-encoded / sub-delims.
 const REG_NAME = new Uint8Array(128);
-for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&\'()*+,;=%') REG_NAME[c.charCodeAt(0)] = 1;
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%") REG_NAME[c.charCodeAt(0)] = 1;
 const HEX = /^[0-9a-fA-F]{2}$/;
 // IPvFuture (RFC 3986 3.2.2): "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
 const IP_FUTURE = /^v[0-9a-fA-F]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;

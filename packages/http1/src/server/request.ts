@@ -96,7 +96,9 @@ export function parseJsonBody(text: string, contentType: string | null): unknown
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const type = contentType === null ? '' : ` (Content-Type: ${contentType})`;
-    throw new InvalidJsonBodyError(`Request body${type} is not valid JSON: ${reason} (body of ${text.length} characters)`, contentType, { cause: error });
+    throw new InvalidJsonBodyError(`Request body${type} is not valid JSON: ${reason} (body of ${text.length} characters)`, contentType, {
+      cause: error,
+    });
   }
 }
 
@@ -112,7 +114,10 @@ export function charsetOf(contentType: string | null): string | null {
  * Splits a request target into path and query; an absolute-form target also gives its scheme and
  * authority (as sent: request-checks refuses userinfo and bad hosts).
  */
-export function splitTarget(url: string, out: { uri: string; queryString: string | null; authority: string | null; scheme: string | null }): void {
+export function splitTarget(
+  url: string,
+  out: { uri: string; queryString: string | null; authority: string | null; scheme: string | null },
+): void {
   let start = 0;
   out.authority = out.scheme = null;
   if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {

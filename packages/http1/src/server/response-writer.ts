@@ -9,7 +9,15 @@ import { pumpBody, type PumpTarget } from '@http-kit/core';
 import { BodyKind, bodyKind, FileBody, type Response, type ResponseBody } from './body-types.js';
 import { dateHeaderLine } from './date-cache.js';
 import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
-import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_NONE, copyScan, encodeHead, scanHeaders, type HeaderScan } from '../codec/head-encoder.js';
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_NONE,
+  copyScan,
+  encodeHead,
+  scanHeaders,
+  type HeaderScan,
+} from '../codec/head-encoder.js';
 import { statusHasNoBody, statusLine } from '../codec/status-codes.js';
 import { InvalidStatusError, ResponseBodyError } from '../errors.js';
 import type { ProtocolHost } from '@http-kit/core';
@@ -78,7 +86,9 @@ export function writeResponse(target: ResponseTarget, response: Response): void 
  */
 function finalStatusLine(status: number, http10: boolean): Uint8Array {
   if (typeof status === 'number' && status >= 100 && status < 200) {
-    throw new InvalidStatusError(`A response cannot have status ${status}: 1xx responses are interim, not answers (the server sends 100 Continue itself; for 101 call switchProtocol(req, headers, createProtocol))`);
+    throw new InvalidStatusError(
+      `A response cannot have status ${status}: 1xx responses are interim, not answers (the server sends 100 Continue itself; for 101 call switchProtocol(req, headers, createProtocol))`,
+    );
   }
   return statusLine(status, http10);
 }

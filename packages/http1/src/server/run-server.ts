@@ -6,8 +6,16 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer } from 'node:tls';
 import cluster from 'node:cluster';
 import {
-  AsyncRegistry, defaultErrorLogger, defaultWarnLogger, defaultWheel, describe, InvalidArgumentError, nonNegativeOption, positiveOption,
-  relayHubMessages, type PendingResponse,
+  AsyncRegistry,
+  defaultErrorLogger,
+  defaultWarnLogger,
+  defaultWheel,
+  describe,
+  InvalidArgumentError,
+  nonNegativeOption,
+  positiveOption,
+  relayHubMessages,
+  type PendingResponse,
 } from '@http-kit/core';
 import { isFieldValue } from '../codec/header-validation.js';
 import { ListenError } from '../errors.js';
@@ -37,49 +45,88 @@ const DEFAULTS = {
 
 /** Every option runServer takes (its own and the WebSocket defaults); the compiler keeps it whole. */
 const KNOWN_OPTIONS: Record<keyof ServerOptions, true> = {
-  ip: true, port: true, path: true, tls: true, maxBody: true, maxLine: true, maxHeaderSize: true, keepAliveTimeout: true,
-  headersTimeout: true, bodyTimeout: true, requestTimeout: true, writeTimeout: true, serverHeader: true, backlog: true,
-  errorLogger: true, warnLogger: true,
-  maxMessageSize: true, maxBufferedAmount: true, pingInterval: true, pongTimeout: true, perMessageDeflate: true, protocols: true,
-  origins: true, closeTimeout: true, workers: true,
+  ip: true,
+  port: true,
+  path: true,
+  tls: true,
+  maxBody: true,
+  maxLine: true,
+  maxHeaderSize: true,
+  keepAliveTimeout: true,
+  headersTimeout: true,
+  bodyTimeout: true,
+  requestTimeout: true,
+  writeTimeout: true,
+  serverHeader: true,
+  backlog: true,
+  errorLogger: true,
+  warnLogger: true,
+  maxMessageSize: true,
+  maxBufferedAmount: true,
+  pingInterval: true,
+  pongTimeout: true,
+  perMessageDeflate: true,
+  protocols: true,
+  origins: true,
+  closeTimeout: true,
+  workers: true,
 };
 
 /** Refuses options runServer would otherwise misread: unknown names, a port that is no port, TLS with no key. */
 function checkOptions(options: ServerOptions): void {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`runServer: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`runServer: options must be an object, got ${describe(options)}`);
   const unknown = Object.keys(options).filter((name) => !Object.hasOwn(KNOWN_OPTIONS, name));
   if (unknown.length > 0) {
-    throw new InvalidArgumentError(`runServer: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the options are ${Object.keys(KNOWN_OPTIONS).join(', ')}`);
+    throw new InvalidArgumentError(
+      `runServer: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the options are ${Object.keys(KNOWN_OPTIONS).join(', ')}`,
+    );
   }
   const { port, ip, path, backlog, tls, errorLogger, warnLogger } = options;
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw new InvalidArgumentError(`runServer: port must be an integer from 0 to 65535, got ${typeof port === 'string' ? `the string ${describe(port)}` : describe(port)}`);
+    throw new InvalidArgumentError(
+      `runServer: port must be an integer from 0 to 65535, got ${typeof port === 'string' ? `the string ${describe(port)}` : describe(port)}`,
+    );
   }
-  if (ip !== undefined && (typeof ip !== 'string' || ip === '')) throw new InvalidArgumentError(`runServer: ip must be an address or host name, got ${describe(ip)}`);
-  if (path !== undefined && (typeof path !== 'string' || path === '')) throw new InvalidArgumentError(`runServer: path must be a Unix socket path, got ${describe(path)}`);
+  if (ip !== undefined && (typeof ip !== 'string' || ip === ''))
+    throw new InvalidArgumentError(`runServer: ip must be an address or host name, got ${describe(ip)}`);
+  if (path !== undefined && (typeof path !== 'string' || path === ''))
+    throw new InvalidArgumentError(`runServer: path must be a Unix socket path, got ${describe(path)}`);
   if (backlog !== undefined && (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog <= 0)) {
     throw new InvalidArgumentError(`runServer: backlog must be a positive integer, got ${describe(backlog)}`);
   }
-  if (errorLogger !== undefined && typeof errorLogger !== 'function') throw new InvalidArgumentError(`runServer: errorLogger must be a function, got ${describe(errorLogger)}`);
-  if (warnLogger !== undefined && typeof warnLogger !== 'function') throw new InvalidArgumentError(`runServer: warnLogger must be a function, got ${describe(warnLogger)}`);
+  if (errorLogger !== undefined && typeof errorLogger !== 'function')
+    throw new InvalidArgumentError(`runServer: errorLogger must be a function, got ${describe(errorLogger)}`);
+  if (warnLogger !== undefined && typeof warnLogger !== 'function')
+    throw new InvalidArgumentError(`runServer: warnLogger must be a function, got ${describe(warnLogger)}`);
   if (tls !== undefined) {
-    if (tls === null || typeof tls !== 'object') throw new InvalidArgumentError(`runServer: tls must be node:tls server options ({ key, cert }), got ${describe(tls)}`);
+    if (tls === null || typeof tls !== 'object')
+      throw new InvalidArgumentError(`runServer: tls must be node:tls server options ({ key, cert }), got ${describe(tls)}`);
     // Without a certificate every handshake would fail, one client at a time.
     const hasPair = tls.key !== undefined && tls.key !== null && tls.cert !== undefined && tls.cert !== null;
     if (!hasPair && !tls.pfx && !tls.SNICallback && !tls.secureContext) {
-      throw new InvalidArgumentError(`runServer: tls needs a certificate: key and cert (PEM), or pfx${tls.key || tls.cert ? ` (got ${tls.key ? 'a key without a cert' : 'a cert without a key'})` : ''}`);
+      throw new InvalidArgumentError(
+        `runServer: tls needs a certificate: key and cert (PEM), or pfx${tls.key || tls.cert ? ` (got ${tls.key ? 'a key without a cert' : 'a cert without a key'})` : ''}`,
+      );
     }
   }
 }
 
 /** What a failed listen was about, in words: the address, and the system's reason. */
 function listenError(error: NodeJS.ErrnoException, where: string): ListenError {
-  const why = error.code === 'EADDRINUSE' ? 'the address is already in use (another server on that port?)'
-    : error.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine\'s'
-    : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'the host name does not resolve'
-    : error.code === 'EACCES' ? 'permission denied (ports under 1024 need privileges)'
-    : error.message;
-  return new ListenError(`runServer: cannot listen on ${where}: ${why}${error.code ? ` (${error.code})` : ''}`, error.code, { cause: error });
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the address is already in use (another server on that port?)'
+      : error.code === 'EADDRNOTAVAIL'
+        ? "the address is not one of this machine's"
+        : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+          ? 'the host name does not resolve'
+          : error.code === 'EACCES'
+            ? 'permission denied (ports under 1024 need privileges)'
+            : error.message;
+  return new ListenError(`runServer: cannot listen on ${where}: ${why}${error.code ? ` (${error.code})` : ''}`, error.code, {
+    cause: error,
+  });
 }
 
 /**
@@ -168,7 +215,11 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
       resolve();
     };
     if (options.path !== undefined) server.listen({ path: options.path, backlog: options.backlog ?? DEFAULTS.backlog }, listening);
-    else server.listen({ host: options.ip ?? DEFAULTS.ip, port: options.port ?? DEFAULTS.port, backlog: options.backlog ?? DEFAULTS.backlog }, listening);
+    else
+      server.listen(
+        { host: options.ip ?? DEFAULTS.ip, port: options.port ?? DEFAULTS.port, backlog: options.backlog ?? DEFAULTS.backlog },
+        listening,
+      );
   });
   const address = server.address();
   ctx.port = typeof address === 'object' && address !== null ? address.port : 0;

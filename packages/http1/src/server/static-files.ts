@@ -63,10 +63,13 @@ const CONTENT_TYPES: Record<string, string> = {
  * await runServer(async (req) => (await assets(req)) ?? routes(req));
  */
 export function serveStatic(root: string, options: StaticOptions = {}): StaticHandler {
-  if (typeof root !== 'string' || root === '') throw new InvalidArgumentError(`serveStatic: root must be a directory path, not ${describe(root)}`);
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`serveStatic: options must be an object, not ${describe(options)}`);
+  if (typeof root !== 'string' || root === '')
+    throw new InvalidArgumentError(`serveStatic: root must be a directory path, not ${describe(root)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`serveStatic: options must be an object, not ${describe(options)}`);
   for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) throw new InvalidArgumentError(`serveStatic: unknown option ${describe(key)} (known: ${OPTION_NAMES.join(', ')})`);
+    if (!OPTION_NAMES.includes(key))
+      throw new InvalidArgumentError(`serveStatic: unknown option ${describe(key)} (known: ${OPTION_NAMES.join(', ')})`);
   }
   const index = options.index ?? 'index.html';
   if (index !== false && (typeof index !== 'string' || index === '' || /[/\\\0]/.test(index) || index === '..')) {
@@ -77,7 +80,8 @@ export function serveStatic(root: string, options: StaticOptions = {}): StaticHa
     throw new InvalidArgumentError(`serveStatic: prefix must start with '/' and not end with it ('/static'), not ${describe(prefix)}`);
   }
   const cacheControl = options.cacheControl;
-  if (cacheControl !== undefined && typeof cacheControl !== 'string') throw new InvalidArgumentError(`serveStatic: cacheControl must be a string, not ${describe(cacheControl)}`);
+  if (cacheControl !== undefined && typeof cacheControl !== 'string')
+    throw new InvalidArgumentError(`serveStatic: cacheControl must be a string, not ${describe(cacheControl)}`);
   return new StaticFiles(root, index, prefix, options.dotfiles === true, options.allowSymlinksOutsideRoot === true, cacheControl).handler;
 }
 

@@ -28,8 +28,10 @@ const NONE = new Uint8Array(0);
  */
 export function switchProtocol(request: Request, headers: ResponseHeaders, createProtocol: (host: ProtocolHost) => Protocol): HandedOff {
   const session = request?.[kExchange];
-  if (!(session instanceof HttpSession)) throw new ChannelMisuseError(`switchProtocol: ${describe(request)} is not a request from an http-kit server`);
-  if (typeof createProtocol !== 'function') throw new ChannelMisuseError(`switchProtocol: createProtocol must be a function, got ${describe(createProtocol)}`);
+  if (!(session instanceof HttpSession))
+    throw new ChannelMisuseError(`switchProtocol: ${describe(request)} is not a request from an http-kit server`);
+  if (typeof createProtocol !== 'function')
+    throw new ChannelMisuseError(`switchProtocol: createProtocol must be a function, got ${describe(createProtocol)}`);
   const head = encodeHead(statusLine(101, false), scanHeaders(headers), -1, false, CONNECTION_UPGRADE, NONE, session.serverLine, null, 0);
   session.switchTo(request, head, createProtocol);
   return HANDED_OFF;

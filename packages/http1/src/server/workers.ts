@@ -66,7 +66,6 @@ export function obeyPrimary(server: HttpServer, errorLogger: ErrorLogger): void 
   process.on('message', onMessage);
 }
 
-
 interface Slot {
   worker: Worker;
   pid: number;
@@ -92,7 +91,14 @@ export function superviseWorkers(count: number, path: string | undefined, errorL
 
   const fork = (slot: Slot | null): Slot => {
     const worker = cluster.fork();
-    const fresh: Slot = { worker, pid: worker.process.pid ?? 0, state: 'starting', startedAt: Date.now(), backoff: slot?.backoff ?? FIRST_BACKOFF, restart: null };
+    const fresh: Slot = {
+      worker,
+      pid: worker.process.pid ?? 0,
+      state: 'starting',
+      startedAt: Date.now(),
+      backoff: slot?.backoff ?? FIRST_BACKOFF,
+      restart: null,
+    };
     if (slot === null) slots.push(fresh);
     else slots[slots.indexOf(slot)] = fresh;
     return fresh;
@@ -132,7 +138,9 @@ export function superviseWorkers(count: number, path: string | undefined, errorL
       // A worker dying before the first listen is a program that cannot start: say so, fork no more.
       const failed = startup;
       startup = null;
-      void stopAll(0).then(() => failed.reject(new Error(`runServer: worker ${slot.pid} exited (${signal ?? `code ${code}`}) before listening`)));
+      void stopAll(0).then(() =>
+        failed.reject(new Error(`runServer: worker ${slot.pid} exited (${signal ?? `code ${code}`}) before listening`)),
+      );
       return;
     }
     if (Date.now() - slot.startedAt >= HEALTHY_AFTER) slot.backoff = FIRST_BACKOFF;

@@ -98,7 +98,8 @@ const HANDLERS = ['onOpen', 'onReceive', 'onClose', 'onPing', 'onPong'] as const
 
 /** Checks `connect(url, options)`; throws InvalidRequestError naming the option and the value. */
 export function prepareConnect(input: string | URL, options: ConnectOptions): PreparedConnect {
-  if (options === null || typeof options !== 'object') throw new InvalidRequestError(`connect: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidRequestError(`connect: options must be an object, got ${describe(options)}`);
   const url = parseUrl(input);
 
   const handlers: WebSocketClientHandlers = {};
@@ -110,7 +111,8 @@ export function prepareConnect(input: string | URL, options: ConnectOptions): Pr
   }
 
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-  if (typeof timeout !== 'number' || !(timeout > 0)) throw new InvalidRequestError(`connect: timeout must be a positive number of ms, got ${describe(timeout)}`);
+  if (typeof timeout !== 'number' || !(timeout > 0))
+    throw new InvalidRequestError(`connect: timeout must be a positive number of ms, got ${describe(timeout)}`);
 
   let settings: WebSocketSettings;
   let writeTimeout: number;
@@ -122,11 +124,13 @@ export function prepareConnect(input: string | URL, options: ConnectOptions): Pr
     offer = newOffer(protocolsOf(options.protocols), deflateOf(options.perMessageDeflate));
   } catch (error) {
     // Core's and the codec's InvalidArgumentError, reported as the HTTP client reports bad options.
-    if (error instanceof HttpKitError && !(error instanceof InvalidRequestError)) throw new InvalidRequestError(error.message, { cause: error });
+    if (error instanceof HttpKitError && !(error instanceof InvalidRequestError))
+      throw new InvalidRequestError(error.message, { cause: error });
     throw error;
   }
   for (const name of ['errorLogger', 'warnLogger'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidRequestError(`connect: ${name} must be a function, got ${describe(options[name])}`);
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw new InvalidRequestError(`connect: ${name} must be a function, got ${describe(options[name])}`);
   }
 
   // The caller's headers, then the handshake's; the channel's request shows them all.
@@ -140,7 +144,9 @@ export function prepareConnect(input: string | URL, options: ConnectOptions): Pr
       if (value === undefined || value === null) continue;
       const lower = name.toLowerCase();
       if (HANDSHAKE_HEADERS.has(lower)) {
-        throw new InvalidRequestError(`connect: the header ${name} is the handshake's own${lower === 'sec-websocket-protocol' ? ' (offer subprotocols with the protocols option)' : lower === 'sec-websocket-extensions' ? ' (offer compression with the perMessageDeflate option)' : ''}`);
+        throw new InvalidRequestError(
+          `connect: the header ${name} is the handshake's own${lower === 'sec-websocket-protocol' ? ' (offer subprotocols with the protocols option)' : lower === 'sec-websocket-extensions' ? ' (offer compression with the perMessageDeflate option)' : ''}`,
+        );
       }
       headers[name] = value;
       const text = typeof value === 'object' ? value.join(', ') : String(value);
@@ -192,7 +198,8 @@ function parseUrl(input: string | URL): URL {
     throw new InvalidRequestError(`connect: the URL must be ws:// or wss://, got ${describe(url.href)}`);
   }
   if (url.hostname === '') throw new InvalidRequestError(`connect: URL without a host: ${describe(url.href)}`);
-  if (url.hash !== '' || url.href.endsWith('#')) throw new InvalidRequestError(`connect: a WebSocket URL cannot have a fragment, got ${describe(url.href)}`);
+  if (url.hash !== '' || url.href.endsWith('#'))
+    throw new InvalidRequestError(`connect: a WebSocket URL cannot have a fragment, got ${describe(url.href)}`);
   return url;
 }
 
@@ -205,10 +212,12 @@ function httpUrl(url: URL): string {
 function protocolsOf(protocols: ConnectOptions['protocols']): string[] {
   if (protocols === undefined || protocols === null) return [];
   const list = typeof protocols === 'string' ? [protocols] : protocols;
-  if (!Array.isArray(list)) throw new InvalidRequestError(`connect: protocols must be a string or an array of strings, got ${describe(protocols)}`);
+  if (!Array.isArray(list))
+    throw new InvalidRequestError(`connect: protocols must be a string or an array of strings, got ${describe(protocols)}`);
   const seen = new Set<string>();
   for (const protocol of list) {
-    if (typeof protocol !== 'string' || !isToken(protocol)) throw new InvalidRequestError(`connect: each protocol must be a token (RFC 9110 5.6.2), got ${describe(protocol)}`);
+    if (typeof protocol !== 'string' || !isToken(protocol))
+      throw new InvalidRequestError(`connect: each protocol must be a token (RFC 9110 5.6.2), got ${describe(protocol)}`);
     if (seen.has(protocol)) throw new InvalidRequestError(`connect: the protocol ${describe(protocol)} is offered twice`);
     seen.add(protocol);
   }
@@ -218,6 +227,7 @@ function protocolsOf(protocols: ConnectOptions['protocols']): string[] {
 function deflateOf(option: ConnectOptions['perMessageDeflate']): PerMessageDeflateOptions | null {
   if (option === undefined || option === false) return null;
   if (option === true) return {};
-  if (option === null || typeof option !== 'object') throw new InvalidRequestError(`connect: perMessageDeflate must be a boolean or an object of options, got ${describe(option)}`);
+  if (option === null || typeof option !== 'object')
+    throw new InvalidRequestError(`connect: perMessageDeflate must be a boolean or an object of options, got ${describe(option)}`);
   return option;
 }

@@ -14,7 +14,7 @@ import { ConnectionClosedError, createClient, TimeoutError, type HttpClient, typ
 import type { Request } from '@http-kit/http1';
 import { PerMessageDeflate } from '../codec/permessage-deflate.js';
 import { WebSocketChannel, type WebSocketHandlers } from '../connection/websocket-channel.js';
-import { prepareConnect, type ConnectOptions, type ConnectResult, type PreparedConnect, } from './connect-options.js';
+import { prepareConnect, type ConnectOptions, type ConnectResult, type PreparedConnect } from './connect-options.js';
 import { WebSocketHandshakeError } from './errors.js';
 import { checkAnswer, type Agreement } from './handshake.js';
 import { clientLoopContext } from './loop-context.js';
@@ -121,12 +121,16 @@ class Handshake {
     if (typeof agreed === 'string' || result.upgrade === undefined) {
       discard(result);
       const reason = typeof agreed === 'string' ? agreed : 'the server switched protocols without handing the connection over';
-      this.settle({ error: new WebSocketHandshakeError(`WebSocket handshake with ${url.href} failed: ${reason}`, result.status, result.headers) });
+      this.settle({
+        error: new WebSocketHandshakeError(`WebSocket handshake with ${url.href} failed: ${reason}`, result.status, result.headers),
+      });
       return;
     }
     const { socket, head } = result.upgrade;
     if (socket.destroyed) {
-      this.settle({ error: new ConnectionClosedError(`the server closed the connection right after accepting the WebSocket handshake with ${url.href}`) });
+      this.settle({
+        error: new ConnectionClosedError(`the server closed the connection right after accepting the WebSocket handshake with ${url.href}`),
+      });
       return;
     }
     const channel = this.open(socket, head, agreed);
@@ -136,12 +140,17 @@ class Handshake {
   /** Puts the socket in a loop whose protocol is the channel; the bytes read past the 101 go first. */
   private open(socket: Socket, head: Buffer, agreed: Agreement): WebSocketChannel {
     const { settings, handlers, offer } = this.prepared;
-    const deflate = agreed.deflate === null ? null : new PerMessageDeflate(agreed.deflate, false, offer.deflate ?? {}, settings.maxMessageSize);
+    const deflate =
+      agreed.deflate === null ? null : new PerMessageDeflate(agreed.deflate, false, offer.deflate ?? {}, settings.maxMessageSize);
     const request = this.requestMap(socket);
     const context = clientLoopContext(this.prepared.writeTimeout, this.prepared.errorLogger, this.prepared.warnLogger);
     let channel: WebSocketChannel | null = null;
     const own = handlers as WebSocketHandlers;
-    const loop = new SocketLoop(socket, context, (host) => (channel = new WebSocketChannel(host, request, own, settings, false, deflate, agreed.protocol)));
+    const loop = new SocketLoop(
+      socket,
+      context,
+      (host) => (channel = new WebSocketChannel(host, request, own, settings, false, deflate, agreed.protocol)),
+    );
     // The channel's onOpen is queued first (its constructor did it); the head and whatever
     // arrives meanwhile are handed over after it, from the next microtask.
     loop.switchProtocol(channel!, head);
@@ -182,7 +191,6 @@ class Handshake {
 function onDeadline(handshake: Handshake): void {
   handshake.onDeadline();
 }
-
 
 /** Lets go of an answer that will not be used: its body stream or its socket. */
 function discard(result: HttpResult): void {

@@ -36,7 +36,12 @@ export interface Agreement {
 
 /** Request headers the handshake sets itself; a caller's `headers` may not carry them. */
 export const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
-  'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
 ]);
 
 /** An offer with a fresh key. `deflate` is checked here (InvalidArgumentError from the codec). */
@@ -71,7 +76,8 @@ export function checkAnswer(status: number, headers: Readonly<Record<string, str
   const upgrade = single(headers['upgrade']);
   if (upgrade === undefined || upgrade.trim().toLowerCase() !== 'websocket') return `Upgrade must be "websocket", got ${shown(upgrade)}`;
   const connection = single(headers['connection']);
-  if (!parseTokenList(connection).some((token) => token.toLowerCase() === 'upgrade')) return `Connection must include "upgrade", got ${shown(connection)}`;
+  if (!parseTokenList(connection).some((token) => token.toLowerCase() === 'upgrade'))
+    return `Connection must include "upgrade", got ${shown(connection)}`;
   const accept = single(headers['sec-websocket-accept']);
   if (accept === undefined) return 'the answer has no Sec-WebSocket-Accept header';
   const expected = acceptKey(offer.key);
@@ -101,7 +107,8 @@ export function checkAnswer(status: number, headers: Readonly<Record<string, str
     } catch (error) {
       return `bad Sec-WebSocket-Extensions answer: ${(error as Error).message}`;
     }
-    if (names.length > 0) return `bad Sec-WebSocket-Extensions answer: the server accepted ${describe(names[0])}, but no extension was offered`;
+    if (names.length > 0)
+      return `bad Sec-WebSocket-Extensions answer: the server accepted ${describe(names[0])}, but no extension was offered`;
   }
   return { protocol, deflate };
 }

@@ -4,7 +4,15 @@
  * registry, so the context is the shared timer wheel, a write timeout and loggers. Connections
  * with the default ones share one context.
  */
-import { defaultErrorLogger, defaultWarnLogger, defaultWheel, type ErrorLogger, type LoopContext, type SocketLoop, type WarnLogger } from '@http-kit/core';
+import {
+  defaultErrorLogger,
+  defaultWarnLogger,
+  defaultWheel,
+  type ErrorLogger,
+  type LoopContext,
+  type SocketLoop,
+  type WarnLogger,
+} from '@http-kit/core';
 
 class ClientLoopContext implements LoopContext {
   readonly wheel = defaultWheel;

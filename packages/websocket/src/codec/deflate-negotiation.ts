@@ -39,7 +39,12 @@ const WINDOW_BITS = /^(?:[89]|1[0-5])$/;
 /** The parameters of one permessage-deflate element, or why they are not acceptable. */
 function readParams(extension: Extension, isResponse: boolean): ReadParams | string {
   if (extension.repeated.length > 0) return `parameter ${extension.repeated[0]} given more than once`;
-  const read: ReadParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: undefined, clientMaxWindowBits: undefined };
+  const read: ReadParams = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: undefined,
+    clientMaxWindowBits: undefined,
+  };
   const params = extension.params;
   for (const name of Object.keys(params)) {
     const value = params[name];
@@ -83,7 +88,10 @@ function readParams(extension: Extension, isResponse: boolean): ReadParams | str
  * negotiateServer('permessage-deflate; client_max_window_bits', {});
  * // { response: 'permessage-deflate', params: { serverNoContextTakeover: false, ..., clientMaxWindowBits: 15 } }
  */
-export function negotiateServer(header: string | undefined, options: PerMessageDeflateOptions): { response: string; params: DeflateParams } | null {
+export function negotiateServer(
+  header: string | undefined,
+  options: PerMessageDeflateOptions,
+): { response: string; params: DeflateParams } | null {
   checkOptions('negotiateServer', options);
   if (header === undefined) return null;
   for (const extension of parseExtensions(header)) {
@@ -100,13 +108,15 @@ export function negotiateServer(header: string | undefined, options: PerMessageD
     if (clientNoContextTakeover) response.client_no_context_takeover = true;
     // Ours: the smaller of what the client allows and what we are configured with (7.1.2.1).
     const serverMaxWindowBits = Math.min(offer.serverMaxWindowBits ?? MAX_BITS, options.serverMaxWindowBits ?? MAX_BITS);
-    if (offer.serverMaxWindowBits !== undefined || options.serverMaxWindowBits !== undefined) response.server_max_window_bits = serverMaxWindowBits;
+    if (offer.serverMaxWindowBits !== undefined || options.serverMaxWindowBits !== undefined)
+      response.server_max_window_bits = serverMaxWindowBits;
     // The client's: only when it said it can honour it (7.1.2.2); a value it gave is an upper bound.
     let clientMaxWindowBits = MAX_BITS;
     if (offer.clientMaxWindowBits !== undefined) {
       const offered = offer.clientMaxWindowBits === true ? MAX_BITS : offer.clientMaxWindowBits;
       clientMaxWindowBits = Math.min(offered, options.clientMaxWindowBits ?? MAX_BITS);
-      if (offer.clientMaxWindowBits !== true || options.clientMaxWindowBits !== undefined) response.client_max_window_bits = clientMaxWindowBits;
+      if (offer.clientMaxWindowBits !== true || options.clientMaxWindowBits !== undefined)
+        response.client_max_window_bits = clientMaxWindowBits;
     }
     return {
       response: formatExtension(EXTENSION_NAME, response),
@@ -163,7 +173,10 @@ export function acceptServerResponse(header: string | undefined, options: PerMes
   if (options.serverNoContextTakeover === true && !answer.serverNoContextTakeover) {
     return `${EXTENSION_NAME} response: server_no_context_takeover was asked for and is missing`;
   }
-  if (options.serverMaxWindowBits !== undefined && (answer.serverMaxWindowBits === undefined || answer.serverMaxWindowBits > options.serverMaxWindowBits)) {
+  if (
+    options.serverMaxWindowBits !== undefined &&
+    (answer.serverMaxWindowBits === undefined || answer.serverMaxWindowBits > options.serverMaxWindowBits)
+  ) {
     return `${EXTENSION_NAME} response: server_max_window_bits=${options.serverMaxWindowBits} was asked for, got ${answer.serverMaxWindowBits ?? 'none'}`;
   }
   const clientBits = answer.clientMaxWindowBits as number | undefined;
@@ -179,7 +192,8 @@ export function acceptServerResponse(header: string | undefined, options: PerMes
 }
 
 export function checkOptions(where: string, options: PerMessageDeflateOptions): void {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(options)}`);
   checkInteger(where, 'serverMaxWindowBits', options.serverMaxWindowBits, 8, 15);
   checkInteger(where, 'clientMaxWindowBits', options.clientMaxWindowBits, 8, 15);
   checkInteger(where, 'level', options.level, 0, 9);
@@ -188,13 +202,16 @@ export function checkOptions(where: string, options: PerMessageDeflateOptions): 
   checkInteger(where, 'threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
   for (const name of ['serverNoContextTakeover', 'clientNoContextTakeover'] as const) {
     const value = options[name];
-    if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${where}: ${name} must be a boolean, got ${describe(value)}`);
+    if (value !== undefined && typeof value !== 'boolean')
+      throw new InvalidArgumentError(`${where}: ${name} must be a boolean, got ${describe(value)}`);
   }
 }
 
 export function checkInteger(where: string, name: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${where}: ${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'up' : max}, got ${describe(value)}`);
+    throw new InvalidArgumentError(
+      `${where}: ${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'up' : max}, got ${describe(value)}`,
+    );
   }
 }

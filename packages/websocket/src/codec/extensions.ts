@@ -57,7 +57,11 @@ class ExtensionParser {
         this.i++;
         continue;
       }
-      const extension: Extension = { name: this.token('an extension name'), params: Object.create(null) as Record<string, string | true>, repeated: [] };
+      const extension: Extension = {
+        name: this.token('an extension name'),
+        params: Object.create(null) as Record<string, string | true>,
+        repeated: [],
+      };
       this.skipSpace();
       while (text.charCodeAt(this.i) === SEMICOLON) {
         this.i++;

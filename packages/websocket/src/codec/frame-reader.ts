@@ -111,11 +111,16 @@ export class FrameReader {
   private readonly inflated: ((error: (Error & { closeCode?: number }) | null, data: Buffer | null) => void) | null;
 
   constructor(events: FrameReaderEvents, options: FrameReaderOptions) {
-    if (events === null || typeof events !== 'object') throw new InvalidArgumentError(`FrameReader: events must be an object, got ${describe(events)}`);
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`FrameReader: options must be an object, got ${describe(options)}`);
-    if (typeof options.expectMasked !== 'boolean') throw new InvalidArgumentError(`FrameReader: expectMasked must be a boolean, got ${describe(options.expectMasked)}`);
+    if (events === null || typeof events !== 'object')
+      throw new InvalidArgumentError(`FrameReader: events must be an object, got ${describe(events)}`);
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`FrameReader: options must be an object, got ${describe(options)}`);
+    if (typeof options.expectMasked !== 'boolean')
+      throw new InvalidArgumentError(`FrameReader: expectMasked must be a boolean, got ${describe(options.expectMasked)}`);
     if (typeof options.maxMessageSize !== 'number' || !(options.maxMessageSize > 0)) {
-      throw new InvalidArgumentError(`FrameReader: maxMessageSize must be a positive number or Infinity, got ${describe(options.maxMessageSize)}`);
+      throw new InvalidArgumentError(
+        `FrameReader: maxMessageSize must be a positive number or Infinity, got ${describe(options.maxMessageSize)}`,
+      );
     }
     this.events = events;
     this.expectMasked = options.expectMasked;
@@ -135,7 +140,8 @@ export class FrameReader {
    * Payloads are unmasked in place and handed on as views of `chunk`: do not reuse its memory.
    */
   push(chunk: Buffer): number {
-    if (this.pushing) throw new InvalidArgumentError('FrameReader: push() called from inside one of its own events; push the bytes after it returns');
+    if (this.pushing)
+      throw new InvalidArgumentError('FrameReader: push() called from inside one of its own events; push the bytes after it returns');
     if (this.state === ReadState.Closed) return chunk.length;
     if (this.state === ReadState.Inflating) {
       if (chunk.length > 0) this.heldBack = true;
@@ -210,7 +216,8 @@ export class FrameReader {
       default:
         return this.fail(1002, `reserved opcode ${opcode}`);
     }
-    if (masked !== this.expectMasked) return this.fail(1002, this.expectMasked ? 'unmasked frame from a client' : 'masked frame from a server');
+    if (masked !== this.expectMasked)
+      return this.fail(1002, this.expectMasked ? 'unmasked frame from a client' : 'masked frame from a server');
     if (length === 126) this.state = ReadState.Length16;
     else if (length === 127) this.state = ReadState.Length64;
     else this.lengthRead(length);

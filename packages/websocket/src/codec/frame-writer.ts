@@ -80,7 +80,9 @@ export function encodeClose(code: number, reason: string, mask: Buffer | null): 
   }
   const reasonBytes = Buffer.byteLength(reason);
   if (reasonBytes > MAX_CLOSE_REASON) {
-    throw new InvalidArgumentError(`encodeClose: the reason is ${reasonBytes} bytes of UTF-8, at most ${MAX_CLOSE_REASON} fit in a close frame`);
+    throw new InvalidArgumentError(
+      `encodeClose: the reason is ${reasonBytes} bytes of UTF-8, at most ${MAX_CLOSE_REASON} fit in a close frame`,
+    );
   }
   const payload = Buffer.allocUnsafe(2 + reasonBytes);
   payload.writeUInt16BE(code, 0);
@@ -95,12 +97,17 @@ function checkFrame(opcode: number, length: number, fin: boolean, rsv1: boolean,
   if (kind === OpcodeKind.Reserved) throw new InvalidArgumentError(`WebSocket frame: unknown opcode ${describe(opcode)}`);
   // RSV1 marks the first frame of a compressed message (RFC 7692 6), and nothing else.
   if (rsv1 && (kind === OpcodeKind.Control || opcode === Opcode.Continuation)) {
-    throw new InvalidArgumentError(`WebSocket frame: RSV1 (compressed) belongs on the first frame of a data message, not on opcode ${opcode}`);
+    throw new InvalidArgumentError(
+      `WebSocket frame: RSV1 (compressed) belongs on the first frame of a data message, not on opcode ${opcode}`,
+    );
   }
   if (kind === OpcodeKind.Control && (length > MAX_CONTROL_PAYLOAD || !fin)) {
-    throw new InvalidArgumentError(`WebSocket frame: a control frame (opcode ${opcode}) must be final and carry at most ${MAX_CONTROL_PAYLOAD} bytes, got ${length} bytes, fin ${fin}`);
+    throw new InvalidArgumentError(
+      `WebSocket frame: a control frame (opcode ${opcode}) must be final and carry at most ${MAX_CONTROL_PAYLOAD} bytes, got ${length} bytes, fin ${fin}`,
+    );
   }
-  if (!Number.isSafeInteger(length) || length < 0) throw new InvalidArgumentError(`WebSocket frame: bad payload length ${describe(length)}`);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new InvalidArgumentError(`WebSocket frame: bad payload length ${describe(length)}`);
   if (mask !== null && mask.length !== 4) throw new InvalidArgumentError(`WebSocket frame: the mask must be 4 bytes, got ${mask.length}`);
 }
 

@@ -14,7 +14,9 @@ export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(sha1(key + GUID)). */
 export function acceptKey(secWebSocketKey: string): string {
-  return createHash('sha1').update(secWebSocketKey + WS_GUID, 'latin1').digest('base64');
+  return createHash('sha1')
+    .update(secWebSocketKey + WS_GUID, 'latin1')
+    .digest('base64');
 }
 
 // 16 bytes in base64: 22 characters of the alphabet, then the '==' padding.

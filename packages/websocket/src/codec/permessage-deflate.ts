@@ -154,7 +154,9 @@ export class PerMessageDeflate {
     checkInteger('PerMessageDeflate', 'params.serverMaxWindowBits', params.serverMaxWindowBits, 8, 15);
     checkInteger('PerMessageDeflate', 'params.clientMaxWindowBits', params.clientMaxWindowBits, 8, 15);
     if (typeof maxMessageSize !== 'number' || !(maxMessageSize > 0)) {
-      throw new InvalidArgumentError(`PerMessageDeflate: maxMessageSize must be a positive number or Infinity, got ${describe(maxMessageSize)}`);
+      throw new InvalidArgumentError(
+        `PerMessageDeflate: maxMessageSize must be a positive number or Infinity, got ${describe(maxMessageSize)}`,
+      );
     }
     this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
     this.limiter = limiterFor(options.concurrency ?? DEFAULT_CONCURRENCY);

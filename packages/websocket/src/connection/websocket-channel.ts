@@ -13,7 +13,7 @@ import { ClosedSignal, kWatchClose, type CloseReason, type CloseWatcher, type Pr
 import { ChannelMisuseError, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
 import { CloseCode, isValidCloseCode } from '../codec/close-codes.js';
 import { FrameReader, type FrameReaderEvents } from '../codec/frame-reader.js';
-import { encodeClose, } from '../codec/frame-writer.js';
+import { encodeClose } from '../codec/frame-writer.js';
 import { randomMask } from '../codec/mask.js';
 import { Opcode } from '../codec/opcodes.js';
 import type { PerMessageDeflate } from '../codec/permessage-deflate.js';
@@ -106,11 +106,15 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     if (this.state !== WsState.Open || this.host.closed) {
       // As HTTP channels do: sending after the program's own close() is a mistake; after the peer
       // or a timeout closed it, false (the program could not have known: check isOpen).
-      if (this.closedByProgram) throw new ChannelMisuseError('WebSocket send: this channel was closed by close(); nothing more can be sent');
+      if (this.closedByProgram)
+        throw new ChannelMisuseError('WebSocket send: this channel was closed by close(); nothing more can be sent');
       return false;
     }
     // A response object (as an HTTP channel takes) sends its body.
-    const message = data !== null && typeof data === 'object' && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer) && 'body' in data ? (data as { body: unknown }).body : data;
+    const message =
+      data !== null && typeof data === 'object' && !(data instanceof Uint8Array) && !(data instanceof ArrayBuffer) && 'body' in data
+        ? (data as { body: unknown }).body
+        : data;
     let ok: boolean;
     if (typeof message === 'string') {
       const frame = this.isServer && !this.out.compresses ? sharedTextFrame(message) : null;
@@ -124,7 +128,8 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   close(code: number = CloseCode.Normal, reason = ''): boolean {
     if (this.state !== WsState.Open || this.host.closed) return false;
-    if (!isValidCloseCode(code)) throw new ChannelMisuseError(`WebSocket close: ${code} is not a close code an endpoint may send (1000-1003, 1007-1014, 3000-4999)`);
+    if (!isValidCloseCode(code))
+      throw new ChannelMisuseError(`WebSocket close: ${code} is not a close code an endpoint may send (1000-1003, 1007-1014, 3000-4999)`);
     this.closedByProgram = true;
     this.startClose(code, reason, this.isServer ? 'server-closed' : 'client-closed');
     return true;
@@ -137,7 +142,8 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   /** Sends a ping (payload at most 125 bytes). */
   ping(payload: Buffer = EMPTY): boolean {
     if (this.state !== WsState.Open || this.host.closed) return false;
-    if (payload.length > 125) throw new ChannelMisuseError(`WebSocket ping: the payload is ${payload.length} bytes; a control frame carries at most 125`);
+    if (payload.length > 125)
+      throw new ChannelMisuseError(`WebSocket ping: the payload is ${payload.length} bytes; a control frame carries at most 125`);
     return this.out.control(Opcode.Ping, payload);
   }
 
@@ -325,5 +331,7 @@ function bytesOf(data: unknown): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
-  throw new ChannelMisuseError(`WebSocket send: cannot send ${Object.prototype.toString.call(data)} (a string for a text message, bytes for a binary one)`);
+  throw new ChannelMisuseError(
+    `WebSocket send: cannot send ${Object.prototype.toString.call(data)} (a string for a text message, bytes for a binary one)`,
+  );
 }

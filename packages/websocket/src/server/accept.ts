@@ -39,13 +39,19 @@ export function acceptWebSocket(request: Request, handlers: object, serverDefaul
 }
 
 function checkUpgrade(request: Request, own: WebSocketOptions, defaults: WebSocketOptions): Response | null {
-  if (request.requestMethod !== 'get') return refuse(400, `A WebSocket handshake must be a GET, not ${request.requestMethod.toUpperCase()}`);
+  if (request.requestMethod !== 'get')
+    return refuse(400, `A WebSocket handshake must be a GET, not ${request.requestMethod.toUpperCase()}`);
   if (request.protocol !== 'HTTP/1.1') return refuse(400, `A WebSocket handshake needs HTTP/1.1, not ${request.protocol}`);
   const headers = request.headers;
-  if (!parseTokenList(headers['connection']).some((token) => token.toLowerCase() === 'upgrade')) return refuse(400, 'Connection must include upgrade');
+  if (!parseTokenList(headers['connection']).some((token) => token.toLowerCase() === 'upgrade'))
+    return refuse(400, 'Connection must include upgrade');
   if (!isValidKey(headers['sec-websocket-key'])) return refuse(400, 'Sec-WebSocket-Key must be the base64 of 16 bytes');
   if (headers['sec-websocket-version'] !== '13') {
-    return { status: 426, headers: { 'sec-websocket-version': '13', 'content-type': 'text/plain' }, body: 'Upgrade Required: Sec-WebSocket-Version must be 13\n' };
+    return {
+      status: 426,
+      headers: { 'sec-websocket-version': '13', 'content-type': 'text/plain' },
+      body: 'Upgrade Required: Sec-WebSocket-Version must be 13\n',
+    };
   }
   const origins = own.origins ?? defaults.origins;
   if (origins !== undefined) {

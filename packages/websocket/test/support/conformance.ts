@@ -51,7 +51,10 @@ export function echoServer(options: ServerOptions = {}): EchoServer {
   afterEach(() => {
     const fresh = state.errors.slice(seen);
     seen = state.errors.length;
-    expect(fresh.map((e) => `${e.message}: ${String(e.error)}`), 'errors logged by the server').toEqual([]);
+    expect(
+      fresh.map((e) => `${e.message}: ${String(e.error)}`),
+      'errors logged by the server',
+    ).toEqual([]);
   });
   afterAll(async () => {
     await state.server?.stop({ timeout: 500 });
@@ -117,7 +120,10 @@ export function tallyCases(): void {
     open.clear();
   });
   afterAll(() => {
-    const lines = [...counts].map(([group, c]) => `  ${group.padEnd(34)} ${String(c.passed + c.failed + c.expectedFail).padStart(4)} cases: ${c.passed} passed, ${c.failed} failed${c.expectedFail ? `, ${c.expectedFail} known failures (it.fails)` : ''}`);
+    const lines = [...counts].map(
+      ([group, c]) =>
+        `  ${group.padEnd(34)} ${String(c.passed + c.failed + c.expectedFail).padStart(4)} cases: ${c.passed} passed, ${c.failed} failed${c.expectedFail ? `, ${c.expectedFail} known failures (it.fails)` : ''}`,
+    );
     const total = [...counts.values()].reduce((sum, c) => sum + c.passed + c.failed + c.expectedFail, 0);
     console.log(`WebSocket conformance, cases per group:\n${lines.join('\n')}\n  ${'total'.padEnd(34)} ${String(total).padStart(4)} cases`);
   });

@@ -32,7 +32,9 @@ const DEFAULT_WAIT = 3_000;
 
 /** base64(sha1(key + GUID)), RFC 6455 4.2.2 step 5.4. */
 export function expectedAccept(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 /**
@@ -133,11 +135,19 @@ export interface PerMessageDeflateParams {
  */
 export function parseDeflateResponse(header: string | undefined): PerMessageDeflateParams | null {
   if (header === undefined || header.trim() === '') return null;
-  const elements = header.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const elements = header
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (elements.length !== 1) throw new Error(`expected one extension in the response, got ${JSON.stringify(header)}`);
   const [name, ...params] = elements[0].split(';').map((p) => p.trim());
   if (name !== 'permessage-deflate') throw new Error(`unexpected extension ${JSON.stringify(name)}`);
-  const out: PerMessageDeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+  const out: PerMessageDeflateParams = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: 15,
+    clientMaxWindowBits: 15,
+  };
   const seen = new Set<string>();
   for (const param of params) {
     const [key, value] = param.split('=').map((p) => p.trim());
@@ -155,7 +165,8 @@ export function parseDeflateResponse(header: string | undefined): PerMessageDefl
         break;
       case 'server_max_window_bits':
       case 'client_max_window_bits':
-        if (!(Number.isInteger(bits) && bits >= 8 && bits <= 15)) throw new Error(`${key} must be 8..15 in a response, got ${JSON.stringify(value)}`);
+        if (!(Number.isInteger(bits) && bits >= 8 && bits <= 15))
+          throw new Error(`${key} must be 8..15 in a response, got ${JSON.stringify(value)}`);
         if (key === 'server_max_window_bits') out.serverMaxWindowBits = bits;
         else out.clientMaxWindowBits = bits;
         break;
@@ -308,7 +319,14 @@ export class RawWebSocket {
   static async open(port: number, options: OpenOptions = {}): Promise<RawWebSocket> {
     const ws = await RawWebSocket.connect(port, options.timeout);
     const key = randomBytes(16).toString('base64');
-    const lines = [`GET ${options.path ?? '/'} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13'];
+    const lines = [
+      `GET ${options.path ?? '/'} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${key}`,
+      'Sec-WebSocket-Version: 13',
+    ];
     if (options.extensions !== undefined) lines.push(`Sec-WebSocket-Extensions: ${options.extensions}`);
     for (const [name, value] of options.headers ?? []) lines.push(`${name}: ${value}`);
     await ws.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
@@ -320,9 +338,12 @@ export class RawWebSocket {
     const upgrade = answer.headers['upgrade'] ?? '';
     const connection = answer.headers['connection'] ?? '';
     if (upgrade.toLowerCase() !== 'websocket') throw new Error(`RawWebSocket: Upgrade is ${JSON.stringify(upgrade)}`);
-    if (!connection.split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) throw new Error(`RawWebSocket: Connection is ${JSON.stringify(connection)}`);
+    if (!connection.split(',').some((t) => t.trim().toLowerCase() === 'upgrade'))
+      throw new Error(`RawWebSocket: Connection is ${JSON.stringify(connection)}`);
     if (answer.headers['sec-websocket-accept'] !== expectedAccept(key)) {
-      throw new Error(`RawWebSocket: Sec-WebSocket-Accept ${answer.headers['sec-websocket-accept']} for key ${key}, expected ${expectedAccept(key)}`);
+      throw new Error(
+        `RawWebSocket: Sec-WebSocket-Accept ${answer.headers['sec-websocket-accept']} for key ${key}, expected ${expectedAccept(key)}`,
+      );
     }
     const params = parseDeflateResponse(answer.headers['sec-websocket-extensions']);
     if (params !== null) {
@@ -336,7 +357,11 @@ export class RawWebSocket {
    * Sends `request` (a whole request head, and anything after it) and reads the server's answer
    * head; used for handshakes that should be refused. The connection stays open.
    */
-  static async request(port: number, request: string | Buffer, timeout = DEFAULT_WAIT): Promise<{ ws: RawWebSocket; answer: HandshakeAnswer }> {
+  static async request(
+    port: number,
+    request: string | Buffer,
+    timeout = DEFAULT_WAIT,
+  ): Promise<{ ws: RawWebSocket; answer: HandshakeAnswer }> {
     const ws = await RawWebSocket.connect(port, timeout);
     await ws.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
     const answer = await ws.readAnswer(timeout);
@@ -383,7 +408,9 @@ export class RawWebSocket {
     if (this.deflate === null) throw new Error('RawWebSocket: permessage-deflate was not agreed');
     const compressed = await this.deflate.compress(Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
     const pieces = cut(compressed, options.fragments ?? 1);
-    const frames = pieces.map((piece, i) => encodeFrame(i === 0 ? opcode : Op.Continuation, piece, { fin: i === pieces.length - 1, rsv: i === 0 ? Rsv.Rsv1 : 0 }));
+    const frames = pieces.map((piece, i) =>
+      encodeFrame(i === 0 ? opcode : Op.Continuation, piece, { fin: i === pieces.length - 1, rsv: i === 0 ? Rsv.Rsv1 : 0 }),
+    );
     await this.send(Buffer.concat(frames), options.split);
     return compressed;
   }
@@ -427,7 +454,8 @@ export class RawWebSocket {
   async expectFrame(opcode: number, payload?: Buffer | string, timeout = DEFAULT_WAIT): Promise<ServerFrame> {
     const frame = await this.nextFrame(timeout, `opcode ${opcode}`);
     checkServerFrame(frame);
-    if (frame.opcode !== opcode) throw new Error(`expected opcode ${opcode}, got ${describeFrame(frame)}; frames so far: ${this.log.join(' ')}`);
+    if (frame.opcode !== opcode)
+      throw new Error(`expected opcode ${opcode}, got ${describeFrame(frame)}; frames so far: ${this.log.join(' ')}`);
     if (frame.rsv !== 0) throw new Error(`expected no RSV bit on ${describeFrame(frame)}`);
     if (!frame.fin) throw new Error(`expected a final frame, got ${describeFrame(frame)}`);
     if (payload !== undefined) expectBytes(frame.payload, payload, `payload of opcode ${opcode}`);
@@ -442,7 +470,8 @@ export class RawWebSocket {
   async nextMessage(timeout = DEFAULT_WAIT): Promise<{ opcode: number; data: Buffer; compressed: boolean; frames: number }> {
     const first = await this.nextFrame(timeout, 'a data message');
     checkServerFrame(first);
-    if (first.opcode !== Op.Text && first.opcode !== Op.Binary) throw new Error(`expected a text or binary frame, got ${describeFrame(first)}; frames so far: ${this.log.join(' ')}`);
+    if (first.opcode !== Op.Text && first.opcode !== Op.Binary)
+      throw new Error(`expected a text or binary frame, got ${describeFrame(first)}; frames so far: ${this.log.join(' ')}`);
     const compressed = (first.rsv & Rsv.Rsv1) !== 0;
     if ((first.rsv & 3) !== 0) throw new Error(`RSV2/RSV3 set on ${describeFrame(first)}`);
     if (compressed && this.deflate === null) throw new Error(`RSV1 set on ${describeFrame(first)} without permessage-deflate`);
@@ -465,7 +494,8 @@ export class RawWebSocket {
   /** The next message must be `opcode` with `data`. */
   async expectMessage(opcode: number, data: Buffer | string, timeout = DEFAULT_WAIT): Promise<{ compressed: boolean }> {
     const message = await this.nextMessage(timeout);
-    if (message.opcode !== opcode) throw new Error(`expected a message with opcode ${opcode}, got opcode ${message.opcode} ${show(message.data)}`);
+    if (message.opcode !== opcode)
+      throw new Error(`expected a message with opcode ${opcode}, got opcode ${message.opcode} ${show(message.data)}`);
     expectBytes(message.data, data, `message (opcode ${opcode})`);
     return { compressed: message.compressed };
   }
@@ -477,7 +507,8 @@ export class RawWebSocket {
   async expectClose(code: number | null, timeout = DEFAULT_WAIT): Promise<string> {
     const frame = await this.nextFrame(timeout, `a close frame with ${code ?? 'no code'}`);
     checkServerFrame(frame);
-    if (frame.opcode !== Op.Close) throw new Error(`expected a close frame (${code}), got ${describeFrame(frame)}; frames so far: ${this.log.join(' ')}`);
+    if (frame.opcode !== Op.Close)
+      throw new Error(`expected a close frame (${code}), got ${describeFrame(frame)}; frames so far: ${this.log.join(' ')}`);
     if (frame.rsv !== 0) throw new Error(`RSV bits set on the close frame ${describeFrame(frame)}`);
     const payload = frame.payload;
     if (code === null) {
@@ -488,7 +519,8 @@ export class RawWebSocket {
     const got = payload.readUInt16BE(0);
     const reason = payload.subarray(2);
     if (got !== code) throw new Error(`expected close ${code}, got close ${got} (${JSON.stringify(reason.toString())})`);
-    if (!Buffer.from(reason.toString('utf8'), 'utf8').equals(reason)) throw new Error(`the close reason is not valid UTF-8: ${show(reason)}`);
+    if (!Buffer.from(reason.toString('utf8'), 'utf8').equals(reason))
+      throw new Error(`the close reason is not valid UTF-8: ${show(reason)}`);
     return reason.toString('utf8');
   }
 
@@ -526,7 +558,10 @@ export class RawWebSocket {
   async readAnswer(timeout = DEFAULT_WAIT): Promise<HandshakeAnswer> {
     await this.waitUntil(() => this.pending.indexOf('\r\n\r\n') !== -1 || this.ended, timeout, 'the handshake answer');
     const end = this.pending.indexOf('\r\n\r\n');
-    if (end === -1) throw new Error(`RawWebSocket: the server closed before answering the handshake; got ${JSON.stringify(this.pending.toString('latin1'))}`);
+    if (end === -1)
+      throw new Error(
+        `RawWebSocket: the server closed before answering the handshake; got ${JSON.stringify(this.pending.toString('latin1'))}`,
+      );
     const head = this.pending.subarray(0, end).toString('latin1');
     this.pending = this.pending.subarray(end + 4);
     const [statusLine, ...lines] = head.split('\r\n');
@@ -594,7 +629,9 @@ export class RawWebSocket {
     await this.waitUntil(() => predicate() || this.ended, timeout, what);
     if (!predicate()) {
       const why = this.error !== null ? `failed (${this.error.code})` : 'was closed by the server';
-      throw new Error(`RawWebSocket: the connection ${why} while waiting for ${what}; frames: ${this.log.join(' ') || 'none'}; unparsed ${show(this.pending)}`);
+      throw new Error(
+        `RawWebSocket: the connection ${why} while waiting for ${what}; frames: ${this.log.join(' ') || 'none'}; unparsed ${show(this.pending)}`,
+      );
     }
   }
 
@@ -602,7 +639,10 @@ export class RawWebSocket {
     const deadline = Date.now() + timeout;
     while (!predicate()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`RawWebSocket: timed out after ${timeout} ms waiting for ${what}; frames: ${this.log.join(' ') || 'none'}; unparsed ${show(this.pending)}`);
+      if (left <= 0)
+        throw new Error(
+          `RawWebSocket: timed out after ${timeout} ms waiting for ${what}; frames: ${this.log.join(' ') || 'none'}; unparsed ${show(this.pending)}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, left);
         function done() {
@@ -626,7 +666,8 @@ function checkServerFrame(frame: ServerFrame): void {
   if (frame.masked) throw new Error(`the server masked a frame: ${describeFrame(frame)}`);
   if (frame.longLengthForm) throw new Error(`the server wrote a length in a longer form than needed: ${describeFrame(frame)}`);
   if (![0, 1, 2, 8, 9, 10].includes(frame.opcode)) throw new Error(`the server sent reserved opcode ${frame.opcode}`);
-  if (frame.opcode >= 8 && (!frame.fin || frame.payload.length > 125)) throw new Error(`the server sent a bad control frame: ${describeFrame(frame)}`);
+  if (frame.opcode >= 8 && (!frame.fin || frame.payload.length > 125))
+    throw new Error(`the server sent a bad control frame: ${describeFrame(frame)}`);
 }
 
 export function describeFrame(frame: ServerFrame): string {
@@ -654,5 +695,7 @@ export function cut(data: Buffer, n: number): Buffer[] {
 
 /** Frames of one fragmented message: `pieces` as a first frame (`opcode`) and continuations. */
 export function fragments(opcode: number, pieces: ReadonlyArray<Buffer | string>, options: FrameOptions = {}): Buffer {
-  return Buffer.concat(pieces.map((piece, i) => encodeFrame(i === 0 ? opcode : Op.Continuation, piece, { ...options, fin: i === pieces.length - 1 })));
+  return Buffer.concat(
+    pieces.map((piece, i) => encodeFrame(i === 0 ? opcode : Op.Continuation, piece, { ...options, fin: i === pieces.length - 1 })),
+  );
 }
