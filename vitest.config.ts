@@ -12,6 +12,9 @@ export default defineConfig({
       { find: /^@http-kit\/http1\/codec$/, replacement: fileURLToPath(new URL('./packages/http1/src/codec/index.ts', import.meta.url)) },
       { find: /^@http-kit\/websocket$/, replacement: src('websocket') },
       { find: /^@http-kit\/client$/, replacement: src('client') },
+      { find: /^@http-kit\/middleware$/, replacement: src('middleware') },
+      { find: /^@http-kit\/conformance$/, replacement: src('conformance') },
+      { find: /^@http-kit\/load$/, replacement: src('load') },
       // The test helpers every package's tests share (test/support/).
       { find: /^@http-kit\/test-support$/, replacement: fileURLToPath(new URL('./test/support/index.ts', import.meta.url)) },
     ],

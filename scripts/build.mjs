@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['core', 'http1', 'websocket', 'client'];
+const packages = ['core', 'http1', 'websocket', 'client', 'middleware', 'conformance', 'load'];
 /** Entry points beyond src/index.ts: deliberate subpath exports (see each package.json). */
-const subpaths = { http1: { codec: 'src/codec/index.ts' } };
+const subpaths = { http1: { codec: 'src/codec/index.ts' }, conformance: { cli: 'src/cli.ts' }, load: { cli: 'src/cli.ts' } };
 const skipTypes = process.argv.includes('--no-types');
 const outAt = process.argv.indexOf('--out');
 const outRoot = outAt === -1 ? join(root, 'packages') : resolve(process.argv[outAt + 1]);

@@ -13,6 +13,9 @@ const ENTRIES = {
   '@http-kit/http1/codec': 'packages/http1/src/codec/index.ts',
   '@http-kit/websocket': 'packages/websocket/src/index.ts',
   '@http-kit/client': 'packages/client/src/index.ts',
+  '@http-kit/middleware': 'packages/middleware/src/index.ts',
+  '@http-kit/conformance': 'packages/conformance/src/index.ts',
+  '@http-kit/load': 'packages/load/src/index.ts',
 };
 
 /** Which files may not import which: [from-prefix, forbidden-prefix, why]. */

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// http-kit-conformance: command line (under construction).
+export {};

@@ -1,0 +1,2 @@
+// @http-kit/conformance: public API (under construction).
+export {};

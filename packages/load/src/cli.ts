@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// http-kit-load: command line (under construction).
+export {};

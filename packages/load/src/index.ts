@@ -1,0 +1,2 @@
+// @http-kit/load: public API (under construction).
+export {};

@@ -1,0 +1,2 @@
+// @http-kit/middleware: public API (under construction).
+export {};
