@@ -9,10 +9,10 @@ import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
 import { GATEWAY_TIMEOUT, INTERNAL_ERROR, SERVICE_UNAVAILABLE } from './canned-responses.js';
 import { HANDED_OFF, responseProblem, type HandedOff } from './dispatch.js';
-import type { ResponseOwner } from './http-exchange.js';
-import { HttpSession } from './http-session.js';
+import { HttpSession, type ResponseOwner } from './http-session.js';
 import type { CloseReason } from '@http-kit/core';
 import { kExchange, type Request } from './request.js';
+import { withDefaultContentType } from './response-writer.js';
 import { webSocketAcceptor, type WebSocketOptions } from './websocket-options.js';
 
 export type ChannelMessage = Response | string | Buffer | Uint8Array;
@@ -148,7 +148,8 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
       this.state = ChannelState.Streaming;
       let ok: boolean;
       try {
-        ok = connection.channelStart(this.seq, response.status ?? 200, response.headers);
+        // The first chunk is known now: a bare string or bytes types the stream as a whole body would.
+        ok = connection.channelStart(this.seq, response.status ?? 200, withDefaultContentType(response.headers, response.body));
       } catch (error) {
         // A bad status or header: nothing is written; answer 500 and end the channel.
         this.state = ChannelState.Closed;
