@@ -22,6 +22,8 @@ export interface HeaderScan {
   contentLength: number;
   transferEncoding: string | null;
   hasDate: boolean;
+  /** The handler set a Content-Type (any case). */
+  hasContentType: boolean;
   /** The handler's Connection header, lower-cased, or null. */
   connection: string | null;
 }
@@ -34,6 +36,7 @@ const scan: HeaderScan = {
   contentLength: -1,
   transferEncoding: null,
   hasDate: false,
+  hasContentType: false,
   connection: null,
 };
 
@@ -47,6 +50,7 @@ export function scanHeaders(headers: HeaderFields | undefined): HeaderScan {
   scan.contentLength = -1;
   scan.transferEncoding = null;
   scan.hasDate = false;
+  scan.hasContentType = false;
   scan.connection = null;
   if (headers === undefined || headers === null) return scan;
   for (const name in headers) {
@@ -61,6 +65,17 @@ export function scanHeaders(headers: HeaderFields | undefined): HeaderScan {
     }
   }
   return scan;
+}
+
+/**
+ * Adds a header line the handler did not set (a default Content-Type) to a scan. `value` is the
+ * server's own, known valid: it is not checked.
+ */
+export function addDefaultHeader(headers: HeaderScan, name: string, value: string): void {
+  const i = headers.count++;
+  headers.names[i] = name;
+  headers.values[i] = value;
+  headers.bytes += name.length + value.length + 4;
 }
 
 /** A copy of a scan that outlives the next one (for heads written after an await). */
@@ -105,6 +120,9 @@ function isFramingHeader(name: string, value: unknown): boolean {
       if (name.toLowerCase() !== 'connection') return false;
       scan.connection = String(value).toLowerCase();
       return true;
+    case 12:
+      if (name.toLowerCase() === 'content-type') scan.hasContentType = true;
+      return false;
     case 14: {
       if (name.toLowerCase() !== 'content-length') return false;
       const length = Number(value);

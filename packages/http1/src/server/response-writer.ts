@@ -10,6 +10,7 @@ import { BodyKind, bodyKind, FileBody, type Response, type ResponseBody } from '
 import { dateHeaderLine } from './date-cache.js';
 import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
 import {
+  addDefaultHeader,
   CONNECTION_CLOSE,
   CONNECTION_KEEP_ALIVE,
   CONNECTION_NONE,
@@ -24,6 +25,35 @@ import type { ProtocolHost } from '@http-kit/core';
 
 /** Bodies up to this size are copied into the head buffer: one write instead of two. */
 const INLINE_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The Content-Type a body gets when the program sets none (as fastify does): a string is text in
+ * UTF-8 (what the writer encodes it as), bytes are opaque. Without it a client, ours included,
+ * can only guess (and a browser sniffs). Streams and files get none: they are the program's to type.
+ */
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+export const BYTES_TYPE = 'application/octet-stream';
+
+/** The default Content-Type of a whole body, or null for a body of another kind. */
+export function defaultContentType(body: unknown): string | null {
+  return typeof body === 'string' ? TEXT_TYPE : body instanceof Uint8Array ? BYTES_TYPE : null;
+}
+
+/**
+ * `headers` with the default Content-Type of `body` added when they set none (a channel's stream
+ * head, whose first chunk is its body); the same object when nothing is added.
+ */
+export function withDefaultContentType(headers: Response['headers'], body: unknown): Response['headers'] {
+  const type = defaultContentType(body);
+  if (type === null) return headers;
+  if (headers !== undefined && headers !== null) {
+    for (const name in headers) {
+      if (name.length === 12 && name.toLowerCase() === 'content-type' && headers[name] !== undefined && headers[name] !== null)
+        return headers;
+    }
+  }
+  return { ...headers, 'content-type': type };
+}
 
 /** What the writer needs from the exchange it answers. */
 export interface ResponseTarget {
@@ -64,9 +94,11 @@ export function writeResponse(target: ResponseTarget, response: Response): void 
       writeWhole(target, line, headers, null, target.isHead && headers.contentLength >= 0 ? headers.contentLength : 0);
       return;
     case BodyKind.Text:
+      if (!headers.hasContentType) addDefaultHeader(headers, 'content-type', TEXT_TYPE);
       writeWhole(target, line, headers, body as string, Buffer.byteLength(body as string));
       return;
     case BodyKind.Bytes:
+      if (!headers.hasContentType) addDefaultHeader(headers, 'content-type', BYTES_TYPE);
       writeWhole(target, line, headers, body as Uint8Array, (body as Uint8Array).byteLength);
       return;
     case BodyKind.File:
