@@ -1,5 +1,5 @@
 /**
- * One connection to a route: the state machine that ties its socket, its response reader and
+ * One connection to a route: one state machine that ties its socket, its response reader and
  * its timer together.
  *
  *   Connecting --connect/secureConnect--> Active --response complete--> Idle --send--> Active
@@ -7,24 +7,34 @@
  *         \                                 |   `--101 to an upgrade--> HandedOver
  *          `------------ error, timeout, close, bad response -------------+--> Closed
  *
- * One timer serves every state (connect timeout, idle timeout and deadline, keep-alive expiry);
- * its firing means what the state says. A Closed or HandedOver connection is never reused.
+ * `transition(event)` is the one place the state changes; everything else asks it. A Closed or
+ * HandedOver connection is never reused.
+ *
+ * The socket: opened here through dial.ts (TCP, TLS, or TLS over a CONNECT tunnel through a
+ * proxy); the handlers of its events are functions made once per connection; an upgrade takes
+ * them off and hands the socket to the caller.
+ *
+ * The timer (one, on the owner's wheel) serves every state and means what the state says: the
+ * connect timeout while connecting; the idle timeout while a response is awaited or read,
+ * checked against the time of the last byte so that it is not re-armed per read; the
+ * keep-alive expiry while idle. While connecting and while a response is awaited it is armed
+ * for the request's `timeout` deadline too when that comes first, and a stalled consumer of a
+ * streamed body stops the idle clock but not the deadline.
  *
  * It knows its owner (the pool) only as a ConnectionOwner and the request it carries only as
- * an ExchangeSink (exchange-sink.ts): nothing here imports the pool or the exchange. It is built
- * on ConnectionTimer (connection-timer.ts: the timer and which limit passed) on ConnectionSocket
- * (connection-socket.ts: opening the socket, its listeners), one object; send-request.ts writes
- * the request.
+ * an ExchangeSink (exchange-sink.ts): nothing here imports the pool or the exchange. The
+ * request's bytes come from request-writer.ts (head) and request-body.ts (a streamed body).
  */
-import type { HttpKitError, TimerWheel } from '@http-kit/core';
-import { ConnectionTimer } from './connection-timer.js';
-import type { Route } from './dial.js';
-import { ConnectionClosedError, RequestBodyError } from './errors.js';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { type HttpKitError, Timer, type TimerWheel } from '@http-kit/core';
+import { connectFailure, connectTcp, connectTls, connectTunnel, type Route } from './dial.js';
+import { ConnectionClosedError, ConnectTimeoutError, RequestBodyError, TimeoutError } from './errors.js';
 import type { Carrier, ExchangeSink } from './exchange-sink.js';
 import { HAS_UPGRADE } from './options.js';
-import type { BodyChannel } from './request-body.js';
+import { type BodyChannel, sendBody } from './request-body.js';
+import { Framing, framingOf, serialiseRequest } from './request-writer.js';
 import { ReadState, ResponseReader } from './response-reader.js';
-import { sendRequest } from './send-request.js';
 
 /** Who a connection reports to (its route in the pool). The connection never calls anything else of it. */
 export interface ConnectionOwner {
@@ -41,7 +51,7 @@ export interface ConnectionOwner {
   connectionClosed(conn: Connection): void;
 }
 
-export const enum ConnState {
+const enum ConnState {
   Connecting = 0,
   Active = 1,
   Idle = 2,
@@ -50,24 +60,59 @@ export const enum ConnState {
   HandedOver = 4,
 }
 
-export class Connection extends ConnectionTimer implements Carrier, BodyChannel<ExchangeSink> {
-  state = ConnState.Connecting;
+/** What moves a connection from one state to another (see `transition`). */
+const enum ConnEvent {
+  /** The socket is ready (connected, or its TLS handshake done): Connecting -> Active. */
+  Connected = 0,
+  /** A request goes out on an idle connection: Idle -> Active. */
+  Send = 1,
+  /** The response was read and the connection can carry another: Active -> Idle. */
+  KeepAlive = 2,
+  /** A 101 answered the request's upgrade: Active -> HandedOver. */
+  Upgrade = 3,
+  /** Error, timeout, close, bad response, abort: any state but Closed and HandedOver -> Closed. */
+  Close = 4,
+}
+
+/** Bodies up to this size are copied behind the head and sent in one write. */
+const MERGE_BODY_LIMIT = 16 * 1024;
+
+const now = (): number => performance.now();
+
+export class Connection implements Carrier, BodyChannel<ExchangeSink> {
+  private state = ConnState.Connecting;
+  socket!: Socket;
+  readonly route: Route;
   private readonly owner: ConnectionOwner;
   private readonly reader = new ResponseReader();
+  private readonly timer: Timer<Connection>;
   /** The request in flight (or the one this connection is being opened for). */
   exchange: ExchangeSink | null;
   /** Responses completed on this connection: a connection that has served one may have gone stale. */
   uses = 0;
+  /** When the last byte of the exchange came or went (performance.now() ms), for the idle timeout. */
+  private lastActivity = 0;
   /** The request (head and body) has been handed to the socket entirely. */
   private requestSent = false;
   /** Inside reader.feed: the reader must not be released until it returns. */
   private feeding = false;
+  /** Reading is paused because the consumer of a streamed body is behind: the idle clock stands still. */
+  private paused = false;
+  /** The connect was armed for the request's deadline, which comes before its connectTimeout. */
+  private connectByDeadline = false;
+  /** The socket is in its TLS handshake: a close now is a TLS failure. */
+  private tlsHandshaking = false;
+  /** The raw socket to the proxy under a TLS tunnel, or null. */
+  private tunnel: Socket | null = null;
+  /** The first error the socket emitted ('close' follows it and reports it). */
+  private socketError: Error | null = null;
 
   /** `connectMs`: what is left of the exchange's connectTimeout (it may have waited for a slot). */
   constructor(owner: ConnectionOwner, route: Route, exchange: ExchangeSink, connectMs: number) {
-    super(route);
     this.owner = owner;
+    this.route = route;
     this.exchange = exchange;
+    this.timer = new Timer<Connection>(onTimer, this);
     // The request can be cancelled while its connection opens (its deadline, its signal).
     exchange.conn = this;
     this.armConnect(exchange, connectMs);
@@ -84,12 +129,89 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     return this.state === ConnState.Idle;
   }
 
-  protected override get connecting(): boolean {
-    return this.state === ConnState.Connecting;
+  /**
+   * The one place the state changes. Returns false, changing nothing, when `event` does not
+   * apply in the current state (a second close, a close after the socket was handed over).
+   */
+  private transition(event: ConnEvent): boolean {
+    const state = this.state;
+    switch (event) {
+      case ConnEvent.Connected:
+        if (state !== ConnState.Connecting) return false;
+        this.state = ConnState.Active;
+        return true;
+      case ConnEvent.Send:
+        if (state !== ConnState.Idle) return false;
+        this.state = ConnState.Active;
+        return true;
+      case ConnEvent.KeepAlive:
+        if (state !== ConnState.Active) return false;
+        this.state = ConnState.Idle;
+        return true;
+      case ConnEvent.Upgrade:
+        if (state !== ConnState.Active) return false;
+        this.state = ConnState.HandedOver;
+        return true;
+      case ConnEvent.Close:
+        if (state === ConnState.Closed || state === ConnState.HandedOver) return false;
+        this.state = ConnState.Closed;
+        return true;
+    }
   }
 
-  protected override get wheel(): TimerWheel {
-    return this.owner.wheel;
+  // --- opening the socket ---
+
+  /** Opens the socket to the route. `maxHeaderSize` bounds the proxy's answer to CONNECT. */
+  private open(maxHeaderSize: number): void {
+    const route = this.route;
+    if (!route.https) {
+      this.attach(connectTcp(route));
+      return;
+    }
+    if (route.proxyHost === '') {
+      this.attach(this.startTls(undefined));
+      return;
+    }
+    // Through a tunnel: CONNECT first, TLS over the raw socket once the proxy agrees.
+    const raw = connectTunnel(route, maxHeaderSize, (error) => {
+      if (this.state !== ConnState.Connecting) return;
+      if (error !== null) this.failExchange(error, false);
+      else this.attach(this.startTls(raw));
+    });
+    this.socket = this.tunnel = raw;
+    raw.on('error', this.onError);
+    raw.on('close', this.onTunnelClose);
+  }
+
+  private startTls(over: Socket | undefined): TLSSocket {
+    this.tlsHandshaking = true;
+    const socket = connectTls(this.route, over);
+    socket.on('session', this.onSession);
+    return socket;
+  }
+
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.once(this.tlsHandshaking ? 'secureConnect' : 'connect', this.onConnect);
+  }
+
+  /** Takes every listener of ours off the socket (and the tunnel under it): it is the caller's now. */
+  private detach(): void {
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onError);
+    socket.off('close', this.onClose);
+    socket.off('session', this.onSession);
+    const tunnel = this.tunnel;
+    if (tunnel !== null) {
+      tunnel.off('error', this.onError);
+      tunnel.off('close', this.onTunnelClose);
+    }
   }
 
   // --- sending ---
@@ -97,7 +219,7 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
   /** Sends `exchange` on this idle connection. */
   send(exchange: ExchangeSink): void {
     this.exchange = exchange;
-    this.state = ConnState.Active;
+    this.transition(ConnEvent.Send);
     this.socket.ref();
     this.start(exchange);
   }
@@ -107,13 +229,48 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     this.reader.start(exchange, exchange.method, exchange.maxHeaderSize);
     this.armResponse(exchange);
     // A streamed body reports its end later (bodySent): the pump's first step is asynchronous.
-    this.requestSent = sendRequest(this, this.route, exchange);
+    this.requestSent = this.writeRequest(exchange);
   }
 
-  // --- BodyChannel: a streamed request body (request-body.ts); touch() is ConnectionTimer's ---
+  /**
+   * Puts `exchange` on the socket: its head (request-writer.ts), a small body copied behind it,
+   * a larger one written in the same cork, a streamed one pumped behind it (request-body.ts). A
+   * request that fits goes out in one write. Returns whether the request (head and body) went
+   * to the socket entirely: false while a streamed body is pumped, whose end the pump reports
+   * (`bodySent`, `bodyFailed`).
+   */
+  private writeRequest(exchange: ExchangeSink): boolean {
+    const route = this.route;
+    const requestTarget = route.absoluteForm ? 'http://' + exchange.target.hostHeader + exchange.path : exchange.path;
+    const body = exchange.body;
+    const merge = body !== null && body.length <= MERGE_BODY_LIMIT;
+    const head = serialiseRequest(exchange, requestTarget, route.absoluteForm ? route.proxyAuth : null, merge);
+    const socket = this.socket;
+    if (exchange.bodyStream !== null) {
+      socket.write(head);
+      sendBody(this, exchange, exchange.bodyStream, framingOf(exchange) === Framing.Chunked);
+      return false;
+    }
+    if (body === null || merge) {
+      socket.write(head);
+    } else {
+      socket.cork();
+      socket.write(head);
+      socket.write(body);
+      socket.uncork();
+    }
+    return true;
+  }
+
+  // --- BodyChannel: a streamed request body (request-body.ts) ---
 
   carries(exchange: ExchangeSink): boolean {
     return this.exchange === exchange && this.state === ConnState.Active;
+  }
+
+  /** Bytes came or went: activity for the idle timeout (a body being sent counts: the server may read slowly). */
+  touch(): void {
+    this.lastActivity = now();
   }
 
   bodySent(): void {
@@ -147,7 +304,7 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     this.socket.resume();
   }
 
-  protected override readonly onData = (chunk: Buffer): void => {
+  private readonly onData = (chunk: Buffer): void => {
     const exchange = this.exchange;
     if (this.state !== ConnState.Active || exchange === null) {
       // Bytes on an idle connection: nothing valid can follow; never reuse it.
@@ -187,7 +344,7 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     const reusable = this.reader.keepAlive && this.requestSent && !exchange.closeConnection;
     const keepaliveMs = reusable ? exchange.keepaliveFor() : 0;
     if (reusable) {
-      this.state = ConnState.Idle;
+      this.transition(ConnEvent.KeepAlive);
       this.owner.connectionIdle(this, keepaliveMs);
     } else {
       this.destroy();
@@ -204,8 +361,8 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     }
     this.exchange = null;
     exchange.conn = null;
-    this.state = ConnState.HandedOver;
-    this.stopTimer();
+    this.transition(ConnEvent.Upgrade);
+    this.timer.cancel();
     this.detach();
     const socket = this.socket;
     // As node:http leaves an upgraded socket: neither paused nor flowing, so what arrives before
@@ -236,9 +393,8 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
 
   /** Closes the connection for good (idempotent; a no-op once handed over). */
   destroy(): void {
-    if (this.state >= ConnState.Closed) return;
-    this.state = ConnState.Closed;
-    this.stopTimer();
+    if (!this.transition(ConnEvent.Close)) return;
+    this.timer.cancel();
     this.socket?.destroy();
     if (!this.feeding) this.reader.release();
     this.owner.connectionClosed(this);
@@ -246,24 +402,34 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
 
   // --- socket events ---
 
-  protected override connected(): void {
-    this.state = ConnState.Active;
+  private readonly onConnect = (): void => {
+    if (!this.transition(ConnEvent.Connected)) return;
+    this.tlsHandshaking = false;
     this.start(this.exchange!);
-  }
+  };
 
-  protected override connectFailed(error: HttpKitError): void {
-    this.failExchange(error, false);
-  }
+  private readonly onSession = (session: Buffer): void => {
+    this.route.tlsSession = session;
+  };
 
-  protected override readonly onEnd = (): void => {
+  private readonly onError = (error: Error): void => {
+    this.socketError ??= error;
+  };
+
+  private readonly onTunnelClose = (): void => {
+    // The raw socket under a tunnel closed before TLS took it over.
+    if (this.state === ConnState.Connecting && this.socket === this.tunnel) this.onClose();
+  };
+
+  private readonly onEnd = (): void => {
     if (this.state === ConnState.Active && this.exchange !== null) this.ended(undefined);
     else this.destroy();
   };
 
-  protected override readonly onClose = (): void => {
+  private readonly onClose = (): void => {
     switch (this.state) {
       case ConnState.Connecting:
-        this.failExchange(this.connectError(), false);
+        this.failExchange(connectFailure(this.route, this.socketError, this.tlsHandshaking), false);
         return;
       case ConnState.Active:
         if (this.exchange !== null) {
@@ -286,8 +452,30 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     this.failExchange(this.reader.error!, retryable);
   }
 
+  // --- the timer ---
+
+  /** Arms the connect timeout: `connectMs`, or what is left of the exchange's deadline when that ends first. */
+  private armConnect(exchange: ExchangeSink, connectMs: number): void {
+    const deadlineLeft = exchange.deadlineAt - now();
+    // On a tie (`timeout` alone sets both) the connect's own limit is the one named.
+    this.connectByDeadline = deadlineLeft < connectMs - 1;
+    this.owner.wheel.schedule(this.timer, this.connectByDeadline ? deadlineLeft : connectMs);
+  }
+
+  /** Starts the idle clock now; the timer is armed for it or for the exchange's deadline, whichever ends first. */
+  private armResponse(exchange: ExchangeSink): void {
+    const time = (this.lastActivity = now());
+    this.owner.wheel.schedule(this.timer, Math.min(exchange.idleTimeout, exchange.deadlineAt - time));
+  }
+
+  /** Parks the connection in the pool for `keepaliveMs`: the timer is armed for its keep-alive expiry. */
+  idleFor(keepaliveMs: number): void {
+    this.owner.wheel.schedule(this.timer, keepaliveMs);
+    this.socket.unref();
+  }
+
   /** The timer fired: what it means depends on the state. */
-  override timeout(): void {
+  timeout(): void {
     switch (this.state) {
       case ConnState.Connecting:
         this.failExchange(this.connectTimeoutError(this.exchange!), false);
@@ -304,9 +492,36 @@ export class Connection extends ConnectionTimer implements Carrier, BodyChannel<
     }
   }
 
-  /** Parks the connection in the pool for `keepaliveMs`. */
-  idleFor(keepaliveMs: number): void {
-    this.armKeepalive(keepaliveMs);
-    this.socket.unref();
+  /** The error for a connect that did not finish in time, naming the limit it was armed for. */
+  private connectTimeoutError(exchange: ExchangeSink): ConnectTimeoutError {
+    const route = this.route;
+    const within = this.connectByDeadline ? `${exchange.timeout} ms (timeout)` : `${exchange.connectTimeout} ms (connectTimeout)`;
+    return new ConnectTimeoutError(`could not connect to ${route.host}:${route.port} within ${within}`);
   }
+
+  /**
+   * The timer fired while `exchange`'s response was awaited or read: the error for the limit that
+   * passed, or null when none has (the timer is then armed again for the nearer one).
+   */
+  private responseTimeout(exchange: ExchangeSink): TimeoutError | null {
+    const time = now();
+    // The idle clock stands still while the consumer of a streamed body is behind (resumeReading re-arms it).
+    const idle = this.paused ? 0 : time - this.lastActivity;
+    // A millisecond of slack: on a tie with the deadline (`timeout` alone sets both) idleTimeout is the one named.
+    if (idle >= exchange.idleTimeout - 1) {
+      return new TimeoutError(
+        `no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`,
+      );
+    }
+    const left = exchange.deadlineAt - time;
+    if (left <= 0)
+      return new TimeoutError(`${exchange.method} ${exchange.target.href} did not complete within ${exchange.timeout} ms (timeout)`);
+    if (!this.paused) this.owner.wheel.schedule(this.timer, Math.min(exchange.idleTimeout - idle, left));
+    else if (left < Infinity) this.owner.wheel.schedule(this.timer, left);
+    return null;
+  }
+}
+
+function onTimer(conn: Connection): void {
+  conn.timeout();
 }
