@@ -1,7 +1,7 @@
 /**
  * The process's one llhttp instance and the plumbing around it: wasm memory, the input region
  * each chunk is copied into, and the callbacks that route llhttp's calls to the parser whose
- * `execute` is running. `parser.ts` builds `HttpParser` on it; nothing here knows HTTP messages.
+ * `execute` is running. `HttpParser` (parser.ts) runs on it; nothing here knows HTTP messages.
  *
  * llhttp calls back with a native pointer only, so the callbacks go to `current`, the parser that
  * entered `execute`/`finish`: one set of module functions for every parser, no closure per parser.
@@ -9,13 +9,14 @@
 import { instantiate, type LlhttpExports } from './llhttp-module.js';
 
 /** Which llhttp callback delivered a span: a continued span must be of the same kind. */
-export const enum SpanKind {
-  None,
-  Url,
-  Status,
-  Field,
-  Value,
-}
+export const SpanKind = {
+  None: 0,
+  Url: 1,
+  Status: 2,
+  Field: 3,
+  Value: 4,
+} as const;
+export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
 
 /** What the callbacks call on the running parser. Return values follow llhttp (0 = go on). */
 export interface NativeCallbacks {

@@ -94,6 +94,9 @@ export const ERROR = constants.ERROR;
 export const TYPE_REQUEST = constants.TYPE.REQUEST;
 export const TYPE_RESPONSE = constants.TYPE.RESPONSE;
 
+/** llhttp's method number for HEAD (a response to it has no body). */
+export const METHOD_HEAD: number = constants.METHODS.HEAD;
+
 /** Lower-case method names indexed by llhttp's method number (Ring's `requestMethod`). */
 export const METHOD_NAMES: string[] = [];
 /** Upper-case method names indexed the same way. */

@@ -11,6 +11,7 @@
  */
 import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
 import { requestHeaderMap } from '../codec/header-map.js';
+import { METHOD_HEAD } from '../codec/llhttp-module.js';
 import { HttpParser, ParseResult, PAUSE, TYPE_REQUEST, type ParserEvents } from '../codec/parser.js';
 import { ChannelMisuseError } from '../errors.js';
 import type { Response } from './body-types.js';
@@ -81,7 +82,6 @@ const B_UPGRADE = 32;
 /** The session's timer stands for the whole-request deadline. */
 const B_TIMER_IS_DEADLINE = 64;
 
-const METHOD_HEAD = 2; // llhttp's method number for HEAD
 const hostCounter = { hostCount: 0 };
 const target = { uri: '', queryString: null as string | null, authority: null as string | null, scheme: null as string | null };
 
