@@ -64,8 +64,15 @@ export abstract class BatchedWriter {
     return this.socket.writableLength + this.batchBytes;
   }
 
+  /**
+   * Bytes wait in user space for a peer that has not read them: send() says the buffer is full
+   * and drained() waits for 'drain'. Node's `writableNeedDrain` alone is not that: writes
+   * collected under the socket's cork past its high-water mark set it even when the kernel then
+   * takes every byte at once ('drain' follows next tick), which made a client that never reads
+   * look drained.
+   */
   get needsDrain(): boolean {
-    return this.socket.writableNeedDrain;
+    return this.socket.writableNeedDrain && this.socket.writableLength !== 0;
   }
 
   /** Whether this turn has collected writes not flushed yet. */
@@ -86,7 +93,7 @@ export abstract class BatchedWriter {
     this.batchBytes += bytes.byteLength;
     // Past the high-water mark a batch gains nothing: write it, and report the socket's own state.
     if (this.batchBytes >= this.socket.writableHighWaterMark) this.flush();
-    return !this.socket.writableNeedDrain;
+    return !this.needsDrain;
   }
 
   cork(): void {
@@ -141,7 +148,7 @@ export abstract class BatchedWriter {
   drained(): Promise<void> {
     // Whatever this turn collected goes out now: the kernel may take it all, with no 'drain'.
     this.flush();
-    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    if (this.closed || !this.needsDrain) return Promise.resolve();
     return new Promise((resolve) => {
       (this.drainWaiters ??= []).push(resolve);
       this.armWriteTimer();
