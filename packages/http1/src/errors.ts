@@ -58,6 +58,21 @@ export class RequestBodyTooLargeError extends HttpKitError {
 }
 
 /**
+ * A request body read a second time (`bytes()`, `text()`, `json()`, `readJson(req)` or iterating
+ * it after any of them, or after it was read as a stream), as fetch's "Body is unusable": the bytes
+ * are gone, and an empty answer would be a silent lie. Keep what the first read returned.
+ *
+ * @example
+ * const text = await req.body!.text();
+ * await req.body!.json(); // throws RequestBodyUsedError: use JSON.parse(text)
+ */
+export class RequestBodyUsedError extends HttpKitError {
+  constructor(message: string) {
+    super(message, 'HTTPKIT_BODY_USED');
+  }
+}
+
+/**
  * runServer could not listen: the address is in use (EADDRINUSE), not this machine's
  * (EADDRNOTAVAIL), a host name that does not resolve (ENOTFOUND)... `systemCode` is the
  * system's code, `cause` the system's error.

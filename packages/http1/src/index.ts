@@ -37,6 +37,7 @@ export {
   ResponseBodyError,
   ChannelMisuseError,
   RequestBodyTooLargeError,
+  RequestBodyUsedError,
   InvalidJsonBodyError,
   ParserLoadError,
   ListenError,

@@ -22,5 +22,5 @@ import { parseJsonBody, type Request } from './request.js';
  */
 export async function readJson<T = unknown>(req: Request): Promise<T | undefined> {
   if (req.body === null) return undefined;
-  return parseJsonBody(await req.body.text(), req.contentType) as T;
+  return parseJsonBody((await req.body.readWhole('readJson(req)')).toString('utf8'), req.contentType) as T;
 }

@@ -2,7 +2,7 @@
  * The Ring request a handler receives, and its streaming body.
  */
 import { Readable } from 'node:stream';
-import { InvalidJsonBodyError, RequestBodyTooLargeError } from '../errors.js';
+import { InvalidJsonBodyError, RequestBodyTooLargeError, RequestBodyUsedError } from '../errors.js';
 
 /** Links a request to the connection that read it (used by asChannel / asyncResponse). */
 export const kExchange = Symbol('http-kit.exchange');
@@ -41,7 +41,8 @@ export interface BodySource {
 
 /**
  * A request body: a Node Readable fed straight from the socket with backpressure, plus
- * helpers that read it whole.
+ * helpers that read it whole. It can be read once: a second read (by a helper, or iterating it
+ * after a helper read it) throws `RequestBodyUsedError`, as fetch's "Body is unusable" does.
  *
  * @example
  * const text = await req.body?.text();
@@ -51,6 +52,8 @@ export class RequestBody extends Readable {
   /** @internal */
   source: BodySource | null;
   private readonly limit: number;
+  /** How the body was read whole ('text()', 'readJson(req)'...), once it was: a second read names it. */
+  private readBy: string | null = null;
 
   constructor(source: BodySource, limit: number) {
     super({ highWaterMark: 64 * 1024 });
@@ -62,21 +65,25 @@ export class RequestBody extends Readable {
     this.source?.onBodyRead();
   }
 
+  /** Whether the body was read already (whole by a helper, or in part or whole as a stream). */
+  get bodyUsed(): boolean {
+    return this.readBy !== null || this.readableDidRead || this.readableEnded;
+  }
+
+  /** Iterating the body (`for await`): refused once a helper has read it, or a stream read reached its end. */
+  override [Symbol.asyncIterator](): ReturnType<Readable[typeof Symbol.asyncIterator]> {
+    if (this.readBy !== null || this.readableEnded) this.refuse('iterating it');
+    return super[Symbol.asyncIterator]();
+  }
+
   /** The whole body as one Buffer (at most the server's `maxBody` bytes). */
-  async bytes(): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of this) {
-      size += (chunk as Buffer).length;
-      if (size > this.limit) throw new RequestBodyTooLargeError(`Request body exceeds ${this.limit} bytes (maxBody)`);
-      chunks.push(chunk as Buffer);
-    }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+  bytes(): Promise<Buffer> {
+    return this.readWhole('bytes()');
   }
 
   /** The whole body decoded as text (utf-8 unless told otherwise). */
   async text(encoding: BufferEncoding = 'utf8'): Promise<string> {
-    return (await this.bytes()).toString(encoding);
+    return (await this.readWhole('text()')).toString(encoding);
   }
 
   /**
@@ -85,7 +92,36 @@ export class RequestBody extends Readable {
    * also names the request's Content-Type.
    */
   async json<T = unknown>(): Promise<T> {
-    return parseJsonBody(await this.text(), null) as T;
+    return parseJsonBody((await this.readWhole('json()')).toString('utf8'), null) as T;
+  }
+
+  /**
+   * @internal The whole body, read once by `how` (named if anything reads it again), bounded by
+   * `maxBody`. `readJson(req)` reads through it, so that its read is named as such.
+   */
+  async readWhole(how: string): Promise<Buffer> {
+    if (this.bodyUsed) this.refuse(how);
+    this.readBy = how;
+    const source = super[Symbol.asyncIterator]();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (let next = await source.next(); next.done !== true; next = await source.next()) {
+      const chunk = next.value as Buffer;
+      size += chunk.length;
+      if (size > this.limit) {
+        await source.return?.();
+        throw new RequestBodyTooLargeError(`Request body exceeds ${this.limit} bytes (maxBody)`);
+      }
+      chunks.push(chunk);
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+  }
+
+  private refuse(how: string): never {
+    const before = this.readBy ?? 'reading it as a stream';
+    throw new RequestBodyUsedError(
+      `Request body was already read (by ${before}); ${how} cannot read it again: a body can be read once, so keep what the first read returned`,
+    );
   }
 }
 
