@@ -1,15 +1,21 @@
 /**
- * The writing half of a socket loop: writes batched per turn, the wait for 'drain', and the
- * stall timer that cuts off a peer that stops reading.
+ * The writing half of a socket loop, owned by it as a field: writes batched per turn, the wait
+ * for 'drain', and the stall timer that cuts off a peer that stops reading.
  *
  * Writes made in one turn go out as one syscall: while input is being handed over (and, when
  * more input waits, until the end of the turn) writes are collected and flushed together, so the
  * answers to a batch of pipelined requests leave in one write. An answer ready alone is written
  * at once.
  *
- * `SocketLoop` is built on this class, as the codec's `HttpParser` is on `SpanAssembler`: the
- * batch is fields of the loop itself, so a write goes through no other object and a connection
- * costs no object more.
+ * The writer knows its loop only through `WriterOwner`: whether it is closed, whether more input
+ * waits, how to cut the connection off, and what to do once a turn's batch is out.
+ *
+ * @example
+ * const writer = new BatchedWriter(socket, ctx, loop);
+ * writer.cork();
+ * writer.write(head);
+ * writer.write(body);
+ * writer.uncork(); // one write syscall for both
  */
 import type { Socket } from 'node:net';
 import type { CloseReason } from './protocol.js';
@@ -22,43 +28,41 @@ export interface WriteContext {
   readonly writeTimeout: number;
 }
 
+/** What the writer asks of the loop that owns it. */
+export interface WriterOwner {
+  /** The socket is destroyed or closed: nothing more can be written. */
+  readonly isClosed: boolean;
+  /** More input waits to be handed over: what is written now will likely have company this turn. */
+  readonly inputWaiting: boolean;
+  /** Closes now (a write stuck past writeTimeout does, with 'timeout'). */
+  destroy(reason: CloseReason): void;
+  /** After the batch of a turn has been flushed: go on with what waited for it. */
+  settle(): void;
+}
+
 /** Batches up to this size are joined into one buffer; larger ones go out as one writev. */
 const JOIN_LIMIT = 32 * 1024;
 
-/**
- * A bit of `flags`: writes are being collected until the end of this turn. The writer owns bit
- * 1; the loop's own bits (socket-loop.ts) are above it.
- */
-const F_FLUSH_QUEUED = 1;
-
-export abstract class BatchedWriter {
-  readonly socket: Socket;
-  protected readonly ctx: WriteContext;
-  /** The connection's yes/no state, one bit each (F_*): one field instead of six per connection. */
-  protected flags = 0;
-  private writeTimer: Timer<BatchedWriter> | null = null;
-  private drainWaiters: Array<() => void> | null = null;
-
-  // This turn's writes: the first, then the rest, flushed together.
+export class BatchedWriter {
+  private readonly socket: Socket;
+  private readonly ctx: WriteContext;
+  private readonly owner: WriterOwner;
+  /** Writes are being collected until the end of this turn (a flushTurn is queued). */
+  private flushQueued = false;
   /** Open stretches (input being handed over, the protocol's cork) whose writes wait for the last to end. */
   private corks = 0;
+  // This turn's writes: the first, then the rest, flushed together.
   private batchFirst: Uint8Array | null = null;
   private batchRest: Uint8Array[] | null = null;
   private batchBytes = 0;
+  private writeTimer: Timer<BatchedWriter> | null = null;
+  private drainWaiters: Array<() => void> | null = null;
 
-  constructor(socket: Socket, ctx: WriteContext) {
+  constructor(socket: Socket, ctx: WriteContext, owner: WriterOwner) {
     this.socket = socket;
     this.ctx = ctx;
+    this.owner = owner;
   }
-
-  /** The socket is destroyed or closed: nothing more can be written. */
-  abstract get closed(): boolean;
-  /** Closes now (a write stuck past writeTimeout does, with 'timeout'). */
-  abstract destroy(reason: CloseReason): void;
-  /** More input waits to be handed over: what is written now will likely have company this turn. */
-  protected abstract get inputWaiting(): boolean;
-  /** After the batch of a turn has been flushed: go on with what waited for it. */
-  protected abstract settle(): void;
 
   get bufferedAmount(): number {
     return this.socket.writableLength + this.batchBytes;
@@ -76,15 +80,15 @@ export abstract class BatchedWriter {
   }
 
   /** Whether this turn has collected writes not flushed yet. */
-  protected get batching(): boolean {
+  get batching(): boolean {
     return this.batchFirst !== null;
   }
 
   write(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
-    if (this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) {
-      if (!this.inputWaiting) return this.writeNow(data, encoding);
+    if (this.corks === 0 && !this.flushQueued) {
+      if (!this.owner.inputWaiting) return this.writeNow(data, encoding);
       // More input waits and will likely be answered in this turn: collect until its end.
-      this.flags |= F_FLUSH_QUEUED;
+      this.flushQueued = true;
       process.nextTick(flushTurn, this);
     }
     const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : data;
@@ -101,17 +105,17 @@ export abstract class BatchedWriter {
   }
 
   uncork(): void {
-    if (--this.corks === 0 && (this.flags & F_FLUSH_QUEUED) === 0) this.flush();
+    if (--this.corks === 0 && !this.flushQueued) this.flush();
   }
 
   private writeNow(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
-    if (this.closed) return false;
+    if (this.owner.isClosed) return false;
     const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
     if (!ok) this.armWriteTimer();
     return ok;
   }
 
-  /** @internal Writes this turn's batch: one buffer when small, one writev otherwise. */
+  /** Writes this turn's batch: one buffer when small, one writev otherwise. */
   flush(): void {
     const first = this.batchFirst;
     if (first === null) return;
@@ -120,7 +124,7 @@ export abstract class BatchedWriter {
     this.batchFirst = null;
     this.batchRest = null;
     this.batchBytes = 0;
-    if (this.closed) return;
+    if (this.owner.isClosed) return;
     if (rest === null) {
       this.writeNow(first);
       return;
@@ -139,16 +143,17 @@ export abstract class BatchedWriter {
 
   /** @internal The end of a turn in which writes were collected. */
   endTurn(): void {
-    this.flags &= ~F_FLUSH_QUEUED;
+    this.flushQueued = false;
     if (this.corks !== 0) return;
     this.flush();
-    this.settle();
+    this.owner.settle();
   }
 
+  /** Resolves once the socket can take more, or has closed. */
   drained(): Promise<void> {
     // Whatever this turn collected goes out now: the kernel may take it all, with no 'drain'.
     this.flush();
-    if (this.closed || !this.needsDrain) return Promise.resolve();
+    if (this.owner.isClosed || !this.needsDrain) return Promise.resolve();
     return new Promise((resolve) => {
       (this.drainWaiters ??= []).push(resolve);
       this.armWriteTimer();
@@ -162,17 +167,22 @@ export abstract class BatchedWriter {
   }
 
   /** The socket took everything: the stall is over, and whoever awaited `drained()` goes on. */
-  protected writesDrained(): void {
+  writesDrained(): void {
     this.writeTimer?.cancel();
     this.wakeDrainWaiters();
   }
 
   /** The socket has closed: what was collected is dropped, and whoever awaited `drained()` goes on. */
-  protected dropWrites(): void {
+  dropWrites(): void {
     this.writeTimer?.cancel();
     this.batchFirst = this.batchRest = null;
     this.batchBytes = 0;
     this.wakeDrainWaiters();
+  }
+
+  /** @internal A write stayed stuck for writeTimeout: the peer is cut off. */
+  timedOut(): void {
+    this.owner.destroy('timeout');
   }
 
   private wakeDrainWaiters(): void {
@@ -184,7 +194,7 @@ export abstract class BatchedWriter {
 }
 
 function onWriteTimeout(writer: BatchedWriter): void {
-  writer.destroy('timeout');
+  writer.timedOut();
 }
 function flushTurn(writer: BatchedWriter): void {
   writer.endTurn();

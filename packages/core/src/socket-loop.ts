@@ -4,11 +4,11 @@
  * read-ahead), pauses and resumes the socket, runs the protocol's timer, lingers on close and
  * reports the close.
  *
- * Writing (batched per turn, 'drain', write stalls) is the class it is built on,
- * `BatchedWriter` (batched-writer.ts): handing input over is what opens and ends a turn's batch.
+ * Writing (batched per turn, 'drain', write stalls) is the loop's `writer`, a `BatchedWriter`
+ * (batched-writer.ts) it owns: handing input over is what opens and ends a turn's batch.
  */
 import type { Socket } from 'node:net';
-import { BatchedWriter, type WriteContext } from './batched-writer.js';
+import { BatchedWriter, type WriteContext, type WriterOwner } from './batched-writer.js';
 import { ChunkQueue } from './buffers.js';
 import type { ErrorLogger, WarnLogger } from './logger.js';
 import type { CloseReason, Protocol, ProtocolHost } from './protocol.js';
@@ -31,15 +31,15 @@ const MAX_READ_AHEAD = 64 * 1024;
 /** How long a closing connection waits for the peer to read the last answer and hang up, ms. */
 const LINGER_MS = 2_000;
 
-// Yes/no state (bits of `flags`; bit 1 is the writer's, see batched-writer.ts).
+// Yes/no state (bits of `flags`).
 /** Inside the loop that hands input over: a nested resumeInput only clears its hold. */
-const F_DELIVERING = 2;
+const F_DELIVERING = 1;
 /** Our side has ended; input is read and dropped until the peer hangs up. */
-const F_LINGERING = 4;
+const F_LINGERING = 2;
 /** 'close' has been handled. */
-const F_CLOSED = 8;
-const F_PEER_ENDED = 16;
-const F_CLOSE_ON_READ_AHEAD = 32;
+const F_CLOSED = 4;
+const F_PEER_ENDED = 8;
+const F_CLOSE_ON_READ_AHEAD = 16;
 
 // Why input is not handed to the protocol (bits).
 const HOLD_PROTOCOL = 1;
@@ -49,10 +49,14 @@ const PAUSE_READ_AHEAD = 1;
 const PAUSE_DRAIN = 2;
 const PAUSE_PROTOCOL = 4;
 
-export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEvents {
+export class SocketLoop implements ProtocolHost, SocketEvents, WriterOwner {
+  readonly socket: Socket;
   readonly remoteAddr: string;
-  // The writer's field, known here as the whole context (a declaration: no field of its own).
-  declare protected readonly ctx: LoopContext;
+  private readonly ctx: LoopContext;
+  /** Writes batched per turn, 'drain', write stalls. */
+  private readonly writer: BatchedWriter;
+  /** The connection's yes/no state, one bit each (F_*). */
+  private flags = 0;
   private protocol: Protocol;
   private readonly timer: Timer<SocketLoop>;
   private held: ChunkQueue | null = null;
@@ -65,7 +69,9 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
   private lingerDropped = 0;
 
   constructor(socket: Socket, ctx: LoopContext, createProtocol: (host: SocketLoop) => Protocol) {
-    super(socket, ctx);
+    this.socket = socket;
+    this.ctx = ctx;
+    this.writer = new BatchedWriter(socket, ctx, this);
     this.remoteAddr = socket.remoteAddress ?? '';
     listenTo(socket, this);
     this.timer = new Timer<SocketLoop>(onTimer, this);
@@ -84,8 +90,13 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
     this.flags = value ? this.flags | F_CLOSE_ON_READ_AHEAD : this.flags & ~F_CLOSE_ON_READ_AHEAD;
   }
 
-  override get closed(): boolean {
+  get closed(): boolean {
     return (this.flags & F_CLOSED) !== 0 || this.socket.destroyed;
+  }
+
+  /** @internal The writer's view of `closed`. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get ending(): boolean {
@@ -96,7 +107,8 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
     return this.held === null ? 0 : this.held.bytes;
   }
 
-  protected override get inputWaiting(): boolean {
+  /** @internal More input waits to be handed over (the writer collects this turn's writes). */
+  get inputWaiting(): boolean {
     return this.held !== null && this.held.length > 0;
   }
 
@@ -114,7 +126,7 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
       this.hold(chunk, false);
       return;
     }
-    this.cork();
+    this.writer.cork();
     this.deliver(chunk);
     this.endDelivery();
   }
@@ -166,7 +178,7 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
   /** Hands what waited to the protocol until it holds again, then reads from the socket again. */
   private deliverHeld(): void {
     if ((this.flags & F_DELIVERING) !== 0) return; // a nested call: the loop below goes on by itself
-    this.cork();
+    this.writer.cork();
     this.deliverQueue();
     this.endDelivery();
   }
@@ -182,24 +194,24 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
 
   /** Ends a stretch of handing input over: writes what the protocol wrote meanwhile, then settles. */
   private endDelivery(): void {
-    this.uncork();
+    this.writer.uncork();
     this.settle();
   }
 
   /**
-   * After a flush: a protocol that held input until the peer read our answers goes on at once
-   * when the kernel took them all (a write often completes synchronously); otherwise reading
-   * stops until 'drain'.
+   * @internal After a flush: a protocol that held input until the peer read our answers goes on
+   * at once when the kernel took them all (a write often completes synchronously); otherwise
+   * reading stops until 'drain'.
    */
-  protected override settle(): void {
+  settle(): void {
     let released = false;
-    while ((this.holds & HOLD_DRAIN) !== 0 && !this.batching && !this.closed && !this.socket.writableNeedDrain) {
+    while ((this.holds & HOLD_DRAIN) !== 0 && !this.writer.batching && !this.closed && !this.socket.writableNeedDrain) {
       this.holds &= ~HOLD_DRAIN;
       released = true;
       if (this.holds !== 0) break;
-      this.cork();
+      this.writer.cork();
       this.deliverQueue();
-      this.uncork();
+      this.writer.uncork();
     }
     if (this.closed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) this.pause(PAUSE_DRAIN);
@@ -229,11 +241,35 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
     queueMicrotask(() => this.resumeInput());
   }
 
-  // --- writing (the rest is BatchedWriter's) ----------------------------------------------
+  // --- writing (batched by the writer) ----------------------------------------------------
+
+  get bufferedAmount(): number {
+    return this.writer.bufferedAmount;
+  }
+
+  get needsDrain(): boolean {
+    return this.writer.needsDrain;
+  }
+
+  write(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
+    return this.writer.write(data, encoding);
+  }
+
+  cork(): void {
+    this.writer.cork();
+  }
+
+  uncork(): void {
+    this.writer.uncork();
+  }
+
+  drained(): Promise<void> {
+    return this.writer.drained();
+  }
 
   /** @internal */
   onDrain(): void {
-    this.writesDrained();
+    this.writer.writesDrained();
     if (this.closed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) {
       this.holds &= ~HOLD_DRAIN;
@@ -266,7 +302,7 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
   end(reason?: CloseReason): void {
     if (reason !== undefined) this.closeReason ??= reason;
     if (this.closed || (this.flags & F_LINGERING) !== 0) return;
-    this.flush();
+    this.writer.flush();
     this.flags |= F_LINGERING;
     this.held?.clear();
     this.socket.end();
@@ -277,7 +313,7 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
     this.ctx.wheel.scheduleCoarse(this.timer, LINGER_MS);
   }
 
-  override destroy(reason: CloseReason): void {
+  destroy(reason: CloseReason): void {
     this.closeReason ??= reason;
     this.socket.destroy();
   }
@@ -301,7 +337,7 @@ export class SocketLoop extends BatchedWriter implements ProtocolHost, SocketEve
     this.flags |= F_CLOSED;
     this.timer.cancel();
     this.held?.clear();
-    this.dropWrites();
+    this.writer.dropWrites();
     try {
       this.protocol.onClose(this.closeReason ?? ((this.flags & F_LINGERING) !== 0 ? 'server-closed' : 'client-closed'));
     } finally {
