@@ -4,7 +4,8 @@
 // packed-install test builds its copies that way, so it never removes a dist/ another run reads.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 
@@ -16,6 +17,20 @@ const skipTypes = process.argv.includes('--no-types');
 const outAt = process.argv.indexOf('--out');
 const outRoot = outAt === -1 ? join(root, 'packages') : resolve(process.argv[outAt + 1]);
 const typesDir = outAt === -1 ? join(root, '.types') : join(outRoot, '.types');
+
+/**
+ * http1's build carries llhttp-wasm inside itself (its constants bundled, its wasm bytes as a
+ * string; notices in packages/http1/THIRD_PARTY_NOTICES.md): the package's only version declares
+ * a peer dependency on TypeScript, which a user of @http-kit/http1 must not get.
+ */
+function llhttpWasmBase64() {
+  const entry = createRequire(import.meta.url).resolve('llhttp-wasm');
+  // The same pattern as packages/http1/src/codec/llhttp-module.ts reads it with from source.
+  const match = /binaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(readFileSync(entry, 'latin1'));
+  if (match === null) throw new Error(`build: ${entry} holds no embedded llhttp wasm module`);
+  return match[1];
+}
+const define = { http1: { __LLHTTP_WASM_BASE64__: JSON.stringify(llhttpWasmBase64()) } };
 
 for (const name of packages) {
   const dir = join(root, 'packages', name);
@@ -37,8 +52,9 @@ for (const name of packages) {
     format: 'esm',
     target: 'node20',
     sourcemap: true,
-    // Sibling packages and runtime dependencies stay imports, so each is loaded once.
-    external: ['@http-kit/*', 'llhttp-wasm', 'node:*'],
+    // Sibling packages stay imports, so each is loaded once; llhttp-wasm is bundled (see define).
+    external: ['@http-kit/*', 'node:*'],
+    define: define[name] ?? {},
     logLevel: 'warning',
   });
 }

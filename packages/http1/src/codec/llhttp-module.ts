@@ -3,12 +3,19 @@
  * once per process. Only the wasm bytes and the constants are taken from the package: its own
  * JS `Parser` wrapper mishandles headers split across reads, so `parser.ts` binds the module's
  * raw exports itself.
+ *
+ * The published build carries both inside itself (scripts/build.mjs bundles the constants and
+ * puts the wasm bytes in `__LLHTTP_WASM_BASE64__`), so @http-kit/http1 has no runtime
+ * dependency: llhttp-wasm's peer dependency on TypeScript never reaches a user's install. Run
+ * from source (tests), the bytes are read from the installed package.
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { ERROR as LLHTTP_ERROR, METHODS as LLHTTP_METHODS, TYPE as LLHTTP_TYPE } from 'llhttp-wasm/out/constants.js';
 import { ParserLoadError } from '../errors.js';
 
-const require = createRequire(import.meta.url);
+/** The wasm module as base64, put here by the build; undefined when run from source. */
+declare const __LLHTTP_WASM_BASE64__: string | undefined;
 
 // The few WebAssembly APIs used here (the ES2022 lib has no WebAssembly declarations).
 interface WasmMemory {
@@ -65,22 +72,18 @@ interface LlhttpConstants {
   METHODS: Record<string, number>;
 }
 
-function loadConstants(): LlhttpConstants {
-  return require('llhttp-wasm/out/constants.js') as LlhttpConstants;
-}
-
-/** Reads the wasm bytes the package embeds as a base64 string in its entry file. */
+/** The wasm bytes: bundled by the build, else read from the installed package. */
 function loadWasmBytes(): Buffer {
+  if (typeof __LLHTTP_WASM_BASE64__ === 'string') return Buffer.from(__LLHTTP_WASM_BASE64__, 'base64');
   let entry: string;
   try {
-    entry = require.resolve('llhttp-wasm');
+    entry = createRequire(import.meta.url).resolve('llhttp-wasm');
   } catch (error) {
     throw new ParserLoadError(`@http-kit/http1: cannot find the llhttp-wasm package (npm install llhttp-wasm@${LLHTTP_WASM_VERSION})`, {
       cause: error,
     });
   }
-  const source = readFileSync(entry, 'latin1');
-  const match = /binaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(source);
+  const match = WASM_BASE64.exec(readFileSync(entry, 'latin1'));
   if (match === null) {
     throw new ParserLoadError(
       `@http-kit/http1: ${entry} holds no embedded llhttp wasm module; llhttp-wasm@${LLHTTP_WASM_VERSION} is the version this binding knows`,
@@ -89,7 +92,10 @@ function loadWasmBytes(): Buffer {
   return Buffer.from(match[1], 'base64');
 }
 
-export const constants = loadConstants();
+/** Where llhttp-wasm's entry file holds the module (scripts/build.mjs reads it the same way). */
+const WASM_BASE64 = /binaryString\s*=\s*"([A-Za-z0-9+/=]+)"/;
+
+export const constants: LlhttpConstants = { ERROR: LLHTTP_ERROR, TYPE: LLHTTP_TYPE, METHODS: LLHTTP_METHODS };
 export const ERROR = constants.ERROR;
 export const TYPE_REQUEST = constants.TYPE.REQUEST;
 export const TYPE_RESPONSE = constants.TYPE.RESPONSE;
