@@ -1,2 +1,19 @@
-// @http-kit/middleware: public API (under construction).
-export {};
+/**
+ * `@http-kit/middleware`: Ring-style middleware for the http-kit server. A middleware is a
+ * function from a handler to a handler; `compose(a, b, c)(handler)` lets `a` see the request
+ * first and the response last. A package of its own so that a server that needs none of it
+ * loads none of it (zlib, the multipart parser, diagnostics).
+ */
+import './request-fields.js';
+
+export { compose } from './compose.js';
+export type { Middleware } from './compose.js';
+export { requestId } from './request-id.js';
+export type { RequestIdOptions } from './request-id.js';
+export { cors } from './cors.js';
+export type { CorsOptions } from './cors.js';
+export { trustProxy } from './trust-proxy.js';
+export type { TrustProxyOptions } from './trust-proxy.js';
+export { errorHandler } from './error-handler.js';
+export { formParams, parseForm } from './form-params.js';
+export type { FormParamsOptions } from './form-params.js';

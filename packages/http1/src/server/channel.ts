@@ -12,6 +12,7 @@ import { HANDED_OFF, responseProblem, type HandedOff } from './dispatch.js';
 import { HttpSession, type ResponseOwner } from './http-session.js';
 import type { CloseReason } from '@http-kit/core';
 import { kExchange, type Request } from './request.js';
+import { channelEnded, hookChunk, hookEnd, hookResponse, responseHooksOf } from './response-hooks.js';
 import { withDefaultContentType } from './response-writer.js';
 import { webSocketAcceptor, type WebSocketOptions } from './websocket-options.js';
 
@@ -102,6 +103,8 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   private readonly seq: number;
   /** The program itself ended the channel: a send after that is a bug. */
   private endedByProgram = false;
+  /** The status answered (0: none yet), for the response hooks. */
+  private status = 0;
 
   constructor(
     private readonly connection: HttpSession,
@@ -132,12 +135,16 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     const connection = this.connection;
     if (this.state === ChannelState.Parked) {
       let response: Response;
+      const hooks = responseHooksOf(this.request);
       try {
         response = toResponse(data);
+        // Middleware's hooks (compress, cors, ...) see the answer as they would a returned one.
+        if (hooks !== null) response = hookResponse(hooks, response, close === false, this.request);
       } catch (error) {
         this.misused();
         throw error;
       }
+      this.status = response.status ?? 200;
       if (close !== false) {
         this.state = ChannelState.Closed;
         this.endedByProgram = true;
@@ -158,12 +165,15 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
         throw error;
       }
       const body = response.body;
-      if (typeof body === 'string' || body instanceof Uint8Array) ok = connection.channelWrite(this.seq, body);
+      if (typeof body === 'string' || body instanceof Uint8Array)
+        ok = connection.channelWrite(this.seq, hooks === null ? body : hookChunk(hooks, body, this.request));
       return ok;
     }
     let chunk: string | Uint8Array;
     try {
       chunk = chunkOf(data);
+      const hooks = responseHooksOf(this.request);
+      if (hooks !== null) chunk = hookChunk(hooks, chunk, this.request);
     } catch (error) {
       this.misused();
       throw error;
@@ -178,7 +188,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     const wasStreaming = this.state === ChannelState.Streaming;
     this.state = ChannelState.Closed;
     this.endedByProgram = true;
-    if (wasStreaming) this.connection.channelEnd(this.seq);
+    if (wasStreaming) this.endStream();
     else this.connection.host.destroy('server-closed');
     this.finished('server-closed');
     return true;
@@ -186,6 +196,21 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
 
   drain(): Promise<void> {
     return this.connection.host.drained();
+  }
+
+  /** Ends a streamed answer: what the response hooks still hold (a compressor's last bytes), then the end. */
+  private endStream(): void {
+    const hooks = responseHooksOf(this.request);
+    if (hooks !== null) {
+      try {
+        for (const bytes of hookEnd(hooks, this.request)) this.connection.channelWrite(this.seq, bytes);
+      } catch (error) {
+        this.failed('response hook', error);
+        this.connection.host.destroy('error');
+        return;
+      }
+    }
+    this.connection.channelEnd(this.seq);
   }
 
   /** @internal ResponseOwner */
@@ -246,7 +271,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     } else {
       const wasStreaming = this.state === ChannelState.Streaming;
       this.state = ChannelState.Closed;
-      if (wasStreaming) this.connection.channelEnd(this.seq);
+      if (wasStreaming) this.endStream();
       else this.connection.host.destroy('timeout');
     }
     this.finished('timeout');
@@ -271,6 +296,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     if (this.finalReason !== null) return;
     this.finalReason = reason;
     this.closedSignal?.settle(reason);
+    channelEnded(this.request, { reason, status: this.status }, this.connection.host);
     const onClose = this.handlers.onClose;
     if (onClose === undefined) return;
     try {

@@ -1,0 +1,86 @@
+/**
+ * What the middleware share about answers: a handler's result (now or as a Promise) mapped to a
+ * response, header lookups that ignore case (a response's header names are as the program wrote
+ * them), and `Vary` kept as a list.
+ */
+import { isHandedOff, type HandlerResult, type HeaderValue, type Response, type ResponseHeaders } from '@http-kit/http1';
+
+/** A handler's result, now or later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Calls `edit` with the response `result` stands for, now or once it resolves: a bare body is a
+ * 200, null a 404 (the server's own), and the hand-off marker of a channel passes through untouched.
+ */
+export function mapResponse(
+  result: MaybePromise<HandlerResult>,
+  edit: (response: Response) => MaybePromise<HandlerResult>,
+): MaybePromise<HandlerResult> {
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<HandlerResult>).then === 'function') {
+    return (result as Promise<HandlerResult>).then((value) => mapNow(value, edit));
+  }
+  return mapNow(result as HandlerResult, edit);
+}
+
+function mapNow(result: HandlerResult, edit: (response: Response) => MaybePromise<HandlerResult>): MaybePromise<HandlerResult> {
+  if (isHandedOff(result)) return result;
+  return edit(asResponse(result));
+}
+
+const NOT_FOUND_HEADERS = { 'content-type': 'text/plain' };
+
+/** The response object a result that is not a hand-off stands for. */
+export function asResponse(result: HandlerResult): Response {
+  if (result === null || result === undefined) return { status: 404, headers: { ...NOT_FOUND_HEADERS }, body: 'Not Found' };
+  if (typeof result === 'string' || result instanceof Uint8Array) return { status: 200, body: result };
+  return result as Response;
+}
+
+/** The value of header `name` (lower case) in `headers`, whatever case it was written in; repeated lines joined with ", ". */
+export function headerOf(headers: ResponseHeaders | undefined, name: string): string | undefined {
+  if (headers === undefined || headers === null) return undefined;
+  const direct = headers[name];
+  if (direct !== undefined) return joinValue(direct);
+  for (const key in headers) {
+    const value = headers[key];
+    if (value !== undefined && key.length === name.length && key.toLowerCase() === name) return joinValue(value);
+  }
+  return undefined;
+}
+
+function joinValue(value: HeaderValue): string {
+  return Array.isArray(value) ? value.join(', ') : String(value);
+}
+
+/**
+ * A copy of `response` with `changes` made to its headers: each name (lower case) replaces the
+ * header of that name in any case, and `undefined` removes it. The program's objects are never
+ * changed (a response may be a shared constant).
+ */
+export function withHeaders(response: Response, changes: Record<string, HeaderValue | undefined>): Response {
+  const headers: ResponseHeaders = {};
+  const old = response.headers;
+  if (old !== undefined && old !== null) {
+    for (const key in old) {
+      const lower = key.toLowerCase();
+      if (!Object.hasOwn(changes, lower)) headers[key] = old[key];
+    }
+  }
+  for (const key in changes) {
+    const value = changes[key];
+    if (value !== undefined) headers[key] = value;
+  }
+  return { status: response.status, headers, body: response.body };
+}
+
+/** `Vary` with `token` added once (the value to set). */
+export function varyWith(headers: ResponseHeaders | undefined, token: string): string {
+  const vary = headerOf(headers, 'vary');
+  if (vary === undefined || vary.trim() === '') return token;
+  const lower = token.toLowerCase();
+  for (const part of vary.split(',')) {
+    const item = part.trim().toLowerCase();
+    if (item === lower || item === '*') return vary;
+  }
+  return `${vary}, ${token}`;
+}
