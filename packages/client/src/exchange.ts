@@ -331,7 +331,6 @@ export class Exchange implements ExchangeSink, BodySource {
             ? this.tooLarge('the decompressed response body')
             : new BadResponseError(
                 `cannot decode the response body (Content-Encoding ${this.headers!['content-encoding']}): ${error.message}`,
-                'HTTPKIT_BAD_RESPONSE',
                 { cause: error },
               ),
       });

@@ -48,7 +48,7 @@ export class StreamedBody {
       const out = this.out!;
       decoder = this.decoder = createDecoder(this.coding, chunk);
       decoder.on('error', (error) =>
-        out.destroy(new BadResponseError(`cannot decode the response body: ${error.message}`, 'HTTPKIT_BAD_RESPONSE', { cause: error })),
+        out.destroy(new BadResponseError(`cannot decode the response body: ${error.message}`, { cause: error })),
       );
       decoder.on('drain', this.onResume);
       decoder.pipe(out);

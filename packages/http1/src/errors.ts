@@ -10,50 +10,57 @@ import { HttpKitError } from '@http-kit/core';
 
 /** A response header name that is not a token, a value with CR, LF or NUL, or a bad Content-Length. */
 export class InvalidHeaderError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_INVALID_HEADER';
   constructor(message: string) {
-    super(message, 'HTTPKIT_INVALID_HEADER');
+    super(message, InvalidHeaderError.code);
   }
 }
 
 /** A response status outside 100-999. */
 export class InvalidStatusError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_INVALID_STATUS';
   constructor(message: string) {
-    super(message, 'HTTPKIT_INVALID_STATUS');
+    super(message, InvalidStatusError.code);
   }
 }
 
 /** A handler returned something that is not a response, a bare body, a channel hand-off or a Promise of one. */
 export class InvalidHandlerResultError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_INVALID_HANDLER_RESULT';
   constructor(message: string) {
-    super(message, 'HTTPKIT_INVALID_HANDLER_RESULT');
+    super(message, InvalidHandlerResultError.code);
   }
 }
 
 /** A response body of a type the server cannot send. */
 export class InvalidBodyError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_INVALID_BODY';
   constructor(message: string) {
-    super(message, 'HTTPKIT_INVALID_BODY');
+    super(message, InvalidBodyError.code);
   }
 }
 
 /** A streamed response body that did not match its Content-Length, or failed while being read. */
 export class ResponseBodyError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_RESPONSE_BODY';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'HTTPKIT_RESPONSE_BODY', options);
+    super(message, ResponseBodyError.code, options);
   }
 }
 
 /** A channel used wrongly: taken twice, on a closed connection, sent something it cannot send. */
 export class ChannelMisuseError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_CHANNEL_MISUSE';
   constructor(message: string) {
-    super(message, 'HTTPKIT_CHANNEL_MISUSE');
+    super(message, ChannelMisuseError.code);
   }
 }
 
 /** A request body larger than `maxBody`, read whole with `bytes()`, `text()` or `json()`. */
 export class RequestBodyTooLargeError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_REQUEST_BODY_TOO_LARGE';
   constructor(message: string) {
-    super(message, 'HTTPKIT_BODY_TOO_LARGE');
+    super(message, RequestBodyTooLargeError.code);
   }
 }
 
@@ -67,8 +74,9 @@ export class RequestBodyTooLargeError extends HttpKitError {
  * await req.body!.json(); // throws RequestBodyUsedError: use JSON.parse(text)
  */
 export class RequestBodyUsedError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_BODY_USED';
   constructor(message: string) {
-    super(message, 'HTTPKIT_BODY_USED');
+    super(message, RequestBodyUsedError.code);
   }
 }
 
@@ -78,19 +86,21 @@ export class RequestBodyUsedError extends HttpKitError {
  * system's code, `cause` the system's error.
  */
 export class ListenError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_LISTEN';
   constructor(
     message: string,
     readonly systemCode: string | undefined,
     options?: { cause?: unknown },
   ) {
-    super(message, 'HTTPKIT_LISTEN', options);
+    super(message, ListenError.code, options);
   }
 }
 
 /** The llhttp wasm module could not be found or compiled. */
 export class ParserLoadError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_PARSER_LOAD';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'HTTPKIT_PARSER_LOAD', options);
+    super(message, ParserLoadError.code, options);
   }
 }
 
@@ -102,11 +112,12 @@ export class ParserLoadError extends HttpKitError {
  * try { await readJson(req); } catch (e) { if (e instanceof InvalidJsonBodyError) return { status: 400, body: e.message }; throw e; }
  */
 export class InvalidJsonBodyError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_BAD_JSON_BODY';
   constructor(
     message: string,
     readonly contentType: string | null,
     options?: { cause?: unknown },
   ) {
-    super(message, 'HTTPKIT_BAD_JSON_BODY', options);
+    super(message, InvalidJsonBodyError.code, options);
   }
 }

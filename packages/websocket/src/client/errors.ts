@@ -17,11 +17,12 @@ import { HttpKitError } from '@http-kit/core';
  * answer's (a 401 or a redirect can be acted on).
  */
 export class WebSocketHandshakeError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_WS_HANDSHAKE';
   constructor(
     message: string,
     readonly status: number,
     readonly headers: Readonly<Record<string, string | string[]>>,
   ) {
-    super(message, 'HTTPKIT_WS_HANDSHAKE');
+    super(message, WebSocketHandshakeError.code);
   }
 }

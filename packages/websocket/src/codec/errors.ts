@@ -10,23 +10,26 @@ import { HttpKitError } from '@http-kit/core';
 
 /** A Sec-WebSocket-Extensions value that does not follow RFC 6455 9.1. */
 export class ExtensionHeaderError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_WS_EXTENSION_HEADER';
   constructor(message: string) {
-    super(message, 'HTTPKIT_WS_EXTENSION_HEADER');
+    super(message, ExtensionHeaderError.code);
   }
 }
 
 /** A compressed message that does not inflate: the peer sent bad DEFLATE data (close with 1007). */
 export class InflateError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_WS_INFLATE';
   readonly closeCode = 1007;
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'HTTPKIT_WS_INFLATE', options);
+    super(message, InflateError.code, options);
   }
 }
 
 /** A compressed message that inflates past maxMessageSize (close with 1009). */
 export class MessageTooBigError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_WS_MESSAGE_TOO_BIG';
   readonly closeCode = 1009;
   constructor(message: string) {
-    super(message, 'HTTPKIT_WS_MESSAGE_TOO_BIG');
+    super(message, MessageTooBigError.code);
   }
 }
