@@ -3,9 +3,9 @@
  * request function returns a Promise that resolves — never rejects — to the response, or to
  * `{opts, error}` when no response could be had.
  */
-import { defaultWheel, positiveOption, type TimerWheel } from '@http-kit/core';
+import { defaultWheel, describe, InvalidArgumentError, positiveOption, unknownOptions, type TimerWheel } from '@http-kit/core';
 import { Exchange } from './exchange.js';
-import { prepare, type HttpResult, type RequestDefaults, type RequestOptions } from './options.js';
+import { prepare, REQUEST_HABITS, type HttpResult, type RequestDefaults, type RequestOptions } from './options.js';
 import { Pool } from './pool.js';
 import { TargetCache } from './target.js';
 
@@ -17,6 +17,26 @@ export interface ClientOptions extends RequestDefaults {
   /** The timer wheel for timeouts and keep-alive expiry. Default: the shared one. */
   wheel?: TimerWheel;
 }
+
+/** Every option createClient takes (the request defaults and the pool's own); the compiler keeps it whole. */
+const KNOWN_CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
+  maxConnections: true,
+  maxConnectionsPerHost: true,
+  wheel: true,
+  as: true,
+  followRedirects: true,
+  maxRedirects: true,
+  insecure: true,
+  tls: true,
+  proxy: true,
+  userAgent: true,
+  timeout: true,
+  connectTimeout: true,
+  idleTimeout: true,
+  keepalive: true,
+  maxBody: true,
+  maxHeaderSize: true,
+};
 
 /** Options of a shorthand (`get`, `post`...): the URL and method come from the call. */
 export type ShorthandOptions = Omit<RequestOptions, 'url' | 'method'>;
@@ -32,6 +52,10 @@ export class HttpClient {
 
   /** Throws InvalidArgumentError (from @http-kit/core) for a limit that is not a positive number. */
   constructor(options: ClientOptions = {}) {
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`createClient: options must be an object, got ${describe(options)}`);
+    const unknown = unknownOptions('createClient', options, KNOWN_CLIENT_OPTIONS, REQUEST_HABITS);
+    if (unknown !== null) throw new InvalidArgumentError(unknown);
     this.defaults = options;
     this.pool = new Pool(
       {

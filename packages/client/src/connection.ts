@@ -495,7 +495,9 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
   /** The error for a connect that did not finish in time, naming the limit it was armed for. */
   private connectTimeoutError(exchange: ExchangeSink): ConnectTimeoutError {
     const route = this.route;
-    const within = this.connectByDeadline ? `${exchange.timeout} ms (timeout)` : `${exchange.connectTimeout} ms (connectTimeout)`;
+    const within = this.connectByDeadline
+      ? `${exchange.timeout} ms (timeout)`
+      : `${exchange.connectTimeout} ms (${exchange.connectTimeoutName})`;
     return new ConnectTimeoutError(`could not connect to ${route.host}:${route.port} within ${within}`);
   }
 
@@ -510,7 +512,7 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
     // A millisecond of slack: on a tie with the deadline (`timeout` alone sets both) idleTimeout is the one named.
     if (idle >= exchange.idleTimeout - 1) {
       return new TimeoutError(
-        `no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (idleTimeout)`,
+        `no byte from ${exchange.target.origin} for ${exchange.idleTimeout} ms while waiting for the response to ${exchange.method} ${exchange.target.href} (${exchange.idleTimeoutName})`,
       );
     }
     const left = exchange.deadlineAt - time;

@@ -64,6 +64,8 @@ export class Exchange implements ExchangeSink, BodySource {
   replayable = true;
   connectTimeout = 0;
   idleTimeout = 0;
+  connectTimeoutName = 'connectTimeout';
+  idleTimeoutName = 'idleTimeout';
   timeout = 0;
   keepalive = 0;
   maxBody = Infinity;

@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { describe } from '@http-kit/core';
+import { describe, unknownOptions } from '@http-kit/core';
 import { isFieldValue, isToken } from '@http-kit/http1/codec';
 import { encodeParams, prepareBody, type BodyOptions, type ParamValue, type PreparedBody } from './body-input.js';
 import { InvalidRequestError } from './errors.js';
@@ -163,6 +163,52 @@ export interface PreparedRequest extends PreparedHeaders, PreparedBody, Prepared
   signal: AbortSignal | null;
 }
 
+/** Every option a request takes; the compiler keeps it whole. */
+const KNOWN_REQUEST_OPTIONS: Record<keyof RequestOptions, true> = {
+  url: true,
+  method: true,
+  headers: true,
+  queryParams: true,
+  basicAuth: true,
+  oauthToken: true,
+  signal: true,
+  body: true,
+  json: true,
+  formParams: true,
+  multipart: true,
+  as: true,
+  followRedirects: true,
+  maxRedirects: true,
+  insecure: true,
+  tls: true,
+  proxy: true,
+  userAgent: true,
+  timeout: true,
+  connectTimeout: true,
+  idleTimeout: true,
+  keepalive: true,
+  maxBody: true,
+  maxHeaderSize: true,
+};
+
+/** What other HTTP clients (fetch, axios, got, undici, node:https) call these options: a "did you mean" for each. */
+export const REQUEST_HABITS: Readonly<Record<string, string>> = {
+  params: 'queryParams',
+  query: 'queryParams',
+  searchParams: 'queryParams',
+  qs: 'queryParams',
+  data: 'body',
+  form: 'formParams',
+  responseType: 'as',
+  auth: 'basicAuth',
+  redirect: 'followRedirects',
+  maxRedirections: 'maxRedirects',
+  rejectUnauthorized: 'insecure',
+  headersTimeout: 'idleTimeout',
+  bodyTimeout: 'idleTimeout',
+  ca: 'tls',
+};
+
 /**
  * Fills `into` from the caller's options and the client's defaults. Throws InvalidRequestError
  * (turned into `result.error` by the caller) when the options cannot make a request.
@@ -176,6 +222,8 @@ export function prepare(
 ): void {
   if (opts === null || typeof opts !== 'object')
     throw new InvalidRequestError(`request options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  const unknown = unknownOptions('request', opts, KNOWN_REQUEST_OPTIONS, REQUEST_HABITS);
+  if (unknown !== null) throw new InvalidRequestError(unknown);
   if (opts.url === undefined || opts.url === null) throw new InvalidRequestError('request options need a url');
   const target = targets.get(opts.url);
   into.target = target;

@@ -142,7 +142,7 @@ export class Pool {
       route.count >= this.limits.maxConnectionsPerHost
         ? `maxConnectionsPerHost (${this.limits.maxConnectionsPerHost}) connections to ${route.host}:${route.port} busy`
         : `maxConnections (${this.limits.maxConnections}) connections busy`;
-    const within = deadline ? `${request.timeout} ms (timeout)` : `${request.connectTimeout} ms (connectTimeout)`;
+    const within = deadline ? `${request.timeout} ms (timeout)` : `${request.connectTimeout} ms (${request.connectTimeoutName})`;
     request.fail(new PoolTimeoutError(`no connection for ${request.method} ${request.target.href} within ${within}: ${limit}`), false);
   }
 

@@ -48,6 +48,13 @@ export const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 export interface PreparedLimits {
   connectTimeout: number;
   idleTimeout: number;
+  /**
+   * How the caller set connectTimeout and idleTimeout, as a timeout's message names them:
+   * 'idleTimeout', or 'timeout → idleTimeout' when `timeout` gave it (the caller never wrote
+   * idleTimeout and should not have to guess where it came from).
+   */
+  connectTimeoutName: string;
+  idleTimeoutName: string;
   /** The deadline of the whole exchange (ms from the call), Infinity for none. */
   timeout: number;
   keepalive: number;
@@ -62,10 +69,29 @@ export interface PreparedLimits {
  * the response body is handed over as a stream (no cap unless one is set).
  */
 export function prepareLimits(into: PreparedLimits, opts: RequestLimits, defaults: RequestLimits, streamed: boolean): void {
+  // Each value is checked under the name the caller wrote: `timeout: 0` is refused as timeout,
+  // not as the connectTimeout it would have become. A request's own option wins over the
+  // client's; a specific limit over `timeout` at the same level.
   const timeout = opts.timeout ?? defaults.timeout;
-  into.connectTimeout = positiveMs(opts.connectTimeout ?? timeout ?? defaults.connectTimeout ?? DEFAULT_TIMEOUT, 'connectTimeout');
-  into.idleTimeout = positiveMs(opts.idleTimeout ?? timeout ?? defaults.idleTimeout ?? DEFAULT_TIMEOUT, 'idleTimeout');
   into.timeout = timeout === undefined ? DEFAULT_TIMEOUT : positiveMs(timeout, 'timeout', ' (Infinity for none)');
+  if (opts.connectTimeout !== undefined) setConnect(into, opts.connectTimeout, 'connectTimeout');
+  else if (opts.timeout !== undefined) setConnect(into, into.timeout, CONNECT_FROM_TIMEOUT);
+  else if (defaults.connectTimeout !== undefined) setConnect(into, defaults.connectTimeout, 'connectTimeout');
+  else
+    setConnect(
+      into,
+      defaults.timeout === undefined ? DEFAULT_TIMEOUT : into.timeout,
+      defaults.timeout === undefined ? 'connectTimeout' : CONNECT_FROM_TIMEOUT,
+    );
+  if (opts.idleTimeout !== undefined) setIdle(into, opts.idleTimeout, 'idleTimeout');
+  else if (opts.timeout !== undefined) setIdle(into, into.timeout, IDLE_FROM_TIMEOUT);
+  else if (defaults.idleTimeout !== undefined) setIdle(into, defaults.idleTimeout, 'idleTimeout');
+  else
+    setIdle(
+      into,
+      defaults.timeout === undefined ? DEFAULT_TIMEOUT : into.timeout,
+      defaults.timeout === undefined ? 'idleTimeout' : IDLE_FROM_TIMEOUT,
+    );
   const keepalive = opts.keepalive ?? defaults.keepalive ?? DEFAULT_KEEPALIVE;
   into.keepalive = keepalive;
   into.closeConnection = keepalive < 0;
@@ -73,6 +99,19 @@ export function prepareLimits(into: PreparedLimits, opts: RequestLimits, default
   into.maxBody = maxBody === undefined ? (streamed ? Infinity : DEFAULT_MAX_BODY) : byteLimit(maxBody, 'maxBody', 0);
   const maxHeaderSize = opts.maxHeaderSize ?? defaults.maxHeaderSize;
   into.maxHeaderSize = maxHeaderSize === undefined ? DEFAULT_MAX_HEADER_SIZE : byteLimit(maxHeaderSize, 'maxHeaderSize', 1);
+}
+
+const CONNECT_FROM_TIMEOUT = 'timeout → connectTimeout';
+const IDLE_FROM_TIMEOUT = 'timeout → idleTimeout';
+
+function setConnect(into: PreparedLimits, value: number, name: string): void {
+  into.connectTimeout = name === CONNECT_FROM_TIMEOUT ? value : positiveMs(value, name);
+  into.connectTimeoutName = name;
+}
+
+function setIdle(into: PreparedLimits, value: number, name: string): void {
+  into.idleTimeout = name === IDLE_FROM_TIMEOUT ? value : positiveMs(value, name);
+  into.idleTimeoutName = name;
 }
 
 /**

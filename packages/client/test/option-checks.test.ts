@@ -11,7 +11,10 @@ describe('option checks', () => {
     const client = createClient();
     const negative = await client.get('http://127.0.0.1:1/', { timeout: -5 });
     expect(negative.error).toBeInstanceOf(InvalidRequestError);
-    expect(negative.error?.message).toBe('connectTimeout must be a positive number of ms, got -5');
+    // The option the caller set is the one named (it used to say connectTimeout, which timeout only fed).
+    expect(negative.error?.message).toBe('timeout must be a positive number of ms (Infinity for none), got -5');
+    const zero = await client.get('http://127.0.0.1:1/', { timeout: 0 });
+    expect(zero.error?.message).toBe('timeout must be a positive number of ms (Infinity for none), got 0');
     const text = await client.get('http://127.0.0.1:1/', { idleTimeout: 'soon' as never });
     expect(text.error?.code).toBe('HTTPKIT_INVALID_REQUEST');
     expect(text.error?.message).toBe('idleTimeout must be a positive number of ms, got "soon"');

@@ -35,7 +35,7 @@ describe('waiting for a pooled connection', () => {
     const elapsed = performance.now() - start;
     expect(res.error?.code).toBe('HTTPKIT_POOL_TIMEOUT');
     expect(res.error?.name).toBe('PoolTimeoutError');
-    expect(res.error?.message).toMatch(/within 100 ms \(connectTimeout\).*maxConnectionsPerHost \(1\)/);
+    expect(res.error?.message).toMatch(/within 100 ms \(timeout → connectTimeout\).*maxConnectionsPerHost \(1\)/);
     expect(elapsed).toBeGreaterThanOrEqual(90);
     expect(elapsed).toBeLessThan(1000);
     server.release();

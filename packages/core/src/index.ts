@@ -4,7 +4,7 @@ export { EMPTY, writeLatin1, byteLength, ChunkQueue } from './buffers.js';
 export { defaultErrorLogger, defaultWarnLogger } from './logger.js';
 export type { ErrorLogger, WarnLogger } from './logger.js';
 export { HttpKitError, InvalidArgumentError, RedisUnavailableError } from './errors.js';
-export { positiveOption, nonNegativeOption, describe } from './options.js';
+export { positiveOption, nonNegativeOption, describe, unknownOptions } from './options.js';
 export { pumpBody } from './pump.js';
 export type { PumpTarget } from './pump.js';
 export { AsyncRegistry } from './async-registry.js';

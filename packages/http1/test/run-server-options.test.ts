@@ -95,14 +95,14 @@ describe('options', () => {
     await expect(runServer(() => 'x', { port: 80.5 })).rejects.toThrow('got 80.5');
   });
 
-  it('an unknown option ({ prot: 8080 }) is refused with the list of the known ones', async () => {
+  it('an unknown option ({ prot: 8080 }) is refused with a did-you-mean and the list of the known ones', async () => {
     const error = await runServer(() => 'x', { prot: 8080 } as never).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(InvalidArgumentError);
     const message = (error as Error).message;
-    expect(message).toMatch(/^runServer: unknown option "prot"; the options are ip, port, path, tls, /);
+    expect(message).toMatch(/^runServer: unknown option "prot" \(did you mean "port"\?\); the options are ip, port, path, tls, /);
     // Its own options and the WebSocket defaults alike.
     for (const name of [
       'maxBody',

@@ -15,6 +15,7 @@ import {
   nonNegativeOption,
   positiveOption,
   relayHubMessages,
+  unknownOptions,
   type PendingResponse,
 } from '@http-kit/core';
 import { isFieldValue } from '../codec/header-validation.js';
@@ -74,16 +75,15 @@ const KNOWN_OPTIONS: Record<keyof ServerOptions, true> = {
   workers: true,
 };
 
+/** Names other servers use for these options: a "did you mean" for each. */
+const SERVER_HABITS = { host: 'ip', hostname: 'ip', address: 'ip', socketPath: 'path', https: 'tls', onError: 'errorLogger' } as const;
+
 /** Refuses options runServer would otherwise misread: unknown names, a port that is no port, TLS with no key. */
 function checkOptions(options: ServerOptions): void {
   if (options === null || typeof options !== 'object')
     throw new InvalidArgumentError(`runServer: options must be an object, got ${describe(options)}`);
-  const unknown = Object.keys(options).filter((name) => !Object.hasOwn(KNOWN_OPTIONS, name));
-  if (unknown.length > 0) {
-    throw new InvalidArgumentError(
-      `runServer: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the options are ${Object.keys(KNOWN_OPTIONS).join(', ')}`,
-    );
-  }
+  const unknown = unknownOptions('runServer', options, KNOWN_OPTIONS, SERVER_HABITS);
+  if (unknown !== null) throw new InvalidArgumentError(unknown);
   const { port, ip, path, backlog, tls, errorLogger, warnLogger } = options;
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new InvalidArgumentError(

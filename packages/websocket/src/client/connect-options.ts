@@ -6,7 +6,7 @@
  * client does.
  */
 import type { CloseReason, ErrorLogger, WarnLogger } from '@http-kit/core';
-import { defaultErrorLogger, defaultWarnLogger, describe, HttpKitError, nonNegativeOption } from '@http-kit/core';
+import { defaultErrorLogger, defaultWarnLogger, describe, HttpKitError, nonNegativeOption, unknownOptions } from '@http-kit/core';
 import { InvalidRequestError, type RequestOptions, type TlsOptions } from '@http-kit/client';
 import type { PerMessageDeflateOptions } from '../codec/permessage-deflate.js';
 import { isToken } from '../codec/tokens.js';
@@ -96,10 +96,55 @@ export interface PreparedConnect {
 export const DEFAULT_TIMEOUT = 60_000;
 const HANDLERS = ['onOpen', 'onReceive', 'onClose', 'onPing', 'onPong'] as const;
 
+/** Every option connect takes; the compiler keeps it whole. */
+const KNOWN_OPTIONS: Record<keyof ConnectOptions, true> = {
+  onOpen: true,
+  onReceive: true,
+  onClose: true,
+  onPing: true,
+  onPong: true,
+  headers: true,
+  protocols: true,
+  timeout: true,
+  perMessageDeflate: true,
+  maxMessageSize: true,
+  maxBufferedAmount: true,
+  pingInterval: true,
+  pongTimeout: true,
+  closeTimeout: true,
+  writeTimeout: true,
+  tls: true,
+  insecure: true,
+  proxy: true,
+  errorLogger: true,
+  warnLogger: true,
+};
+
+/**
+ * What `ws`, the browser's WebSocket and other clients call these: a "did you mean" for each
+ * (`onMessage` would otherwise lose every message in silence).
+ */
+const WS_HABITS: Readonly<Record<string, string>> = {
+  onMessage: 'onReceive',
+  onmessage: 'onReceive',
+  message: 'onReceive',
+  onopen: 'onOpen',
+  onclose: 'onClose',
+  onError: 'onClose',
+  onerror: 'onClose',
+  protocol: 'protocols',
+  handshakeTimeout: 'timeout',
+  maxPayload: 'maxMessageSize',
+  rejectUnauthorized: 'insecure',
+  origin: 'headers',
+};
+
 /** Checks `connect(url, options)`; throws InvalidRequestError naming the option and the value. */
 export function prepareConnect(input: string | URL, options: ConnectOptions): PreparedConnect {
   if (options === null || typeof options !== 'object')
     throw new InvalidRequestError(`connect: options must be an object, got ${describe(options)}`);
+  const unknown = unknownOptions('connect', options, KNOWN_OPTIONS, WS_HABITS);
+  if (unknown !== null) throw new InvalidRequestError(unknown);
   const url = parseUrl(input);
 
   const handlers: WebSocketClientHandlers = {};
