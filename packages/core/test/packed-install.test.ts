@@ -1,13 +1,16 @@
 /**
  * The four packages as people get them (issue 10): each is built (scripts/build.mjs --out, into a
- * copy, so the repo's own dist/ is left alone), packed with `npm pack`, and the tarballs are
- * installed with llhttp-wasm into an empty directory outside the repo. There a plain Node ESM
- * program starts a server, echoes over a WebSocket and makes a client call, and a strict
- * TypeScript file importing all four packages and `@http-kit/http1/codec` typechecks with
- * moduleResolution NodeNext and Bundler (the repo's tsc, skipLibCheck off).
+ * copy, so the repo's own dist/ is left alone), packed with `npm pack`, and the tarballs alone are
+ * installed into an empty directory outside the repo: http1 carries llhttp-wasm inside its build,
+ * so the install holds our four packages and nothing else (no TypeScript: issue 16). There a plain
+ * Node ESM program and the same program as CommonJS (`require()`, issue 16) start a server, echo
+ * over a WebSocket and make a client call, and a strict TypeScript file importing all four
+ * packages and `@http-kit/http1/codec` typechecks with moduleResolution NodeNext and Bundler, and
+ * as a CommonJS module (nodenext: require() of these ES modules is allowed; node16, which stands
+ * for Node lines that cannot, reports it) (the repo's tsc, skipLibCheck off).
  *
- * When npm cannot install (no network and llhttp-wasm not in the npm cache) the tests skip with a
- * one-line notice; any other failure (a build, a pack, a missing export or dependency) fails.
+ * When npm cannot install the tests skip with a one-line notice; any other failure (a build, a
+ * pack, a missing export or dependency) fails.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +22,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PACKAGES = ['core', 'http1', 'client', 'websocket'] as const;
 type PackageName = (typeof PACKAGES)[number];
-const LLHTTP_WASM = 'llhttp-wasm@1.0.3';
+/** What a package's build carries inside itself (scripts/build.mjs): imported by its sources, never a dependency. */
+const BUNDLED: Partial<Record<PackageName, string[]>> = { http1: ['llhttp-wasm'] };
+/** Files a package ships beside dist/, README.md and LICENSE. */
+const EXTRA_FILES: Partial<Record<PackageName, string[]>> = { http1: ['THIRD_PARTY_NOTICES.md'] };
 /** npm's codes for "could not reach the registry, and the cache did not have it". */
 const UNREACHABLE =
   /\b(ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_SOCKET_TIMEOUT|FETCH_ERROR)\b/;
@@ -100,7 +106,7 @@ beforeAll(async () => {
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-install-app', private: true, type: 'module' }, null, 2));
     const tarballs = PACKAGES.map((name) => packed.get(name)!.filename);
-    // The cache alone first; then the registry for what the cache lacks (llhttp-wasm's metadata).
+    // The cache alone first; then the registry, should a dependency ever need it.
     let failure = '';
     for (const mode of ['--offline', '--prefer-offline']) {
       const install = await run(
@@ -116,7 +122,6 @@ beforeAll(async () => {
           '--fetch-retry-maxtimeout=5000',
           '--fetch-timeout=30000',
           ...tarballs,
-          LLHTTP_WASM,
         ],
         app,
         240_000,
@@ -128,8 +133,7 @@ beforeAll(async () => {
       failure = install.stderr;
       if (!UNREACHABLE.test(failure)) throw new Error(`npm install ${mode} of the packed tarballs failed:\n${failure}`);
     }
-    if (failure !== '')
-      skipReason = `npm could not fetch ${LLHTTP_WASM} (no network and not in the npm cache: ${UNREACHABLE.exec(failure)![1]})`;
+    if (failure !== '') skipReason = `npm could not install (no network and not in the npm cache: ${UNREACHABLE.exec(failure)![1]})`;
   }
   if (skipReason !== null) console.warn(`packed-install: tests of the installed packages skipped, ${skipReason}`);
   else writeFixtures(app);
@@ -144,7 +148,9 @@ describe('the packed tarballs', () => {
     if (!packed.has(name)) context.skip();
     const files = packed.get(name)!.files;
     for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) expect(files).toContain(file);
-    expect(files.filter((file) => !file.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(file))).toEqual([]);
+    const shipped = ['package.json', 'README.md', 'LICENSE', ...(EXTRA_FILES[name] ?? [])];
+    for (const file of shipped) expect(files).toContain(file);
+    expect(files.filter((file) => !file.startsWith('dist/') && !shipped.includes(file))).toEqual([]);
     const pkg = readPackageJson(name);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       const targets = typeof target === 'string' ? [target] : Object.values(target);
@@ -175,11 +181,14 @@ describe('package.json', () => {
     expect(pkg.exports['./package.json']).toBe('./package.json');
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (subpath === './package.json') continue;
-      expect(Object.keys(target), `exports["${subpath}"]`).toEqual(['types', 'import']);
+      // `default`, not `import`: require() of these ES modules works where Node allows it.
+      expect(Object.keys(target), `exports["${subpath}"]`).toEqual(['types', 'default']);
     }
     expect((pkg.exports['.'] as Record<string, string>).types).toBe(pkg.types);
-    expect(pkg.engines).toEqual({ node: '>=20' });
-    expect(pkg.files).toEqual(['dist', 'README.md', 'LICENSE']);
+    // require(esm) without a flag: 20.19+ and 22.12+; the root package.json and README say the same.
+    expect(pkg.engines).toEqual({ node: '^20.19.0 || >=22.12.0' });
+    expect(pkg.engines).toEqual(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines);
+    expect(pkg.files).toEqual(['dist', ...(EXTRA_FILES[name] ?? []), 'README.md', 'LICENSE']);
     expect(pkg.license).toBe('MIT');
     // Importing @http-kit/websocket registers the WebSocket acceptor: a bundler must keep it.
     expect(pkg.sideEffects).toBe(name !== 'websocket' ? false : true);
@@ -192,7 +201,7 @@ describe('package.json', () => {
         const spec = match[1]!;
         if (spec.startsWith('node:')) continue;
         const pkgName = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-        if (pkgName !== pkg.name) imported.add(pkgName);
+        if (pkgName !== pkg.name && !(BUNDLED[name] ?? []).includes(pkgName)) imported.add(pkgName);
       }
     }
     expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual([...imported].sort());
@@ -221,6 +230,59 @@ describe('installed in an empty directory', () => {
       errorBase: true,
     });
   }, 60_000);
+
+  it('the same program as CommonJS: require() of every package works (Node 20.19+, 22.12+: no top-level await)', async (context) => {
+    installed(() => context.skip());
+    const result = await run(process.execPath, ['main.cjs'], join(dir, 'app'), 30_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    expect(report).toEqual({
+      http: { status: 200, body: 'hello /packed' },
+      websocket: { echo: 'echo ping' },
+      internal: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+      codec: true,
+      errorBase: true,
+      sameModule: true,
+    });
+  }, 60_000);
+
+  it("a JavaScript user's install holds our four packages and nothing else: no TypeScript, no llhttp-wasm", async (context) => {
+    installed(() => context.skip());
+    const ls = await run('npm', ['ls', '--all', '--parseable'], join(dir, 'app'), 60_000);
+    expect(ls.code, ls.stderr).toBe(0);
+    const names = ls.stdout
+      .trim()
+      .split('\n')
+      .slice(1) // the app itself
+      .map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length))
+      .sort();
+    expect(names).toEqual(PACKAGES.map((name) => `@http-kit/${name}`).sort());
+    expect(readdirSync(join(dir, 'app', 'node_modules', '@http-kit', 'http1'))).toContain('THIRD_PARTY_NOTICES.md');
+  }, 60_000);
+
+  it.for([
+    ['cjs-nodenext', ''],
+    ['cjs-node16', 'TS1479'],
+  ] as const)(
+    'a CommonJS TypeScript project (%s) is told the truth about require() of the packages',
+    { timeout: 180_000 },
+    async ([config, error], context) => {
+      installed(() => context.skip());
+      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+      const result = await run(process.execPath, [tsc, '-p', `tsconfig.${config}.json`], join(dir, 'app'), 120_000);
+      if (error === '') {
+        // module nodenext: a CommonJS file may require() an ES module without top-level await, as Node 20.19+/22.12+ do.
+        expect(result.stdout + result.stderr).toBe('');
+        expect(result.code).toBe(0);
+      } else {
+        // module node16 stands for Node lines that cannot require() an ES module: every import is an error.
+        expect(result.stdout).toContain(`cjs/consumer.ts`);
+        expect(result.stdout).toContain(`error ${error}:`);
+        expect(result.code).not.toBe(0);
+      }
+    },
+  );
 
   it.for(['NodeNext', 'Bundler'] as const)(
     'strict TypeScript importing all four packages and the codec typechecks (moduleResolution %s)',
@@ -316,7 +378,67 @@ export async function main(): Promise<string[]> {
 }
 `,
   );
+  writeFileSync(
+    join(app, 'main.cjs'),
+    `// The same program as CommonJS: every package through require() (Node 20.19+, 22.12+).
+const { asChannel, runServer } = require('@http-kit/http1');
+const { connect } = require('@http-kit/websocket'); // lets asChannel take WebSocket upgrades
+const { get } = require('@http-kit/client');
+const { HttpParser, TYPE_REQUEST } = require('@http-kit/http1/codec');
+const { HttpKitError } = require('@http-kit/core');
+
+async function main() {
+  const server = await runServer((req) => {
+    if (req.websocket) return asChannel(req, { onReceive: (ch, message) => ch.send(\`echo \${message}\`) });
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: \`hello \${req.uri}\` };
+  }, { ip: '127.0.0.1', port: 0 });
+  const origin = \`127.0.0.1:\${server.port}\`;
+  const res = await get(\`http://\${origin}/packed\`, { timeout: 5000 });
+  const http = res.error ? { error: \`\${res.error.code} \${res.error.message}\` } : { status: res.status, body: String(res.body) };
+  const websocket = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ error: 'no echo within 5 s' }), 5000);
+    connect(\`ws://\${origin}/echo\`, {
+      onReceive: (ch, message) => { clearTimeout(timer); ch.close(1000); resolve({ echo: message }); },
+    }).then(({ channel, error }) => {
+      if (error) { clearTimeout(timer); resolve({ error: \`\${error.code} \${error.message}\` }); } else channel.send('ping');
+    });
+  });
+  let internal;
+  try { require('@http-kit/http1/dist/index.js'); internal = 'requirable'; } catch (error) { internal = error.code; }
+  // require() and import() give the one instance of a package (no dual-package hazard).
+  const sameModule = (await import('@http-kit/http1')).runServer === runServer;
+  await server.stop({ timeout: 1000 });
+  console.log(JSON.stringify({
+    http, websocket, internal,
+    codec: typeof HttpParser === 'function' && typeof TYPE_REQUEST === 'number',
+    errorBase: res.error === undefined || res.error instanceof HttpKitError,
+    sameModule,
+  }));
+}
+main().catch((error) => { console.error(error); process.exitCode = 1; });
+`,
+  );
+  // A CommonJS TypeScript project: the same consumer in a folder whose package.json says commonjs.
+  mkdirSync(join(app, 'cjs'));
+  writeFileSync(join(app, 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }));
+  writeFileSync(join(app, 'cjs', 'consumer.ts'), readFileSync(join(app, 'consumer.ts'), 'utf8'));
   const typeRoots = [join(ROOT, 'node_modules/@types')];
+  for (const module of ['NodeNext', 'Node16'] as const) {
+    const compilerOptions = {
+      strict: true,
+      target: 'ES2022',
+      lib: ['ES2022'],
+      module,
+      typeRoots,
+      types: ['node'],
+      skipLibCheck: false,
+      noEmit: true,
+    };
+    writeFileSync(
+      join(app, `tsconfig.cjs-${module.toLowerCase()}.json`),
+      JSON.stringify({ compilerOptions, files: ['cjs/consumer.ts'] }, null, 2),
+    );
+  }
   for (const [name, module] of [
     ['nodenext', 'NodeNext'],
     ['bundler', 'ESNext'],
