@@ -4,7 +4,11 @@
  * broadcast bytes and the close frame. Control frames may pass data messages waiting for
  * compression (RFC 6455 5.4 lets them in between); nothing passes the close frame.
  *
- * It also enforces maxBufferedAmount: a peer whose unread bytes pass it is dropped.
+ * It also enforces maxBufferedAmount, on what waits beyond the message being sent: a peer is
+ * dropped when, as something more is sent, more than maxBufferedAmount of what went before it
+ * still waits. The message being sent is not counted against the bound (a peer that reads takes
+ * a message as large as the bound), so at most the bound plus one message waits; a message larger
+ * than the bound is refused before it gets here (`WebSocketChannel.send`).
  */
 import type { ProtocolHost } from '@http-kit/core';
 import { encodeFrame } from '../codec/frame-writer.js';
@@ -50,32 +54,41 @@ export class OutgoingQueue {
     return this.deflate !== null;
   }
 
+  /** Bytes written or queued and not yet taken by the kernel. */
+  get waiting(): number {
+    return this.host.bufferedAmount + this.queuedBytes;
+  }
+
   /** A whole data message; false when the socket's buffer is full (wait with drained()). */
   send(opcode: number, data: Buffer): boolean {
+    const before = this.waiting;
     const deflate = this.deflate;
     if (deflate === null || (this.pending === null && data.length < deflate.threshold)) {
       this.writeFrame(opcode, data, false);
-      return this.check();
+      return this.check(before);
     }
-    return this.enqueue(Kind.Data, opcode, data);
+    return this.enqueue(Kind.Data, opcode, data, before);
   }
 
   /** A ping or pong: goes out now. */
   control(opcode: number, payload: Buffer): boolean {
+    const before = this.waiting;
     this.writeFrame(opcode, payload, false);
-    return this.check();
+    return this.check(before);
   }
 
   /** Bytes framed already (the same Buffer may go to many sockets). */
   framed(frame: Buffer): boolean {
-    if (this.pending !== null) return this.enqueue(Kind.Raw, 0, frame);
+    const before = this.waiting;
+    if (this.pending !== null) return this.enqueue(Kind.Raw, 0, frame, before);
     this.host.write(frame);
-    return this.check();
+    return this.check(before);
   }
 
   /** The close frame: after everything queued before it. */
   close(frame: Buffer): void {
-    if (this.pending !== null) this.enqueue(Kind.Raw, 0, frame);
+    // Never counted against maxBufferedAmount: closeTimeout bounds how long it may wait.
+    if (this.pending !== null) this.enqueue(Kind.Raw, 0, frame, 0);
     else this.host.write(frame);
   }
 
@@ -99,11 +112,11 @@ export class OutgoingQueue {
     this.wake();
   }
 
-  private enqueue(kind: Kind, opcode: number, data: Buffer): boolean {
+  private enqueue(kind: Kind, opcode: number, data: Buffer, before: number): boolean {
     (this.pending ??= []).push({ kind, opcode, data });
     this.queuedBytes += data.length;
     if (!this.compressing) this.pump();
-    return this.check();
+    return this.check(before);
   }
 
   /** Writes queued entries in order, compressing data messages one at a time. */
@@ -136,8 +149,7 @@ export class OutgoingQueue {
         }
         this.writeFrame(next.opcode, compressed, true);
         // Go on even when the socket needs draining: what waits here was accepted already, and
-        // maxBufferedAmount bounds it (check() drops a peer that does not read).
-        this.check();
+        // was counted against maxBufferedAmount when it was sent.
         this.pump();
       });
       return;
@@ -163,9 +175,12 @@ export class OutgoingQueue {
     this.host.uncork();
   }
 
-  /** False when the socket's buffer is full; drops a peer past maxBufferedAmount. */
-  private check(): boolean {
-    if (this.host.bufferedAmount + this.queuedBytes > this.maxBufferedAmount) {
+  /**
+   * After a send: false when the socket's buffer is full; drops the peer when more than
+   * maxBufferedAmount waited before it (`before`).
+   */
+  private check(before: number): boolean {
+    if (before > this.maxBufferedAmount) {
       this.listener.tooSlow();
       return false;
     }

@@ -8,7 +8,10 @@ import type { WebSocketOptions } from '@http-kit/http1';
 export interface WebSocketSettings {
   /** Bytes of a whole message after inflation (default 16 MiB). */
   maxMessageSize: number;
-  /** Bytes queued for a peer that does not read before it is dropped (default 16 MiB). */
+  /**
+   * Bytes that may wait for a peer beyond the message being sent before it is dropped, and the
+   * largest message one send() takes (default 16 MiB, or maxMessageSize when that is larger).
+   */
   maxBufferedAmount: number;
   /** ms of silence before a ping (default 30 s; 0: never). */
   pingInterval: number;
@@ -54,9 +57,16 @@ export function resolveSettings(where: string, own: WebSocketOptions, defaults: 
 
 function resolve(where: string, own: WebSocketOptions, defaults: WebSocketOptions): WebSocketSettings {
   const pick = <K extends keyof WebSocketSettings>(name: K): number | undefined => (own[name] ?? defaults[name]) as number | undefined;
+  const maxMessageSize = positiveOption(where, 'maxMessageSize', pick('maxMessageSize'), WEBSOCKET_DEFAULTS.maxMessageSize);
   return {
-    maxMessageSize: positiveOption(where, 'maxMessageSize', pick('maxMessageSize'), WEBSOCKET_DEFAULTS.maxMessageSize),
-    maxBufferedAmount: positiveOption(where, 'maxBufferedAmount', pick('maxBufferedAmount'), WEBSOCKET_DEFAULTS.maxBufferedAmount),
+    maxMessageSize,
+    // A program that raised maxMessageSize can echo any message it accepts without raising this too.
+    maxBufferedAmount: positiveOption(
+      where,
+      'maxBufferedAmount',
+      pick('maxBufferedAmount'),
+      Math.max(WEBSOCKET_DEFAULTS.maxBufferedAmount, maxMessageSize),
+    ),
     pingInterval: nonNegativeOption(where, 'pingInterval', pick('pingInterval'), WEBSOCKET_DEFAULTS.pingInterval),
     pongTimeout: positiveOption(where, 'pongTimeout', pick('pongTimeout'), WEBSOCKET_DEFAULTS.pongTimeout),
     closeTimeout: positiveOption(where, 'closeTimeout', pick('closeTimeout'), WEBSOCKET_DEFAULTS.closeTimeout),

@@ -116,11 +116,16 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
         ? (data as { body: unknown }).body
         : data;
     let ok: boolean;
+    const max = this.settings.maxBufferedAmount;
     if (typeof message === 'string') {
+      // (UTF-8 takes at most 3 bytes per UTF-16 unit: most strings need no count.)
+      if (message.length * 3 > max) this.refuseOver(Buffer.byteLength(message));
       const frame = this.isServer && !this.out.compresses ? sharedTextFrame(message) : null;
       ok = frame !== null ? this.out.framed(frame) : this.out.send(Opcode.Text, Buffer.from(message, 'utf8'));
     } else {
-      ok = this.out.send(Opcode.Binary, bytesOf(message));
+      const bytes = bytesOf(message);
+      if (bytes.length > max) this.refuseOver(bytes.length);
+      ok = this.out.send(Opcode.Binary, bytes);
     }
     if (close) this.close();
     return ok;
@@ -152,9 +157,21 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     return this.out.compresses;
   }
 
-  /** @internal Whether `bytes` more would pass maxBufferedAmount. */
+  /**
+   * @internal Whether a message of `bytes` would be refused or get this peer dropped: larger
+   * than maxBufferedAmount, or more than it waits already (see OutgoingQueue).
+   */
   wouldOverflow(bytes: number): boolean {
-    return this.bufferedAmount + bytes > this.settings.maxBufferedAmount;
+    const max = this.settings.maxBufferedAmount;
+    return bytes > max || this.bufferedAmount > max;
+  }
+
+  /** A message larger than maxBufferedAmount could never be sent within it: the program is told. */
+  private refuseOver(bytes: number): void {
+    if (bytes <= this.settings.maxBufferedAmount) return;
+    throw new ChannelMisuseError(
+      `WebSocket send: a message of ${bytes} bytes is larger than maxBufferedAmount (${this.settings.maxBufferedAmount} bytes); raise maxBufferedAmount or send less at once`,
+    );
   }
 
   /** @internal Writes an already-framed message (broadcast): false when skipped. */
