@@ -17,3 +17,5 @@ export type { TrustProxyOptions } from './trust-proxy.js';
 export { errorHandler } from './error-handler.js';
 export { formParams, parseForm } from './form-params.js';
 export type { FormParamsOptions } from './form-params.js';
+export { compress, negotiateEncoding } from './compress.js';
+export type { CompressOptions, Encoding } from './compress.js';

@@ -43,10 +43,10 @@ describe('requestId', () => {
     const { port } = await servers.start(compose(requestId())((req) => `id=${req.id}`));
     const kept = await get(`http://127.0.0.1:${port}/`, { headers: { 'x-request-id': 'abc-123' } });
     expect(kept.body).toBe('id=abc-123');
-    expect(kept.headers['x-request-id']).toBe('abc-123');
+    expect(kept.headers!['x-request-id']).toBe('abc-123');
     const made = await get(`http://127.0.0.1:${port}/`, { headers: { 'x-request-id': 'has space<script>' } });
-    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(made.body).toBe(`id=${made.headers['x-request-id']}`);
+    expect(made.headers!['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(made.body).toBe(`id=${made.headers!['x-request-id']}`);
     const notFound = await get(`http://127.0.0.1:${port}/`, { headers: { 'x-request-id': 'n1' } });
     expect(notFound.status).toBe(200);
   });
@@ -55,7 +55,7 @@ describe('requestId', () => {
     const { port } = await servers.start(compose(requestId({ header: 'x-trace' }))(() => null));
     const res = await get(`http://127.0.0.1:${port}/`, { headers: { 'x-trace': 't-1' } });
     expect(res.status).toBe(404);
-    expect(res.headers['x-trace']).toBe('t-1');
+    expect(res.headers!['x-trace']).toBe('t-1');
   });
 });
 
