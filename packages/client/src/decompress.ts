@@ -10,12 +10,14 @@ import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { kMaxLength } from 'node:buffer';
 
-export const enum Coding {
-  Identity = 0,
-  Gzip = 1,
-  Deflate = 2,
-  Brotli = 3,
-}
+export const Coding = {
+  Identity: 0,
+  Gzip: 1,
+  Deflate: 2,
+  Brotli: 3,
+} as const;
+/** One of the codings in `Coding`. */
+export type Coding = (typeof Coding)[keyof typeof Coding];
 
 /** The coding of a Content-Encoding value we can decode, Identity for none, -1 for one we cannot. */
 export function codingOf(contentEncoding: string | string[] | undefined): number {

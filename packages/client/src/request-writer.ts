@@ -25,13 +25,15 @@ const LINE = 4;
 const VERSION = ' HTTP/1.1\r\n';
 
 /** Body framing the head announces. */
-export const enum Framing {
+export const Framing = {
   /** No body and no Content-Length (GET, HEAD...). */
-  None = -2,
+  None: -2,
   /** Transfer-Encoding: chunked. */
-  Chunked = -1,
+  Chunked: -1,
   // >= 0: Content-Length
-}
+} as const;
+/** `Framing.None`, `Framing.Chunked`, or a Content-Length (>= 0). */
+export type Framing = (typeof Framing)[keyof typeof Framing];
 
 /** Methods whose empty body is still announced with `Content-Length: 0`. */
 function expectsBody(method: string): boolean {

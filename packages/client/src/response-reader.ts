@@ -32,17 +32,19 @@ export interface ResponseSink {
 }
 
 /** Where the read of the current response stands. */
-export const enum ReadState {
+export const ReadState = {
   /** Waiting for (more of) the head. */
-  Head = 0,
-  Body = 1,
+  Head: 0,
+  Body: 1,
   /** The whole response has been read; `keepAlive` says whether the connection can carry another. */
-  Complete = 2,
+  Complete: 2,
   /** A 101 ended HTTP on the connection: its bytes from `headEnd` of the last chunk on are another protocol's. */
-  Switched = 3,
+  Switched: 3,
   /** See `error`. */
-  Failed = 4,
-}
+  Failed: 4,
+} as const;
+/** One of the states in `ReadState`. */
+export type ReadState = (typeof ReadState)[keyof typeof ReadState];
 
 // llhttp's status for 1xx: 100..199, except 101 (which ends HTTP on the connection).
 function isInterim(status: number): boolean {

@@ -6,21 +6,25 @@
  * if (isControlOpcode(opcode)) { ... } // Close, Ping, Pong
  */
 
-export const enum Opcode {
-  Continuation = 0,
-  Text = 1,
-  Binary = 2,
-  Close = 8,
-  Ping = 9,
-  Pong = 10,
-}
+export const Opcode = {
+  Continuation: 0,
+  Text: 1,
+  Binary: 2,
+  Close: 8,
+  Ping: 9,
+  Pong: 10,
+} as const;
+/** One of the opcodes in `Opcode`. */
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 
 /** What an opcode is: 0 reserved, 1 a data frame (continuation, text, binary), 2 a control frame. */
-export const enum OpcodeKind {
-  Reserved = 0,
-  Data = 1,
-  Control = 2,
-}
+export const OpcodeKind = {
+  Reserved: 0,
+  Data: 1,
+  Control: 2,
+} as const;
+/** One of the kinds in `OpcodeKind`. */
+export type OpcodeKind = (typeof OpcodeKind)[keyof typeof OpcodeKind];
 
 // Indexed by the 4-bit opcode.
 const KINDS = new Uint8Array([1, 1, 1, 0, 0, 0, 0, 0, 2, 2, 2, 0, 0, 0, 0, 0]);
