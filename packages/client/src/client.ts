@@ -5,7 +5,17 @@
  */
 import { defaultWheel, describe, InvalidArgumentError, positiveOption, unknownOptions, type TimerWheel } from '@http-kit/core';
 import { Exchange } from './exchange.js';
-import { prepare, REQUEST_HABITS, type HttpResult, type RequestDefaults, type RequestOptions } from './options.js';
+import {
+  prepare,
+  REQUEST_HABITS,
+  type AnyBody,
+  type BodyFor,
+  type CallbackFailure,
+  type HttpResult,
+  type RequestDefaults,
+  type RequestOptions,
+  type ResponseAs,
+} from './options.js';
 import { Pool } from './pool.js';
 import { TargetCache } from './target.js';
 
@@ -41,8 +51,17 @@ const KNOWN_CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
 /** Options of a shorthand (`get`, `post`...): the URL and method come from the call. */
 export type ShorthandOptions = Omit<RequestOptions, 'url' | 'method'>;
 
-/** What a request function resolves to: the result, or the callback's return value when a callback is given. */
-export type Callback<T> = (result: HttpResult) => T | PromiseLike<T>;
+/**
+ * A callback given to a request function: it gets the result (its body typed by the call's
+ * `as`), and the request function resolves to what it returns.
+ */
+export type Callback<T, B = AnyBody> = (result: HttpResult<B>) => T | PromiseLike<T>;
+
+/** Options whose `as` is `A`: a literal `as` in a call narrows the body's type (BodyFor). */
+export type OptionsAs<O, A> = O & { as?: A };
+
+/** What `as` may be in a call: one of ResponseAs, or none. */
+type AsArg = ResponseAs | undefined;
 
 export class HttpClient {
   private readonly pool: Pool;
@@ -80,8 +99,11 @@ export class HttpClient {
    * if (res.error) console.error(res.error.code, res.error.message);
    * else console.log(res.status, res.body);
    */
-  request(options: RequestOptions): Promise<HttpResult>;
-  request<T>(options: RequestOptions, callback: Callback<T>): Promise<T | HttpResult>;
+  request<A extends AsArg = AsArg>(options: OptionsAs<RequestOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  request<T, A extends AsArg = AsArg>(
+    options: OptionsAs<RequestOptions, A>,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   request(options: RequestOptions, callback?: Callback<unknown>): Promise<unknown> {
     const exchange = new Exchange(this.pool, options, callback ?? null);
     const promise = new Promise<unknown>((resolve) => {
@@ -103,50 +125,78 @@ export class HttpClient {
    * @example
    * const { status, body } = await client.get('http://127.0.0.1:8080/', { queryParams: { q: 'x' } });
    */
-  get(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  get<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  get<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  get<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   get(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('GET', url, options, callback);
   }
 
   /** POST to `url`. @example await client.post(url, { formParams: { a: 1 } }); */
-  post(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  post<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  post<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  post<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   post(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('POST', url, options, callback);
   }
 
   /** PUT to `url`. @example await client.put(url, { body: 'text' }); */
-  put(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  put<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  put<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  put<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   put(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('PUT', url, options, callback);
   }
 
   /** PATCH `url`. @example await client.patch(url, { body: '{"a":1}' }); */
-  patch(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  patch<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  patch<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  patch<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   patch(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('PATCH', url, options, callback);
   }
 
   /** DELETE `url`. @example await client.delete(url); */
-  delete(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  delete<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  delete<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  delete<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   delete(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('DELETE', url, options, callback);
   }
 
   /** HEAD `url`: the response has headers and an empty body. @example (await client.head(url)).headers */
-  head(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  head<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  head<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  head<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   head(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('HEAD', url, options, callback);
   }
 
   /** OPTIONS `url`. @example (await client.options(url)).headers.allow */
-  options(url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  options<T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+  options<A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  options<T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
   options(url: string | URL, options?: ShorthandOptions, callback?: Callback<unknown>): Promise<unknown> {
     return this.shorthand('OPTIONS', url, options, callback);
   }

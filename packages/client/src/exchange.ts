@@ -26,6 +26,7 @@ import {
   type HttpResponse,
   type HttpResult,
   type RequestOptions,
+  type Settled,
   type ResponseAs,
   type TlsOptions,
 } from './options.js';
@@ -381,7 +382,7 @@ export class Exchange implements ExchangeSink, BodySource {
   }
 
   /** Resolves the caller's promise: with the result, or with what its callback made of it. */
-  settle(result: HttpResult): void {
+  settle(result: Settled): void {
     if (this.settled) return;
     this.settled = true;
     // A streamed body is still to be read: the signal goes on until its end (and the deadline, on its connection's timer).
@@ -393,7 +394,7 @@ export class Exchange implements ExchangeSink, BodySource {
     }
     let value: unknown;
     try {
-      value = callback(result);
+      value = callback(result as HttpResult);
     } catch (error) {
       this.resolve({ opts: this.opts, error });
       return;

@@ -7,11 +7,11 @@
  * if (res.error) console.error(res.error.code);
  * else console.log(res.status, res.headers['content-type'], res.body);
  */
-import { HttpClient, type Callback, type ShorthandOptions } from './client.js';
-import type { HttpResult, RequestOptions } from './options.js';
+import { HttpClient, type Callback, type OptionsAs, type ShorthandOptions } from './client.js';
+import type { BodyFor, CallbackFailure, HttpResult, RequestOptions, ResponseAs } from './options.js';
 
 export { HttpClient, createClient } from './client.js';
-export type { ClientOptions, Callback, ShorthandOptions } from './client.js';
+export type { ClientOptions, Callback, ShorthandOptions, OptionsAs } from './client.js';
 export type {
   RequestOptions,
   RequestDefaults,
@@ -20,6 +20,11 @@ export type {
   HttpResponse,
   HttpUpgrade,
   HttpFailure,
+  CallbackFailure,
+  BodyFor,
+  BodyByAs,
+  AnyBody,
+  ClientErrorCode,
   BodyInput,
   ResponseAs,
   ParamValue,
@@ -59,15 +64,25 @@ export function defaultClient(): HttpClient {
  * @example
  * const res = await request({ url: 'http://127.0.0.1:8080/upload', method: 'PUT', body: fs.createReadStream('f') });
  */
-export function request(options: RequestOptions): Promise<HttpResult>;
-export function request<T>(options: RequestOptions, callback: Callback<T>): Promise<T | HttpResult>;
+export function request<A extends AsArg = AsArg>(options: OptionsAs<RequestOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+export function request<T, A extends AsArg = AsArg>(
+  options: OptionsAs<RequestOptions, A>,
+  callback: Callback<T, BodyFor<A>>,
+): Promise<T | CallbackFailure>;
 export function request(options: RequestOptions, callback?: Callback<unknown>): Promise<unknown> {
   return callback === undefined ? defaultClient().request(options) : defaultClient().request(options, callback);
 }
 
-type Shorthand = {
-  (url: string | URL, options?: ShorthandOptions): Promise<HttpResult>;
-  <T>(url: string | URL, options: ShorthandOptions | undefined, callback: Callback<T>): Promise<T | HttpResult>;
+type AsArg = ResponseAs | undefined;
+
+/** A shorthand request function (`get`, `post`...): a literal `as` narrows the body's type; a callback types the result. */
+export type Shorthand = {
+  <A extends AsArg = AsArg>(url: string | URL, options?: OptionsAs<ShorthandOptions, A>): Promise<HttpResult<BodyFor<A>>>;
+  <T, A extends AsArg = AsArg>(
+    url: string | URL,
+    options: OptionsAs<ShorthandOptions, A> | undefined,
+    callback: Callback<T, BodyFor<A>>,
+  ): Promise<T | CallbackFailure>;
 };
 
 /**

@@ -78,18 +78,57 @@ export interface RequestOptions extends RequestDefaults, BodyOptions {
   signal?: AbortSignal | null;
 }
 
-/** A response: any status, 4xx and 5xx included. */
-export interface HttpResponse {
+/** The body of a response read with each `as`. */
+export interface BodyByAs {
+  auto: string | Buffer;
+  text: string;
+  buffer: Buffer;
+  stream: Readable;
+  /** What JSON.parse made of it: check it, or cast it to what the server sends. */
+  json: unknown;
+}
+
+/** A response body when the `as` it was read with is not known here (a client's default, a variable). */
+export type AnyBody = string | Buffer | Readable;
+
+/**
+ * The body type of a response read with `as: A`: a literal `as` narrows it (`'json'` unknown,
+ * `'text'` string, `'buffer'` Buffer, `'stream'` Readable, `'auto'` string or Buffer); none, or
+ * any `as` a variable may hold, leaves it `AnyBody` (the client's default `as` may be any).
+ */
+export type BodyFor<A> = [A] extends [ResponseAs] ? (ResponseAs extends A ? AnyBody : BodyByAs[A]) : AnyBody;
+
+/** The codes a failed request's `error.code` may have (see the classes in errors.ts). */
+export type ClientErrorCode =
+  | 'HTTPKIT_INVALID_REQUEST'
+  | 'HTTPKIT_CONNECT_FAILED'
+  | 'HTTPKIT_CONNECT_TIMEOUT'
+  | 'HTTPKIT_POOL_TIMEOUT'
+  | 'HTTPKIT_TLS'
+  | 'HTTPKIT_TIMEOUT'
+  | 'HTTPKIT_ABORTED'
+  | 'HTTPKIT_BAD_RESPONSE'
+  | 'HTTPKIT_HEADERS_TOO_LARGE'
+  | 'HTTPKIT_BODY_TOO_LARGE'
+  | 'HTTPKIT_BAD_JSON'
+  | 'HTTPKIT_CONNECTION_CLOSED'
+  | 'HTTPKIT_TOO_MANY_REDIRECTS'
+  | 'HTTPKIT_REQUEST_BODY'
+  | 'HTTPKIT_PROXY'
+  | 'HTTPKIT_CLIENT_CLOSED';
+
+/** A response: any status, 4xx and 5xx included. `B` is its body's type (see BodyFor). */
+export interface HttpResponse<B = AnyBody> {
   opts: RequestOptions;
   status: number;
   /** Lower-cased names; repeated headers joined with ", " (set-cookie: an array). */
   headers: Record<string, string | string[]>;
   /**
    * A string or Buffer (`as` `'auto'`, `'text'`, `'buffer'`), a Readable (`'stream'`), or with
-   * `as: 'json'` the parsed value, which this type does not say: cast it
-   * (`res.body as unknown as Item[]`). Widening the type would break code that narrows it.
+   * `as: 'json'` the parsed value. A literal `as` in the call narrows this type (`as: 'json'`
+   * gives `unknown`: check it or cast it, `res.body as Item[]`); without one it is `AnyBody`.
    */
-  body: string | Buffer | Readable;
+  body: B;
   /** The URL that answered (the last one when redirects were followed). */
   url: string;
   /**
@@ -129,10 +168,10 @@ export interface HttpUpgrade {
   head: Buffer;
 }
 
-/** No response could be had: `error.code` says why. */
+/** No response could be had: `error.code` says why (one of ClientErrorCode). */
 export interface HttpFailure {
   opts: RequestOptions;
-  error: Error & { code?: string };
+  error: Error & { code: ClientErrorCode };
   status?: undefined;
   headers?: undefined;
   body?: undefined;
@@ -140,7 +179,22 @@ export interface HttpFailure {
   upgrade?: undefined;
 }
 
-export type HttpResult = HttpResponse | HttpFailure;
+export type HttpResult<B = AnyBody> = HttpResponse<B> | HttpFailure;
+
+/**
+ * @internal What an exchange settles with: a response, or a failure whose error is one of the
+ * client's classes (their `code` typed as a string; the public HttpFailure says which codes).
+ */
+export type Settled = HttpResponse | { opts: RequestOptions; error: Error };
+
+/**
+ * What the callback form resolves to when the callback itself threw (or its promise rejected):
+ * `error` is what it threw, whatever that was.
+ */
+export interface CallbackFailure {
+  opts: RequestOptions;
+  error: unknown;
+}
 
 export const DEFAULT_MAX_REDIRECTS = 10;
 export const DEFAULT_USER_AGENT = 'http-kit-ts/0.1';
