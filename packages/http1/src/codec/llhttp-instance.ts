@@ -30,25 +30,27 @@ export interface NativeCallbacks {
 /** The instance's exports; set once, by `init()`. */
 export let wasm: LlhttpExports;
 let memoryView: Uint8Array;
-/** The parser whose execute() (or finish()) is running. */
-let current: NativeCallbacks;
+/**
+ * The parser whose execute() (or finish()) is running, null when none is: llhttp calls back
+ * into it. Not null also means the shared input region is in use (see copyIn).
+ */
+let current: NativeCallbacks | null = null;
 /** A reusable input region in wasm memory for the chunk being parsed. */
 let inputPtr = 0;
 let inputSize = 0;
-let executing = false;
 
 /** Instantiates llhttp on first use (a process that never parses never compiles it). */
 export function init(): void {
   if (wasm !== undefined) return;
   wasm = instantiate({
-    wasm_on_message_begin: () => current.messageBegin(),
-    wasm_on_url: (_p, at, length) => current.span(SpanKind.Url, at, length),
-    wasm_on_status: (_p, at, length) => current.span(SpanKind.Status, at, length),
-    wasm_on_header_field: (_p, at, length) => current.span(SpanKind.Field, at, length),
-    wasm_on_header_value: (_p, at, length) => current.span(SpanKind.Value, at, length),
-    wasm_on_headers_complete: (_p, _status, upgrade, keepAlive) => current.headersComplete(upgrade === 1, keepAlive === 1),
-    wasm_on_body: (_p, at, length) => current.body(at, length),
-    wasm_on_message_complete: () => current.messageComplete(),
+    wasm_on_message_begin: () => current!.messageBegin(),
+    wasm_on_url: (_p, at, length) => current!.span(SpanKind.Url, at, length),
+    wasm_on_status: (_p, at, length) => current!.span(SpanKind.Status, at, length),
+    wasm_on_header_field: (_p, at, length) => current!.span(SpanKind.Field, at, length),
+    wasm_on_header_value: (_p, at, length) => current!.span(SpanKind.Value, at, length),
+    wasm_on_headers_complete: (_p, _status, upgrade, keepAlive) => current!.headersComplete(upgrade === 1, keepAlive === 1),
+    wasm_on_body: (_p, at, length) => current!.body(at, length),
+    wasm_on_message_complete: () => current!.messageComplete(),
   });
   memoryView = new Uint8Array(wasm.memory.buffer);
 }
@@ -69,13 +71,13 @@ export function cString(ptr: number): string {
 
 /**
  * Copies `chunk` into wasm memory for `runExecute` and returns where. The shared region serves
- * every parse but one started from inside another's callback, which gets a region of its own
- * (the outer parse still reads the shared one); `runExecute` frees that one.
+ * every parse but one started from inside another's callback (or a finish's), which gets a
+ * region of its own (the outer parse still reads the shared one); `runExecute` frees that one.
  */
 export function copyIn(chunk: Buffer): number {
   const length = chunk.length;
   let ptr: number;
-  if (executing) {
+  if (current !== null) {
     ptr = wasm.malloc(Math.max(length, 1));
   } else {
     if (length > inputSize) {
@@ -91,15 +93,12 @@ export function copyIn(chunk: Buffer): number {
 
 /** Runs llhttp over the `length` bytes `copyIn` put at `input`; `target`'s callbacks run meanwhile. */
 export function runExecute(target: NativeCallbacks, parser: number, input: number, length: number): number {
-  const nested = executing;
-  executing = true;
   const outer = current;
   current = target;
   try {
     return wasm.llhttp_execute(parser, input, length);
   } finally {
     current = outer;
-    executing = nested;
     if (input !== inputPtr) wasm.free(input);
   }
 }

@@ -210,6 +210,11 @@ export class HttpParser implements NativeCallbacks {
     return METHOD_NAMES[this.method];
   }
 
+  /** Inside `execute` (its callbacks run now): the chunk is set for exactly that long. */
+  get executing(): boolean {
+    return this.chunk !== null;
+  }
+
   /** Parses `chunk`; callbacks run meanwhile. See `ParseResult` and `offset`. */
   execute(chunk: Buffer): ParseResult {
     const length = chunk.length;

@@ -17,6 +17,7 @@ import { ChannelMisuseError } from '../errors.js';
 import type { Response } from './body-types.js';
 import { CONTINUE, INTERNAL_ERROR, NOT_FOUND, rejectionBytes } from './canned-responses.js';
 import { HANDED_OFF, responseOf, runHandler, type HandlerOutcome, type HandlerResult } from './dispatch.js';
+import { ANSWER_SENT, answerEnded } from './response-hooks.js';
 import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
 import {
@@ -52,12 +53,42 @@ const enum ReadState {
   Switched,
 }
 
+/** What moves `ReadState` on (see `advanceRead`, the one place it changes). */
+const enum ReadEvent {
+  /** A request's first byte: Head. */
+  MessageBegins,
+  /** Its head is checked and dispatched: Body (with or without one). */
+  HeadDispatched,
+  /** Answered before its body was read: Body becomes DiscardingBody. */
+  AnsweredEarly,
+  /** llhttp read the whole message: Complete, unless it was refused meanwhile. */
+  RequestComplete,
+  /** Both sides are done and the connection stays: Idle until the next request. */
+  NextRequest,
+  /** Refused, or closing: Closed. */
+  Refused,
+  /** Given to another protocol: Switched. */
+  Switched,
+}
+
 /** Where the answer to the current request stands. */
 const enum ResponseState {
   None,
   /** Head sent, body on its way (a stream, a file, or a channel). */
   Streaming,
   Done,
+}
+
+/** What moves `ResponseState` on (see `advanceResponse`, the one place it changes). */
+const enum ResponseEvent {
+  /** A new request, or none yet: nothing answered (None). */
+  NextRequest,
+  /** The head is out and the body on its way: Streaming. */
+  HeadSent,
+  /** The whole answer is written (or a refusal, or a 101): Done. */
+  AnswerFinished,
+  /** A file answer failed before its head went out: None again, so it can be answered for. */
+  HeadNotSent,
 }
 
 /** Something that takes the answer over from the handler (an async channel). */
@@ -75,12 +106,10 @@ const B_HEAD = 1;
 const B_HTTP10 = 2;
 const B_KEEP_ALIVE = 4;
 const B_EXPECTS_CONTINUE = 8;
-/** Inside parser.execute. */
-const B_PARSING = 16;
 /** The request asked for an upgrade. */
-const B_UPGRADE = 32;
+const B_UPGRADE = 16;
 /** The session's timer stands for the whole-request deadline. */
-const B_TIMER_IS_DEADLINE = 64;
+const B_TIMER_IS_DEADLINE = 32;
 
 const hostCounter = { hostCount: 0 };
 const target = { uri: '', queryString: null as string | null, authority: null as string | null, scheme: null as string | null };
@@ -263,7 +292,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     if (seq !== this.seq || this.closed || this.response !== ResponseState.None) return false;
     this.beforeHead();
     this.framing = writeStreamHead(this, status, headers);
-    this.response = ResponseState.Streaming;
+    this.advanceResponse(ResponseEvent.HeadSent);
     return !this.host.needsDrain;
   }
 
@@ -287,20 +316,22 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal */
   responseStarted(): void {
-    this.response = ResponseState.Streaming;
+    this.advanceResponse(ResponseEvent.HeadSent);
   }
 
   /** @internal */
   responseFinished(): void {
     if (this.closed) return;
-    this.response = ResponseState.Done;
+    // Middleware hooks (a logger, multipart's temporary files) learn the answer is out.
+    if (this.request !== null) answerEnded(this.request, ANSWER_SENT, this.host);
+    this.advanceResponse(ResponseEvent.AnswerFinished);
     this.setOwner(null);
     if (this.read !== ReadState.Complete) {
       // Answered before the request was read entirely: the rest of its body is dropped. A
       // client still waiting for 100 Continue may never send it: that connection cannot be reused.
       if (this.body !== null) {
         if (this.expectsContinue) this.keepAlive = false;
-        if (this.read === ReadState.Body) this.read = ReadState.DiscardingBody;
+        this.advanceRead(ReadEvent.AnsweredEarly);
         if (this.keepAlive) this.host.resumeReading();
       }
       if (!this.keepAlive) this.host.end();
@@ -316,7 +347,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
       // A file that cannot be sent: answer for it, nothing is on the wire yet.
       const missing = (error as NodeJS.ErrnoException)?.code === 'ENOENT';
       this.ctx.errorLogger(missing ? 'Response file not found' : 'Response file could not be read', error);
-      this.response = ResponseState.None;
+      this.advanceResponse(ResponseEvent.HeadNotSent);
       writeResponse(this, missing ? NOT_FOUND : INTERNAL_ERROR);
       return;
     }
@@ -324,12 +355,14 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.host.destroy('error');
   }
 
-  /** Inside parser.execute: the parser must not be released, and the parse goes on by itself. */
+  /**
+   * Inside this session's parser.execute (its callbacks, and whatever they call, run meanwhile):
+   * the parser must not be released, input must not be resumed (the parse goes on by itself
+   * with the rest of the chunk) and a switch waits for the parse to pause. The parser knows it
+   * (its chunk is set for the length of an execute): no flag of the session's own.
+   */
   private get parsing(): boolean {
-    return (this.bits & B_PARSING) !== 0;
-  }
-  private set parsing(on: boolean) {
-    this.bits = on ? this.bits | B_PARSING : this.bits & ~B_PARSING;
+    return this.parser !== null && this.parser.executing;
   }
 
   private get upgradeRequested(): boolean {
@@ -350,7 +383,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   // --- reading ---------------------------------------------------------------------------
 
   onData(chunk: Buffer): number {
-    if (this.read >= ReadState.Closed) return chunk.length;
+    if (!this.readsHttp) return chunk.length;
     let parser = this.parser;
     if (parser === null) {
       parser = this.parser = HttpParser.acquire(TYPE_REQUEST, this);
@@ -360,14 +393,12 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
       parser.maxChunkLine = MAX_CHUNK_LINE;
       parser.maxFraming = maxFramingOf(this.ctx.maxBody);
     }
-    this.parsing = true;
     const result = parser.execute(chunk);
-    this.parsing = false;
     switch (result) {
       case ParseResult.Ok:
         if (this.host.closed) this.releaseParser();
         else if (this.read === ReadState.Idle) this.becomeIdle();
-        else if (this.read <= ReadState.DiscardingBody) this.requestGoesOn();
+        else if (this.midRequest) this.requestGoesOn();
         return chunk.length;
       case ParseResult.Paused: {
         // Stopped at a message boundary; the rest of the chunk waits in the loop.
@@ -382,7 +413,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
         // Answered in HTTP already: keep-alive was turned off at the head, the connection closes.
         return chunk.length;
       case ParseResult.Error:
-        if (this.read < ReadState.Closed) this.reject(parseFailure(parser, this.read !== ReadState.Head));
+        if (this.readsHttp) this.reject(parseFailure(parser, this.read !== ReadState.Head));
         this.releaseParser();
         return chunk.length;
     }
@@ -395,7 +426,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
       this.host.destroy('client-closed');
       return;
     }
-    if (this.read === ReadState.Head || this.read === ReadState.Body || this.read === ReadState.DiscardingBody) {
+    if (this.midRequest) {
       // A request cut off in its head or body can never be completed.
       if (this.body !== null && !this.body.destroyed) this.body.destroy();
       if (this.response === ResponseState.Streaming) this.host.destroy('client-closed');
@@ -454,6 +485,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   }
 
   onClose(reason: CloseReason): void {
+    if (this.request !== null) answerEnded(this.request, { reason, status: 0 }, this.host);
     this.releaseParser();
     if (this.body !== null && this.read !== ReadState.Complete && !this.body.destroyed) this.body.destroy();
     const owner = this.owner;
@@ -486,7 +518,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   // --- parser events -------------------------------------------------------------------
 
   onMessageBegin(): number {
-    this.read = ReadState.Head;
+    this.advanceRead(ReadEvent.MessageBegins);
     this.deadline = 0;
     this.timerIsDeadline = false;
     this.host.armTimer(this.ctx.headersTimeout);
@@ -537,8 +569,8 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.upgradeRequested = upgrade;
     // HTTP/1.0 has no chunked framing: such a message is faulty and the connection closes (RFC 9112 6.1).
     this.keepAlive = shouldKeepAlive && !upgrade && !ctx.stopping && !this.host.ending && !(this.http10 && transferEncoding !== undefined);
-    this.read = ReadState.Body;
-    this.response = ResponseState.None;
+    this.advanceRead(ReadEvent.HeadDispatched);
+    this.advanceResponse(ResponseEvent.NextRequest);
     this.bodyBytes = 0;
     const body = hasBody ? new RequestBody(this, ctx.maxBody) : null;
     this.body = body;
@@ -588,7 +620,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.host.cancelTimer();
     this.deadline = 0;
     const discarded = this.read === ReadState.DiscardingBody;
-    if (this.read !== ReadState.Closed) this.read = ReadState.Complete;
+    this.advanceRead(ReadEvent.RequestComplete);
     if (this.body !== null && !discarded && !this.body.destroyed) this.body.push(null);
     if (this.host.closed || this.host.ending || this.read === ReadState.Closed) return PAUSE;
     if (this.pendingSwitch !== null) {
@@ -643,8 +675,8 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     const head = this.switchHead!;
     this.pendingSwitch = this.switchHead = null;
     this.releaseParser();
-    this.read = ReadState.Switched;
-    this.response = ResponseState.Done;
+    this.advanceRead(ReadEvent.Switched);
+    this.advanceResponse(ResponseEvent.AnswerFinished);
     // The new protocol may keep the request (a WebSocket channel does); this session need not live on with it.
     if (this.request !== null) this.request[kExchange] = undefined;
     this.request = null;
@@ -658,8 +690,8 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   private finishExchange(): void {
     this.request = null;
     this.body = null;
-    this.response = ResponseState.None;
-    this.read = ReadState.Idle;
+    this.advanceResponse(ResponseEvent.NextRequest);
+    this.advanceRead(ReadEvent.NextRequest);
     this.setOwner(null);
     if (!this.keepAlive || this.ctx.stopping) {
       this.host.end();
@@ -672,8 +704,8 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** Answers a bad request with its status and closes the connection. */
   private reject(rejection: Rejection, reason?: CloseReason): void {
-    if (this.read >= ReadState.Closed || this.closed) return;
-    this.read = ReadState.Closed;
+    if (!this.readsHttp || this.closed) return;
+    this.advanceRead(ReadEvent.Refused);
     this.keepAlive = false;
     if (this.body !== null && !this.body.destroyed) this.body.destroy();
     if (this.response === ResponseState.Streaming) {
@@ -682,8 +714,78 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     }
     if (this.response === ResponseState.None) {
       this.host.write(rejectionBytes(statusOf(rejection.failure), rejection.detail));
-      this.response = ResponseState.Done;
+      this.advanceResponse(ResponseEvent.AnswerFinished);
     }
     this.host.end(reason);
+  }
+
+  // --- the two state machines ------------------------------------------------------------
+
+  /** The one place `read` changes: `event` says what happened to the request. */
+  private advanceRead(event: ReadEvent): void {
+    switch (event) {
+      case ReadEvent.MessageBegins:
+        this.read = ReadState.Head;
+        return;
+      case ReadEvent.HeadDispatched:
+        this.read = ReadState.Body;
+        return;
+      case ReadEvent.AnsweredEarly:
+        // Only a body still arriving is dropped from here on; one read whole stays Complete.
+        if (this.read === ReadState.Body) this.read = ReadState.DiscardingBody;
+        return;
+      case ReadEvent.RequestComplete:
+        // A request refused meanwhile stays refused: nothing more is read as HTTP.
+        if (this.read !== ReadState.Closed) this.read = ReadState.Complete;
+        return;
+      case ReadEvent.NextRequest:
+        this.read = ReadState.Idle;
+        return;
+      case ReadEvent.Refused:
+        this.read = ReadState.Closed;
+        return;
+      case ReadEvent.Switched:
+        this.read = ReadState.Switched;
+        return;
+    }
+  }
+
+  /** The one place `response` changes: `event` says what happened to the answer. */
+  private advanceResponse(event: ResponseEvent): void {
+    switch (event) {
+      case ResponseEvent.NextRequest:
+      case ResponseEvent.HeadNotSent:
+        this.response = ResponseState.None;
+        return;
+      case ResponseEvent.HeadSent:
+        this.response = ResponseState.Streaming;
+        return;
+      case ResponseEvent.AnswerFinished:
+        this.response = ResponseState.Done;
+        return;
+    }
+  }
+
+  /** Input is still read as HTTP: not refused or closing, not switched to another protocol. */
+  private get readsHttp(): boolean {
+    switch (this.read) {
+      case ReadState.Closed:
+      case ReadState.Switched:
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  /** A request's head or body is on its way (its timers run). */
+  private get midRequest(): boolean {
+    switch (this.read) {
+      case ReadState.Head:
+      case ReadState.Body:
+      case ReadState.DiscardingBody:
+        return true;
+      default:
+        return false;
+    }
   }
 }
