@@ -1,7 +1,8 @@
 /**
  * The answers the server gives on its own: 404 when a handler answers nothing, 500 when it
  * fails, 503 to a parked channel still unanswered when the server stops, 504 when a parked
- * channel times out, and the plain-text refusal of a bad request.
+ * channel times out, 501 to a WebSocket request when WebSocket support was never imported, and the
+ * plain-text refusal of a bad request.
  */
 import { reasonPhrase } from '../codec/status-codes.js';
 import type { Response } from './body-types.js';
@@ -26,6 +27,13 @@ export const GATEWAY_TIMEOUT: Response = Object.freeze({
   status: 504,
   headers: Object.freeze({ 'content-type': 'text/plain' }),
   body: 'Gateway Timeout',
+});
+
+/** A WebSocket request to a server that never imported @http-kit/websocket (see asChannel). */
+export const WEBSOCKET_NOT_LOADED: Response = Object.freeze({
+  status: 501,
+  headers: Object.freeze({ 'content-type': 'text/plain; charset=utf-8' }),
+  body: 'Not Implemented: this server does not speak WebSocket (its program never imports @http-kit/websocket)\n',
 });
 
 /** A refusal with `status` and a one-line reason, closing the connection. */

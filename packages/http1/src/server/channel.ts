@@ -7,7 +7,7 @@ import type { PendingResponse } from '@http-kit/core';
 import { ClosedSignal, describe, kWatchClose, type CloseWatcher } from '@http-kit/core';
 import { ChannelMisuseError } from '../errors.js';
 import { isBareBody, type Response } from './body-types.js';
-import { GATEWAY_TIMEOUT, INTERNAL_ERROR, SERVICE_UNAVAILABLE } from './canned-responses.js';
+import { GATEWAY_TIMEOUT, INTERNAL_ERROR, SERVICE_UNAVAILABLE, WEBSOCKET_NOT_LOADED } from './canned-responses.js';
 import { HANDED_OFF, responseProblem, type HandedOff } from './dispatch.js';
 import { HttpSession, type ResponseOwner } from './http-session.js';
 import type { CloseReason } from '@http-kit/core';
@@ -348,11 +348,27 @@ export function asChannel(request: Request, handlers: ChannelHandlers = {}): Han
   if (!(connection instanceof HttpSession))
     throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
   if (request.websocket) {
-    // Answered with a WebSocket when @http-kit/websocket is loaded; otherwise in HTTP, as any request.
+    // Answered with a WebSocket when @http-kit/websocket is loaded; refused out loud otherwise.
     const accept = webSocketAcceptor();
     if (accept !== undefined) return accept(request, handlers, connection.websocketDefaults);
+    return refuseWebSocket(connection, request);
   }
   new HttpChannel(connection, request, handlers);
+  return HANDED_OFF;
+}
+
+/**
+ * A WebSocket request asked for while `@http-kit/websocket` was never imported: parking it as a
+ * long poll would leave the browser waiting and the program wondering. It is refused 501 (the
+ * server does not implement what the handler asked for) and errorLogger names the missing import.
+ */
+function refuseWebSocket(connection: HttpSession, request: Request): HandedOff {
+  connection.host.logError(
+    `asChannel: ${request.uri} is a WebSocket request but @http-kit/websocket was never imported, so the server cannot speak WebSocket; answered 501. Add \`import '@http-kit/websocket';\` once to the server program`,
+    undefined,
+  );
+  connection.keepAlive = false;
+  connection.answer(connection.seq, WEBSOCKET_NOT_LOADED);
   return HANDED_OFF;
 }
 
