@@ -60,6 +60,21 @@ export function responseOf(result: HandlerResult): Response | null {
 }
 
 /**
+ * What errorLogger says when a handler opened a channel (`asChannel`, `asyncResponse`,
+ * `asEventStream`) or asked for a protocol switch, then returned something else than what that
+ * call returned: the channel never opens, so the program must be told how to fix it.
+ */
+export function handOffNotReturned(channel: boolean, request: Request | null, result: unknown): string {
+  const what = channel ? 'opened a channel (asChannel, asyncResponse or asEventStream)' : 'called switchProtocol';
+  const made = channel ? 'the channel was closed' : 'the switch was dropped';
+  const got = result === undefined ? 'undefined' : result === null ? 'null' : 'a response of its own';
+  const outcome = result === null || result === undefined ? `${made} and the request answered 500` : `that response was sent and ${made}`;
+  const fix = channel ? 'return asChannel(req, { ... })' : 'return switchProtocol(req, headers, createProtocol)';
+  const target = request === null ? 'a request' : `${request.requestMethod.toUpperCase()} ${request.uri}`;
+  return `The handler for ${target} ${what} but returned ${got}, not what that call returned: ${outcome}. Return it: \`${fix}\``;
+}
+
+/**
  * Why `value` is not a response object ({status, headers, body}, each optional, nothing else),
  * in words that name it; null when it is one. Shared by handlers' results and channels' sends.
  */

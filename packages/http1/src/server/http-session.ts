@@ -16,7 +16,7 @@ import { HttpParser, ParseResult, PAUSE, TYPE_REQUEST, type ParserEvents } from 
 import { ChannelMisuseError } from '../errors.js';
 import type { Response } from './body-types.js';
 import { CONTINUE, INTERNAL_ERROR, NOT_FOUND, rejectionBytes } from './canned-responses.js';
-import { HANDED_OFF, responseOf, runHandler, type HandlerOutcome, type HandlerResult } from './dispatch.js';
+import { HANDED_OFF, handOffNotReturned, responseOf, runHandler, type HandlerOutcome, type HandlerResult } from './dispatch.js';
 import { ANSWER_SENT, answerEnded } from './response-hooks.js';
 import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
@@ -124,7 +124,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   request: Request | null = null;
   private body: RequestBody | null = null;
   /** How a channel's streamed answer frames its body: chunked, raw (close-delimited, HTTP/1.0) or none. */
-  private framing = StreamFraming.NoBody;
+  private framing: StreamFraming = StreamFraming.NoBody;
   /** The exchange's yes/no state, one bit each (B_*): one field instead of seven per connection. */
   private bits = B_KEEP_ALIVE;
   /** A channel that owns the current answer, told when the connection goes. */
@@ -209,6 +209,16 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
         return;
       }
       if (this.pendingSwitch !== null || this.read === ReadState.Switched) return;
+    }
+    if (seq === this.seq && result !== HANDED_OFF && (this.owner !== null || this.pendingSwitch !== null)) {
+      // A channel or switch was made but what it returned was not returned (easy in JavaScript).
+      this.ctx.errorLogger(handOffNotReturned(this.owner !== null, this.request, result));
+      this.pendingSwitch = null;
+      if (result === null || result === undefined) {
+        this.abandonOwner('error');
+        this.answer(seq, INTERNAL_ERROR);
+        return;
+      }
     }
     // The handler answered itself: a channel it took over first has nothing left to do.
     if (seq === this.seq) this.abandonOwner('error');
