@@ -7,8 +7,11 @@
  *
  * One state per part of a frame (`ReadState`), one method per state, advanced in `push()`. A
  * payload that lies within one chunk is a view of it (unmasked in place); one split across
- * chunks is collected as views and joined once complete. Limits are on bytes: a frame whose
- * header announces more than maxMessageSize leaves room for fails before its payload is read.
+ * chunks, and the fragments of a message, are gathered by `JoinedBytes` (small pieces copied as
+ * they come, large ones kept as views), so what an incomplete frame or message costs follows its
+ * bytes, not how many TCP segments or fragments carried them. Limits: a frame whose header
+ * announces more than maxMessageSize leaves room for fails before its payload is read (1009), and
+ * a message in more than MAX_FRAGMENTS frames fails at the header of the one past it (1009).
  *
  * Compressed messages are inflated fragment by fragment, asynchronously: `push()` then returns
  * how many bytes it took (up to the end of that frame); the caller holds the rest and pushes it
@@ -24,6 +27,7 @@
 import { constants, isUtf8 } from 'node:buffer';
 import { describe, InvalidArgumentError } from '@http-kit/core';
 import { isValidCloseCode } from './close-codes.js';
+import { JoinedBytes } from './joined-bytes.js';
 import { applyMask } from './mask.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, OpcodeKind, opcodeKind } from './opcodes.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
@@ -67,6 +71,14 @@ const enum ReadState {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/**
+ * The most frames one message may come in. Autobahn's cases 9.3.1 and 9.4.1 send 4 MiB in 64-byte
+ * fragments (65,536 frames); browsers send a message in one frame. A frame costs its header to
+ * parse however small its payload, and an empty one costs no bytes at all: this bounds the work a
+ * message that never ends can make.
+ */
+export const MAX_FRAGMENTS = 65_536;
+
 export class FrameReader {
   private state = ReadState.Info;
   private readonly events: FrameReaderEvents;
@@ -96,16 +108,17 @@ export class FrameReader {
   private payloadLength = 0;
   /** The masking key as a big-endian 32-bit number (no Buffer per connection). */
   private mask = 0;
-  /** Pieces of a payload split across chunks, and their total. */
-  private pieces: Buffer[] | null = null;
-  private pieceBytes = 0;
+  /** A payload split across chunks, gathered; made at the first split. */
+  private pieces: JoinedBytes | null = null;
 
   // The data message being read: its opcode (0 when none), whether compressed, its bytes so far
-  // (on the wire when compressed), its fragments.
+  // (on the wire when compressed), its frames so far, its fragments' payloads (made at the first
+  // fragmented message).
   private messageOpcode = 0;
   private compressed = false;
   private messageBytes = 0;
-  private fragments: Buffer[] | null = null;
+  private frameCount = 0;
+  private fragments: JoinedBytes | null = null;
   /** Made for the first fragmented text message; a text message in one frame is checked at once. */
   private utf8: Utf8Validator | null = null;
   private readonly inflated: ((error: (Error & { closeCode?: number }) | null, data: Buffer | null) => void) | null;
@@ -201,11 +214,13 @@ export class FrameReader {
         if (opcode === Opcode.Continuation) {
           if (this.messageOpcode === 0) return this.fail(1002, 'continuation frame with no message to continue');
           if (rsv1) return this.fail(1002, 'RSV1 set on a continuation frame');
+          if (++this.frameCount > MAX_FRAGMENTS) return this.fail(1009, `message in more than ${MAX_FRAGMENTS} fragments`);
         } else {
           if (this.messageOpcode !== 0) return this.fail(1002, 'new data frame inside a fragmented message');
           if (rsv1 && this.deflate === null) return this.fail(1002, 'RSV1 set without a negotiated permessage-deflate');
           this.messageOpcode = opcode;
           this.compressed = rsv1;
+          this.frameCount = 1;
         }
         break;
       case OpcodeKind.Control:
@@ -245,8 +260,9 @@ export class FrameReader {
     const chunk = this.chunk;
     const pos = this.pos;
     const available = chunk.length - pos;
-    const needed = this.payloadLength - this.pieceBytes;
-    if (this.pieceBytes === 0 && available >= needed) {
+    const gathered = this.pieces === null ? 0 : this.pieces.length;
+    const needed = this.payloadLength - gathered;
+    if (gathered === 0 && available >= needed) {
       // The common case: the whole payload is in this chunk.
       this.pos = pos + needed;
       const payload = chunk.subarray(pos, pos + needed);
@@ -254,13 +270,11 @@ export class FrameReader {
       return this.frameRead(payload);
     }
     const n = available < needed ? available : needed;
-    (this.pieces ??= []).push(chunk.subarray(pos, pos + n));
-    this.pieceBytes += n;
+    const pieces = (this.pieces ??= new JoinedBytes());
+    pieces.add(chunk.subarray(pos, pos + n), needed);
     this.pos = pos + n;
-    if (this.pieceBytes < this.payloadLength) return;
-    const payload = Buffer.concat(this.pieces!, this.pieceBytes);
-    this.pieces = null;
-    this.pieceBytes = 0;
+    if (pieces.length < this.payloadLength) return;
+    const payload = pieces.take();
     if (this.masked) applyMask(payload, maskBytes(this.mask));
     this.frameRead(payload);
   }
@@ -323,9 +337,11 @@ export class FrameReader {
       return;
     }
     const isText = this.messageOpcode === Opcode.Text;
+    const joined = this.fragments;
+    const earlier = joined === null ? 0 : joined.length;
     // Each fragment is checked as it completes, so bad text fails in the fragment that holds it.
     if (isText) {
-      if (this.fin && this.fragments === null) {
+      if (this.fin && earlier === 0) {
         // The whole message is this frame (earlier fragments, if any, were empty): one native check.
         if (!isUtf8(payload)) return this.fail(1007, 'text message is not valid UTF-8');
       } else if (!(this.utf8 ??= new Utf8Validator()).feed(payload)) {
@@ -333,15 +349,15 @@ export class FrameReader {
       }
     }
     if (!this.fin) {
-      if (payload.length > 0) (this.fragments ??= []).push(payload);
+      if (payload.length > 0) (this.fragments ??= new JoinedBytes()).add(payload, this.limit - earlier);
       this.state = ReadState.Info;
       return;
     }
     if (isText && this.utf8 !== null && !this.utf8.end()) return this.fail(1007, 'text message ends inside a UTF-8 sequence');
     let message = payload;
-    if (this.fragments !== null) {
-      this.fragments.push(payload);
-      message = Buffer.concat(this.fragments, this.messageBytes);
+    if (earlier > 0) {
+      joined!.add(payload, payload.length);
+      message = joined!.take();
     }
     this.endMessage();
     this.state = ReadState.Info;
@@ -392,7 +408,8 @@ export class FrameReader {
     this.messageOpcode = 0;
     this.compressed = false;
     this.messageBytes = 0;
-    this.fragments = null;
+    this.frameCount = 0;
+    this.fragments?.clear();
     this.utf8?.reset();
   }
 
@@ -405,8 +422,7 @@ export class FrameReader {
   private stop(): void {
     this.state = ReadState.Closed;
     this.endMessage();
-    this.pieces = null;
-    this.pieceBytes = 0;
+    this.pieces?.clear();
   }
 }
 
