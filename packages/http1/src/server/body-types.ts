@@ -48,13 +48,15 @@ export interface Response {
   body?: ResponseBody;
 }
 
-export const enum BodyKind {
-  Empty,
-  Bytes,
-  Text,
-  File,
-  Stream,
-}
+export const BodyKind = {
+  Empty: 0,
+  Bytes: 1,
+  Text: 2,
+  File: 3,
+  Stream: 4,
+} as const;
+/** One of the kinds in `BodyKind`. */
+export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
 
 export function bodyKind(body: unknown): BodyKind {
   if (body === null || body === undefined) return BodyKind.Empty;

@@ -22,37 +22,39 @@ import { isIPv6 } from 'node:net';
 import { LimitExceeded, type HttpParser } from '../codec/parser.js';
 
 /** The ways a request is refused. */
-export const enum Failure {
+export const Failure = {
   /** llhttp refused the bytes (framing, syntax, smuggling shapes). */
-  Malformed,
-  NoVersion,
-  UnsupportedVersion,
-  MissingHost,
-  RepeatedHost,
+  Malformed: 0,
+  NoVersion: 1,
+  UnsupportedVersion: 2,
+  MissingHost: 3,
+  RepeatedHost: 4,
   /** Host is not uri-host [":" port]. */
-  InvalidHost,
+  InvalidHost: 5,
   /** An absolute-form target whose authority is not the Host. */
-  HostMismatch,
+  HostMismatch: 6,
   /** A target of the wrong form for its method, with a fragment, userinfo or a bad authority. */
-  InvalidTarget,
+  InvalidTarget: 7,
   /** Transfer-Encoding that does not end in chunked: the body's length is unknown. */
-  UnframedBody,
+  UnframedBody: 8,
   /** A transfer coding other than chunked (gzip, deflate...). */
-  UnsupportedCoding,
-  TargetTooLong,
-  HeadersTooLarge,
-  TrailersTooLarge,
-  BodyTooLarge,
+  UnsupportedCoding: 9,
+  TargetTooLong: 10,
+  HeadersTooLarge: 11,
+  TrailersTooLarge: 12,
+  BodyTooLarge: 13,
   /** A chunk-size line (with its extensions) longer than MAX_CHUNK_LINE. */
-  ChunkLineTooLong,
+  ChunkLineTooLong: 14,
   /** A body whose framing (chunk lines, extensions, trailers) costs more than maxFramingOf(maxBody). */
-  FramingTooLarge,
-  UnsupportedExpect,
-  HeadTimeout,
-  BodyTimeout,
+  FramingTooLarge: 15,
+  UnsupportedExpect: 16,
+  HeadTimeout: 17,
+  BodyTimeout: 18,
   /** The whole request (head and body) not received within requestTimeout. */
-  RequestTimeout,
-}
+  RequestTimeout: 19,
+} as const;
+/** One of the failures in `Failure`. */
+export type Failure = (typeof Failure)[keyof typeof Failure];
 
 /** Status per Failure, in the enum's order. */
 const STATUS: readonly number[] = [

@@ -257,11 +257,13 @@ export function writeStreamHead(target: ResponseTarget, status: number, response
   return bodiless ? StreamFraming.NoBody : chunked ? StreamFraming.Chunked : StreamFraming.Raw;
 }
 
-export const enum StreamFraming {
-  NoBody,
-  Chunked,
-  Raw,
-}
+export const StreamFraming = {
+  NoBody: 0,
+  Chunked: 1,
+  Raw: 2,
+} as const;
+/** One of the framings in `StreamFraming`. */
+export type StreamFraming = (typeof StreamFraming)[keyof typeof StreamFraming];
 
 /** Releases a body that will not be sent (HEAD, 204, 304). */
 function discard(body: ResponseBody, kind: BodyKind): void {
