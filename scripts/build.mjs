@@ -46,7 +46,7 @@ for (const name of packages) {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
-    // Class names stay as written: error brands (instanceof across copies) rely on them.
+    // Class names stay as written: an error's name is its class's (its instanceof brand is its code).
     keepNames: true,
     platform: 'node',
     format: 'esm',

@@ -12,7 +12,7 @@ import { HANDED_OFF, responseProblem, type HandedOff } from './dispatch.js';
 import { HttpSession, type ResponseOwner } from './http-session.js';
 import type { CloseReason } from '@http-kit/core';
 import { kExchange, type Request } from './request.js';
-import { channelEnded, hookChunk, hookEnd, hookResponse, responseHooksOf } from './response-hooks.js';
+import { answerEnded, hookChunk, hookEnd, hookResponse, responseHooksOf } from './response-hooks.js';
 import { withDefaultContentType } from './response-writer.js';
 import { webSocketAcceptor, type WebSocketOptions } from './websocket-options.js';
 
@@ -296,7 +296,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     if (this.finalReason !== null) return;
     this.finalReason = reason;
     this.closedSignal?.settle(reason);
-    channelEnded(this.request, { reason, status: this.status }, this.connection.host);
+    answerEnded(this.request, { reason, status: this.status }, this.connection.host);
     const onClose = this.handlers.onClose;
     if (onClose === undefined) return;
     try {

@@ -10,7 +10,7 @@
  * waits for the server to do it, up to `closeTimeout`.
  */
 import { ClosedSignal, kWatchClose, type CloseReason, type CloseWatcher, type Protocol, type ProtocolHost } from '@http-kit/core';
-import { ChannelMisuseError, channelEnded, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
+import { ChannelMisuseError, answerEnded, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
 import { CloseCode, isValidCloseCode } from '../codec/close-codes.js';
 import { FrameReader, type FrameReaderEvents } from '../codec/frame-reader.js';
 import { encodeClose } from '../codec/frame-writer.js';
@@ -301,7 +301,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     this.finalReason = this.closeReason ?? reason;
     this.closedSignal?.settle(this.finalReason);
     // Middleware watching the request (a request logger) hears of the close too.
-    if (this.isServer) channelEnded(this.request, { reason: this.finalReason, status: 101, code: this.closeInfo.code }, this.host);
+    if (this.isServer) answerEnded(this.request, { reason: this.finalReason, status: 101, code: this.closeInfo.code }, this.host);
     const onClose = this.handlers.onClose;
     if (onClose === undefined) return;
     try {
