@@ -28,9 +28,9 @@ export type { Channel, ChannelHandlers, ChannelMessage } from './server/channel.
 export { asEventStream, EventStream, formatEvent } from './server/event-stream.js';
 export type { EventStreamHandlers, ServerSentEvent } from './server/event-stream.js';
 export { addResponseHook, isHandedOff } from './server/response-hooks.js';
-export type { ResponseHook, ChannelEnd } from './server/response-hooks.js';
+export type { ResponseHook, AnswerEnd } from './server/response-hooks.js';
 /** @internal How a channel tells the response hooks on its request that it ended (@http-kit/websocket calls it). */
-export { channelEnded } from './server/response-hooks.js';
+export { answerEnded } from './server/response-hooks.js';
 /** The base of every error the packages make, and the one runServer throws for a bad option or argument. */
 export { HttpKitError, InvalidArgumentError } from '@http-kit/core';
 export {

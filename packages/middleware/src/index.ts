@@ -19,3 +19,5 @@ export { formParams, parseForm } from './form-params.js';
 export type { FormParamsOptions } from './form-params.js';
 export { compress, negotiateEncoding } from './compress.js';
 export type { CompressOptions, Encoding } from './compress.js';
+export { multipart, MultipartError } from './multipart.js';
+export type { MultipartOptions, MultipartFile, MultipartPart } from './multipart.js';

@@ -10,11 +10,11 @@ import type { Response } from './body-types.js';
 import { HANDED_OFF } from './dispatch.js';
 import type { Request } from './request.js';
 
-/** How a channel ended, as its hooks are told. */
-export interface ChannelEnd {
-  /** Why it ended (the reason `onClose` gets). */
+/** How an answer ended, as the hooks are told. */
+export interface AnswerEnd {
+  /** Why it ended: 'server-closed' when it was sent whole, else the reason the connection or channel ended. */
   reason: CloseReason;
-  /** The status the channel answered with (101 for a WebSocket; 0 when it never answered). */
+  /** The status, when the one ending it knows (a channel: what it answered; 101 for a WebSocket); else 0. */
   status: number;
   /** The WebSocket close code, when there was one. */
   code?: number;
@@ -35,8 +35,11 @@ export interface ResponseHook {
   chunk?(data: string | Uint8Array, request: Request): string | Uint8Array;
   /** The stream ends (the program closed it, or its timeout passed): bytes to send before the end, or null. */
   end?(request: Request): Uint8Array | null;
-  /** The channel ended, however (HTTP channels and WebSockets). */
-  closed?(end: ChannelEnd, request: Request): void;
+  /**
+   * The answer is done, however: sent whole, or its connection, channel or WebSocket ended. Told
+   * once per request, for every answer (a returned one too), so a hook may free what it holds.
+   */
+  closed?(end: AnswerEnd, request: Request): void;
 }
 
 /** `Symbol.for`, so duplicate copies of the package share one list per request. */
@@ -65,7 +68,8 @@ export function addResponseHook(req: Request, hook: ResponseHook): void {
 
 /** @internal The hooks on `req`, outermost first (null when none). */
 export function responseHooksOf(req: Request): readonly ResponseHook[] | null {
-  return (req as HookedRequest)[kHooks] ?? null;
+  const hooks = (req as HookedRequest)[kHooks];
+  return hooks === undefined || hooks === ENDED ? null : hooks;
 }
 
 /** @internal Applies the hooks to a channel's answer, innermost first. */
@@ -103,20 +107,29 @@ export function hookEnd(hooks: readonly ResponseHook[], request: Request): Array
   return tail;
 }
 
+/** @internal How an answer written whole ends (the session tells its hooks so). */
+export const ANSWER_SENT: AnswerEnd = Object.freeze({ reason: 'server-closed', status: 0 });
+
+/** What the hook list becomes once the answer has ended: told once. */
+const ENDED: readonly ResponseHook[] = Object.freeze([]);
+
 /**
- * @internal Tells the hooks on `req` that its channel ended (HttpChannel, and the WebSocket
- * channel of @http-kit/websocket). A hook that throws is reported to `log.logError` and the others
- * still run.
+ * @internal Tells the hooks on `req` that its answer ended (the HTTP session when an answer is
+ * written or its connection closes, HttpChannel, and the WebSocket channel of
+ * @http-kit/websocket). Only the first call for a request counts. A hook that throws is reported
+ * to `log.logError` and the others still run.
  */
-export function channelEnded(req: Request, end: ChannelEnd, log: { logError(message: string, error: unknown): void }): void {
-  const hooks = responseHooksOf(req);
-  if (hooks === null) return;
+export function answerEnded(req: Request, end: AnswerEnd, log: { logError(message: string, error: unknown): void }): void {
+  const hooked = req as HookedRequest;
+  const hooks = hooked[kHooks];
+  if (hooks === undefined || hooks === ENDED) return;
+  hooked[kHooks] = ENDED as ResponseHook[];
   for (const hook of hooks) {
     if (hook.closed === undefined) continue;
     try {
       hook.closed(end, req);
     } catch (error) {
-      log.logError('A response hook failed as its channel closed', error);
+      log.logError('A response hook failed as its answer ended', error);
     }
   }
 }
