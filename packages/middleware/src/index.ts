@@ -21,3 +21,5 @@ export { compress, negotiateEncoding } from './compress.js';
 export type { CompressOptions, Encoding } from './compress.js';
 export { multipart, MultipartError } from './multipart.js';
 export type { MultipartOptions, MultipartFile, MultipartPart } from './multipart.js';
+export { requestLogger } from './request-logger.js';
+export type { RequestLoggerOptions, LogFormat } from './request-logger.js';

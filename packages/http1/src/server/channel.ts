@@ -267,7 +267,11 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     if (this.state === ChannelState.Closed) return;
     if (this.state === ChannelState.Parked && this.handlers.timeoutResponse !== null) {
       this.state = ChannelState.Closed;
-      this.connection.answer(this.seq, this.handlers.timeoutResponse ?? GATEWAY_TIMEOUT);
+      const answer = this.handlers.timeoutResponse ?? GATEWAY_TIMEOUT;
+      // The hooks hear it was a timeout (and its status) before the session tells them it was sent.
+      this.status = answer.status ?? 200;
+      answerEnded(this.request, { reason: 'timeout', status: this.status }, this.connection.host);
+      this.connection.answer(this.seq, answer);
     } else {
       const wasStreaming = this.state === ChannelState.Streaming;
       this.state = ChannelState.Closed;
@@ -296,7 +300,8 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
     if (this.finalReason !== null) return;
     this.finalReason = reason;
     this.closedSignal?.settle(reason);
-    answerEnded(this.request, { reason, status: this.status }, this.connection.host);
+    // An answer the program completed is over when the session has written it (it tells the hooks then).
+    if (reason !== 'server-closed') answerEnded(this.request, { reason, status: this.status }, this.connection.host);
     const onClose = this.handlers.onClose;
     if (onClose === undefined) return;
     try {

@@ -1,0 +1,219 @@
+/**
+ * requestLogger: one line per request, written when its answer is done (the last byte handed to
+ * the socket, or the connection gone), with method, target, status, body bytes and duration. A
+ * channel's line comes when its stream or long poll ends; a WebSocket gets a line at the upgrade
+ * and one at its close. `'combined'` is nginx's combined format with the duration added; `'json'`
+ * is one JSON object a line.
+ */
+import { performance } from 'node:perf_hooks';
+import { describe, InvalidArgumentError } from '@http-kit/core';
+import {
+  addResponseHook,
+  FileBody,
+  isHandedOff,
+  type AnswerEnd,
+  type Handler,
+  type HandlerResult,
+  type Request,
+  type Response,
+  type ResponseBody,
+  type ResponseHook,
+} from '@http-kit/http1';
+import { asResponse, headerOf } from './answers.js';
+import type { Middleware } from './compose.js';
+import { checkOptions, functionOption } from './options.js';
+
+export type LogFormat = 'combined' | 'json';
+
+export interface RequestLoggerOptions {
+  /** Where each line goes (default: `process.stdout`, one line each). */
+  log?: (line: string) => void;
+  /** `'combined'` (the default) or `'json'`. */
+  format?: LogFormat;
+}
+
+/** What the logger knows of one request, on the request. */
+interface Entry {
+  start: number;
+  status: number;
+  /** Body bytes handed to the connection; -1 when unknown (a file). */
+  bytes: number;
+}
+
+const kEntry = Symbol('requestLogger.entry');
+type Logged = Request & { [kEntry]?: Entry };
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+let clockSecond = -1;
+let clockText = '';
+
+/** nginx's $time_local (in UTC), made once a second. */
+function timeLocal(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== clockSecond) {
+    const d = new Date(second * 1000);
+    const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+    clockText = `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+    clockSecond = second;
+  }
+  return clockText;
+}
+
+/** A header value as nginx writes it into a quoted log field: quotes and controls escaped. */
+function quoted(value: string | undefined): string {
+  if (value === undefined || value === '') return '"-"';
+  return `"${value.replace(/["\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
+}
+
+function target(req: Request): string {
+  return req.queryString === null ? req.uri : `${req.uri}?${req.queryString}`;
+}
+
+interface Line {
+  req: Request;
+  entry: Entry;
+  end: AnswerEnd | null;
+  /** 'open' at a WebSocket's upgrade, 'close' at its close. */
+  websocket?: 'open' | 'close';
+}
+
+function combined({ req, entry, end, websocket }: Line): string {
+  const ms = (performance.now() - entry.start).toFixed(3);
+  const bytes = entry.bytes < 0 ? '-' : String(entry.bytes);
+  const status = entry.status === 0 ? '-' : String(entry.status);
+  let extra = '';
+  if (websocket !== undefined) extra = ` websocket-${websocket}${end?.code !== undefined ? ` ${end.code}` : ''}`;
+  if (end !== null && end.reason !== 'server-closed') extra += ` ${end.reason}`;
+  const method = req.requestMethod.toUpperCase();
+  return `${req.remoteAddr} - - [${timeLocal(Date.now())}] ${quoted(`${method} ${target(req)} ${req.protocol}`)} ${status} ${bytes} ${quoted(req.headers.referer)} ${quoted(req.headers['user-agent'])} ${ms}${extra}`;
+}
+
+function json({ req, entry, end, websocket }: Line): string {
+  return JSON.stringify({
+    time: new Date().toISOString(),
+    id: req.id,
+    remoteAddr: req.remoteAddr,
+    method: req.requestMethod.toUpperCase(),
+    target: target(req),
+    protocol: req.protocol,
+    status: entry.status === 0 ? null : entry.status,
+    bytes: entry.bytes < 0 ? null : entry.bytes,
+    durationMs: Math.round((performance.now() - entry.start) * 1000) / 1000,
+    userAgent: req.headers['user-agent'],
+    referer: req.headers.referer,
+    websocket,
+    closeCode: end?.code,
+    // How the answer ended when it was not sent whole: 'client-closed', 'timeout', ...
+    outcome: end === null || end.reason === 'server-closed' ? undefined : end.reason,
+  });
+}
+
+/** Counts the bytes of a streamed body as the server takes them. */
+async function* counted(source: AsyncIterable<Uint8Array | string>, entry: Entry): AsyncGenerator<Uint8Array | string> {
+  for await (const chunk of source) {
+    entry.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    yield chunk;
+  }
+}
+
+/** The response with its body counted into `entry` (a stream is wrapped; a whole body measured). */
+function measure(response: Response, entry: Entry, req: Request): Response {
+  entry.status = response.status ?? 200;
+  const body: ResponseBody = response.body;
+  entry.bytes = 0;
+  if (body === null || body === undefined || req.requestMethod === 'head' || entry.status === 204 || entry.status === 304) return response;
+  if (typeof body === 'string') entry.bytes = Buffer.byteLength(body);
+  else if (body instanceof Uint8Array) entry.bytes = body.byteLength;
+  else if (body instanceof FileBody) {
+    const length = Number(headerOf(response.headers, 'content-length'));
+    entry.bytes = Number.isInteger(length) ? length : -1;
+  } else if (
+    typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ||
+    typeof (body as Iterable<unknown>)[Symbol.iterator] === 'function'
+  ) {
+    return { status: response.status, headers: response.headers, body: counted(body as AsyncIterable<Uint8Array | string>, entry) };
+  } else entry.bytes = -1;
+  return response;
+}
+
+/**
+ * Logs one line per request once its answer is done.
+ *
+ * @example
+ * const app = compose(requestLogger({ format: 'json', log: (line) => logFile.write(`${line}\n`) }))(handler);
+ * // {"time":"...","method":"GET","target":"/","status":200,"bytes":5,"durationMs":0.412,...}
+ */
+export function requestLogger(options?: RequestLoggerOptions): Middleware {
+  const opts = checkOptions('requestLogger', options, ['log', 'format']);
+  const log = functionOption('requestLogger', 'log', opts.log) ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const format = opts.format ?? 'combined';
+  if (format !== 'combined' && format !== 'json')
+    throw new InvalidArgumentError(`requestLogger: format must be 'combined' or 'json', got ${describe(format)}`);
+  const write = format === 'json' ? json : combined;
+
+  const hook: ResponseHook = {
+    response(response, streaming, req) {
+      const entry = (req as Logged)[kEntry];
+      if (entry === undefined) return response;
+      if (streaming) {
+        entry.status = response.status ?? 200;
+        entry.bytes = 0;
+        return response;
+      }
+      return measure(response, entry, req);
+    },
+    chunk(data, req) {
+      const entry = (req as Logged)[kEntry];
+      if (entry !== undefined) entry.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+      return data;
+    },
+    closed(end, req) {
+      const entry = (req as Logged)[kEntry];
+      if (entry === undefined) return;
+      if (entry.status === 0) entry.status = end.status; // a channel's timeout answer, which no hook saw
+      if (req.websocket && end.status === 101) {
+        log(write({ req, entry, end, websocket: 'close' }));
+        return;
+      }
+      // A connection gone before any answer: no status was sent.
+      log(write({ req, entry, end }));
+    },
+  };
+
+  const settle = (result: HandlerResult, req: Request, entry: Entry): HandlerResult => {
+    if (isHandedOff(result)) {
+      if (req.websocket) {
+        // The upgrade's line now; the close comes through the hook.
+        entry.status = 101;
+        entry.bytes = 0;
+        log(write({ req, entry, end: null, websocket: 'open' }));
+      }
+      return result;
+    }
+    return measure(asResponse(result), entry, req);
+  };
+
+  return (handler: Handler): Handler =>
+    (req) => {
+      const entry: Entry = { start: performance.now(), status: 0, bytes: 0 };
+      (req as Logged)[kEntry] = entry;
+      addResponseHook(req, hook);
+      let result: ReturnType<Handler>;
+      try {
+        result = handler(req);
+      } catch (error) {
+        entry.status = 500; // what the server answers for it
+        throw error;
+      }
+      if (result !== null && typeof result === 'object' && typeof (result as Promise<HandlerResult>).then === 'function') {
+        return (result as Promise<HandlerResult>).then(
+          (value) => settle(value, req, entry),
+          (error: unknown) => {
+            entry.status = 500;
+            throw error;
+          },
+        );
+      }
+      return settle(result as HandlerResult, req, entry);
+    };
+}
