@@ -12,7 +12,9 @@ export function chatLayout({ title, heading, transport }) {
 <style>
   body { font: 16px/1.4 system-ui, sans-serif; max-width: 40rem; margin: 1rem auto; padding: 0 .75rem; }
   h1 { font-size: 1.4rem; margin: .3rem 0; }
+  a { color: #0b5cad; }
   .back { font-size: 14px; margin: 0; }
+  .hint { color: #555; font-size: 14px; margin: .2rem 0; }
   #log { border: 1px solid #ccc; height: min(22rem, 60vh); overflow-y: auto; padding: .5rem; background: #fafafa; }
   #log p { margin: .25rem 0; padding: .2rem .4rem; border-radius: 6px; overflow-wrap: anywhere; }
   #log p.mine { background: #dcf0ff; margin-left: 2rem; }
@@ -29,6 +31,7 @@ export function chatLayout({ title, heading, transport }) {
 <body>
 <p class="back"><a href="/">← all demos</a></p>
 <h1>${heading}</h1>
+<p class="hint">Open this page in a second tab (or on another device): a message sent in one shows up in every tab at once.</p>
 <p id="status">connecting…</p>
 <div id="log"></div>
 <form id="form">

@@ -1,5 +1,6 @@
-// The demo's smaller pages: the landing page at '/', the SSE clock (/clock, reading /events) and
-// the WebSocket echo (/echo, talking to /ws).
+// The demo's smaller pages: the landing page at '/', the SSE clock (/clock, reading /events), the
+// WebSocket echo (/echo, talking to /ws), and what a browser gets at /hello, /async and /stream
+// (curl gets plain text there).
 const head = (title, extraStyle = '') => `<!doctype html>
 <html lang="en">
 <head>
@@ -126,6 +127,28 @@ export const echoPage = `${head(
     text.value = '';
   });
 </script>
+</body>
+</html>
+`;
+
+/** A page showing `text` (what curl gets as plain text), with a way back to the index. */
+export function textPage(title, text, note = '') {
+  return `${head(`http-kit ${title}`, '  pre { font: 600 1.4rem/1.4 ui-monospace, monospace; }\n')}<p class="back"><a href="/">← all demos</a></p>
+<h1>${title}</h1>
+<pre>${text}</pre>
+${note === '' ? '' : `<p>${note}</p>\n`}</body>
+</html>
+`;
+}
+
+/** /stream in a browser: this head, then each chunk as it is sent, then the tail. */
+export const streamPageHead = `${head('http-kit streaming', '  pre { font: 1.1rem/1.4 ui-monospace, monospace; }\n')}<p class="back"><a href="/">← all demos</a></p>
+<h1>Streaming</h1>
+<p>One response, written a chunk every 200 ms through a channel (<code>send(…, false)</code>, then <code>close()</code>): the
+chunks appear as they arrive. <code>curl -N</code> this URL to see the same chunks as text.</p>
+<pre id="chunks">`;
+export const streamPageTail = `</pre>
+<p id="done">Done: the server closed the response.</p>
 </body>
 </html>
 `;

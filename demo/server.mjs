@@ -2,14 +2,14 @@
 // IP=0.0.0.0 to let other machines in; WORKERS=N: N processes through node:cluster;
 // REDIS_URL=redis://host:port: the chat room shared by every instance using that Redis).
 //   /            the landing page: a link to each demo, with a line on what it shows
-//   /hello       hello world, as plain text
+//   /hello       hello world, as plain text (a browser gets it in a page with a link back to /)
 //   /clock       a page showing the ticks of /events (EventSource)
 //   /echo        a page talking to /ws
 //   /favicon.ico 204 (no icon, and no 404 in the browser's console)
-//   /async       answered 100 ms later from a timer (asyncResponse, the seed's API)
+//   /async       answered 100 ms later from a timer (asyncResponse, the seed's API; a page in a browser)
 //   /chat        a long-polling chat room in the browser (/poll parks, POST /msg answers all)
 //   /events      Server-Sent Events: a clock ticking every second
-//   /stream      a chunked response written piece by piece through a channel
+//   /stream      a chunked response written piece by piece through a channel (a page in a browser)
 //   /ws          WebSocket echo
 //   /ws-chat     the same chat room over WebSocket (the page; its socket is /ws-chat too)
 import cluster from 'node:cluster';
@@ -18,7 +18,7 @@ import { broadcast } from '@http-kit/websocket';
 import { openRoom } from './chat-room.mjs';
 import { chatPage } from './chat-page.mjs';
 import { wsChatPage } from './ws-chat-page.mjs';
-import { clockPage, echoPage, landingPage } from './pages.mjs';
+import { clockPage, echoPage, landingPage, streamPageHead, streamPageTail, textPage } from './pages.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
 const ip = process.env.IP ?? '127.0.0.1';
@@ -103,6 +103,11 @@ function tabId(value) {
   return typeof value === 'string' && /^[a-z0-9]{1,16}$/.test(value) ? value : null;
 }
 
+/** A browser navigating here (it asks for HTML): it gets a page with a way back to the index. */
+function wantsPage(req) {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
 function html(page) {
   return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page };
 }
@@ -122,6 +127,7 @@ function handler(req) {
     case '/':
       return html(landingPage);
     case '/hello':
+      if (wantsPage(req)) return html(textPage('Hello world', 'hello world'));
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello world' };
     case '/favicon.ico':
       return { status: 204, headers: { 'cache-control': 'max-age=86400' } };
@@ -129,10 +135,14 @@ function handler(req) {
       return html(clockPage);
     case '/echo':
       return html(echoPage);
-    case '/async':
+    case '/async': {
+      const answer = wantsPage(req)
+        ? html(textPage('Async response', 'async hello world', 'answered 100 ms after the request came, from a timer (asyncResponse)'))
+        : { status: 200, headers: { 'content-type': 'text/plain' }, body: 'async hello world' };
       return asyncResponse(req, (respond) => {
-        setTimeout(() => respond({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'async hello world' }), 100);
+        setTimeout(() => respond(answer), 100);
       });
+    }
     case '/chat':
       return html(chatPage);
     case '/poll':
@@ -151,21 +161,27 @@ function handler(req) {
           stream.send({ event: 'hello', data: 'connected' });
         },
       });
-    case '/stream':
+    case '/stream': {
+      // A browser gets a page it renders as the chunks come; curl gets the chunks as text. Either
+      // way nosniff: without it Chromium holds text back to sniff its type, and shows it all at the end.
+      const page = wantsPage(req);
       return asChannel(req, {
         onOpen(channel) {
-          channel.send({ status: 200, headers: { 'content-type': 'text/plain' } }, false);
+          const headers = { 'content-type': `text/${page ? 'html' : 'plain'}; charset=utf-8`, 'x-content-type-options': 'nosniff' };
+          channel.send({ status: 200, headers, body: page ? streamPageHead : '' }, false);
           let n = 0;
           const tick = setInterval(() => {
             if (!channel.isOpen) return clearInterval(tick);
             channel.send(`chunk ${++n}\n`, false);
             if (n === 5) {
               clearInterval(tick);
+              if (page) channel.send(streamPageTail, false);
               channel.close();
             }
           }, 200);
         },
       });
+    }
     case '/ws':
       if (!req.websocket)
         return {
@@ -181,7 +197,20 @@ function handler(req) {
   }
 }
 
-const server = await runServer(handler, { ip, port, workers });
+let server;
+try {
+  server = await runServer(handler, { ip, port, workers });
+} catch (error) {
+  // One line a person can act on, not a stack: a port in use is the usual case.
+  if (error?.code !== 'HTTPKIT_LISTEN') throw error;
+  console.error(
+    error.systemCode === 'EADDRINUSE'
+      ? `port ${port} is already in use (another server on it?): start on another one, e.g. PORT=${port === 8080 ? 8081 : port + 1} npm start`
+      : error.message,
+  );
+  await room.close();
+  process.exit(1);
+}
 const shown = ip.includes(':') ? `[${ip}]` : ip;
 if (!cluster.isWorker) {
   console.log(

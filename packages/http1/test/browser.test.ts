@@ -341,7 +341,7 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
 
     const result = await read();
     expect(result.status).toBe(200);
-    expect(result.type).toBe('text/plain');
+    expect(result.type).toBe('text/plain; charset=utf-8'); // with nosniff: see the Streaming page
     expect(result.lines.map((l) => l.text)).toEqual(['chunk 1', 'chunk 2', 'chunk 3', 'chunk 4', 'chunk 5']);
     expect(result.rest).toBe('');
     // 200 ms apart on the server: a buffered response would arrive in one go.
@@ -437,12 +437,14 @@ describe.skipIf(skipReason !== null)(`Chromium against the demo server${skipReas
   });
 
   it('streaming and async pages render in the browser (screenshots)', async () => {
+    // A browser gets pages here (with a link back to the index); demo-pages.test.ts checks the streaming.
     const page = await openPage('/stream');
-    expect((await page.locator('body').innerText()).trim()).toBe('chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5');
+    await page.locator('#done').waitFor({ timeout: 3_000 });
+    expect((await page.locator('#chunks').innerText()).trim()).toBe('chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5');
     await screenshot(page, 'stream');
     const res = await page.goto(demo.base + '/async');
     expect(res?.status()).toBe(200);
-    expect((await page.locator('body').innerText()).trim()).toBe('async hello world');
+    expect((await page.locator('pre').innerText()).trim()).toBe('async hello world');
     await screenshot(page, 'async');
     await page.context().close();
     await expectServerHealthy();
