@@ -6,19 +6,24 @@
 // read from vitest's stderr (passed through as it comes): the closing line then says how many
 // tests were skipped for missing peers, and one more line gives the command that installs them.
 // With HTTPKIT_REQUIRE_PEERS=1 (CI, which installs them all) a missing peer fails the run.
+// vitest's JSON report (which it announces) stays at test-output/vitest-results.json, or at
+// HTTPKIT_TEST_REPORT when set (a run inside a test, beside the outer one).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const vitest = join(require.resolve('vitest/package.json'), '..', 'vitest.mjs');
-const dir = mkdtempSync(join(tmpdir(), 'http-kit-test-'));
-const results = join(dir, 'results.json');
+// Kept after the run (vitest says where it wrote it; a path that vanished would mislead), ignored by git.
+const results = resolve(process.env.HTTPKIT_TEST_REPORT || join('test-output', 'vitest-results.json'));
+mkdirSync(dirname(results), { recursive: true });
 
-/** Every Debian package the tests use as a peer: the one command README.md gives. */
-const ALL_PEERS = 'curl netcat-openbsd wrk openssl nginx-light chromium python3-websockets python3-h11';
+/**
+ * Every Debian package the tests use as a peer: the one command README.md gives (every package of
+ * test/support/peers.ts, and Debian's Python modules; npm-test-script.test.ts keeps them in step).
+ */
+const ALL_PEERS = 'curl netcat-openbsd wrk openssl nginx-light haproxy redis-server chromium python3-websockets python3-h11';
 // "<what> skipped: ... (Debian package <name>: apt-get install <name>)", as test/support/peers.ts words it.
 const NOTICE = /skipped: .*\(Debian package ([a-z0-9.+-]+)/;
 // vitest's header above a test file's console output: "stderr | packages/x/test/y.test.ts > ...".
@@ -87,5 +92,4 @@ try {
   console.log(`0 passed, 1 failed (vitest wrote no results; exit ${code})`);
   code = code || 1;
 }
-rmSync(dir, { recursive: true, force: true });
 process.exit(code);

@@ -31,6 +31,8 @@ export { addResponseHook, isHandedOff } from './server/response-hooks.js';
 export type { ResponseHook, AnswerEnd } from './server/response-hooks.js';
 /** @internal How a channel tells the response hooks on its request that it ended (@http-kit/websocket calls it). */
 export { answerEnded } from './server/response-hooks.js';
+export { serverCounters, DiagnosticsChannels } from './server/diagnostics.js';
+export type { ServerCounters, DiagnosticsChannelName } from './server/diagnostics.js';
 /** The base of every error the packages make, and the one runServer throws for a bad option or argument. */
 export { HttpKitError, InvalidArgumentError } from '@http-kit/core';
 export {

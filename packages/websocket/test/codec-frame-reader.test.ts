@@ -55,7 +55,7 @@ function record(options: Partial<FrameReaderOptions> = {}) {
       log.push(isText ? `text:${data.length <= 64 ? data.toString() : describeBytes(data)}` : `binary:${describeBytes(data)}`),
     onPing: (payload) => log.push(`ping:${describeBytes(payload)}`),
     onPong: (payload) => log.push(`pong:${describeBytes(payload)}`),
-    onClose: (code, reason) => log.push(`close:${code}:${reason}`),
+    onCloseFrame: (code, reason) => log.push(`close:${code}:${reason}`),
     onProtocolError: (code, reason) => {
       expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123); // fits a close frame
       log.push(`error:${code}`);

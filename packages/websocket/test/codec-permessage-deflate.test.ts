@@ -573,7 +573,7 @@ function deflateReader(deflate: PerMessageDeflate, maxMessageSize: number) {
       log.push(isText ? `text:${data.length > 64 ? data.length : data.toString()}` : `binary:${data.toString('hex').slice(0, 16)}`),
     onPing: (p) => log.push(`ping:${p.toString('hex')}`),
     onPong: (p) => log.push(`pong:${p.toString('hex')}`),
-    onClose: (code, reason) => log.push(`close:${code}:${reason}`),
+    onCloseFrame: (code, reason) => log.push(`close:${code}:${reason}`),
     onProtocolError: (code) => log.push(`error:${code}`),
     onResume: () => {
       if (resumed) {

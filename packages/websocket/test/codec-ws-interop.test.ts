@@ -54,7 +54,7 @@ function logger(onResume: () => void = () => {}): Logged {
         ),
       onPing: (p) => log.push(`ping:${p.toString()}`),
       onPong: (p) => log.push(`pong:${p.toString()}`),
-      onClose: (code, reason) => log.push(`close:${code}:${reason}`),
+      onCloseFrame: (code, reason) => log.push(`close:${code}:${reason}`),
       onProtocolError: (code, reason) => log.push(`error:${code}:${reason}`),
       onResume,
     },
@@ -320,7 +320,7 @@ describe('a ws client against our server codec with permessage-deflate', () => {
                 });
               },
               onPing: (payload) => socket.write(encodeFrame(Opcode.Pong, Buffer.from(payload), true, false, null) as Buffer),
-              onClose: (code, reason) => {
+              onCloseFrame: (code, reason) => {
                 void queue.then(() => socket.end(encodeClose(code, reason, null)));
               },
             },

@@ -336,7 +336,9 @@ function chunkOf(data: ChannelMessage): string | Uint8Array {
 
 /**
  * Takes the request over from the handler, which returns what this returns. The channel then
- * answers whenever the program likes (http-kit's `as-channel`).
+ * answers whenever the program likes (http-kit's `as-channel`). For a WebSocket upgrade it cannot
+ * accept (a malformed handshake, an origin not allowed, another version) what it returns is the
+ * HTTP refusal (400, 403, 426) instead of the hand-off marker: return it the same way.
  *
  * @example
  * const waiting = new Set<Channel>();
@@ -348,7 +350,7 @@ function chunkOf(data: ChannelMessage): string | Uint8Array {
  * // later, from any callback:
  * for (const ch of waiting) ch.send({ status: 200, body: 'news' });
  */
-export function asChannel(request: Request, handlers: ChannelHandlers = {}): HandedOff {
+export function asChannel(request: Request, handlers: ChannelHandlers = {}): HandedOff | Response {
   const connection = request?.[kExchange];
   if (!(connection instanceof HttpSession))
     throw new ChannelMisuseError(`asChannel: ${describe(request)} is not a request from an http-kit server`);
@@ -390,7 +392,7 @@ export function asyncResponse(
   request: Request,
   register: (respond: (response: ChannelMessage) => void) => void,
   options: Pick<ChannelHandlers, 'timeout' | 'timeoutResponse' | 'onClose'> = {},
-): HandedOff {
+): HandedOff | Response {
   return asChannel(request, {
     ...options,
     onOpen(channel) {

@@ -6,6 +6,7 @@ import { defaultWheel, describe, kWatchClose, Timer, watchClose, type CloseWatch
 import { ChannelMisuseError } from '../errors.js';
 import { asChannel, type Channel } from './channel.js';
 import type { CloseReason } from '@http-kit/core';
+import type { Response } from './body-types.js';
 import type { HandedOff } from './dispatch.js';
 import type { Request } from './request.js';
 
@@ -159,7 +160,7 @@ function sendKeepAlive(stream: EventStream): void {
  *   onClose: (stream) => clients.delete(stream),
  * });
  */
-export function asEventStream(request: Request, handlers: EventStreamHandlers = {}): HandedOff {
+export function asEventStream(request: Request, handlers: EventStreamHandlers = {}): HandedOff | Response {
   let stream: EventStream | null = null;
   return asChannel(request, {
     timeout: handlers.timeout,

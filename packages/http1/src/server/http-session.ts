@@ -18,6 +18,7 @@ import type { Response } from './body-types.js';
 import { CONTINUE, INTERNAL_ERROR, NOT_FOUND, rejectionBytes } from './canned-responses.js';
 import { HANDED_OFF, handOffNotReturned, responseOf, runHandler, type HandlerOutcome, type HandlerResult } from './dispatch.js';
 import { ANSWER_SENT, answerEnded } from './response-hooks.js';
+import { noteStatus, publishError, requestFinished, requestStarted, requestUpgraded } from './diagnostics.js';
 import type { CloseReason, Protocol, ProtocolHost } from '@http-kit/core';
 import { charsetOf, kExchange, RequestBody, splitTarget, type BodySource, type Request } from './request.js';
 import {
@@ -251,6 +252,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
       return;
     }
     this.beforeHead();
+    noteStatus(this.request, response.status);
     try {
       writeResponse(this, response);
     } catch (error) {
@@ -261,11 +263,13 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   handlerFailed(seq: number, error: unknown): void {
     this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
+    publishError(this.request, error);
     if (seq !== this.seq || this.closed) return;
     if (this.response === ResponseState.None && this.read !== ReadState.Switched) {
       this.abandonOwner('error');
       this.pendingSwitch = null;
       this.beforeHead();
+      noteStatus(this.request, 500);
       writeResponse(this, INTERNAL_ERROR);
     } else if (this.response === ResponseState.Streaming) {
       this.host.destroy('error');
@@ -311,6 +315,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   channelStart(seq: number, status: number, headers: Response['headers']): boolean {
     if (seq !== this.seq || this.closed || this.response !== ResponseState.None) return false;
     this.beforeHead();
+    noteStatus(this.request, status);
     this.framing = writeStreamHead(this, status, headers);
     this.advanceResponse(ResponseEvent.HeadSent);
     return !this.host.needsDrain;
@@ -505,7 +510,10 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   }
 
   onClose(reason: CloseReason): void {
-    if (this.request !== null) answerEnded(this.request, { reason, status: 0 }, this.host);
+    if (this.request !== null) {
+      answerEnded(this.request, { reason, status: 0 }, this.host);
+      requestFinished(this.ctx.counters);
+    }
     this.releaseParser();
     if (this.body !== null && this.read !== ReadState.Complete && !this.body.destroyed) this.body.destroy();
     const owner = this.owner;
@@ -619,6 +627,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.request = request;
     const seq = ++this.seq;
     if (hasBody) this.armReadTimer(ctx.bodyTimeout);
+    requestStarted(ctx.counters, request);
     runHandler(ctx.handler, request, this, seq);
     return 0;
   }
@@ -698,6 +707,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.advanceRead(ReadEvent.Switched);
     this.advanceResponse(ResponseEvent.AnswerFinished);
     // The new protocol may keep the request (a WebSocket channel does); this session need not live on with it.
+    if (this.request !== null) requestUpgraded(this.ctx.counters, this.host, this.request);
     if (this.request !== null) this.request[kExchange] = undefined;
     this.request = null;
     this.body = null;
@@ -708,6 +718,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** Both sides of the exchange are done: get ready for the next request, or close. */
   private finishExchange(): void {
+    if (this.request !== null) requestFinished(this.ctx.counters);
     this.request = null;
     this.body = null;
     this.advanceResponse(ResponseEvent.NextRequest);

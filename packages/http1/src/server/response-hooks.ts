@@ -7,6 +7,7 @@
  */
 import type { CloseReason } from '@http-kit/core';
 import type { Response } from './body-types.js';
+import { answersWatched, publishAnswerEnd } from './diagnostics.js';
 import { HANDED_OFF } from './dispatch.js';
 import type { Request } from './request.js';
 
@@ -117,13 +118,16 @@ const ENDED: readonly ResponseHook[] = Object.freeze([]);
  * @internal Tells the hooks on `req` that its answer ended (the HTTP session when an answer is
  * written or its connection closes, HttpChannel, and the WebSocket channel of
  * @http-kit/websocket). Only the first call for a request counts. A hook that throws is reported
- * to `log.logError` and the others still run.
+ * to `log.logError` and the others still run. Also publishes the diagnostics event of the end.
  */
 export function answerEnded(req: Request, end: AnswerEnd, log: { logError(message: string, error: unknown): void }): void {
   const hooked = req as HookedRequest;
   const hooks = hooked[kHooks];
-  if (hooks === undefined || hooks === ENDED) return;
+  if (hooks === ENDED) return;
+  if (hooks === undefined && !answersWatched()) return; // nobody to tell: nothing marked on the request
   hooked[kHooks] = ENDED as ResponseHook[];
+  publishAnswerEnd(req, end.reason, end.status, end.code);
+  if (hooks === undefined) return;
   for (const hook of hooks) {
     if (hook.closed === undefined) continue;
     try {

@@ -20,6 +20,7 @@ import {
 } from '@http-kit/core';
 import { isFieldValue } from '../codec/header-validation.js';
 import { ListenError } from '../errors.js';
+import { connectionCounted, CounterState, kCounters, type ServerCounters } from './diagnostics.js';
 import { HttpSession } from './http-session.js';
 import type { ProtocolHost } from '@http-kit/core';
 import { SocketLoop } from '@http-kit/core';
@@ -162,6 +163,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     port: 0,
     wheel: defaultWheel,
     channels: new AsyncRegistry<PendingResponse>(defaultWheel),
+    counters: new CounterState(),
     errorLogger: options.errorLogger ?? defaultErrorLogger,
     warnLogger: options.warnLogger ?? defaultWarnLogger,
     stopping: false,
@@ -169,6 +171,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     createProtocol: (host: ProtocolHost) => new HttpSession(host, ctx),
     connectionClosed(connection) {
       connections.delete(connection as SocketLoop);
+      connectionCounted(ctx.counters, connection as SocketLoop);
       if (connections.size === 0 && onAllClosed !== null) onAllClosed();
     },
   };
@@ -273,6 +276,25 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     workers: NO_WORKERS,
     stop,
   };
+  // serverCounters(server) (diagnostics.ts): live connections' bytes added to the closed ones'.
+  Object.defineProperty(running, kCounters, {
+    value: (): ServerCounters => {
+      let bytesIn = ctx.counters.closedBytesIn;
+      let bytesOut = ctx.counters.closedBytesOut;
+      for (const connection of connections) {
+        bytesIn += connection.socket.bytesRead;
+        bytesOut += connection.socket.bytesWritten;
+      }
+      return {
+        connections: connections.size,
+        requestsInFlight: ctx.counters.requestsInFlight,
+        parkedChannels: ctx.channels.size,
+        webSockets: ctx.counters.upgraded.size,
+        bytesIn,
+        bytesOut,
+      };
+    },
+  });
   if (workers > 0 && isManagedWorker()) obeyPrimary(running, ctx.errorLogger);
   return running;
 }

@@ -6,6 +6,7 @@ import type { AsyncRegistry, ErrorLogger, PendingResponse, TimerWheel, WarnLogge
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { Handler } from './dispatch.js';
 import type { WebSocketOptions } from './websocket-options.js';
+import type { CounterState } from './diagnostics.js';
 import type { Protocol, ProtocolHost } from '@http-kit/core';
 
 export type { Handler, HandlerResult } from './dispatch.js';
@@ -125,6 +126,8 @@ export interface ServerContext {
   readonly wheel: TimerWheel;
   /** Channels holding a request open (long polls, streams). */
   readonly channels: AsyncRegistry<PendingResponse>;
+  /** What serverCounters(server) reports (diagnostics.ts). */
+  readonly counters: CounterState;
   readonly errorLogger: ErrorLogger;
   readonly warnLogger: WarnLogger;
   /** True once stop() has begun: finish what is in flight, take nothing new. */

@@ -4,6 +4,7 @@
  * server package cannot import the WebSocket package (which builds on it), so the WebSocket
  * package registers itself when it loads.
  */
+import type { Response } from './body-types.js';
 import type { HandedOff } from './dispatch.js';
 import type { Request } from './request.js';
 
@@ -46,8 +47,11 @@ export interface WebSocketOptions {
   closeTimeout?: number;
 }
 
-/** What takes a WebSocket request over (set by @http-kit/websocket). */
-export type WebSocketAcceptor = (request: Request, handlers: object, serverDefaults: WebSocketOptions) => HandedOff;
+/**
+ * What takes a WebSocket request over (set by @http-kit/websocket): the hand-off marker once the
+ * connection switches, or the HTTP answer refusing the upgrade (400, 403, 426), for the handler to return.
+ */
+export type WebSocketAcceptor = (request: Request, handlers: object, serverDefaults: WebSocketOptions) => HandedOff | Response;
 
 // On globalThis under a registry symbol, so two copies of this package still see one acceptor.
 const kAcceptor = Symbol.for('http-kit.websocket-acceptor');

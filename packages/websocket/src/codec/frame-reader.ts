@@ -39,7 +39,7 @@ export interface FrameReaderEvents {
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
   /** A valid close frame (code 1005 when it carried none). The reader reads nothing more. */
-  onClose(code: number, reason: string): void;
+  onCloseFrame(code: number, reason: string): void;
   /** The peer broke the protocol: close with `code` (1002, 1007 or 1009) and `reason` (at most 123 bytes). The reader reads nothing more. */
   onProtocolError(code: number, reason: string): void;
   /** An inflate that made `push()` take fewer bytes than given has finished: push the bytes it did not take. */
@@ -401,7 +401,7 @@ export class FrameReader {
       reason = reasonBytes.toString('utf8');
     }
     this.stop();
-    this.events.onClose(code, reason);
+    this.events.onCloseFrame(code, reason);
   }
 
   private endMessage(): void {

@@ -208,12 +208,14 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     this.call('onPong', this.handlers.onPong, payload);
   }
 
-  onClose(code: number, reason: string): void;
-  onClose(reason: CloseReason): void;
-  /** A close frame from the peer (code, reason), or the socket loop closing (reason). */
-  onClose(codeOrReason: number | CloseReason, reason = ''): void {
-    if (typeof codeOrReason === 'number') this.peerClosed(codeOrReason, reason);
-    else this.socketClosed(codeOrReason);
+  /** FrameReaderEvents: a close frame from the peer. */
+  onCloseFrame(code: number, reason: string): void {
+    this.peerClosed(code, reason);
+  }
+
+  /** Protocol: the socket loop closed the connection. */
+  onClose(reason: CloseReason): void {
+    this.socketClosed(reason);
   }
 
   onProtocolError(code: number, reason: string): void {

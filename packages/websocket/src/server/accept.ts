@@ -10,12 +10,15 @@ import { negotiateServer, PerMessageDeflate, type PerMessageDeflateOptions } fro
 import { WebSocketChannel, type WebSocketHandlers } from '../connection/websocket-channel.js';
 import { resolveSettings } from '../connection/settings.js';
 
-/** Takes a WebSocket upgrade request over (registered with the server as its WebSocket acceptor). */
-export function acceptWebSocket(request: Request, handlers: object, serverDefaults: WebSocketOptions): HandedOff {
+/**
+ * Takes a WebSocket upgrade request over (registered with the server as its WebSocket acceptor):
+ * returns the hand-off marker once the connection switches, or the HTTP refusal, which `asChannel`
+ * returns to the handler to answer with.
+ */
+export function acceptWebSocket(request: Request, handlers: object, serverDefaults: WebSocketOptions): HandedOff | Response {
   const own = handlers as WebSocketHandlers & WebSocketOptions;
   const refusal = checkUpgrade(request, own, serverDefaults);
-  // A refusal is answered in HTTP; the marker type only keeps handlers from using it as a channel.
-  if (refusal !== null) return refusal as unknown as HandedOff;
+  if (refusal !== null) return refusal;
   const headers: Record<string, string> = { upgrade: 'websocket', 'sec-websocket-accept': acceptKey(request.headers['sec-websocket-key']) };
   const protocol = pickProtocol(request, own.protocols ?? serverDefaults.protocols);
   if (protocol !== null) headers['sec-websocket-protocol'] = protocol;
@@ -28,7 +31,7 @@ export function acceptWebSocket(request: Request, handlers: object, serverDefaul
     try {
       agreed = negotiateServer(request.headers['sec-websocket-extensions'], options);
     } catch (error) {
-      return refuse(400, `Malformed Sec-WebSocket-Extensions: ${(error as Error).message}`) as unknown as HandedOff;
+      return refuse(400, `Malformed Sec-WebSocket-Extensions: ${(error as Error).message}`);
     }
     if (agreed !== null) {
       headers['sec-websocket-extensions'] = agreed.response;
