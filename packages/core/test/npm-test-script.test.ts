@@ -14,7 +14,6 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // ANSI colours vitest adds around paths.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character itself
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 function peerPackages(): string[] {
