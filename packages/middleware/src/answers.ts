@@ -70,7 +70,7 @@ export function withHeaders(response: Response, changes: Record<string, HeaderVa
     const value = changes[key];
     if (value !== undefined) headers[key] = value;
   }
-  return { status: response.status, headers, body: response.body };
+  return { status: response.status ?? 200, headers, body: response.body };
 }
 
 /** `Vary` with `token` added once (the value to set). */

@@ -188,7 +188,7 @@ function weakEtag(etag: string | undefined): string | undefined {
 
 function encodedHeaders(response: Response, encoding: Encoding, body: ResponseBody): Response {
   return withHeaders(
-    { status: response.status, headers: response.headers, body },
+    { status: response.status ?? 200, headers: response.headers, body },
     {
       'content-encoding': encoding,
       'content-length': undefined,

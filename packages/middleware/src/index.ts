@@ -23,3 +23,5 @@ export { multipart, MultipartError } from './multipart.js';
 export type { MultipartOptions, MultipartFile, MultipartPart } from './multipart.js';
 export { requestLogger } from './request-logger.js';
 export type { RequestLoggerOptions, LogFormat } from './request-logger.js';
+export { stopOnSignals } from './graceful-stop.js';
+export type { StopOnSignalsOptions } from './graceful-stop.js';

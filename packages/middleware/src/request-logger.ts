@@ -131,7 +131,7 @@ function measure(response: Response, entry: Entry, req: Request): Response {
     typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ||
     typeof (body as Iterable<unknown>)[Symbol.iterator] === 'function'
   ) {
-    return { status: response.status, headers: response.headers, body: counted(body as AsyncIterable<Uint8Array | string>, entry) };
+    return { status: response.status ?? 200, headers: response.headers, body: counted(body as AsyncIterable<Uint8Array | string>, entry) };
   } else entry.bytes = -1;
   return response;
 }
