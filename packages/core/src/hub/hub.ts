@@ -6,12 +6,12 @@
  * pub/sub to every process on every machine that shares it (hub-redis.ts). Either way each
  * subscriber everywhere gets each message once.
  */
-import { kWatchClose, watchClose, type CloseWatcher } from './closed-signal.js';
-import { InvalidArgumentError } from './errors.js';
+import { kWatchClose, watchClose, type CloseWatcher } from '../closed-signal.js';
+import { InvalidArgumentError } from '../errors.js';
 import { joinProcessHub } from './hub-cluster.js';
 import { RedisTransport, type HubRedisEvent } from './hub-redis.js';
-import { defaultErrorLogger, type ErrorLogger } from './logger.js';
-import { describe } from './options.js';
+import { defaultErrorLogger, type ErrorLogger } from '../logger.js';
+import { describe } from '../options.js';
 import { redisConnection } from './redis-clients.js';
 
 export type HubListener = (message: unknown, topic: string) => void;

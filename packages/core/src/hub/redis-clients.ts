@@ -3,8 +3,8 @@
  * use: node-redis (`redis`, v4 and later) and ioredis. The packages depend on neither: a client
  * is recognised by its shape. Anything else can be used by giving a `RedisConnection` directly.
  */
-import { InvalidArgumentError } from './errors.js';
-import { describe } from './options.js';
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../options.js';
 
 /** A Redis connection as the hub uses it: publish on one, subscribe on another. */
 export interface RedisConnection {

@@ -12,7 +12,7 @@
  * (to fetch what it missed from where it keeps history). A publish made while the publisher
  * connection is down is not queued for later: it is reported as undelivered at once.
  */
-import { RedisUnavailableError } from './errors.js';
+import { RedisUnavailableError } from '../errors.js';
 import type { LocalDelivery } from './hub-cluster.js';
 import type { RedisConnection } from './redis-clients.js';
 
