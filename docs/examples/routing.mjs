@@ -44,7 +44,7 @@ const created = await post(`${base}/users`, { body: JSON.stringify({ name: 'grac
 assert.equal(created.status, 201);
 assert.equal(JSON.parse((await get(`${base}/users/2/`)).body).name, 'grace'); // trailing slash ignored
 assert.equal((await get(`${base}/users/9`)).status, 404);
-assert.equal((await get(`${base}/stream/3`, { as: 'text' })).body, '1\n2\n3\n'); // no content-type: ask for text
+assert.equal((await get(`${base}/stream/3`)).body, '1\n2\n3\n'); // a string body is text/plain: read as a string
 assert.equal((await get(`${base}/nowhere`)).status, 404);
 const wrongMethod = await post(`${base}/users/1`);
 assert.equal(wrongMethod.status, 405);

@@ -34,12 +34,12 @@ interface Block {
   code: string;
 }
 
-/** The ```js blocks of a markdown file, each with the file and line it starts on. */
-function jsBlocks(path: string): Block[] {
+/** The ```js and ```ts blocks of a markdown file, each with the file and line it starts on. */
+function codeBlocks(path: string): Block[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```js\s*$/.test(lines[i])) continue;
+    if (!/^```(js|ts)\s*$/.test(lines[i])) continue;
     const start = i + 1;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i]);
@@ -51,7 +51,11 @@ function jsBlocks(path: string): Block[] {
 const examples = readdirSync(EXAMPLES)
   .filter((name) => name.endsWith('.mjs'))
   .sort();
-const sources = new Map(examples.map((name) => [name, readFileSync(join(EXAMPLES, name), 'utf8')]));
+// TypeScript versions: `npm run typecheck` compiles them (tsconfig.json includes docs/examples/*.ts).
+const tsExamples = readdirSync(EXAMPLES)
+  .filter((name) => name.endsWith('.ts'))
+  .sort();
+const sources = new Map([...examples, ...tsExamples].map((name) => [name, readFileSync(join(EXAMPLES, name), 'utf8')]));
 
 function runNode(file: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -67,13 +71,13 @@ function runNode(file: string, env: Record<string, string> = {}): Promise<{ code
 }
 
 describe('docs/ examples', () => {
-  it('every ```js block in docs/ is one whole file of docs/examples/, and every such file is shown', () => {
-    const blocks = markdownFiles(DOCS).flatMap(jsBlocks);
+  it('every ```js and ```ts block in docs/ is one whole file of docs/examples/, and every such file is shown', () => {
+    const blocks = markdownFiles(DOCS).flatMap(codeBlocks);
     expect(blocks.length).toBeGreaterThan(0);
     const unmatched = blocks.filter((block) => ![...sources.values()].includes(block.code)).map((block) => block.where);
     expect(unmatched, 'these blocks differ from every file in docs/examples/ (paste the file in again)').toEqual([]);
     const shown = new Set(blocks.map((block) => block.code));
-    const orphans = examples.filter((name) => !shown.has(sources.get(name)!));
+    const orphans = [...examples, ...tsExamples].filter((name) => !shown.has(sources.get(name)!));
     expect(orphans, 'these examples are in no markdown file under docs/').toEqual([]);
   });
 
@@ -94,6 +98,13 @@ describe('docs/ examples', () => {
       it(name, async () => {
         const result = await runNode(join(EXAMPLES, name));
         expect({ code: result.code, stderr: result.stderr }, result.stdout).toEqual({ code: 0, stderr: '' });
+      }, 25_000);
+    }
+
+    // The TypeScript versions, run here through vitest's TypeScript (against the sources: plain Node 20 runs no .ts).
+    for (const name of tsExamples) {
+      it(`${name} (through vitest)`, async () => {
+        await import(join(EXAMPLES, name));
       }, 25_000);
     }
 

@@ -10,8 +10,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type net from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import '@http-kit/websocket'; // the websocket and client examples need upgrades on the test servers
@@ -58,7 +58,10 @@ async function consoleOf(run: () => Promise<void>): Promise<{ log: unknown[][]; 
 async function inFolder(files: Record<string, string | Buffer>, run: () => Promise<void>): Promise<void> {
   const previous = process.cwd();
   const folder = mkdtempSync(join(dir, 'cwd-'));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(folder, name), content);
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(folder, name)), { recursive: true });
+    writeFileSync(join(folder, name), content);
+  }
   process.chdir(folder);
   try {
     await run();
@@ -128,6 +131,30 @@ const CHECKS: Record<'core' | 'http1' | 'client' | 'websocket', Check[]> = {
         source = adapt(source, 'await server.stop(', 'await globalThis.readmeHooks.server(server);\nawait server.stop(');
         await load(source);
         expect(checked).toBe(true);
+      },
+    },
+    {
+      marker: "import { runServer, readJson, query, cookies, setCookie, serveStatic, InvalidJsonBodyError } from '@http-kit/http1';",
+      async run(code) {
+        await inFolder({ 'public/app.css': 'body { color: red }' }, async () => {
+          const source = adapt(code, '{ port: 8080 }', "{ port: 0, ip: '127.0.0.1' }") + '\nexport { server };';
+          const server = (await load(source)).server as HttpServer;
+          running.push({ stop: () => server.stop({ timeout: 200 }) });
+          const port = server.port;
+          const css = (await exchange(port, GET('/static/app.css'))).responses[0];
+          expect([css.status, css.headers['content-type'], css.text]).toEqual([200, 'text/css; charset=utf-8', 'body { color: red }']);
+          expect((await exchange(port, GET('/search?q=http+kit&tag=a&tag=b'))).responses[0].text).toBe('q=http kit tags=a,b');
+          const post = (body: string) =>
+            `POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+          const login = (await exchange(port, post('{"name":"ada"}'))).responses[0];
+          expect([login.status, login.headers['set-cookie']]).toEqual([204, 'user=ada; Path=/; HttpOnly']);
+          const bad = (await exchange(port, post('{name'))).responses[0];
+          expect([bad.status, bad.text]).toEqual([400, expect.stringContaining('is not valid JSON')]);
+          expect((await exchange(port, post('{"nom":1}'))).responses[0].status).toBe(400);
+          const known = `GET / HTTP/1.1\r\nHost: x\r\nCookie: user=ada\r\nConnection: close\r\n\r\n`;
+          expect((await exchange(port, known)).responses[0].text).toBe('hello ada');
+          expect((await exchange(port, GET('/'))).responses[0].text).toBe('who are you? POST /login');
+        });
       },
     },
     {
