@@ -50,7 +50,7 @@ export interface ProtocolHost extends ChunkSink {
   readonly socket: Socket;
   readonly remoteAddr: string;
   /** The socket is destroyed or closed: nothing more can be written. */
-  readonly closed: boolean;
+  readonly isClosed: boolean;
   /** Our side has ended (`end()`); the loop drops input until the peer hangs up. */
   readonly ending: boolean;
   /** The peer has closed its sending side. */

@@ -113,7 +113,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     this.flags = value ? this.flags | F_CLOSE_ON_READ_AHEAD : this.flags & ~F_CLOSE_ON_READ_AHEAD;
   }
 
-  get closed(): boolean {
+  get isClosed(): boolean {
     return (this.flags & F_CLOSED) !== 0 || this.socket.destroyed;
   }
 
@@ -139,7 +139,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
       if ((this.lingerDropped += chunk.length) > MAX_READ_AHEAD) this.socket.destroy();
       return;
     }
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (this.holds !== 0 || this.inputWaiting) {
       this.hold(chunk, false);
       return;
@@ -151,7 +151,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
 
   private deliver(chunk: Buffer): void {
     const taken = this.protocol.onData(chunk);
-    if (taken < chunk.length && !this.closed && (this.flags & F_LINGERING) === 0) {
+    if (taken < chunk.length && !this.isClosed && (this.flags & F_LINGERING) === 0) {
       if (this.holds === 0) this.holds |= HOLD_PROTOCOL;
       this.hold(taken === 0 ? chunk : chunk.subarray(taken), true);
     }
@@ -204,7 +204,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   private deliverQueue(): void {
     const queue = this.held;
     this.flags |= F_DELIVERING;
-    while (queue !== null && queue.length > 0 && this.holds === 0 && !this.closed && (this.flags & F_LINGERING) === 0) {
+    while (queue !== null && queue.length > 0 && this.holds === 0 && !this.isClosed && (this.flags & F_LINGERING) === 0) {
       this.deliver(queue.shift()!);
     }
     this.flags &= ~F_DELIVERING;
@@ -223,7 +223,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
    */
   private settle(): void {
     let released = false;
-    while ((this.holds & HOLD_DRAIN) !== 0 && this.batchFirst === null && !this.closed && !this.socket.writableNeedDrain) {
+    while ((this.holds & HOLD_DRAIN) !== 0 && this.batchFirst === null && !this.isClosed && !this.socket.writableNeedDrain) {
       this.holds &= ~HOLD_DRAIN;
       released = true;
       if (this.holds !== 0) break;
@@ -231,7 +231,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
       this.deliverQueue();
       this.uncork();
     }
-    if (this.closed) return;
+    if (this.isClosed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) this.pause(PAUSE_DRAIN);
     else this.unpause(PAUSE_DRAIN);
     if (this.holds === 0) this.unpause(PAUSE_READ_AHEAD);
@@ -246,7 +246,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   private unpause(reason: number): void {
     if ((this.pauses & reason) === 0) return;
     this.pauses &= ~reason;
-    if (this.pauses === 0 && !this.closed) this.socket.resume();
+    if (this.pauses === 0 && !this.isClosed) this.socket.resume();
   }
 
   switchProtocol(protocol: Protocol, leftover: Buffer | null = null): void {
@@ -301,7 +301,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   }
 
   private writeNow(data: Uint8Array | string, encoding?: BufferEncoding): boolean {
-    if (this.closed) return false;
+    if (this.isClosed) return false;
     const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
     if (!ok) this.armWriteTimer();
     return ok;
@@ -316,7 +316,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     this.batchFirst = null;
     this.batchRest = null;
     this.batchBytes = 0;
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (rest === null) {
       this.writeNow(first);
       return;
@@ -344,7 +344,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   drained(): Promise<void> {
     // Whatever this turn collected goes out now: the kernel may take it all, with no 'drain'.
     this.flush();
-    if (this.closed || !this.needsDrain) return Promise.resolve();
+    if (this.isClosed || !this.needsDrain) return Promise.resolve();
     return new Promise((resolve) => {
       (this.drainWaiters ??= []).push(resolve);
       this.armWriteTimer();
@@ -369,7 +369,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
     // The socket took everything: the stall is over, and whoever awaited `drained()` goes on.
     this.writeTimer?.cancel();
     this.wakeDrainWaiters();
-    if (this.closed) return;
+    if (this.isClosed) return;
     if ((this.holds & HOLD_DRAIN) !== 0) {
       this.holds &= ~HOLD_DRAIN;
       this.unpause(PAUSE_DRAIN);
@@ -400,7 +400,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
 
   end(reason?: CloseReason): void {
     if (reason !== undefined) this.closeReason ??= reason;
-    if (this.closed || (this.flags & F_LINGERING) !== 0) return;
+    if (this.isClosed || (this.flags & F_LINGERING) !== 0) return;
     this.flush();
     this.flags |= F_LINGERING;
     this.held?.clear();
@@ -419,7 +419,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
 
   /** The server is stopping. */
   shutdown(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.closeReason ??= 'server-stopping';
     this.protocol.onShutdown();
   }
@@ -427,7 +427,7 @@ export class SocketLoop implements ProtocolHost, SocketEvents {
   /** @internal */
   onEnd(): void {
     this.flags |= F_PEER_ENDED;
-    if (!this.closed && (this.flags & F_LINGERING) === 0) this.protocol.onEnd();
+    if (!this.isClosed && (this.flags & F_LINGERING) === 0) this.protocol.onEnd();
   }
 
   /** @internal */

@@ -41,12 +41,21 @@ export type ResponseBody =
 export type { HeaderValue };
 export type ResponseHeaders = HeaderFields;
 
-/** A Ring response: `{status, headers, body}`. */
-export interface Response {
-  status?: number;
-  headers?: ResponseHeaders;
-  body?: ResponseBody;
-}
+/**
+ * A Ring response: `{status, headers, body}`, each optional, nothing else.
+ *
+ * Written as three shapes so that a misspelt key is a compile error even where TypeScript makes
+ * no excess-property check (the object a handler's arrow function returns): with a `status` key,
+ * any object of these keys; without one, every other key must hold headers or a body, so
+ * `{ staus: 201, body: 'x' }` (a number under an unknown key) is refused.
+ *
+ * @example
+ * const created: Response = { status: 201, headers: { location: '/items/7' }, body: 'made' };
+ */
+export type Response =
+  | { status: number | undefined; headers?: ResponseHeaders; body?: ResponseBody }
+  | { status?: undefined; headers: ResponseHeaders; body?: ResponseBody; [other: string]: ResponseHeaders | ResponseBody }
+  | { status?: undefined; headers?: undefined; body?: ResponseBody; [other: string]: ResponseBody };
 
 export const BodyKind = {
   Empty: 0,

@@ -1,7 +1,7 @@
 /**
  * Async channels: a handler holds on to a request and answers it later, from any callback.
- * One abstraction serves long polling (one late response), streaming (a head, then chunks) and,
- * later, WebSocket, as http-kit 2's `as-channel` does.
+ * One abstraction serves long polling (one late response), streaming (a head, then chunks) and
+ * WebSocket (`asChannel` on an upgrade request), as http-kit 2's `as-channel` does.
  */
 import type { PendingResponse } from '@http-kit/core';
 import { ClosedSignal, describe, kWatchClose, type CloseWatcher } from '@http-kit/core';
@@ -116,7 +116,7 @@ export class HttpChannel implements Channel, ResponseOwner, PendingResponse {
   }
 
   get isOpen(): boolean {
-    return this.state !== ChannelState.Closed && !this.connection.closed;
+    return this.state !== ChannelState.Closed && !this.connection.isClosed;
   }
 
   get bufferedAmount(): number {

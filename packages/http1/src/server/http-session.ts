@@ -192,8 +192,9 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.bits = on ? this.bits | B_EXPECTS_CONTINUE : this.bits & ~B_EXPECTS_CONTINUE;
   }
 
-  get closed(): boolean {
-    return this.host.closed;
+  /** The connection is closed: nothing more can be written. */
+  get isClosed(): boolean {
+    return this.host.isClosed;
   }
 
   /** The server's WebSocket options (its defaults for WebSocket channels). */
@@ -215,7 +216,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   /** Answers request number `seq` with a handler's result. Late or repeated answers are dropped. */
   respond(seq: number, result: HandlerResult): void {
     if (result === HANDED_OFF && seq === this.seq) {
-      if (this.owner !== null && !this.closed) {
+      if (this.owner !== null && !this.isClosed) {
         this.owner.opened(); // a channel answers from here on
         return;
       }
@@ -245,8 +246,8 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** Writes `response` for request number `seq` (handlers' results and channels' answers). */
   answer(seq: number, response: Response): void {
-    if (seq !== this.seq || this.response !== ResponseState.None || this.closed || this.read === ReadState.Switched) {
-      if (!this.closed && !this.host.ending && this.read !== ReadState.Closed) {
+    if (seq !== this.seq || this.response !== ResponseState.None || this.isClosed || this.read === ReadState.Switched) {
+      if (!this.isClosed && !this.host.ending && this.read !== ReadState.Closed) {
         this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
       }
       return;
@@ -264,7 +265,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   handlerFailed(seq: number, error: unknown): void {
     this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
     publishError(this.request, error);
-    if (seq !== this.seq || this.closed) return;
+    if (seq !== this.seq || this.isClosed) return;
     if (this.response === ResponseState.None && this.read !== ReadState.Switched) {
       this.abandonOwner('error');
       this.pendingSwitch = null;
@@ -303,7 +304,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal Makes `owner` the one to answer `request`; returns the request's seq. */
   adopt(owner: ResponseOwner, request: Request): number {
-    if (this.closed) throw new ChannelMisuseError(`asChannel: the connection of ${request.uri} is already closed`);
+    if (this.isClosed) throw new ChannelMisuseError(`asChannel: the connection of ${request.uri} is already closed`);
     if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
       throw new ChannelMisuseError(`asChannel: the request for ${request.uri} is already answered or owned by another channel`);
     }
@@ -313,7 +314,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal Writes the head of a channel's streamed answer. */
   channelStart(seq: number, status: number, headers: Response['headers']): boolean {
-    if (seq !== this.seq || this.closed || this.response !== ResponseState.None) return false;
+    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.None) return false;
     this.beforeHead();
     noteStatus(this.request, status);
     this.framing = writeStreamHead(this, status, headers);
@@ -323,7 +324,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal Writes one piece of a channel's streamed body; false when the buffer is full. */
   channelWrite(seq: number, data: string | Uint8Array): boolean {
-    if (seq !== this.seq || this.closed || this.response !== ResponseState.Streaming) return false;
+    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.Streaming) return false;
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (size === 0 || this.framing === StreamFraming.NoBody) return !this.host.needsDrain;
     if (this.framing === StreamFraming.Chunked) return writeChunk(this.host, data, size);
@@ -332,7 +333,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal Ends a channel's streamed body. */
   channelEnd(seq: number): void {
-    if (seq !== this.seq || this.closed || this.response !== ResponseState.Streaming) return;
+    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.Streaming) return;
     if (this.framing === StreamFraming.Chunked) this.host.write(LAST_CHUNK);
     this.responseFinished();
   }
@@ -346,7 +347,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal */
   responseFinished(): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     // Middleware hooks (a logger, multipart's temporary files) learn the answer is out.
     if (this.request !== null) answerEnded(this.request, ANSWER_SENT, this.host);
     this.advanceResponse(ResponseEvent.AnswerFinished);
@@ -367,7 +368,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   /** @internal */
   responseAborted(error: unknown, headSent: boolean): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (!headSent) {
       // A file that cannot be sent: answer for it, nothing is on the wire yet.
       const missing = (error as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -421,7 +422,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     const result = parser.execute(chunk);
     switch (result) {
       case ParseResult.Ok:
-        if (this.host.closed) this.releaseParser();
+        if (this.host.isClosed) this.releaseParser();
         else if (this.read === ReadState.Idle) this.becomeIdle();
         else if (this.midRequest) this.requestGoesOn();
         return chunk.length;
@@ -445,7 +446,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   }
 
   onEnd(): void {
-    if (this.host.closed) return;
+    if (this.host.isClosed) return;
     if (this.owner !== null && this.response !== ResponseState.Done) {
       // A parked or streaming channel: the client is gone; tell the channel at once.
       this.host.destroy('client-closed');
@@ -465,7 +466,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
 
   onDrain(): void {
     // Pipelined requests held until the client read our answers may all have been answered.
-    if (this.read === ReadState.Idle && !this.parsing && this.host.heldBytes === 0 && !this.host.closed) this.becomeIdle();
+    if (this.read === ReadState.Idle && !this.parsing && this.host.heldBytes === 0 && !this.host.isClosed) this.becomeIdle();
   }
 
   /** The one timer means what the read state says: keep-alive, head, body, or the request's deadline. */
@@ -651,14 +652,14 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     const discarded = this.read === ReadState.DiscardingBody;
     this.advanceRead(ReadEvent.RequestComplete);
     if (this.body !== null && !discarded && !this.body.destroyed) this.body.push(null);
-    if (this.host.closed || this.host.ending || this.read === ReadState.Closed) return PAUSE;
+    if (this.host.isClosed || this.host.ending || this.read === ReadState.Closed) return PAUSE;
     if (this.pendingSwitch !== null) {
       this.host.holdInput();
       return PAUSE;
     }
     if (this.response === ResponseState.Done) {
       this.finishExchange();
-      if (this.host.ending || this.host.closed) return PAUSE;
+      if (this.host.ending || this.host.isClosed) return PAUSE;
       if (this.host.needsDrain) {
         // Pipelined requests behind this one wait until the client has read these answers.
         this.host.holdUntilDrained();
@@ -674,7 +675,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   onBodyRead(): void {
     if (this.expectsContinue) {
       this.expectsContinue = false;
-      if (this.response === ResponseState.None && !this.host.closed) this.host.write(CONTINUE);
+      if (this.response === ResponseState.None && !this.host.isClosed) this.host.write(CONTINUE);
     }
     this.host.resumeReading();
   }
@@ -686,7 +687,7 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
    * `create` makes, once the request has been read.
    */
   switchTo(request: Request, head: Uint8Array, create: (host: ProtocolHost) => Protocol): void {
-    if (this.closed) throw new ChannelMisuseError(`switchProtocol: the connection of ${request.uri} is already closed`);
+    if (this.isClosed) throw new ChannelMisuseError(`switchProtocol: the connection of ${request.uri} is already closed`);
     if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
       throw new ChannelMisuseError(`switchProtocol: the request for ${request.uri} is already answered or owned by a channel`);
     }
@@ -730,12 +731,12 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     }
     if (this.parsing) return; // the parse goes on with whatever follows in this chunk
     this.host.resumeInput();
-    if (this.read === ReadState.Idle && this.host.heldBytes === 0 && !this.host.closed) this.becomeIdle();
+    if (this.read === ReadState.Idle && this.host.heldBytes === 0 && !this.host.isClosed) this.becomeIdle();
   }
 
   /** Answers a bad request with its status and closes the connection. */
   private reject(rejection: Rejection, reason?: CloseReason): void {
-    if (!this.readsHttp || this.closed) return;
+    if (!this.readsHttp || this.isClosed) return;
     this.advanceRead(ReadEvent.Refused);
     this.keepAlive = false;
     if (this.body !== null && !this.body.destroyed) this.body.destroy();

@@ -59,7 +59,8 @@ export function withDefaultContentType(headers: Response['headers'], body: unkno
 export interface ResponseTarget {
   /** The connection: writes go through it (and are batched there). */
   readonly host: ProtocolHost;
-  readonly closed: boolean;
+  /** The connection is closed: nothing more can be written. */
+  readonly isClosed: boolean;
   readonly isHead: boolean;
   readonly http10: boolean;
   /** In: whether the connection may stay open; the writer turns it off when it must close. */
@@ -187,7 +188,7 @@ async function sendFile(target: ResponseTarget, line: Uint8Array, headers: Heade
     target.responseAborted(error, false);
     return;
   }
-  if (target.closed) return;
+  if (target.isClosed) return;
   const start = file.start ?? 0;
   const head = encodeHead(line, headers, size, false, connectionMode(target), dateLine(headers), target.serverLine, null, 0);
   target.host.write(head);
@@ -207,7 +208,7 @@ async function pump(target: ResponseTarget, source: AsyncIterable<Uint8Array | s
     target.responseAborted(error, true);
     return;
   }
-  if (sent < 0 || target.closed) return;
+  if (sent < 0 || target.isClosed) return;
   if (length >= 0 && sent !== length) {
     target.responseAborted(new ResponseBodyError(`Response body ended after ${sent} of its ${length} bytes (Content-Length)`), true);
     return;
@@ -236,7 +237,7 @@ class BodyPump implements PumpTarget {
   }
 
   stopped(): boolean {
-    return this.target.closed;
+    return this.target.isClosed;
   }
 }
 

@@ -24,7 +24,16 @@ import { connectionCounted, CounterState, kCounters, type ServerCounters } from 
 import { HttpSession } from './http-session.js';
 import type { ProtocolHost } from '@http-kit/core';
 import { SocketLoop } from '@http-kit/core';
-import type { Handler, HttpServer, ServerContext, ServerOptions, ServerStatus, StopOptions, WorkerInfo } from './server-context.js';
+import {
+  DEFAULT_STOP_TIMEOUT,
+  type Handler,
+  type HttpServer,
+  type ServerContext,
+  type ServerOptions,
+  type ServerStatus,
+  type StopOptions,
+  type WorkerInfo,
+} from './server-context.js';
 import { isManagedWorker, obeyPrimary, reportListenFailure, superviseWorkers, workerCount } from './workers.js';
 
 const NO_WORKERS: readonly WorkerInfo[] = Object.freeze([]);
@@ -238,7 +247,7 @@ export async function runServer(handler: Handler, options: ServerOptions = {}): 
     if (stopped !== null) return stopped;
     status = 'stopping';
     ctx.stopping = true;
-    const timeout = stopOptions.timeout ?? 5_000;
+    const timeout = stopOptions.timeout ?? DEFAULT_STOP_TIMEOUT;
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     const connectionsClosed = new Promise<void>((resolve) => {
       onAllClosed = resolve;

@@ -64,8 +64,11 @@ export interface ServerOptions extends WebSocketOptions {
 
 export type ServerStatus = 'running' | 'stopping' | 'stopped';
 
+/** How long `stop()` lets in-flight requests finish before it cuts their connections, ms. */
+export const DEFAULT_STOP_TIMEOUT = 5_000;
+
 export interface StopOptions {
-  /** How long in-flight requests get to finish before their connections are cut, ms (default 5000). */
+  /** How long in-flight requests get to finish before their connections are cut, ms (default 5000: DEFAULT_STOP_TIMEOUT). */
   timeout?: number;
 }
 

@@ -10,7 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ErrorLogger } from '@http-kit/core';
 import { InvalidArgumentError, describe } from '@http-kit/core';
 import { ListenError } from '../errors.js';
-import type { HttpServer, ServerStatus, StopOptions, WorkerState } from './server-context.js';
+import { DEFAULT_STOP_TIMEOUT, type HttpServer, type ServerStatus, type StopOptions, type WorkerState } from './server-context.js';
 
 /** What the primary and its workers say to each other over IPC (a marker keeps them apart from the program's own messages). */
 type WorkerMessage =
@@ -211,7 +211,7 @@ export function superviseWorkers(count: number, path: string | undefined, errorL
       return slots.map((slot) => ({ pid: slot.pid, state: slot.state }));
     },
     stop(stopOptions: StopOptions = {}) {
-      if (stopped === null) stopped = stopAll(stopOptions.timeout ?? 5_000);
+      if (stopped === null) stopped = stopAll(stopOptions.timeout ?? DEFAULT_STOP_TIMEOUT);
       return stopped;
     },
   };

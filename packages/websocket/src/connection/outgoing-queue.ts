@@ -184,7 +184,7 @@ export class OutgoingQueue {
       this.listener.tooSlow();
       return false;
     }
-    return !this.host.needsDrain && !this.host.closed;
+    return !this.host.needsDrain && !this.host.isClosed;
   }
 
   private wake(): void {

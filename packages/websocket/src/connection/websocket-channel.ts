@@ -80,7 +80,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   }
 
   get isOpen(): boolean {
-    return this.state === WsState.Open && !this.host.closed;
+    return this.state === WsState.Open && !this.host.isClosed;
   }
 
   get bufferedAmount(): number {
@@ -103,7 +103,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   /** Sends a text frame for a string, a binary frame for bytes; `close` true closes (1000) after it. */
   send(data: unknown, close = false): boolean {
-    if (this.state !== WsState.Open || this.host.closed) {
+    if (this.state !== WsState.Open || this.host.isClosed) {
       // As HTTP channels do: sending after the program's own close() is a mistake; after the peer
       // or a timeout closed it, false (the program could not have known: check isOpen).
       if (this.closedByProgram)
@@ -132,7 +132,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   }
 
   close(code: number = CloseCode.Normal, reason = ''): boolean {
-    if (this.state !== WsState.Open || this.host.closed) return false;
+    if (this.state !== WsState.Open || this.host.isClosed) return false;
     if (!isValidCloseCode(code))
       throw new ChannelMisuseError(`WebSocket close: ${code} is not a close code an endpoint may send (1000-1003, 1007-1014, 3000-4999)`);
     this.closedByProgram = true;
@@ -146,7 +146,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   /** Sends a ping (payload at most 125 bytes). */
   ping(payload: Buffer = EMPTY): boolean {
-    if (this.state !== WsState.Open || this.host.closed) return false;
+    if (this.state !== WsState.Open || this.host.isClosed) return false;
     if (payload.length > 125)
       throw new ChannelMisuseError(`WebSocket ping: the payload is ${payload.length} bytes; a control frame carries at most 125`);
     return this.out.control(Opcode.Ping, payload);
@@ -176,7 +176,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
 
   /** @internal Writes an already-framed message (broadcast): false when skipped. */
   writeFramed(frame: Buffer): boolean {
-    if (this.state !== WsState.Open || this.host.closed) return false;
+    if (this.state !== WsState.Open || this.host.isClosed) return false;
     return this.out.framed(frame);
   }
 
@@ -332,7 +332,7 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   }
 
   private opened(): void {
-    if (this.state !== WsState.Open || this.host.closed) return;
+    if (this.state !== WsState.Open || this.host.isClosed) return;
     this.call('onOpen', this.handlers.onOpen as ((ch: Channel, x: undefined) => void) | undefined, undefined);
   }
 
