@@ -88,7 +88,7 @@ export function trapProcessErrors(): ProcessErrors {
 }
 
 /** Printable form of bytes for failure messages: JSON string of the latin1 text, cut to `max`. */
-export function show(bytes: Buffer | string, max = 600): string {
+export function printableBytes(bytes: Buffer | string, max = 600): string {
   const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}...(${text.length} bytes)` : text);
 }

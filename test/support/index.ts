@@ -9,7 +9,7 @@
  * - http-servers.ts: useServers (ours, stopped after each test), httpServer, httpsServer (Node's), readBody
  * - certificates.ts: selfSigned, testPki (openssl, cached per process)
  * - peers.ts: peer (is curl, nc, wrk, nginx, chromium, openssl installed?), curl
- * - fuzz.ts: Rng, seedFor, trapProcessErrors, show, the statuses a fuzzed server may send
+ * - fuzz.ts: Rng, seedFor, trapProcessErrors, printableBytes, the statuses a fuzzed server may send
  * - heap.ts: fullGc
  * - nginx.ts, haproxy.ts, redis.ts: a private nginx, haproxy, redis-server (redis can be killed and started again on one port)
  * - proxy.ts: a CONNECT tunnel and proxy

@@ -21,7 +21,7 @@ import {
   REJECT_STATUSES as SUPPORT_REJECT,
   Rng,
   seedFor,
-  show,
+  printableBytes,
   sleep,
   type Started,
   tick,
@@ -388,7 +388,7 @@ async function runCase(started: Started, mode: Mode, seen: Request[], index: num
   // A FIN from a client whose request a channel holds means "gone" (see channels-lifecycle):
   // channel modes keep the socket open and rely on the server's timeouts to close.
   const halfClose = rng.chance(0.75) && !mode.name.startsWith('channel');
-  const label = `seed=${SEED} mode=${mode.name} case=${index} from="${seed.name}" mutations=[${applied.join(',')}] cuts=[${cuts}] delay=${delay} halfClose=${halfClose} bytes=${show(bytes)}`;
+  const label = `seed=${SEED} mode=${mode.name} case=${index} from="${seed.name}" mutations=[${applied.join(',')}] cuts=[${cuts}] delay=${delay} halfClose=${halfClose} bytes=${printableBytes(bytes)}`;
   const problems: string[] = [];
   const { server } = started;
   const seenBefore = seen.length;
@@ -413,7 +413,8 @@ async function runCase(started: Started, mode: Mode, seen: Request[], index: num
   const streamed = mode.name === 'stream-response' || mode.name === 'echo-body' || mode.name === 'channel-stream';
   if (rest.length > 0) {
     // Only a streamed response may be cut off (its request failed after the head went out).
-    if (!(streamed && /^HTTP\/1\.[01] 200 /.test(rest.toString('latin1')))) problems.push(`bytes that are no response: ${show(rest, 200)}`);
+    if (!(streamed && /^HTTP\/1\.[01] 200 /.test(rest.toString('latin1'))))
+      problems.push(`bytes that are no response: ${printableBytes(rest, 200)}`);
   }
   for (const response of responses) {
     if (!/^HTTP\/1\.[01]$/.test(response.version)) problems.push(`bad version ${response.version}`);
@@ -442,7 +443,9 @@ async function runCase(started: Started, mode: Mode, seen: Request[], index: num
   } catch {
     problems.push(`after the case: connectionCount=${server.connectionCount} pendingCount=${server.pendingCount}`);
   }
-  return problems.map((p) => `${p} -- statuses=[${statuses}] dispatched=[${requests}] -- ${label} -- received=${show(result.bytes, 300)}`);
+  return problems.map(
+    (p) => `${p} -- statuses=[${statuses}] dispatched=[${requests}] -- ${label} -- received=${printableBytes(result.bytes, 300)}`,
+  );
 }
 
 describe(`mutation fuzz (seed ${SEED})`, () => {
