@@ -3,6 +3,8 @@
  * iterating it) throws RequestBodyUsedError naming the first read, instead of giving "" or
  * calling the client's JSON invalid. Over a real socket, with the handler's error answered 500.
  */
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { type Request, readJson, RequestBodyUsedError } from '@http-kit/http1';
 import { exchange, useServers } from '@http-kit/test-support';
@@ -73,6 +75,15 @@ describe('a request body is read once', () => {
       return 'no chunk';
     });
     expect(b.body).toContain('(by text()); iterating it cannot');
+  });
+
+  it('text(), then pipeline() into a writable: refused too (an ended stream would never end it)', async () => {
+    const { body } = await secondRead(async (req) => {
+      await req.body!.text();
+      await pipeline(req.body!, new Writable({ write: (_chunk, _encoding, done) => done() }));
+      return 'piped';
+    });
+    expect(body).toMatch(/\(by text\(\)\); (pipe\(\)|iterating it) cannot read it again/);
   });
 
   it('one read of each kind still works, and bodyUsed says whether it was read', async () => {

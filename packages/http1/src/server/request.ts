@@ -76,6 +76,12 @@ export class RequestBody extends Readable {
     return super[Symbol.asyncIterator]();
   }
 
+  /** Piping the body: refused, as iterating is, once it was read (an ended stream would never end its destination). */
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    if (this.readBy !== null || this.readableEnded) this.refuse('pipe()');
+    return super.pipe(destination, options);
+  }
+
   /** The whole body as one Buffer (at most the server's `maxBody` bytes). */
   bytes(): Promise<Buffer> {
     return this.readWhole('bytes()');
