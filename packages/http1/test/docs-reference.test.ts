@@ -12,6 +12,7 @@ import * as http1 from '@http-kit/http1';
 import * as codec from '@http-kit/http1/codec';
 import * as client from '@http-kit/client';
 import * as websocket from '@http-kit/websocket';
+import * as middleware from '@http-kit/middleware';
 
 const ROOT = new URL('../../../', import.meta.url);
 const REFERENCE = readFileSync(fileURLToPath(new URL('docs/reference.md', ROOT)), 'utf8');
@@ -22,6 +23,7 @@ const PACKAGES: Array<{ name: string; index: string; module: Record<string, unkn
   { name: '@http-kit/http1/codec', index: 'packages/http1/src/codec/index.ts', module: codec },
   { name: '@http-kit/client', index: 'packages/client/src/index.ts', module: client },
   { name: '@http-kit/websocket', index: 'packages/websocket/src/index.ts', module: websocket },
+  { name: '@http-kit/middleware', index: 'packages/middleware/src/index.ts', module: middleware },
 ];
 
 /** The names a package's index.ts exports as types only (`export type { A, B as C } from ...`). */

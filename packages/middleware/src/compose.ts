@@ -26,8 +26,14 @@ export function compose(...middleware: Middleware[]): Middleware {
     }
   });
   return (handler: Handler): Handler => {
-    if (typeof handler !== 'function')
-      throw new InvalidArgumentError(`compose(...): the handler must be a function, got ${describe(handler)}`);
+    if (typeof handler !== 'function') {
+      const isRequest = handler !== null && typeof handler === 'object' && 'requestMethod' in (handler as object);
+      throw new InvalidArgumentError(
+        isRequest
+          ? 'compose(...) made a middleware, and the server called it with a request: give runServer compose(...)(handler), not compose(...)'
+          : `compose(...): the handler must be a function, got ${describe(handler)}`,
+      );
+    }
     let wrapped = handler;
     for (let i = middleware.length - 1; i >= 0; i--) {
       const next = middleware[i](wrapped);
