@@ -8,6 +8,11 @@
  * drive. When a request is read before its answer is done, the session holds input: whatever
  * the client pipelined waits in the loop, so answers stay in order and read-ahead stays bounded.
  * An idle connection holds no parser.
+ *
+ * In the order a request goes through it: reading (the loop's calls), parser events (head,
+ * body, end), answers (the handler's result), channel primitives, the response writer's calls,
+ * then after the answer (switch protocol, keep alive, or close); last, the two state machines,
+ * each advanced in one method. Who may call what during a parse: docs/architecture.md.
  */
 import { LAST_CHUNK, writeChunk } from '../codec/chunked.js';
 import { requestHeaderMap } from '../codec/header-map.js';
@@ -209,176 +214,6 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   /** The server's registry of channels holding requests open. */
   get channels(): ServerContext['channels'] {
     return this.ctx.channels;
-  }
-
-  // --- answers ---------------------------------------------------------------------------
-
-  /** Answers request number `seq` with a handler's result. Late or repeated answers are dropped. */
-  respond(seq: number, result: HandlerResult): void {
-    if (result === HANDED_OFF && seq === this.seq) {
-      if (this.owner !== null && !this.isClosed) {
-        this.owner.opened(); // a channel answers from here on
-        return;
-      }
-      if (this.pendingSwitch !== null || this.read === ReadState.Switched) return;
-    }
-    if (seq === this.seq && result !== HANDED_OFF && (this.owner !== null || this.pendingSwitch !== null)) {
-      // A channel or switch was made but what it returned was not returned (easy in JavaScript).
-      this.ctx.errorLogger(handOffNotReturned(this.owner !== null, this.request, result));
-      this.pendingSwitch = null;
-      if (result === null || result === undefined) {
-        this.abandonOwner('error');
-        this.answer(seq, INTERNAL_ERROR);
-        return;
-      }
-    }
-    // The handler answered itself: a channel it took over first has nothing left to do.
-    if (seq === this.seq) this.abandonOwner('error');
-    let response: Response | null;
-    try {
-      response = result === HANDED_OFF ? null : responseOf(result);
-    } catch (error) {
-      this.handlerFailed(seq, error);
-      return;
-    }
-    this.answer(seq, response ?? NOT_FOUND);
-  }
-
-  /** Writes `response` for request number `seq` (handlers' results and channels' answers). */
-  answer(seq: number, response: Response): void {
-    if (seq !== this.seq || this.response !== ResponseState.None || this.isClosed || this.read === ReadState.Switched) {
-      if (!this.isClosed && !this.host.ending && this.read !== ReadState.Closed) {
-        this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
-      }
-      return;
-    }
-    this.beforeHead();
-    noteStatus(this.request, response.status);
-    try {
-      writeResponse(this, response);
-    } catch (error) {
-      // Invalid status or header: nothing was written yet.
-      this.handlerFailed(seq, error);
-    }
-  }
-
-  handlerFailed(seq: number, error: unknown): void {
-    this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
-    publishError(this.request, error);
-    if (seq !== this.seq || this.isClosed) return;
-    if (this.response === ResponseState.None && this.read !== ReadState.Switched) {
-      this.abandonOwner('error');
-      this.pendingSwitch = null;
-      this.beforeHead();
-      noteStatus(this.request, 500);
-      writeResponse(this, INTERNAL_ERROR);
-    } else if (this.response === ResponseState.Streaming) {
-      this.host.destroy('error');
-    }
-  }
-
-  /** Tells a channel that owns the current answer that it will not get to answer. */
-  private abandonOwner(reason: CloseReason): void {
-    const owner = this.owner;
-    if (owner === null) return;
-    this.setOwner(null);
-    try {
-      owner.connectionClosed(reason);
-    } catch (error) {
-      this.ctx.errorLogger('onClose callback failed', error);
-    }
-  }
-
-  private setOwner(owner: ResponseOwner | null): void {
-    this.owner = owner;
-    // A parked request may be held for good, and a paused socket would hide the client's close.
-    this.host.closeOnReadAheadLimit = owner !== null;
-  }
-
-  /** A client still waiting for 100 Continue may never send its body: this connection cannot be reused. */
-  private beforeHead(): void {
-    if (this.expectsContinue && this.read !== ReadState.Complete) this.keepAlive = false;
-  }
-
-  // --- channel primitives (see channel.ts) ----------------------------------------------
-
-  /** @internal Makes `owner` the one to answer `request`; returns the request's seq. */
-  adopt(owner: ResponseOwner, request: Request): number {
-    if (this.isClosed) throw new ChannelMisuseError(`asChannel: the connection of ${request.uri} is already closed`);
-    if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
-      throw new ChannelMisuseError(`asChannel: the request for ${request.uri} is already answered or owned by another channel`);
-    }
-    this.setOwner(owner);
-    return this.seq;
-  }
-
-  /** @internal Writes the head of a channel's streamed answer. */
-  channelStart(seq: number, status: number, headers: Response['headers']): boolean {
-    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.None) return false;
-    this.beforeHead();
-    noteStatus(this.request, status);
-    this.framing = writeStreamHead(this, status, headers);
-    this.advanceResponse(ResponseEvent.HeadSent);
-    return !this.host.needsDrain;
-  }
-
-  /** @internal Writes one piece of a channel's streamed body; false when the buffer is full. */
-  channelWrite(seq: number, data: string | Uint8Array): boolean {
-    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.Streaming) return false;
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    if (size === 0 || this.framing === StreamFraming.NoBody) return !this.host.needsDrain;
-    if (this.framing === StreamFraming.Chunked) return writeChunk(this.host, data, size);
-    return this.host.write(data);
-  }
-
-  /** @internal Ends a channel's streamed body. */
-  channelEnd(seq: number): void {
-    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.Streaming) return;
-    if (this.framing === StreamFraming.Chunked) this.host.write(LAST_CHUNK);
-    this.responseFinished();
-  }
-
-  // --- ResponseTarget ----------------------------------------------------------------------
-
-  /** @internal */
-  responseStarted(): void {
-    this.advanceResponse(ResponseEvent.HeadSent);
-  }
-
-  /** @internal */
-  responseFinished(): void {
-    if (this.isClosed) return;
-    // Middleware hooks (a logger, multipart's temporary files) learn the answer is out.
-    if (this.request !== null) answerEnded(this.request, ANSWER_SENT, this.host);
-    this.advanceResponse(ResponseEvent.AnswerFinished);
-    this.setOwner(null);
-    if (this.read !== ReadState.Complete) {
-      // Answered before the request was read entirely: the rest of its body is dropped. A
-      // client still waiting for 100 Continue may never send it: that connection cannot be reused.
-      if (this.body !== null) {
-        if (this.expectsContinue) this.keepAlive = false;
-        this.advanceRead(ReadEvent.AnsweredEarly);
-        if (this.keepAlive) this.host.resumeReading();
-      }
-      if (!this.keepAlive) this.host.end();
-      return;
-    }
-    this.finishExchange();
-  }
-
-  /** @internal */
-  responseAborted(error: unknown, headSent: boolean): void {
-    if (this.isClosed) return;
-    if (!headSent) {
-      // A file that cannot be sent: answer for it, nothing is on the wire yet.
-      const missing = (error as NodeJS.ErrnoException)?.code === 'ENOENT';
-      this.ctx.errorLogger(missing ? 'Response file not found' : 'Response file could not be read', error);
-      this.advanceResponse(ResponseEvent.HeadNotSent);
-      writeResponse(this, missing ? NOT_FOUND : INTERNAL_ERROR);
-      return;
-    }
-    this.ctx.errorLogger(`Response to ${this.request?.uri ?? 'a request'} failed mid-body; closing the connection`, error);
-    this.host.destroy('error');
   }
 
   /**
@@ -680,7 +515,177 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     this.host.resumeReading();
   }
 
-  // --- protocol switch -------------------------------------------------------------------
+  // --- answers ---------------------------------------------------------------------------
+
+  /** Answers request number `seq` with a handler's result. Late or repeated answers are dropped. */
+  respond(seq: number, result: HandlerResult): void {
+    if (result === HANDED_OFF && seq === this.seq) {
+      if (this.owner !== null && !this.isClosed) {
+        this.owner.opened(); // a channel answers from here on
+        return;
+      }
+      if (this.pendingSwitch !== null || this.read === ReadState.Switched) return;
+    }
+    if (seq === this.seq && result !== HANDED_OFF && (this.owner !== null || this.pendingSwitch !== null)) {
+      // A channel or switch was made but what it returned was not returned (easy in JavaScript).
+      this.ctx.errorLogger(handOffNotReturned(this.owner !== null, this.request, result));
+      this.pendingSwitch = null;
+      if (result === null || result === undefined) {
+        this.abandonOwner('error');
+        this.answer(seq, INTERNAL_ERROR);
+        return;
+      }
+    }
+    // The handler answered itself: a channel it took over first has nothing left to do.
+    if (seq === this.seq) this.abandonOwner('error');
+    let response: Response | null;
+    try {
+      response = result === HANDED_OFF ? null : responseOf(result);
+    } catch (error) {
+      this.handlerFailed(seq, error);
+      return;
+    }
+    this.answer(seq, response ?? NOT_FOUND);
+  }
+
+  /** Writes `response` for request number `seq` (handlers' results and channels' answers). */
+  answer(seq: number, response: Response): void {
+    if (seq !== this.seq || this.response !== ResponseState.None || this.isClosed || this.read === ReadState.Switched) {
+      if (!this.isClosed && !this.host.ending && this.read !== ReadState.Closed) {
+        this.ctx.warnLogger(`A response for ${this.request?.uri ?? 'a finished request'} was dropped: the request was already answered`);
+      }
+      return;
+    }
+    this.beforeHead();
+    noteStatus(this.request, response.status);
+    try {
+      writeResponse(this, response);
+    } catch (error) {
+      // Invalid status or header: nothing was written yet.
+      this.handlerFailed(seq, error);
+    }
+  }
+
+  handlerFailed(seq: number, error: unknown): void {
+    this.ctx.errorLogger(`Handler failed for ${this.request?.requestMethod?.toUpperCase() ?? ''} ${this.request?.uri ?? ''}`, error);
+    publishError(this.request, error);
+    if (seq !== this.seq || this.isClosed) return;
+    if (this.response === ResponseState.None && this.read !== ReadState.Switched) {
+      this.abandonOwner('error');
+      this.pendingSwitch = null;
+      this.beforeHead();
+      noteStatus(this.request, 500);
+      writeResponse(this, INTERNAL_ERROR);
+    } else if (this.response === ResponseState.Streaming) {
+      this.host.destroy('error');
+    }
+  }
+
+  /** Tells a channel that owns the current answer that it will not get to answer. */
+  private abandonOwner(reason: CloseReason): void {
+    const owner = this.owner;
+    if (owner === null) return;
+    this.setOwner(null);
+    try {
+      owner.connectionClosed(reason);
+    } catch (error) {
+      this.ctx.errorLogger('onClose callback failed', error);
+    }
+  }
+
+  private setOwner(owner: ResponseOwner | null): void {
+    this.owner = owner;
+    // A parked request may be held for good, and a paused socket would hide the client's close.
+    this.host.closeOnReadAheadLimit = owner !== null;
+  }
+
+  /** A client still waiting for 100 Continue may never send its body: this connection cannot be reused. */
+  private beforeHead(): void {
+    if (this.expectsContinue && this.read !== ReadState.Complete) this.keepAlive = false;
+  }
+
+  // --- channel primitives (see channel.ts) ----------------------------------------------
+
+  /** @internal Makes `owner` the one to answer `request`; returns the request's seq. */
+  adopt(owner: ResponseOwner, request: Request): number {
+    if (this.isClosed) throw new ChannelMisuseError(`asChannel: the connection of ${request.uri} is already closed`);
+    if (this.request !== request || this.response !== ResponseState.None || this.owner !== null || this.pendingSwitch !== null) {
+      throw new ChannelMisuseError(`asChannel: the request for ${request.uri} is already answered or owned by another channel`);
+    }
+    this.setOwner(owner);
+    return this.seq;
+  }
+
+  /** @internal Writes the head of a channel's streamed answer. */
+  channelStart(seq: number, status: number, headers: Response['headers']): boolean {
+    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.None) return false;
+    this.beforeHead();
+    noteStatus(this.request, status);
+    this.framing = writeStreamHead(this, status, headers);
+    this.advanceResponse(ResponseEvent.HeadSent);
+    return !this.host.needsDrain;
+  }
+
+  /** @internal Writes one piece of a channel's streamed body; false when the buffer is full. */
+  channelWrite(seq: number, data: string | Uint8Array): boolean {
+    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.Streaming) return false;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (size === 0 || this.framing === StreamFraming.NoBody) return !this.host.needsDrain;
+    if (this.framing === StreamFraming.Chunked) return writeChunk(this.host, data, size);
+    return this.host.write(data);
+  }
+
+  /** @internal Ends a channel's streamed body. */
+  channelEnd(seq: number): void {
+    if (seq !== this.seq || this.isClosed || this.response !== ResponseState.Streaming) return;
+    if (this.framing === StreamFraming.Chunked) this.host.write(LAST_CHUNK);
+    this.responseFinished();
+  }
+
+  // --- ResponseTarget ----------------------------------------------------------------------
+
+  /** @internal */
+  responseStarted(): void {
+    this.advanceResponse(ResponseEvent.HeadSent);
+  }
+
+  /** @internal */
+  responseFinished(): void {
+    if (this.isClosed) return;
+    // Middleware hooks (a logger, multipart's temporary files) learn the answer is out.
+    if (this.request !== null) answerEnded(this.request, ANSWER_SENT, this.host);
+    this.advanceResponse(ResponseEvent.AnswerFinished);
+    this.setOwner(null);
+    if (this.read !== ReadState.Complete) {
+      // Answered before the request was read entirely: the rest of its body is dropped. A
+      // client still waiting for 100 Continue may never send it: that connection cannot be reused.
+      if (this.body !== null) {
+        if (this.expectsContinue) this.keepAlive = false;
+        this.advanceRead(ReadEvent.AnsweredEarly);
+        if (this.keepAlive) this.host.resumeReading();
+      }
+      if (!this.keepAlive) this.host.end();
+      return;
+    }
+    this.finishExchange();
+  }
+
+  /** @internal */
+  responseAborted(error: unknown, headSent: boolean): void {
+    if (this.isClosed) return;
+    if (!headSent) {
+      // A file that cannot be sent: answer for it, nothing is on the wire yet.
+      const missing = (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+      this.ctx.errorLogger(missing ? 'Response file not found' : 'Response file could not be read', error);
+      this.advanceResponse(ResponseEvent.HeadNotSent);
+      writeResponse(this, missing ? NOT_FOUND : INTERNAL_ERROR);
+      return;
+    }
+    this.ctx.errorLogger(`Response to ${this.request?.uri ?? 'a request'} failed mid-body; closing the connection`, error);
+    this.host.destroy('error');
+  }
+
+  // --- after the answer: switch protocol, keep alive, or close ---------------------------
 
   /**
    * @internal Answers `request` with `head` (a 101) and gives the connection to the protocol
