@@ -1,0 +1,44 @@
+/**
+ * The seam between the run and its connections: what a connection may ask of the run
+ * (`ConnectionHost`) and what the run asks of each connection (`LoadConnection`). Connections
+ * know the run only through this interface, so no connection module imports the run.
+ */
+import type { Dialer } from './dial.js';
+import type { ResolvedOptions } from './options.js';
+import type { Recorder } from './recorder.js';
+
+export interface ConnectionHost {
+  readonly options: ResolvedOptions;
+  readonly recorder: Recorder;
+  readonly dialer: Dialer;
+  /** True once the run is over: connections stop sending and do not come back. */
+  readonly stopping: boolean;
+  /** The connection is open and doing its work (for a WebSocket: after the 101). */
+  opened(connection: LoadConnection): void;
+  /**
+   * The connection's socket is gone; `failedToOpen` when it never reached `opened` (`code`: the
+   * socket error, if any). The run decides whether and when to open it again.
+   */
+  lost(connection: LoadConnection, failedToOpen: boolean, code: string | undefined): void;
+}
+
+/** One connection of the load, of any mode. */
+export interface LoadConnection {
+  /** Opens (or opens again) the socket; ends in `host.opened` or `host.lost`. */
+  open(): void;
+  /** Open model: one request (or message) became due at `dueAt` (ms, performance.now()); latency counts from then. */
+  offer(dueAt: number): void;
+  /** Once a second: fail what has waited longer than the timeout. */
+  checkTimeout(now: number): void;
+  /** Ends the connection for good (a WebSocket with a close frame). */
+  close(): void;
+  /** Whether its socket is still there. */
+  active(): boolean;
+  /** Ends the connection for good, now. */
+  destroy(): void;
+}
+
+/** The errno code (or our own kind) of a socket error, for the errors-by-kind table. */
+export function errorKind(error: NodeJS.ErrnoException): string {
+  return error.code ?? error.message;
+}

@@ -1,0 +1,249 @@
+/**
+ * One keep-alive HTTP/1.1 connection of the http, pipeline and longpoll modes: it writes
+ * prebuilt requests, keeps `pipeline` of them in flight, and reads the responses with our llhttp
+ * binding (@http-kit/http1/codec), counting each as it completes.
+ *
+ * - Closed model (no rate): a new request leaves as each response completes; latency is from its
+ *   write.
+ * - Open model (`offer`): due times queue up; a request leaves when one is due and a slot is free,
+ *   and its latency counts from when it was due, so a server that stalls pays for every request
+ *   that should have left meanwhile (coordinated omission corrected, as wrk2 does).
+ * - Long poll: one request parked at a time, sent again as soon as it is answered; the latency is
+ *   the server's event time (a response header, epoch ms) to the answer's arrival.
+ *
+ * The requests answering one read leave together in one write.
+ */
+import type { Socket } from 'node:net';
+import { HttpParser, TYPE_RESPONSE, ParseResult, type ParserEvents } from '@http-kit/http1/codec';
+import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
+import { LoadMode } from './options.js';
+import type { RequestBytes } from './requests.js';
+import { TimeQueue } from './time-queue.js';
+import type { SocketOwner } from './dial.js';
+
+/** Where a connection is in its life. */
+const State = {
+  Idle: 0,
+  Connecting: 1,
+  Open: 2,
+  Closed: 3,
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents {
+  private state: State = State.Idle;
+  private socket: Socket | null = null;
+  private parser: HttpParser | null = null;
+  /** Latency bases of the requests in flight: write time (closed model) or due time (open model). */
+  private readonly inFlight: TimeQueue;
+  /** Open model: due times of requests not yet written. */
+  private readonly due = new TimeQueue(1);
+  /** Which template each request in flight used (a HEAD response has no body). */
+  private readonly templates: TimeQueue;
+  private next: number;
+  /** Writes collected while a read is handled, written once at its end. */
+  private batch: Buffer[] | null = null;
+  private keepAlive = true;
+  /** The status of the response being read. */
+  private readonly longPoll: boolean;
+  private readonly openModel: boolean;
+  private readonly depth: number;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly requests: RequestBytes[],
+    index: number,
+  ) {
+    const options = host.options;
+    this.longPoll = options.mode === LoadMode.LongPoll;
+    this.openModel = options.rate > 0;
+    this.depth = options.mode === LoadMode.Pipeline ? options.pipeline : 1;
+    this.inFlight = new TimeQueue(this.depth);
+    this.templates = new TimeQueue(this.depth);
+    this.next = index % requests.length;
+  }
+
+  open(): void {
+    this.state = State.Connecting;
+    this.keepAlive = true;
+    this.socket = this.host.dialer.dial(this);
+  }
+
+  offer(dueAt: number): void {
+    this.due.push(dueAt);
+    if (this.state === State.Open) this.fill();
+  }
+
+  checkTimeout(now: number): void {
+    const timeout = this.host.options.timeout;
+    if (timeout === 0 || this.state !== State.Open || this.inFlight.length === 0) return;
+    if (now - this.inFlight.peek() > timeout) {
+      this.host.recorder.error('timeout');
+      // Its requests are given up with it: they are not also counted as `closed`.
+      this.inFlight.clear();
+      this.socket?.destroy();
+    }
+  }
+
+  active(): boolean {
+    return this.socket !== null;
+  }
+
+  destroy(): void {
+    this.state = State.Closed;
+    this.socket?.destroy();
+  }
+
+  close(): void {
+    this.state = State.Closed;
+    this.socket?.destroy();
+  }
+
+  // --- the socket -------------------------------------------------------------------------------
+
+  onConnect(): void {
+    if (this.state !== State.Connecting) return;
+    this.state = State.Open;
+    this.parser = HttpParser.acquire(TYPE_RESPONSE, this);
+    this.host.opened(this);
+    this.batch = [];
+    this.fill();
+    this.flush();
+  }
+
+  onData(chunk: Buffer): void {
+    const recorder = this.host.recorder;
+    recorder.bytesRead += chunk.length;
+    const parser = this.parser;
+    if (parser === null) return;
+    this.batch = [];
+    const result = parser.execute(chunk);
+    if (result === ParseResult.Error) {
+      recorder.error(`parse: ${parser.errorName}`);
+      this.inFlight.clear();
+      this.socket?.destroy();
+      this.batch = null;
+      return;
+    }
+    this.flush();
+  }
+
+  onSocketError(error: NodeJS.ErrnoException): void {
+    // A refused or failed connect is counted by the run (it knows whether it opened); a failure
+    // of an open connection is counted here.
+    if (this.state === State.Open && !this.host.stopping) this.host.recorder.error(errorKind(error));
+    this.lastErrorCode = error.code;
+  }
+
+  private lastErrorCode: string | undefined = undefined;
+
+  onSocketClose(): void {
+    const wasOpen = this.state === State.Open;
+    if (this.state === State.Closed || this.host.stopping) {
+      this.state = State.Closed;
+      this.release();
+      return;
+    }
+    if (wasOpen && this.inFlight.length > 0 && this.lastErrorCode === undefined) this.host.recorder.error('closed-with-requests-in-flight');
+    this.release();
+    this.state = State.Idle;
+    const code = this.lastErrorCode;
+    this.lastErrorCode = undefined;
+    this.host.lost(this, !wasOpen, code);
+  }
+
+  private release(): void {
+    this.socket = null;
+    this.parser?.release();
+    this.parser = null;
+    this.inFlight.clear();
+    this.templates.clear();
+    this.batch = null;
+  }
+
+  // --- requests ---------------------------------------------------------------------------------
+
+  /** Writes what may leave now: up to `depth` in flight; in the open model only what is due. */
+  private fill(): void {
+    if (this.host.stopping || !this.keepAlive) return;
+    while (this.inFlight.length < this.depth) {
+      let base: number;
+      if (this.openModel) {
+        if (this.due.length === 0) return;
+        base = this.due.shift();
+      } else {
+        base = performance.now();
+      }
+      this.send(base);
+    }
+  }
+
+  private send(base: number): void {
+    const template = this.requests[this.next];
+    this.templates.push(this.next);
+    this.next = this.next + 1 === this.requests.length ? 0 : this.next + 1;
+    this.inFlight.push(base);
+    const recorder = this.host.recorder;
+    recorder.sent++;
+    recorder.bytesWritten += template.bytes.length;
+    if (this.batch !== null) this.batch.push(template.bytes);
+    else this.socket?.write(template.bytes);
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = null;
+    if (batch === null || batch.length === 0 || this.socket === null) return;
+    this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
+  }
+
+  // --- the parser's events ------------------------------------------------------------------------
+
+  onMessageBegin(): number {
+    return 0;
+  }
+
+  onHeadersComplete(parser: HttpParser, _upgrade: boolean, shouldKeepAlive: boolean): number {
+    const status = parser.statusCode;
+    // Interim responses (100 Continue) precede the real one.
+    if (status >= 100 && status < 200) return 0;
+    this.keepAlive = shouldKeepAlive;
+    const recorder = this.host.recorder;
+    recorder.status[status >= 200 && status < 600 ? (status / 100) | 0 : 0]++;
+    if (this.longPoll) {
+      const stamp = this.stampOf(parser.rawHeaders);
+      if (!Number.isNaN(stamp)) recorder.recordLatency((performance.timeOrigin + performance.now() - stamp) * 1000);
+    }
+    return this.requests[this.templates.peek()]?.head === true ? 1 : 0;
+  }
+
+  onBody(): number {
+    return 0;
+  }
+
+  onMessageComplete(parser: HttpParser): number {
+    const status = parser.statusCode;
+    if (status >= 100 && status < 200) return 0;
+    const base = this.inFlight.shift();
+    this.templates.shift();
+    const recorder = this.host.recorder;
+    recorder.answers++;
+    if (!this.longPoll && !Number.isNaN(base)) recorder.recordLatency((performance.now() - base) * 1000);
+    if (!this.keepAlive) {
+      // The server ends the connection after this response; the run opens it again.
+      this.socket?.end();
+      return 0;
+    }
+    this.fill();
+    return 0;
+  }
+
+  /** The server's event time (epoch ms) from the stamp header, NaN without one. */
+  private stampOf(headers: string[]): number {
+    const name = this.host.options.stampHeader;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i].length === name.length && headers[i].toLowerCase() === name) return Number(headers[i + 1]);
+    }
+    return Number.NaN;
+  }
+}

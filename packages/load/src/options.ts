@@ -1,0 +1,235 @@
+/**
+ * What a load run is asked to do, its defaults, and the one place options are checked: every
+ * wrong value is reported naming the option, the value and what it wants. The CLI and the
+ * library both go through `resolveOptions`.
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from '@http-kit/core';
+
+/** The kinds of load. */
+export const LoadMode = {
+  /** Keep-alive requests, one in flight per connection. */
+  Http: 'http',
+  /** Keep-alive requests, `pipeline` in flight per connection. */
+  Pipeline: 'pipeline',
+  /** Each connection parks a request and sends the next one as soon as it is answered. */
+  LongPoll: 'longpoll',
+  /** Each connection holds one text/event-stream response and counts its events. */
+  Sse: 'sse',
+  /** WebSockets: idle, echo or listen (`wsMode`). */
+  WebSocket: 'websocket',
+} as const;
+export type LoadMode = (typeof LoadMode)[keyof typeof LoadMode];
+
+/** What each WebSocket does once open. */
+export const WebSocketMode = {
+  /** Holds the connection; answers pings. */
+  Idle: 'idle',
+  /** Sends messages of `messageSize` bytes, `inFlight` outstanding, and times each echo. */
+  Echo: 'echo',
+  /** Counts the messages the server sends (broadcasts). */
+  Listen: 'listen',
+} as const;
+export type WebSocketMode = (typeof WebSocketMode)[keyof typeof WebSocketMode];
+
+/** One request to send; several rotate over the connections. */
+export interface RequestSpec {
+  method?: string;
+  /** Path and query; the URL's when absent. */
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  /** http://host:port/path (ws:// for websocket mode works too). */
+  url: string;
+  mode?: LoadMode;
+  /** Connections (default 10). */
+  connections?: number;
+  /** Seconds of measured load after every connection is open (default 10). */
+  duration?: number;
+  /** Requests (or echo messages) per second in all, open model; 0: closed model (default). */
+  rate?: number;
+  /** Requests in flight per connection in pipeline mode (default 10). */
+  pipeline?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Requests to rotate through instead of method/headers/body (or a JSON file of them: `requestsFile`). */
+  requests?: RequestSpec[];
+  /** A JSON file holding an array of RequestSpec. */
+  requestsFile?: string;
+  /** A response not complete this many ms after it was due counts as a `timeout` error and the connection is replaced (default 10000; 0: none; long polls: none). */
+  timeout?: number;
+  /** In longpoll mode: the response header carrying the server's event time (epoch ms) (default 'x-event-time'). */
+  stampHeader?: string;
+  wsMode?: WebSocketMode;
+  /** Echo message size in bytes (default 64). */
+  messageSize?: number;
+  /** Echo messages outstanding per WebSocket (default 1). */
+  inFlight?: number;
+  /** Connections being opened at once (default 200). */
+  connectConcurrency?: number;
+  /** Connections opened per second at most (default 0: as fast as connectConcurrency allows). */
+  connectRate?: number;
+  /**
+   * Source addresses to connect from, rotated; 'auto' (default): the system's choice, moving on to
+   * 127.0.0.2, 127.0.0.3, ... when a loopback target runs out of ephemeral ports.
+   */
+  localAddresses?: string[] | 'auto';
+  /** Seconds the whole run may take beyond opening and the duration before it is cut (default 30). */
+  graceSeconds?: number;
+}
+
+/** Options with every default filled in and every value checked. */
+export interface ResolvedOptions {
+  url: URL;
+  host: string;
+  port: number;
+  mode: LoadMode;
+  connections: number;
+  duration: number;
+  rate: number;
+  pipeline: number;
+  requests: RequestSpec[];
+  timeout: number;
+  stampHeader: string;
+  wsMode: WebSocketMode;
+  messageSize: number;
+  inFlight: number;
+  connectConcurrency: number;
+  connectRate: number;
+  localAddresses: string[] | 'auto';
+  graceSeconds: number;
+}
+
+const MODES: readonly string[] = Object.values(LoadMode);
+const WS_MODES: readonly string[] = Object.values(WebSocketMode);
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function count(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, integer = true): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value)))
+    throw new InvalidArgumentError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}${typeof value === 'string' ? ' (a string)' : ''}`,
+    );
+  return value;
+}
+
+function checkRequest(spec: RequestSpec, where: string): RequestSpec {
+  if (spec === null || typeof spec !== 'object')
+    throw new InvalidArgumentError(`${where} must be an object {method, path, headers, body}, got ${JSON.stringify(spec)}`);
+  if (spec.method !== undefined && (typeof spec.method !== 'string' || !METHOD.test(spec.method)))
+    throw new InvalidArgumentError(`${where}.method must be an HTTP method token such as GET, got ${JSON.stringify(spec.method)}`);
+  if (spec.path !== undefined && (typeof spec.path !== 'string' || !spec.path.startsWith('/') || /[\s]/.test(spec.path)))
+    throw new InvalidArgumentError(`${where}.path must start with / and hold no spaces, got ${JSON.stringify(spec.path)}`);
+  if (spec.body !== undefined && typeof spec.body !== 'string')
+    throw new InvalidArgumentError(`${where}.body must be a string, got ${typeof spec.body}`);
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    if (!METHOD.test(name) || typeof value !== 'string' || /[\r\n]/.test(value))
+      throw new InvalidArgumentError(
+        `${where}.headers: ${JSON.stringify(name)}: ${JSON.stringify(value)} is not a valid header (a token name, a string value without CR or LF)`,
+      );
+  }
+  return spec;
+}
+
+/** Reads a JSON file holding an array of requests. */
+function readRequests(file: string): RequestSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidArgumentError(`requestsFile ${JSON.stringify(file)} cannot be read: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `requestsFile ${JSON.stringify(file)} is not JSON (${(error as Error).message}); it must hold an array of {method, path, headers, body}`,
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new InvalidArgumentError(
+      `requestsFile ${JSON.stringify(file)} must hold a non-empty JSON array of {method, path, headers, body}`,
+    );
+  return parsed as RequestSpec[];
+}
+
+/**
+ * Checks `options` and fills in the defaults; throws InvalidArgumentError naming the first wrong one.
+ *
+ * @example
+ * const resolved = resolveOptions({ url: 'http://127.0.0.1:8080/', connections: 100 });
+ */
+export function resolveOptions(options: LoadOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`options must be an object, got ${JSON.stringify(options)}`);
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new InvalidArgumentError(`url must be an absolute URL such as http://127.0.0.1:8080/, got ${JSON.stringify(options.url)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'ws:')
+    throw new InvalidArgumentError(
+      `url must be http:// or ws:// (TLS is not supported), got ${JSON.stringify(url.protocol)} in ${options.url}`,
+    );
+  const mode = options.mode ?? (url.protocol === 'ws:' ? LoadMode.WebSocket : LoadMode.Http);
+  if (!MODES.includes(mode)) throw new InvalidArgumentError(`mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  const wsMode = options.wsMode ?? WebSocketMode.Echo;
+  if (!WS_MODES.includes(wsMode))
+    throw new InvalidArgumentError(`wsMode must be one of ${WS_MODES.join(', ')}, got ${JSON.stringify(wsMode)}`);
+  const rate = count('rate', options.rate, 0, 0, 10_000_000, false);
+  if (rate > 0 && (mode === LoadMode.LongPoll || mode === LoadMode.Sse || (mode === LoadMode.WebSocket && wsMode !== WebSocketMode.Echo)))
+    throw new InvalidArgumentError(
+      `rate applies to http, pipeline and websocket echo modes only; mode ${mode}${mode === LoadMode.WebSocket ? ` (${wsMode})` : ''} has the server set the pace`,
+    );
+
+  if (options.requests !== undefined && options.requestsFile !== undefined)
+    throw new InvalidArgumentError('give requests or requestsFile, not both');
+  const list = options.requestsFile !== undefined ? readRequests(options.requestsFile) : options.requests;
+  if (list !== undefined && (!Array.isArray(list) || list.length === 0))
+    throw new InvalidArgumentError('requests must be a non-empty array of {method, path, headers, body}');
+  const base: RequestSpec = { method: options.method, headers: options.headers, body: options.body };
+  const requests = (list ?? [base]).map((spec, i) =>
+    checkRequest({ ...base, ...spec, headers: { ...base.headers, ...spec.headers } }, list === undefined ? 'request' : `requests[${i}]`),
+  );
+
+  const localAddresses = options.localAddresses ?? 'auto';
+  if (
+    localAddresses !== 'auto' &&
+    (!Array.isArray(localAddresses) || localAddresses.length === 0 || localAddresses.some((a) => typeof a !== 'string' || a === ''))
+  )
+    throw new InvalidArgumentError(
+      `localAddresses must be 'auto' or a non-empty array of IP addresses, got ${JSON.stringify(localAddresses)}`,
+    );
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return {
+    url,
+    host,
+    port: url.port === '' ? 80 : Number(url.port),
+    mode,
+    connections: count('connections', options.connections, 10, 1, 1_000_000),
+    duration: count('duration', options.duration, 10, 0, 31 * 86_400, false),
+    rate,
+    pipeline: count('pipeline', options.pipeline, mode === LoadMode.Pipeline ? 10 : 1, 1, 100_000),
+    requests,
+    timeout: count('timeout', options.timeout, mode === LoadMode.LongPoll || mode === LoadMode.Sse ? 0 : 10_000, 0, 86_400_000),
+    stampHeader: (options.stampHeader ?? 'x-event-time').toLowerCase(),
+    wsMode,
+    messageSize: count('messageSize', options.messageSize, 64, 0, 64 << 20),
+    inFlight: count('inFlight', options.inFlight, 1, 1, 100_000),
+    connectConcurrency: count('connectConcurrency', options.connectConcurrency, 200, 1, 100_000),
+    connectRate: count('connectRate', options.connectRate, 0, 0, 10_000_000, false),
+    localAddresses,
+    graceSeconds: count('graceSeconds', options.graceSeconds, 30, 0, 86_400, false),
+  };
+}
+
+/** Whether `host` is a loopback address, where other 127.x source addresses can be used. */
+export function isLoopbackV4(host: string): boolean {
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

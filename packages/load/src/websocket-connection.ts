@@ -1,0 +1,248 @@
+/**
+ * One WebSocket of the websocket mode, on a raw socket: the opening handshake written by hand
+ * (its 101 and Sec-WebSocket-Accept checked), then frames read with the project's FrameReader.
+ *
+ * - idle: holds the connection, answers pings;
+ * - echo: keeps `inFlight` messages of `messageSize` bytes outstanding (or, in the open model,
+ *   sends each as it becomes due) and times each echo from its send (or due) time: the server
+ *   answers in order, so the oldest time is the echo's;
+ * - listen: counts what the server sends (broadcasts).
+ *
+ * Every connection of a run sends the same prebuilt frame: masked once with one key chosen for
+ * the run. RFC 6455 wants a fresh key per frame against cache poisoning through proxies; a load
+ * generator talking to a server it owns has no such proxy, and re-masking per message would cost
+ * more than the rest of the send.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { FrameReader, type FrameReaderEvents } from '@http-kit/websocket';
+import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
+import type { SocketOwner } from './dial.js';
+import { WebSocketMode } from './options.js';
+import { encodeRequest } from './requests.js';
+import { TimeQueue } from './time-queue.js';
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** The most a 101 response head may take. */
+const MAX_HEAD = 16 * 1024;
+
+const State = {
+  Idle: 0,
+  Connecting: 1,
+  /** Handshake written, reading the 101. */
+  Handshake: 2,
+  Open: 3,
+  /** We sent or got a close frame. */
+  Closing: 4,
+  Closed: 5,
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+/** The frames every WebSocket of a run writes, built once. */
+export interface WebSocketFrames {
+  message: Buffer;
+  close: Buffer;
+  /** The masking key of the run (pongs are masked with it). */
+  mask: Buffer;
+  encodePong(payload: Buffer): Buffer;
+}
+
+export class WebSocketConnection implements LoadConnection, SocketOwner, FrameReaderEvents {
+  private state: State = State.Idle;
+  private socket: Socket | null = null;
+  private reader: FrameReader | null = null;
+  private key = '';
+  private head = '';
+  private readonly inFlight: TimeQueue;
+  private readonly due = new TimeQueue(1);
+  private lastErrorCode: string | undefined = undefined;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly frames: WebSocketFrames,
+  ) {
+    this.inFlight = new TimeQueue(host.options.inFlight);
+  }
+
+  open(): void {
+    this.state = State.Connecting;
+    this.socket = this.host.dialer.dial(this);
+  }
+
+  offer(dueAt: number): void {
+    if (this.state === State.Open) this.send(dueAt);
+    else this.due.push(dueAt);
+  }
+
+  checkTimeout(now: number): void {
+    const timeout = this.host.options.timeout;
+    if (timeout === 0 || this.state !== State.Open || this.inFlight.length === 0) return;
+    if (now - this.inFlight.peek() > timeout) {
+      this.host.recorder.error('timeout');
+      this.inFlight.clear();
+      this.socket?.destroy();
+    }
+  }
+
+  active(): boolean {
+    return this.socket !== null;
+  }
+
+  destroy(): void {
+    this.state = State.Closed;
+    this.socket?.destroy();
+  }
+
+  close(): void {
+    const open = this.state === State.Open;
+    this.state = State.Closed;
+    if (open && this.socket !== null) {
+      this.socket.end(this.frames.close);
+      // A server that never answers the close (or never closes) does not hold the run.
+      this.socket.setTimeout(1_000, destroyOnTimeout);
+    } else this.socket?.destroy();
+  }
+
+  // --- the socket -------------------------------------------------------------------------------
+
+  onConnect(): void {
+    if (this.state !== State.Connecting || this.socket === null) return;
+    this.state = State.Handshake;
+    this.key = randomBytes(16).toString('base64');
+    const options = this.host.options;
+    const spec = options.requests[0];
+    const request = encodeRequest(
+      { path: spec.path, headers: spec.headers },
+      options,
+      `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n`,
+    ).bytes;
+    this.host.recorder.bytesWritten += request.length;
+    this.socket.write(request);
+  }
+
+  onData(chunk: Buffer): void {
+    this.host.recorder.bytesRead += chunk.length;
+    if (this.state === State.Handshake) {
+      this.head += chunk.toString('latin1');
+      const end = this.head.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (this.head.length > MAX_HEAD) this.fail('websocket: handshake response head too large');
+        return;
+      }
+      if (!this.accepted(this.head.slice(0, end))) return;
+      const rest = Buffer.byteLength(this.head.slice(end + 4), 'latin1');
+      this.head = '';
+      this.state = State.Open;
+      this.reader = new FrameReader(this, { expectMasked: false, maxMessageSize: 64 * 1024 * 1024, deflate: null });
+      this.host.opened(this);
+      this.start();
+      if (rest > 0) this.reader.push(chunk.subarray(chunk.length - rest));
+      return;
+    }
+    this.reader?.push(chunk);
+  }
+
+  onSocketError(error: NodeJS.ErrnoException): void {
+    if (this.state >= State.Handshake && this.state < State.Closed && !this.host.stopping) this.host.recorder.error(errorKind(error));
+    this.lastErrorCode = error.code;
+  }
+
+  onSocketClose(): void {
+    const wasOpen = this.state === State.Open || this.state === State.Closing;
+    this.socket = null;
+    this.reader = null;
+    this.head = '';
+    this.inFlight.clear();
+    if (this.state === State.Closed || this.host.stopping) {
+      this.state = State.Closed;
+      return;
+    }
+    if (this.state === State.Open) this.host.recorder.error('websocket: closed without a close frame');
+    this.state = State.Idle;
+    const code = this.lastErrorCode;
+    this.lastErrorCode = undefined;
+    this.host.lost(this, !wasOpen, code);
+  }
+
+  /** Checks the 101 head; on anything else counts the error and drops the connection. */
+  private accepted(head: string): boolean {
+    const status = Number(head.slice(9, 12));
+    const recorder = this.host.recorder;
+    recorder.status[status >= 100 && status < 600 ? (status / 100) | 0 : 0]++;
+    if (status !== 101 || !head.startsWith('HTTP/1.1 ')) {
+      this.fail(`websocket: handshake answered ${JSON.stringify(head.slice(0, head.indexOf('\r\n')))}`);
+      return false;
+    }
+    const match = /\r\nsec-websocket-accept:[ \t]*([^\r\n]*?)[ \t]*(?:\r\n|$)/i.exec(head);
+    const expected = createHash('sha1')
+      .update(this.key + WS_GUID, 'latin1')
+      .digest('base64');
+    if (match === null || match[1] !== expected) {
+      this.fail('websocket: wrong or missing Sec-WebSocket-Accept');
+      return false;
+    }
+    return true;
+  }
+
+  private fail(kind: string): void {
+    this.host.recorder.error(kind);
+    this.socket?.destroy();
+  }
+
+  // --- messages ---------------------------------------------------------------------------------
+
+  /** Once open: echo mode sends what it keeps outstanding, or what came due while connecting. */
+  private start(): void {
+    const options = this.host.options;
+    if (options.wsMode !== WebSocketMode.Echo) return;
+    if (options.rate > 0) {
+      while (this.due.length > 0) this.send(this.due.shift());
+    } else {
+      const now = performance.now();
+      for (let i = 0; i < options.inFlight; i++) this.send(now);
+    }
+  }
+
+  private send(base: number): void {
+    if (this.host.stopping || this.socket === null) return;
+    this.inFlight.push(base);
+    const recorder = this.host.recorder;
+    recorder.sent++;
+    recorder.bytesWritten += this.frames.message.length;
+    this.socket.write(this.frames.message);
+  }
+
+  onMessage(): void {
+    const recorder = this.host.recorder;
+    recorder.answers++;
+    if (this.host.options.wsMode !== WebSocketMode.Echo) return;
+    const base = this.inFlight.shift();
+    if (Number.isNaN(base)) return;
+    recorder.recordLatency((performance.now() - base) * 1000);
+    if (this.host.options.rate === 0) this.send(performance.now());
+  }
+
+  onPing(payload: Buffer): void {
+    this.socket?.write(this.frames.encodePong(payload));
+  }
+
+  onPong(): void {}
+
+  onCloseFrame(): void {
+    // The server closes: answer its close frame, and the run opens the connection again.
+    if (this.state === State.Open) {
+      this.state = State.Closing;
+      this.socket?.end(this.frames.close);
+    }
+  }
+
+  onProtocolError(code: number, reason: string): void {
+    this.fail(`websocket: protocol error ${code} (${reason})`);
+  }
+
+  onResume(): void {}
+}
+
+function destroyOnTimeout(this: Socket): void {
+  this.destroy();
+}
