@@ -1,8 +1,8 @@
 // The raw long-poll client of the soaks: N node:net keep-alive sockets on 127.0.0.1, each sending
 // one `GET /poll` once connected and reading one response, which must be 200 with the event body;
 // then counting who got it exactly once, who got bytes after it (a second response), a wrong
-// answer, or a close before any answer. Used by bench/soak-longpoll.mjs (its client process) and
-// bench/lib/workers-longpoll-clients.mjs; whoever fires the event does so on its own.
+// answer, or a close before any answer. Used by bench/lib/workers-longpoll-clients.mjs (and its
+// response parser by bench/soak/clients.mjs); whoever fires the event does so on its own.
 //
 //   const polls = new LongPollClients({ port, userAgent: 'soak', eventBody, concurrency: 500, now });
 //   await polls.open(1000);              // { open, failed, errors }

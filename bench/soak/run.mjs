@@ -18,9 +18,12 @@
 // server runs N cluster workers; memory is summed over every process (primary and workers), and
 // the publish crosses workers through the hub.
 //
-//   node bench/soak/run.mjs [--smoke] [--workers N] [--clients N] [--mixed-seconds S]
+//   node bench/soak/run.mjs [--smoke] [--only PARTS] [--workers N] [--clients N] [--mixed-seconds S]
 //                           [--mixed-users N] [--max-seconds S] [--strict] [--json]
 //
+//   --only PARTS       the parts to run, comma-separated: idle, longpoll, websocket, mixed (default
+//                      all); `--only longpoll` is the long-poll soak (10,000 parked polls, one
+//                      publish: RSS per parked poll < 6 KB, publish -> last answer < 1 s)
 //   --clients N        connections in parts 1-3 (default 10000; --smoke 1000)
 //   --mixed-seconds S  length of part 4 (default 60; --smoke 5; 0 skips it)
 //   --mixed-users N    concurrent users in part 4 (default clients/20, at least 50, at most 1000)
@@ -68,6 +71,13 @@ const option = (name, fallback) => {
   return value;
 };
 const smoke = argv.includes('--smoke');
+/** --only's names for the parts (kinds below). */
+const PART_NAMES = { idle: 'idle', longpoll: 'poll', websocket: 'ws', mixed: 'mixed' };
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt === -1 ? null : (argv[onlyAt + 1] ?? '').split(',');
+if (only !== null && (only.length === 0 || only.some((name) => !Object.hasOwn(PART_NAMES, name))))
+  fail(`--only wants parts from ${Object.keys(PART_NAMES).join(', ')} (comma-separated), got ${JSON.stringify(argv[onlyAt + 1])}`);
+const runs = (kind) => only === null || only.some((name) => PART_NAMES[name] === kind);
 const strict = argv.includes('--strict');
 const json = argv.includes('--json');
 const workers = option('--workers', 0);
@@ -81,7 +91,7 @@ const MIXED_SLACK_MS = smoke ? 10_000 : 30_000;
 const RUN_SLACK_MS = smoke ? 20_000 : 60_000;
 /** How long a broadcast may take to reach everyone before the missing count as missed. */
 const BROADCAST_WAIT_MS = smoke ? 5_000 : 15_000;
-/** Parts 1-3 warm up with one round of this many clients (as soak-longpoll does). */
+/** Parts 1-3 warm up with one round of this many clients (as the former soak-longpoll.mjs did). */
 const WARM_UP_CLIENTS = Math.min(200, clients);
 /**
  * The mixed load first runs this long on its fresh server: the heap after the first seconds of
@@ -592,8 +602,8 @@ try {
     ['1. idle keep-alive', 'idle'],
     ['2. parked long polls', 'poll'],
     ['3. idle WebSockets', 'ws'],
-  ];
-  if (mixedSeconds > 0) parts.push(['4. mixed load', 'mixed']);
+  ].filter(([, kind]) => runs(kind));
+  if (mixedSeconds > 0 && runs('mixed')) parts.push(['4. mixed load', 'mixed']);
   for (const [label, kind] of parts) {
     const bound = kind === 'mixed' ? MIXED_PART_MS : PART_MS;
     const result = await part(label, bound, async () => {
