@@ -263,6 +263,17 @@ export const REQUEST_HABITS: Readonly<Record<string, string>> = {
   ca: 'tls',
 };
 
+/** What other clients call a kind of body (`as`, `responseType`): a "did you mean" for each. */
+const AS_HABITS: Readonly<Record<string, ResponseAs>> = {
+  bytes: 'buffer',
+  arraybuffer: 'buffer',
+  arrayBuffer: 'buffer',
+  'byte-array': 'buffer',
+  string: 'text',
+  blob: 'buffer',
+  document: 'text',
+};
+
 /**
  * Fills `into` from the caller's options and the client's defaults. Throws InvalidRequestError
  * (turned into `result.error` by the caller) when the options cannot make a request.
@@ -302,7 +313,10 @@ export function prepare(
   if (into.proxy !== null && into.proxy.https)
     throw new InvalidRequestError(`only http:// proxies are supported, got ${JSON.stringify(proxy)}`);
   if (into.as !== 'auto' && into.as !== 'text' && into.as !== 'buffer' && into.as !== 'stream' && into.as !== 'json') {
-    throw new InvalidRequestError(`invalid "as": ${JSON.stringify(into.as)} (auto, text, buffer, stream or json)`);
+    const meant = AS_HABITS[String(into.as)];
+    throw new InvalidRequestError(
+      `invalid "as": ${JSON.stringify(into.as)}${meant === undefined ? '' : ` (did you mean "${meant}"?)`}; it is auto, text, buffer, stream or json`,
+    );
   }
   const signal = opts.signal;
   if (signal === undefined || signal === null) into.signal = null;

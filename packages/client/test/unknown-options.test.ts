@@ -61,6 +61,11 @@ describe('unknown client options', () => {
     expect((await get(`http://127.0.0.1:${port}/`, {})).body).toBe('hello');
   });
 
+  it("as: 'bytes' (fetch's and our server's word) points at 'buffer'", async () => {
+    const res = await get('http://127.0.0.1:1/', { as: 'bytes' } as never);
+    expect(res.error?.message).toBe('invalid "as": "bytes" (did you mean "buffer"?); it is auto, text, buffer, stream or json');
+  });
+
   it('createClient throws for an unknown option', () => {
     expect(() => createClient({ maxConnectionPerHost: 4 } as never)).toThrow(InvalidArgumentError);
     expect(() => createClient({ maxConnectionPerHost: 4 } as never)).toThrow(
