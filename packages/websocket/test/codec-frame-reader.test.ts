@@ -56,8 +56,10 @@ function record(options: Partial<FrameReaderOptions> = {}) {
     onPing: (payload) => log.push(`ping:${describeBytes(payload)}`),
     onPong: (payload) => log.push(`pong:${describeBytes(payload)}`),
     onCloseFrame: (code, reason) => log.push(`close:${code}:${reason}`),
-    onProtocolError: (code, reason) => {
+    onProtocolError: (code, reason, error) => {
       expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123); // fits a close frame
+      // One stable code per kind of failure, with the same close code and the reason as message.
+      expect([error.code, error.closeCode, error.message]).toEqual([expect.stringMatching(/^HTTPKIT_WS_[A-Z0-9_]+$/), code, reason]);
       log.push(`error:${code}`);
     },
     onResume: () => log.push('resume'),
@@ -271,7 +273,7 @@ describe('FrameReader: protocol errors', () => {
       for (let cut = 0; cut <= whole.length; cut++) expect(run(whole, [cut], options)).toEqual(want);
       const { reader, log } = record(options);
       reader.push(Buffer.from(stream));
-      expect(reader.closed).toBe(true);
+      expect(reader.isClosed).toBe(true);
       expect(reader.push(Buffer.from(after))).toBe(after.length);
       expect(log).toEqual(want);
     });
@@ -287,7 +289,7 @@ describe('FrameReader: protocol errors', () => {
     const { reader, log } = record();
     const stream = client({ opcode: Opcode.Close }, { opcode: Opcode.Text, payload: 'late' });
     expect(reader.push(Buffer.from(stream))).toBe(stream.length);
-    expect(reader.closed).toBe(true);
+    expect(reader.isClosed).toBe(true);
     expect(log).toEqual(['close:1005:']);
   });
 });
@@ -381,7 +383,7 @@ describe('FrameReader: limits are on bytes', () => {
       const header = frame({ opcode: Opcode.Binary, payload: Buffer.alloc(length) }, true).subarray(0, length < 65536 ? 4 : 10);
       expect(reader.push(header)).toBe(header.length);
       expect(log).toEqual(['error:1009']);
-      expect(reader.closed).toBe(true);
+      expect(reader.isClosed).toBe(true);
     }
     // A header with 2^53 bytes and no limit: still refused (no Buffer that large), before the payload.
     const { reader, log } = record({ maxMessageSize: Infinity });

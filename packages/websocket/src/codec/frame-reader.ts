@@ -27,6 +27,7 @@
 import { constants, isUtf8 } from 'node:buffer';
 import { describe, InvalidArgumentError } from '@http-kit/core';
 import { isValidCloseCode } from './close-codes.js';
+import { InflateError, MessageTooBigError, WebSocketErrorCode as E, WebSocketProtocolError, type WebSocketErrorCode } from './errors.js';
 import { JoinedBytes } from './joined-bytes.js';
 import { applyMask } from './mask.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, OpcodeKind, opcodeKind } from './opcodes.js';
@@ -40,8 +41,12 @@ export interface FrameReaderEvents {
   onPong(payload: Buffer): void;
   /** A valid close frame (code 1005 when it carried none). The reader reads nothing more. */
   onCloseFrame(code: number, reason: string): void;
-  /** The peer broke the protocol: close with `code` (1002, 1007 or 1009) and `reason` (at most 123 bytes). The reader reads nothing more. */
-  onProtocolError(code: number, reason: string): void;
+  /**
+   * The peer broke the protocol: close with `code` (1002, 1007 or 1009) and `reason` (at most 123
+   * bytes, the error's message). `error` says which failure, as a stable `code` (a
+   * `WebSocketErrorCode`) with the same `closeCode`. The reader reads nothing more.
+   */
+  onProtocolError(code: number, reason: string, error: WebSocketProtocolError): void;
   /** An inflate that made `push()` take fewer bytes than given has finished: push the bytes it did not take. */
   onResume(): void;
 }
@@ -143,7 +148,7 @@ export class FrameReader {
   }
 
   /** After a close frame or a protocol error: everything later is ignored. */
-  get closed(): boolean {
+  get isClosed(): boolean {
     return this.state === ReadState.Closed;
   }
 
@@ -203,7 +208,7 @@ export class FrameReader {
     if (!this.take(2)) return;
     const b0 = this.src[this.srcOffset];
     const b1 = this.src[this.srcOffset + 1];
-    if ((b0 & 0x30) !== 0) return this.fail(1002, 'RSV2 or RSV3 set without an extension that defines them');
+    if ((b0 & 0x30) !== 0) return this.fail(E.UnexpectedRsv, 'RSV2 or RSV3 set without an extension that defines them');
     const rsv1 = (b0 & 0x40) !== 0;
     const fin = (this.fin = (b0 & 0x80) !== 0);
     const opcode = (this.opcode = b0 & 0x0f);
@@ -212,27 +217,29 @@ export class FrameReader {
     switch (opcodeKind(opcode)) {
       case OpcodeKind.Data:
         if (opcode === Opcode.Continuation) {
-          if (this.messageOpcode === 0) return this.fail(1002, 'continuation frame with no message to continue');
-          if (rsv1) return this.fail(1002, 'RSV1 set on a continuation frame');
-          if (++this.frameCount > MAX_FRAGMENTS) return this.fail(1009, `message in more than ${MAX_FRAGMENTS} fragments`);
+          if (this.messageOpcode === 0) return this.fail(E.UnexpectedContinuation, 'continuation frame with no message to continue');
+          if (rsv1) return this.fail(E.UnexpectedRsv, 'RSV1 set on a continuation frame');
+          if (++this.frameCount > MAX_FRAGMENTS) return this.fail(E.TooManyFragments, `message in more than ${MAX_FRAGMENTS} fragments`);
         } else {
-          if (this.messageOpcode !== 0) return this.fail(1002, 'new data frame inside a fragmented message');
-          if (rsv1 && this.deflate === null) return this.fail(1002, 'RSV1 set without a negotiated permessage-deflate');
+          if (this.messageOpcode !== 0) return this.fail(E.ExpectedContinuation, 'new data frame inside a fragmented message');
+          if (rsv1 && this.deflate === null) return this.fail(E.UnexpectedRsv, 'RSV1 set without a negotiated permessage-deflate');
           this.messageOpcode = opcode;
           this.compressed = rsv1;
           this.frameCount = 1;
         }
         break;
       case OpcodeKind.Control:
-        if (!fin) return this.fail(1002, 'fragmented control frame');
-        if (length > MAX_CONTROL_PAYLOAD) return this.fail(1002, 'control frame payload over 125 bytes');
-        if (rsv1) return this.fail(1002, 'RSV1 set on a control frame');
+        if (!fin) return this.fail(E.FragmentedControl, 'fragmented control frame');
+        if (length > MAX_CONTROL_PAYLOAD) return this.fail(E.ControlTooLong, 'control frame payload over 125 bytes');
+        if (rsv1) return this.fail(E.UnexpectedRsv, 'RSV1 set on a control frame');
         break;
       default:
-        return this.fail(1002, `reserved opcode ${opcode}`);
+        return this.fail(E.InvalidOpcode, `reserved opcode ${opcode}`);
     }
     if (masked !== this.expectMasked)
-      return this.fail(1002, this.expectMasked ? 'unmasked frame from a client' : 'masked frame from a server');
+      return this.expectMasked
+        ? this.fail(E.ExpectedMask, 'unmasked frame from a client')
+        : this.fail(E.UnexpectedMask, 'masked frame from a server');
     if (length === 126) this.state = ReadState.Length16;
     else if (length === 127) this.state = ReadState.Length64;
     else this.lengthRead(length);
@@ -246,7 +253,7 @@ export class FrameReader {
   private readLength64(): void {
     if (!this.take(8)) return;
     const high = this.src.readUInt32BE(this.srcOffset);
-    if (high >= 0x80000000) return this.fail(1002, '64-bit payload length with the most significant bit set');
+    if (high >= 0x80000000) return this.fail(E.InvalidLength, '64-bit payload length with the most significant bit set');
     this.lengthRead(high * 0x100000000 + this.src.readUInt32BE(this.srcOffset + 4));
   }
 
@@ -308,7 +315,7 @@ export class FrameReader {
     this.payloadLength = length;
     // A data frame that would take its message past the limit fails before its payload is read.
     if (this.opcode < Opcode.Close && length > this.limit - this.messageBytes) {
-      return this.fail(1009, `message over maxMessageSize (${this.limit} bytes)`);
+      return this.failWith(new MessageTooBigError(`message over maxMessageSize (${this.limit} bytes)`));
     }
     if (this.masked) this.state = ReadState.Mask;
     else this.startPayload();
@@ -343,9 +350,9 @@ export class FrameReader {
     if (isText) {
       if (this.fin && earlier === 0) {
         // The whole message is this frame (earlier fragments, if any, were empty): one native check.
-        if (!isUtf8(payload)) return this.fail(1007, 'text message is not valid UTF-8');
+        if (!isUtf8(payload)) return this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
       } else if (!(this.utf8 ??= new Utf8Validator()).feed(payload)) {
-        return this.fail(1007, 'text message is not valid UTF-8');
+        return this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
       }
     }
     if (!this.fin) {
@@ -353,7 +360,7 @@ export class FrameReader {
       this.state = ReadState.Info;
       return;
     }
-    if (isText && this.utf8 !== null && !this.utf8.end()) return this.fail(1007, 'text message ends inside a UTF-8 sequence');
+    if (isText && this.utf8 !== null && !this.utf8.end()) return this.fail(E.InvalidUtf8, 'text message ends inside a UTF-8 sequence');
     let message = payload;
     if (earlier > 0) {
       joined!.add(payload, payload.length);
@@ -367,15 +374,15 @@ export class FrameReader {
   private onInflated(error: (Error & { closeCode?: number }) | null, data: Buffer | null): void {
     if (this.state !== ReadState.Inflating) return;
     if (error !== null) {
-      if (error.closeCode === 1009) this.fail(1009, `message over maxMessageSize (${this.limit} bytes)`);
-      else this.fail(1007, 'invalid compressed data');
+      if (error.closeCode === 1009) this.failWith(new MessageTooBigError(`message over maxMessageSize (${this.limit} bytes)`));
+      else this.failWith(new InflateError('invalid compressed data', { cause: error }));
     } else if (!this.fin) {
       this.state = ReadState.Info;
     } else {
       const isText = this.messageOpcode === Opcode.Text;
       const message = data ?? EMPTY;
       if (isText && !isUtf8(message)) {
-        this.fail(1007, 'text message is not valid UTF-8');
+        this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
       } else {
         this.endMessage();
         this.state = ReadState.Info;
@@ -392,12 +399,12 @@ export class FrameReader {
   private closeRead(payload: Buffer): void {
     let code = 1005;
     let reason = '';
-    if (payload.length === 1) return this.fail(1002, 'close frame with a 1-byte payload');
+    if (payload.length === 1) return this.fail(E.InvalidClosePayload, 'close frame with a 1-byte payload');
     if (payload.length >= 2) {
       code = payload.readUInt16BE(0);
-      if (!isValidCloseCode(code)) return this.fail(1002, `invalid close code ${code}`);
+      if (!isValidCloseCode(code)) return this.fail(E.InvalidCloseCode, `invalid close code ${code}`);
       const reasonBytes = payload.subarray(2);
-      if (!isUtf8(reasonBytes)) return this.fail(1007, 'close reason is not valid UTF-8');
+      if (!isUtf8(reasonBytes)) return this.fail(E.InvalidUtf8, 'close reason is not valid UTF-8');
       reason = reasonBytes.toString('utf8');
     }
     this.stop();
@@ -413,9 +420,14 @@ export class FrameReader {
     this.utf8?.reset();
   }
 
-  private fail(code: number, reason: string): void {
+  /** The peer broke the protocol in the way `code` names; `reason` goes in the close frame. */
+  private fail(code: WebSocketErrorCode, reason: string): void {
+    this.failWith(new WebSocketProtocolError(reason, code));
+  }
+
+  private failWith(error: WebSocketProtocolError): void {
     this.stop();
-    this.events.onProtocolError(code, reason);
+    this.events.onProtocolError(error.closeCode, error.message, error);
   }
 
   /** Reads nothing more, and lets go of what it held. */
@@ -426,7 +438,10 @@ export class FrameReader {
   }
 }
 
-/** The scratch key applyMask reads: unmasking is synchronous, so one Buffer serves every reader. */
+/**
+ * The scratch key applyMask reads, shared by every reader: written and read within one call of
+ * readPayload, with no await or callback between, so no other reader can see it changed.
+ */
 const MASK = Buffer.alloc(4);
 
 function maskBytes(key: number): Buffer {

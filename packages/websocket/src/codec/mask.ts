@@ -14,6 +14,8 @@ import { randomFillSync } from 'node:crypto';
 const WORD_THRESHOLD = 32;
 
 // The key rotated to the word's phase, read as a native-endian 32-bit word through these views.
+// Scratch shared by every connection: written and read within one applyMask call, which is
+// synchronous (no await or callback between), so no other caller can see it half written.
 const keyBytes = new Uint8Array(4);
 const keyWord = new Uint32Array(keyBytes.buffer);
 

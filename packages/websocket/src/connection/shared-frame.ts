@@ -9,6 +9,9 @@ import { Opcode } from '../codec/opcodes.js';
 /** Larger texts are framed per send: keeping them would hold their memory, and encodeFrame avoids copying them. */
 const MAX_SHARED = 16 * 1024;
 
+// Shared by every server channel, and safe to keep across awaits and callbacks: it is a cache,
+// not scratch. A frame is never changed once made (sockets write it as it is, masking is a
+// client's and copies), and the text it was made from is compared whole before it is reused.
 let lastText: string | null = null;
 let lastFrame: Buffer | null = null;
 

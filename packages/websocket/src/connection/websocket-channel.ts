@@ -12,6 +12,7 @@
 import { ClosedSignal, kWatchClose, type CloseReason, type CloseWatcher, type Protocol, type ProtocolHost } from '@http-kit/core';
 import { ChannelMisuseError, answerEnded, type Channel, type ChannelHandlers, type Request } from '@http-kit/http1';
 import { CloseCode, isValidCloseCode } from '../codec/close-codes.js';
+import type { WebSocketProtocolError } from '../codec/errors.js';
 import { FrameReader, type FrameReaderEvents } from '../codec/frame-reader.js';
 import { encodeClose } from '../codec/frame-writer.js';
 import { randomMask } from '../codec/mask.js';
@@ -33,6 +34,11 @@ export interface CloseInfo {
   /** 1000 normal, 1001 going away, 1002 protocol error, ... 1005 when the close frame had none, 1006 when there was no close frame. */
   code: number;
   reason: string;
+  /**
+   * When the peer broke the protocol (reason 'protocol-error'): which way, as a stable
+   * `error.code` (`HTTPKIT_WS_INVALID_UTF8`, `HTTPKIT_WS_MESSAGE_TOO_BIG`, ...), with `closeCode`.
+   */
+  error?: WebSocketProtocolError;
 }
 
 /** The handlers of a WebSocket channel, with `onClose` told the close code. */
@@ -218,10 +224,10 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
     this.socketClosed(reason);
   }
 
-  onProtocolError(code: number, reason: string): void {
+  onProtocolError(code: number, reason: string, error: WebSocketProtocolError): void {
     if (this.state === WsState.Closed) return;
     this.closeReason ??= 'protocol-error';
-    this.closeInfo = { code, reason };
+    this.closeInfo = { code, reason, error };
     // _Fail the WebSocket Connection_ (RFC 6455 7.1.7): say why, then close the TCP connection.
     if (this.state === WsState.Open) this.out.close(encodeClose(code, reason.slice(0, 120), this.mask()));
     this.state = WsState.Closed;
