@@ -332,7 +332,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       // The pacer wakes every millisecond and hands out whatever became due, each with its own
       // due time: a late wake (a busy loop) does not move the schedule.
       pacer = setInterval(() => {
-        const due = Math.floor((performance.now() - t0) / interval);
+        // Request k is due at t0 + k * interval: those with k <= elapsed / interval are due now.
+        const due = Math.floor((performance.now() - t0) / interval) + 1;
         while (issued < due) {
           connections[issued % connections.length].offer(t0 + issued * interval);
           issued++;
