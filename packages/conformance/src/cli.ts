@@ -1,3 +1,134 @@
 #!/usr/bin/env node
-// http-kit-conformance: command line (under construction).
-export {};
+/**
+ * http-kit-conformance: runs a suite against a peer and reports.
+ *
+ *   http-kit-conformance websocket-server ws://127.0.0.1:9001/ [--cases 6.*,7.1.*] [--json out.json] [--report out.html]
+ *
+ * Exit status: 0 when no case FAILED, 1 when one did, 2 when the command line is wrong.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { renderHtml } from './report/html.js';
+import type { SuiteReport } from './report/suite-report.js';
+import type { CaseResult } from './verdict.js';
+import { runWebSocketServerSuite } from './websocket/server-suite.js';
+
+const USAGE = `usage: http-kit-conformance <suite> <url> [options]
+
+suites:
+  websocket-server ws://host:port/path   an echo server (every message sent back as it came)
+
+options:
+  --cases <patterns>        case ids to run, e.g. "6.*,7.1.*" or "!12.*,!13.*" (default: all)
+  --json <file>             write every result as JSON
+  --report <file>           write a self-contained HTML report
+  --concurrency <n>         cases at once (default 6)
+  --max-message-size <n>    the server's message size limit in bytes: adds the cases that expect 1009 at it
+  --full                    groups 12/13 with Autobahn's 1000 messages a case (default: about 1 MiB a case)
+  --quiet                   no progress line
+  -h, --help`;
+
+function fail(message: string): never {
+  process.stderr.write(`http-kit-conformance: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function positiveInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a whole number of 1 or more, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const [suite, url] = positionals;
+  if (suite === undefined) fail('name a suite');
+  if (url === undefined) fail(`give the URL of the peer after "${suite}"`);
+  const progress = progressLine(values.quiet === true || !process.stderr.isTTY ? 'quiet-tty' : 'tty', values.quiet === true);
+  let report: SuiteReport;
+  switch (suite) {
+    case 'websocket-server':
+      if (!/^wss?:\/\//.test(url)) fail(`websocket-server takes a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
+      report = await runWebSocketServerSuite({
+        url,
+        cases: values.cases,
+        concurrency: positiveInteger('--concurrency', values.concurrency),
+        maxMessageSize: positiveInteger('--max-message-size', values['max-message-size']),
+        full: values.full === true,
+        onResult: progress,
+      });
+      break;
+    default:
+      fail(`unknown suite ${JSON.stringify(suite)}`);
+  }
+  if (!values.quiet && process.stderr.isTTY) process.stderr.write('\n');
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (values.report) writeFileSync(values.report, renderHtml(report));
+  printSummary(report);
+  process.exitCode = report.counts.FAILED > 0 ? 1 : 0;
+}
+
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      cases: { type: 'string' },
+      json: { type: 'string' },
+      report: { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-message-size': { type: 'string' },
+      full: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** One line rewritten in place on a terminal; elsewhere a line every 10% (logs stay short). */
+function progressLine(mode: 'tty' | 'quiet-tty', quiet: boolean) {
+  let failed = 0;
+  let lastTenth = -1;
+  return (result: CaseResult, done: number, total: number) => {
+    if (result.verdict === 'FAILED') failed++;
+    if (quiet) return;
+    const line = `[${done}/${total}] ${result.id} ${result.verdict}${failed ? `  (${failed} FAILED so far)` : ''}`;
+    if (mode === 'tty') process.stderr.write(`\r${line.padEnd(70)}`);
+    else {
+      const tenth = Math.floor((done * 10) / total);
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        process.stderr.write(`${line}\n`);
+      }
+    }
+  };
+}
+
+function printSummary(report: SuiteReport): void {
+  const lines = [`${report.suite} ${report.target}: ${report.results.length} cases in ${(report.durationMs / 1000).toFixed(1)} s`];
+  lines.push(
+    `  ${Object.entries(report.counts)
+      .map(([v, n]) => `${v} ${n}`)
+      .join(', ')}`,
+  );
+  for (const r of report.results.filter((x) => x.verdict === 'FAILED').slice(0, 40))
+    lines.push(`  FAILED ${r.id} ${r.title}: ${r.reason.slice(0, 300)}`);
+  const more = report.counts.FAILED - 40;
+  if (more > 0) lines.push(`  ... and ${more} more FAILED (see --json or --report)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`http-kit-conformance: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});

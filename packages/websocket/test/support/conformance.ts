@@ -1,27 +1,23 @@
 /**
- * What the conformance files share: our server with an echo handler (started once per file, each
- * variant by its options), a check that it logged no error, and a tally of cases per group that
- * is printed when a file ends.
- *
- * Groups are the top-level `describe` names; they follow the Autobahn|Testsuite numbering
- * ("1 framing", "6 UTF-8", ...), though every case here is our own.
+ * How this package's conformance tests run: our server with an echo handler (started once per
+ * file, each variant by its options), and the cases of the conformance kit
+ * (@http-kit/conformance, the same cases `http-kit-conformance websocket-server` runs) run
+ * against it, one test per case, each expected to be judged OK (or the verdict a table says).
+ * The cases live once, in the kit; here is only which server answers which of them.
  *
  * @example
- * const echo = echoServer();                          // beforeAll / afterAll
- * const deflate = echoServer({ perMessageDeflate: { threshold: 0 } });
- * tallyCases();
- * describe('1 framing', () => {
- *   it('echoes', async () => { const ws = await RawWebSocket.open(echo.port); ... });
- * });
+ * const echo = echoServer();
+ * kitCases(echo, '1.*,2.*');                              // Autobahn's groups 1 and 2 and the kit's own
+ * kitCases(limited, '9.x.*', { maxMessageSize: 65536, only: /maxMessageSize/ });
  */
 import '@http-kit/websocket';
-import { createCipheriv, createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, type TestContext } from 'vitest';
+import { runCase, type Verdict, WebSocketCaseContext, type WebSocketSuiteOptions, websocketServerCases } from '@http-kit/conformance';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asChannel, runServer, type HttpServer, type Request, type ServerOptions } from '@http-kit/http1';
-import { RawWebSocket } from './raw-websocket.js';
 
 export interface EchoServer {
   readonly port: number;
+  readonly url: string;
   readonly server: HttpServer;
   /** What the server's errorLogger got since the file started. */
   readonly errors: Array<{ message: string; error: unknown }>;
@@ -32,12 +28,11 @@ export const echoHandler = (req: Request) => asChannel(req, { onReceive: (ch, me
 
 /**
  * Starts our server with the echo handler before the file's tests and stops it after them.
- * After each test, checks that the server logged no error (a crash in a handler or the
- * protocol shows up there, as http-kit's bug #227 did).
+ * After the file, checks that the server logged no error (a crash in a handler or the protocol
+ * shows up there, as http-kit's bug #227 did).
  */
 export function echoServer(options: ServerOptions = {}): EchoServer {
   const state = { port: 0, server: null as unknown as HttpServer, errors: [] as EchoServer['errors'] };
-  let seen = 0;
   beforeAll(async () => {
     state.server = await runServer(echoHandler, {
       ip: '127.0.0.1',
@@ -48,20 +43,19 @@ export function echoServer(options: ServerOptions = {}): EchoServer {
     });
     state.port = state.server.port;
   });
-  afterEach(() => {
-    const fresh = state.errors.slice(seen);
-    seen = state.errors.length;
-    expect(
-      fresh.map((e) => `${e.message}: ${String(e.error)}`),
-      'errors logged by the server',
-    ).toEqual([]);
-  });
   afterAll(async () => {
     await state.server?.stop({ timeout: 500 });
+    expect(
+      state.errors.map((e) => `${e.message}: ${String(e.error)}`),
+      'errors logged by the server',
+    ).toEqual([]);
   });
   return {
     get port() {
       return state.port;
+    },
+    get url() {
+      return `ws://127.0.0.1:${state.port}/`;
     },
     get server() {
       return state.server;
@@ -72,59 +66,29 @@ export function echoServer(options: ServerOptions = {}): EchoServer {
   };
 }
 
-/**
- * `n` bytes that look random to zlib (AES-128-CTR of zeros, keyed by `seed`): incompressible,
- * without repeats, and the same for the same seed, so a failing case can be replayed.
- */
-export function pseudoRandom(n: number, seed: number = n): Buffer {
-  const key = createHash('sha256').update(`conformance ${seed}`).digest().subarray(0, 16);
-  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
-}
-
-/** Open connections of a test, destroyed after it (whatever happened). */
-const open = new Set<RawWebSocket>();
-
-/** RawWebSocket.open, with the connection closed after the test. */
-export async function connect(port: number, options?: Parameters<typeof RawWebSocket.open>[1]): Promise<RawWebSocket> {
-  const ws = await RawWebSocket.open(port, options);
-  open.add(ws);
-  return ws;
-}
-
-/** Keeps `ws` to be destroyed after the test. */
-export function track(ws: RawWebSocket): RawWebSocket {
-  open.add(ws);
-  return ws;
+export interface KitOptions extends Omit<WebSocketSuiteOptions, 'url'> {
+  /** Only the cases whose title matches. */
+  only?: RegExp;
+  /** Verdicts other than OK that are right for our server, by case id. */
+  expected?: Record<string, Verdict>;
 }
 
 /**
- * Counts the cases of a file by group (the outermost describe) and outcome, and prints the
- * table when the file is done. Also destroys connections left open by a test.
+ * One test per kit case matching `patterns`, run against `server`, a few at once; each must be
+ * judged OK (or as `expected` says). A failure shows the kit's reason and the case's transcript.
  */
-export function tallyCases(): void {
-  const counts = new Map<string, { passed: number; failed: number; expectedFail: number }>();
-  beforeEach((context: TestContext) => {
-    let suite = context.task.suite;
-    while (suite?.suite !== undefined && suite.suite.name !== '') suite = suite.suite;
-    const group = suite?.name || '(no group)';
-    const count = counts.get(group) ?? { passed: 0, failed: 0, expectedFail: 0 };
-    counts.set(group, count);
-    context.onTestFinished(({ task }) => {
-      if (task.fails) count.expectedFail++;
-      else if (task.result?.state === 'pass') count.passed++;
-      else count.failed++;
-    });
-  });
-  afterEach(() => {
-    for (const ws of open) ws.destroy();
-    open.clear();
-  });
-  afterAll(() => {
-    const lines = [...counts].map(
-      ([group, c]) =>
-        `  ${group.padEnd(34)} ${String(c.passed + c.failed + c.expectedFail).padStart(4)} cases: ${c.passed} passed, ${c.failed} failed${c.expectedFail ? `, ${c.expectedFail} known failures (it.fails)` : ''}`,
-    );
-    const total = [...counts.values()].reduce((sum, c) => sum + c.passed + c.failed + c.expectedFail, 0);
-    console.log(`WebSocket conformance, cases per group:\n${lines.join('\n')}\n  ${'total'.padEnd(34)} ${String(total).padStart(4)} cases`);
+export function kitCases(server: EchoServer, patterns: string, options: KitOptions = {}): void {
+  const { only, expected = {}, ...suite } = options;
+  const cases = websocketServerCases({ url: 'ws://127.0.0.1:1/', cases: patterns, ...suite }).filter(
+    (c) => only === undefined || only.test(c.title),
+  );
+  describe.concurrent(`kit cases ${patterns}${only ? ` ${only}` : ''}`, () => {
+    for (const c of cases) {
+      it(`${c.id} ${c.title}`, async () => {
+        const result = await runCase(c, () => new WebSocketCaseContext({ ...suite, url: server.url }));
+        const want = expected[c.id] ?? 'OK';
+        expect(result.verdict, `${result.reason}\n${result.transcript.join('\n')}`).toBe(want);
+      });
+    }
   });
 }
