@@ -31,7 +31,10 @@ export interface WebSocketDeflateOptions {
 export interface WebSocketOptions {
   /** Largest message accepted, in bytes after inflation (default 16 MiB); larger: close 1009. */
   maxMessageSize?: number;
-  /** Bytes queued for a client that does not read before it is closed (default 16 MiB). */
+  /**
+   * Bytes that may wait for a peer beyond the message being sent before it is dropped ('too-slow'),
+   * and the largest message one send() takes (default 16 MiB, or maxMessageSize when larger).
+   */
   maxBufferedAmount?: number;
   /** ms of silence from the client after which it is pinged (default 30000; 0: never). */
   pingInterval?: number;

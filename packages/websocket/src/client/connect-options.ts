@@ -45,7 +45,7 @@ export interface ConnectOptions extends WebSocketClientHandlers {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Largest message accepted, in bytes after inflation (default 16 MiB); larger: close 1009. */
   maxMessageSize?: number;
-  /** Bytes queued for a server that does not read before the connection is dropped (default 16 MiB). */
+  /** Bytes waiting for the server beyond the message being sent before it is dropped; also the largest send() (default 16 MiB, or maxMessageSize when larger). */
   maxBufferedAmount?: number;
   /** ms of silence from the server after which it is pinged (default 30 000; 0: never). */
   pingInterval?: number;
