@@ -3,28 +3,26 @@
  * response, header lookups that ignore case (a response's header names are as the program wrote
  * them), and `Vary` kept as a list.
  */
-import { isHandedOff, type HandlerResult, type HeaderValue, type Response, type ResponseHeaders } from '@http-kit/http1';
+import { isHandedOff, type HandlerResult, type HeaderValue, type Request, type Response, type ResponseHeaders } from '@http-kit/http1';
 
 /** A handler's result, now or later. */
 export type MaybePromise<T> = T | Promise<T>;
 
 /**
- * Calls `edit` with the response `result` stands for, now or once it resolves: a bare body is a
- * 200, null a 404 (the server's own), and the hand-off marker of a channel passes through untouched.
+ * Calls `edit(response, req)` with the response `result` stands for, now or once it resolves: a
+ * bare body is a 200, null a 404 (the server's own), and the hand-off marker of a channel passes
+ * through untouched. `edit` is the middleware's own function, so nothing is made per request.
  */
 export function mapResponse(
   result: MaybePromise<HandlerResult>,
-  edit: (response: Response) => MaybePromise<HandlerResult>,
+  req: Request,
+  edit: (response: Response, req: Request) => MaybePromise<HandlerResult>,
 ): MaybePromise<HandlerResult> {
   if (result !== null && typeof result === 'object' && typeof (result as Promise<HandlerResult>).then === 'function') {
-    return (result as Promise<HandlerResult>).then((value) => mapNow(value, edit));
+    return (result as Promise<HandlerResult>).then((value) => (isHandedOff(value) ? value : edit(asResponse(value), req)));
   }
-  return mapNow(result as HandlerResult, edit);
-}
-
-function mapNow(result: HandlerResult, edit: (response: Response) => MaybePromise<HandlerResult>): MaybePromise<HandlerResult> {
-  if (isHandedOff(result)) return result;
-  return edit(asResponse(result));
+  if (isHandedOff(result)) return result as HandlerResult;
+  return edit(asResponse(result as HandlerResult), req);
 }
 
 const NOT_FOUND_HEADERS = { 'content-type': 'text/plain' };
@@ -58,12 +56,14 @@ function joinValue(value: HeaderValue): string {
  * changed (a response may be a shared constant).
  */
 export function withHeaders(response: Response, changes: Record<string, HeaderValue | undefined>): Response {
-  const headers: ResponseHeaders = {};
   const old = response.headers;
+  const headers: ResponseHeaders = {};
   if (old !== undefined && old !== null) {
     for (const key in old) {
-      const lower = key.toLowerCase();
-      if (!Object.hasOwn(changes, lower)) headers[key] = old[key];
+      // Names are usually written in lower case already: then no lower-cased copy is made.
+      if (changes[key] !== undefined || Object.hasOwn(changes, key)) continue;
+      if (hasUpperCase(key) && Object.hasOwn(changes, key.toLowerCase())) continue;
+      headers[key] = old[key];
     }
   }
   for (const key in changes) {
@@ -71,6 +71,14 @@ export function withHeaders(response: Response, changes: Record<string, HeaderVa
     if (value !== undefined) headers[key] = value;
   }
   return { status: response.status ?? 200, headers, body: response.body };
+}
+
+function hasUpperCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) return true;
+  }
+  return false;
 }
 
 /** `Vary` with `token` added once (the value to set). */

@@ -178,7 +178,7 @@ function eligible(response: Response, req: Request, settings: Settings): 'skip' 
   if (cacheControl !== undefined && /(?:^|,)\s*no-transform\s*(?:,|$)/i.test(cacheControl)) return 'skip';
   if (req.requestMethod === 'head') return 'vary-only';
   const length = headerOf(headers, 'content-length');
-  if (length !== undefined && Number(length) < settings.threshold) return 'vary-only';
+  if (length !== undefined && Number(length) < settings.threshold) return 'skip'; // the same for every client
   return 'yes';
 }
 
@@ -283,10 +283,10 @@ export function compress(options?: CompressOptions): Middleware {
     const verdict = eligible(response, req, settings);
     if (verdict === 'skip') return response;
     const vary = varyWith(response.headers, 'Accept-Encoding');
-    const body = response.body;
-    if (typeof body === 'string' && body.length * 3 < threshold) return withHeaders(response, { vary });
     const source = verdict === 'yes' && encoding !== null ? bodyStream(response.body) : null;
-    if (source === null || (source instanceof Uint8Array && source.byteLength < threshold)) return withHeaders(response, { vary });
+    // Below the threshold every client gets the same bytes: nothing varies.
+    if (source instanceof Uint8Array && source.byteLength < threshold) return response;
+    if (source === null) return withHeaders(response, { vary });
     if (source instanceof Uint8Array) {
       const once = (async function* () {
         yield await compressWhole(source, encoding!, settings);
@@ -299,6 +299,9 @@ export function compress(options?: CompressOptions): Middleware {
   /** A returned answer: a whole body is compressed before it goes, so it keeps a Content-Length. */
   const answer = (response: Response, req: Request, encoding: Encoding | null): Response | Promise<Response> => {
     const body = response.body;
+    // Small whole bodies (and none) go as they are, the same for every client: decided before any header is read.
+    if (body === null || body === undefined) return response;
+    if (typeof body === 'string' ? body.length * 3 < threshold : body instanceof Uint8Array && body.byteLength < threshold) return response;
     if (encoding !== null && (typeof body === 'string' || body instanceof Uint8Array)) {
       const size = typeof body === 'string' ? (body.length * 3 < threshold ? 0 : Buffer.byteLength(body)) : body.byteLength;
       if (size >= threshold && eligible(response, req, settings) === 'yes') {
@@ -309,9 +312,22 @@ export function compress(options?: CompressOptions): Middleware {
     return answerNow(response, req, encoding);
   };
 
+  // Clients send the same Accept-Encoding again and again: the last one's answer is kept.
+  let lastAccept: string | undefined;
+  let lastEncoding: Encoding | null = null;
+  const negotiate = (accept: string | undefined): Encoding | null => {
+    if (accept !== lastAccept) {
+      lastEncoding = negotiateEncoding(accept, settings.encodings);
+      lastAccept = accept;
+    }
+    return lastEncoding;
+  };
+  const edit = (response: Response, req: Request): Response | Promise<Response> =>
+    answer(response, req, negotiate(req.headers['accept-encoding']));
+
   const hook: ResponseHook = {
     response(response, streaming, req) {
-      const encoding = negotiateEncoding(req.headers['accept-encoding'], settings.encodings);
+      const encoding = negotiate(req.headers['accept-encoding']);
       if (!streaming) return answerNow(response, req, encoding);
       const verdict = eligible(response, req, settings);
       if (verdict === 'skip') return response;
@@ -350,8 +366,6 @@ export function compress(options?: CompressOptions): Middleware {
   return (handler: Handler): Handler =>
     (req) => {
       addResponseHook(req, hook);
-      return mapResponse(handler(req), (response) =>
-        answer(response, req, negotiateEncoding(req.headers['accept-encoding'], settings.encodings)),
-      );
+      return mapResponse(handler(req), req, edit);
     };
 }

@@ -108,6 +108,6 @@ export function cors(options?: CorsOptions): Middleware {
       if (req.requestMethod === 'options' && origin !== undefined && req.headers['access-control-request-method'] !== undefined)
         return preflight(req, origin);
       addResponseHook(req, hook);
-      return mapResponse(handler(req), (response) => mark(response, req));
+      return mapResponse(handler(req), req, mark);
     };
 }

@@ -75,9 +75,15 @@ export class MultipartParser {
   /** Takes the next chunk of the body; throws MultipartError on malformed input. */
   push(chunk: Buffer): void {
     if (this.state === State.Done) return;
-    const data = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
-    this.tail = EMPTY;
+    let data = chunk;
     let pos = 0;
+    if (this.tail.length > 0) {
+      const held = this.tail;
+      this.tail = EMPTY;
+      if (this.state === State.Body) pos = this.bodyAfterTail(held, chunk);
+      else data = Buffer.concat([held, chunk]); // rare: a boundary line cut in two
+      if (pos < 0) return;
+    }
     while (pos < data.length) {
       switch (this.state) {
         case State.Preamble: {
@@ -159,6 +165,35 @@ export class MultipartParser {
           return;
       }
     }
+  }
+
+  /**
+   * In a part's body, the bytes held back from the last chunk meet the next one. Only a window of
+   * a delimiter's length is joined to look for a delimiter that starts in the held bytes: the
+   * chunk itself is never copied (a large upload would copy every byte once more). Returns where
+   * to go on in `chunk` (the state may have moved past a delimiter), or -1 when all of it was
+   * taken (held again).
+   */
+  private bodyAfterTail(tail: Buffer, chunk: Buffer): number {
+    const window = Buffer.concat([tail, chunk.subarray(0, this.delimiter.length - 1)]);
+    const at = window.indexOf(this.delimiter);
+    if (at !== -1 && at < tail.length) {
+      if (at > 0) this.events.partData(Buffer.from(tail.subarray(0, at)));
+      this.skipped = 0;
+      this.state = State.AfterDelimiter;
+      this.events.partEnd();
+      return at + this.delimiter.length - tail.length;
+    }
+    if (at === -1 && chunk.length < this.delimiter.length - 1) {
+      // Still too little to tell: keep holding (never more than a delimiter's length).
+      const keep = Math.min(this.delimiter.length - 1, window.length);
+      if (window.length > keep) this.events.partData(Buffer.from(window.subarray(0, window.length - keep)));
+      this.tail = Buffer.from(window.subarray(window.length - keep));
+      return -1;
+    }
+    // No delimiter starts in the held bytes: they are the part's.
+    this.events.partData(tail);
+    return 0;
   }
 
   /** The body ended: it must have ended with the closing delimiter. */

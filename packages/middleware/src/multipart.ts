@@ -100,9 +100,9 @@ class FileCollector implements PartEvents {
   waitFor: WriteStream | null = null;
 
   constructor(
-    private readonly req: Request,
     private readonly limits: Limits,
-    private readonly tmpdir: string,
+    /** The request's temporary directory, made before the body is read. */
+    private readonly dir: string,
   ) {}
 
   partBegin(headers: Record<string, string>): void {
@@ -121,26 +121,21 @@ class FileCollector implements PartEvents {
     }
     if (++this.files > this.limits.maxFiles)
       throw new MultipartError(413, `Too many files: ${describePart(name, filename)} is over maxFiles (${this.limits.maxFiles})`);
-    const dir = ((this.req as WithTempDir)[kTempDir] ??= mkdtemp(join(this.tmpdir, 'http-kit-upload-')));
-    const file: MultipartFile = { filename, contentType: headers['content-type'] ?? 'application/octet-stream', size: 0, tempfile: '' };
-    // The directory is made once; the stream opens once it exists and buffers writes meanwhile.
-    const out = new PassThrough({ highWaterMark: 64 * 1024 }) as unknown as WriteStream;
-    const index = this.files;
-    const written = dir.then(
-      (path) =>
-        new Promise<void>((resolve, reject) => {
-          file.tempfile = join(path, `upload-${index}`);
-          const disk = createWriteStream(file.tempfile, { flags: 'wx', highWaterMark: 256 * 1024 });
-          this.streams.push(disk);
-          disk.on('error', reject);
-          disk.on('close', resolve);
-          (out as unknown as PassThrough).on('error', reject).pipe(disk);
-        }),
-    );
-    // Reported when awaited (the end of the body); meanwhile nothing may wait on a stream that will not drain.
-    written.catch(() => out.destroy());
-    this.writing.push(written);
+    const file: MultipartFile = {
+      filename,
+      contentType: headers['content-type'] ?? 'application/octet-stream',
+      size: 0,
+      tempfile: join(this.dir, `upload-${this.files}`),
+    };
+    // Opened in the background; writes wait in the stream meanwhile.
+    const out = createWriteStream(file.tempfile, { flags: 'wx', highWaterMark: 256 * 1024 });
     this.streams.push(out);
+    const written = new Promise<void>((resolve, reject) => {
+      out.on('error', reject);
+      out.on('close', resolve);
+    });
+    written.catch(() => {}); // awaited at the end of the body; an abort before then has its own error
+    this.writing.push(written);
     this.current = { name, filename, size: 0, text: [], out, file };
   }
 
@@ -179,8 +174,23 @@ class FileCollector implements PartEvents {
   }
 }
 
+/** Resolves once `stream` drains or closes, leaving no listener behind. */
+function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
 async function readToFiles(req: Request, limits: Limits, tmpdir: string, boundary: string): Promise<Params> {
-  const collector = new FileCollector(req, limits, tmpdir);
+  const made = mkdtemp(join(tmpdir, 'http-kit-upload-'));
+  (req as WithTempDir)[kTempDir] = made;
+  const collector = new FileCollector(limits, await made);
   const parser = new MultipartParser(boundary, limits.maxPartHeaderSize, collector);
   try {
     for await (const chunk of req.body!) {
@@ -189,10 +199,7 @@ async function readToFiles(req: Request, limits: Limits, tmpdir: string, boundar
       if (full !== null) {
         collector.waitFor = null;
         // The disk is slower than the network: read no more until it catches up.
-        await new Promise<void>((resolve) => {
-          full.once('drain', resolve);
-          full.once('close', resolve);
-        });
+        await drained(full);
       }
     }
     parser.finish();
@@ -267,10 +274,7 @@ function readParts(req: Request, limits: Limits, boundary: string): AsyncIterabl
         const stream = full as PassThrough | null;
         if (stream !== null) {
           full = null;
-          await new Promise<void>((resolve) => {
-            stream.once('drain', resolve);
-            stream.once('close', resolve);
-          });
+          await drained(stream);
         }
       }
       parser.finish();

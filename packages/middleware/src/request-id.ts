@@ -41,6 +41,6 @@ export function requestId(options?: RequestIdOptions): Middleware {
       const incoming = req.headers[header];
       req.id = incoming !== undefined && VALID_ID.test(incoming) ? incoming : generate();
       addResponseHook(req, hook);
-      return mapResponse(handler(req), (response) => stamp(response, req));
+      return mapResponse(handler(req), req, stamp);
     };
 }

@@ -60,9 +60,20 @@ function timeLocal(now: number): string {
 }
 
 /** A header value as nginx writes it into a quoted log field: quotes and controls escaped. */
+/** A quote, a backslash or a control character: what would break the line or its fields. */
+function needsEscape(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x7f) return true;
+  }
+  return false;
+}
+const ESCAPED_ALL = /["\\\x00-\x1f\x7f]/g;
+
 function quoted(value: string | undefined): string {
   if (value === undefined || value === '') return '"-"';
-  return `"${value.replace(/["\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
+  if (!needsEscape(value)) return `"${value}"`;
+  return `"${value.replace(ESCAPED_ALL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
 }
 
 function target(req: Request): string {

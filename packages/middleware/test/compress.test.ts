@@ -83,7 +83,7 @@ describe('compress over real sockets', () => {
     const ae = 'accept-encoding: gzip, br\r\n';
     const small = await rawGet(port, '/small', ae);
     expect(small.head).not.toMatch(/content-encoding/i);
-    expect(small.head).toMatch(/vary: Accept-Encoding/i);
+    expect(small.head).not.toMatch(/vary/i); // below the threshold every client gets the same bytes
     expect((await rawGet(port, '/png', ae)).head).not.toMatch(/content-encoding|vary/i);
     const encoded = await rawGet(port, '/encoded', ae);
     expect(zlib.gunzipSync(encoded.body).toString()).toBe('x'.repeat(5000));

@@ -1,0 +1,247 @@
+// What @http-kit/middleware costs, each figure a ratio against a peer measured in the same run:
+//
+//   chain     hello world through compose(requestId(), requestLogger(...), cors(...), compress())
+//             against the bare handler (wrk; target: at most 15 % fewer requests/s)
+//   compress  a 20 KB JSON answer gzipped by compress(), against fastify 5 + @fastify/compress
+//             (wrk with Accept-Encoding: gzip; target: at least as many requests/s)
+//   upload    one large file (1 GB; --smoke 64 MB) through multipart() to disk, against fastify 5 +
+//             @fastify/multipart piping it to a file (target: RSS growth under 64 MB, throughput
+//             at least fastify's)
+//
+//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--upload-mb N] [--peers DIR] [--only chain,compress,upload]
+//
+// Each server runs in its own child process (pinned to CPU 0 when taskset and 2 CPUs are there;
+// wrk and the upload client on CPU 1). Servers are measured in turn, twice each, alternating, and
+// the better run of each kept, so a noisy moment hurts both sides alike. fastify is loaded from
+// --peers (default /tmp/peers; install it there, outside the project:
+// `npm i --prefix /tmp/peers fastify@5 @fastify/compress @fastify/multipart`); without it those
+// comparisons are skipped, saying so. Needs the built packages (npm run build).
+import { request } from 'node:http';
+import { existsSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { canPin, libPath, nextMessage, run, startChild, stopChild, TASKSET } from './lib/children.mjs';
+import { findWrk, wrkFigures } from './lib/wrk.mjs';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const seconds = Number(option('--seconds', smoke ? 1 : 4));
+const uploadMb = Number(option('--upload-mb', smoke ? 64 : 1024));
+const peers = option('--peers', '/tmp/peers');
+const only = option('--only', 'chain,compress,upload').split(',');
+const hasFastify =
+  existsSync(`${peers}/node_modules/fastify`) &&
+  existsSync(`${peers}/node_modules/@fastify/compress`) &&
+  existsSync(`${peers}/node_modules/@fastify/multipart`);
+const pin = canPin();
+const CHILD = libPath('middleware-server-child.mjs');
+
+if (!existsSync(new URL('../packages/middleware/dist/index.js', import.meta.url))) {
+  console.error('middleware-bench: build the packages first (npm run build)');
+  process.exit(2);
+}
+
+async function withServer(kind, use) {
+  const child = startChild(CHILD, [kind, '--peers', peers], { cpu: pin ? 0 : null });
+  try {
+    const { port } = await nextMessage(child, 'listening', 15_000);
+    return await use(port, child);
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/** One GET; resolves to { status, headers, body } (body as bytes). */
+function fetchOnce(port, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers, agent: false, timeout: 5000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function wrk(wrkPath, port, headers = []) {
+  const wrkArgs = [
+    '-t1',
+    '-c50',
+    `-d${seconds}s`,
+    '--latency',
+    '--timeout',
+    '5s',
+    ...headers.flatMap((h) => ['-H', h]),
+    `http://127.0.0.1:${port}/`,
+  ];
+  const [command, full] = pin ? [TASKSET, ['-c', '1', wrkPath, ...wrkArgs]] : [wrkPath, wrkArgs];
+  const figures = wrkFigures(await run(command, full, { timeoutMs: (seconds + 15) * 1000 }));
+  if (figures.non2xx > 0 || figures.socketErrors > 0)
+    throw new Error(`wrk saw ${figures.non2xx} non-2xx answers and ${figures.socketErrors} socket errors`);
+  return figures.requestsPerSecond;
+}
+
+/** Runs `measure(kind)` for each kind twice, alternating; the best of each. */
+async function alternate(kinds, measure) {
+  const best = Object.fromEntries(kinds.map((k) => [k, 0]));
+  for (let round = 0; round < 2; round++) for (const kind of kinds) best[kind] = Math.max(best[kind], await measure(kind));
+  return best;
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const results = [];
+
+async function chain(wrkPath) {
+  const rps = await alternate(['bare', 'chain'], (kind) =>
+    withServer(kind, async (port) => {
+      const check = await fetchOnce(port, { origin: 'https://app.example', 'accept-encoding': 'gzip' });
+      if (check.status !== 200 || check.body.toString() !== 'hello world')
+        throw new Error(`${kind}: expected 200 hello world, got ${check.status}`);
+      if (
+        kind === 'chain' &&
+        (check.headers['x-request-id'] === undefined || check.headers['access-control-allow-origin'] !== 'https://app.example')
+      )
+        throw new Error('chain: the middleware did not run (no x-request-id or CORS header)');
+      return wrk(wrkPath, port, ['Origin: https://app.example', 'Accept-Encoding: gzip']);
+    }),
+  );
+  const ratio = rps.chain / rps.bare;
+  results.push({
+    what: 'chain: hello world, 4 middleware vs none',
+    ours: rps.chain,
+    peer: rps.bare,
+    ratio,
+    target: 'ratio >= 0.85',
+    ok: ratio >= 0.85,
+  });
+}
+
+async function compression(wrkPath) {
+  const rps = await alternate(['json-ours', 'json-fastify'], (kind) =>
+    withServer(kind, async (port) => {
+      const check = await fetchOnce(port, { 'accept-encoding': 'gzip' });
+      if (check.status !== 200 || check.headers['content-encoding'] !== 'gzip')
+        throw new Error(`${kind}: expected a gzipped 200, got ${check.status} ${check.headers['content-encoding']}`);
+      const json = gunzipSync(check.body).toString();
+      if (json.length < 19_000 || json.length > 21_000) throw new Error(`${kind}: expected about 20 KB of JSON, got ${json.length} bytes`);
+      return wrk(wrkPath, port, ['Accept-Encoding: gzip']);
+    }),
+  );
+  const ratio = rps['json-ours'] / rps['json-fastify'];
+  results.push({
+    what: 'compress: 20 KB JSON, gzip, vs fastify + @fastify/compress',
+    ours: rps['json-ours'],
+    peer: rps['json-fastify'],
+    ratio,
+    target: 'ratio >= 1',
+    ok: ratio >= 1,
+  });
+}
+
+/** Streams a multipart body of `mb` MiB (one file part) to the server; resolves to { ms, answer }. */
+function upload(port, mb) {
+  const boundary = 'bench-boundary-7d3f';
+  const head = Buffer.from(
+    `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const block = Buffer.alloc(1024 * 1024, 0x61);
+  for (let i = 0; i < block.length; i += 997) block[i] = i & 0xff; // not one repeated byte
+  const length = head.length + mb * block.length + tail.length;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        agent: false,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': length },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve({ ms: performance.now() - started, answer: body })
+            : reject(new Error(`upload answered ${res.statusCode}: ${body}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    let sent = 0;
+    const more = () => {
+      while (sent < mb) {
+        sent++;
+        if (!req.write(block)) return void req.once('drain', more);
+      }
+      req.end(tail);
+    };
+    req.write(head);
+    more();
+  });
+}
+
+async function uploads() {
+  const figures = {};
+  for (const kind of ['upload-ours', 'upload-fastify']) {
+    figures[kind] = await withServer(kind, async (port, child) => {
+      child.send({ type: 'rss' });
+      const before = await nextMessage(child, 'rss', 5000);
+      const { ms, answer } = await upload(port, uploadMb);
+      if (Number(answer) !== uploadMb * 1024 * 1024)
+        throw new Error(`${kind}: the server saw ${answer} bytes of the file, not ${uploadMb * 1024 * 1024}`);
+      child.send({ type: 'rss' });
+      const after = await nextMessage(child, 'rss', 5000);
+      return { mbps: uploadMb / (ms / 1000), growth: (after.peak - before.current) / 1024 / 1024 };
+    });
+  }
+  const ours = figures['upload-ours'];
+  const peer = figures['upload-fastify'];
+  results.push({
+    what: `upload: ${uploadMb} MiB through multipart() to disk, MiB/s vs @fastify/multipart`,
+    ours: ours.mbps,
+    peer: peer.mbps,
+    ratio: ours.mbps / peer.mbps,
+    target: 'ratio >= 1',
+    ok: ours.mbps >= peer.mbps,
+  });
+  results.push({
+    what: `upload: RSS growth, MiB (fastify: ${peer.growth.toFixed(1)})`,
+    ours: ours.growth,
+    peer: peer.growth,
+    ratio: ours.growth / Math.max(peer.growth, 0.1),
+    target: 'ours < 64 MiB',
+    ok: ours.growth < 64,
+  });
+}
+
+const wrkPath = await findWrk();
+console.log(
+  `middleware-bench: ${smoke ? 'smoke, ' : ''}wrk ${seconds} s a run, upload ${uploadMb} MiB, ${pin ? 'server on CPU 0, load on CPU 1' : 'not pinned'}; node ${process.version}`,
+);
+if (only.includes('chain')) {
+  if (wrkPath === '') console.log('chain skipped: wrk is not installed (apt-get install wrk)');
+  else await chain(wrkPath);
+}
+if (only.includes('compress')) {
+  if (wrkPath === '' || !hasFastify)
+    console.log(
+      `compress skipped: ${wrkPath === '' ? 'wrk is not installed' : `fastify is not in ${peers} (npm i --prefix ${peers} fastify@5 @fastify/compress @fastify/multipart)`}`,
+    );
+  else await compression(wrkPath);
+}
+if (only.includes('upload')) {
+  if (!hasFastify)
+    console.log(`upload skipped: fastify is not in ${peers} (npm i --prefix ${peers} fastify@5 @fastify/compress @fastify/multipart)`);
+  else await uploads();
+}
+for (const r of results) {
+  console.log(
+    `${r.ok ? 'ok  ' : 'MISS'} ${r.what}: ours ${r.ours < 100 ? r.ours.toFixed(1) : fmt(r.ours)}, peer ${r.peer < 100 ? r.peer.toFixed(1) : fmt(r.peer)}, ratio ${r.ratio.toFixed(2)} (${r.target})`,
+  );
+}
+process.exitCode = results.every((r) => r.ok) ? 0 : 1;
