@@ -107,7 +107,11 @@ export const FD_RESERVE = 64;
 
 /**
  * Throws a message that explains the fix when `connections` sockets (plus FD_RESERVE) do not fit
- * under the soft open-file limit; the run would otherwise fail part way with EMFILE.
+ * under the soft open-file limit; the run would otherwise fail part way with EMFILE. (Node raises
+ * its soft limit to the hard one as it starts, so in practice the hard limit is the one to raise.)
+ *
+ * @example
+ * checkFileLimit(10_000); // throws under `ulimit -n 1024`, naming the limit and the fix
  */
 export function checkFileLimit(connections: number): void {
   const { soft, hard } = openFileLimit();

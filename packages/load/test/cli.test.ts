@@ -85,6 +85,24 @@ describe('http-kit-load (built bin)', () => {
     expect(result.latency.count).toBe(result.counters.answers);
   });
 
+  it('explains the open-file limit before it fails: more connections than ulimit -n allows', async () => {
+    const server = await hello();
+    const outcome = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        'sh',
+        ['-c', `ulimit -n 256 && exec "${process.execPath}" "${BIN}" ${server.url}/ -c 1000 -d 1`],
+        { timeout: 20_000, encoding: 'utf8' },
+        (error, _stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr }),
+      );
+    });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(/the open-file limit \(ulimit -n\) is 256, and 1000 connections need about 1064 file descriptors/);
+    // Node raises its soft limit to the hard one at start: the hard one is what must be raised.
+    expect(outcome.stderr).toMatch(/the hard limit is 256 too: raise it as root/);
+    // Nothing was opened.
+    expect(server.connections).toBe(0);
+  });
+
   it('exits 2 naming the wrong argument', async () => {
     const bad = await run(['http://127.0.0.1:1/', '-c', 'many']);
     expect(bad.code).toBe(2);
