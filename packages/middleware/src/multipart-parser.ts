@@ -7,11 +7,12 @@ import { HttpKitError } from '@http-kit/core';
 
 /** A multipart body that is malformed (400) or over a limit (413); the message names the part. */
 export class MultipartError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_MULTIPART';
   constructor(
     readonly status: 400 | 413,
     message: string,
   ) {
-    super(message, 'HTTPKIT_MULTIPART');
+    super(message, MultipartError.code);
   }
 }
 
