@@ -29,6 +29,7 @@
 // or got twice.
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Histogram as LoadHistogram } from '@http-kit/load';
 import WebSocket from 'ws';
 import { parseResponse } from '../lib/longpoll-client.mjs';
 
@@ -456,34 +457,24 @@ async function closeGroup() {
 
 // --- the mixed load -----------------------------------------------------------------------------
 
-/** Latencies in a log histogram: 32 buckets per doubling of microseconds (~2 % wide). */
+/** Latencies in ms, kept in the load tool's histogram (µs, 1/1024 precision); summaries in ms. */
 class Histogram {
   constructor() {
-    this.counts = new Float64Array(1024);
-    this.count = 0;
-    this.max = 0;
+    this.us = new LoadHistogram();
+  }
+
+  get count() {
+    return this.us.count;
   }
 
   record(ms) {
-    const index = Math.min(1023, Math.floor(Math.log2(Math.max(1, ms * 1000)) * 32));
-    this.counts[index]++;
-    this.count++;
-    if (ms > this.max) this.max = ms;
-  }
-
-  percentile(p) {
-    const rank = Math.ceil(p * this.count);
-    let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) return Math.min(this.max, 2 ** ((i + 0.5) / 32) / 1000);
-    }
-    return this.max;
+    this.us.record(ms * 1000);
   }
 
   summary() {
-    if (this.count === 0) return { count: 0 };
-    return { count: this.count, p50: this.percentile(0.5), p90: this.percentile(0.9), p99: this.percentile(0.99), max: this.max };
+    if (this.us.count === 0) return { count: 0 };
+    const { count, p50, p90, p99, max } = this.us.summary();
+    return { count, p50: p50 / 1000, p90: p90 / 1000, p99: p99 / 1000, max: max / 1000 };
   }
 }
 
