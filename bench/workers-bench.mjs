@@ -28,13 +28,14 @@
 // requests over it. wrk's own CPU (this process's cutime + cstime, which the kernel adds when wrk
 // is reaped) is shown beside it: wrk shares the 2 CPUs with the server.
 //
-// Long-poll soak: a client process (bench/lib/workers-longpoll-clients.mjs: raw node:net
+// Long-poll soak: the soak suite's client process (bench/soak/clients.mjs: raw node:net
 // keep-alive sockets) parks N `GET /poll` spread over the workers by the cluster, then one
-// `POST /publish` to whichever worker gets its connection; ours relays it with createHub() from
+// `POST /publish {"seq":N}` on a new connection to whichever worker gets it; ours relays it with createHub() from
 // @http-kit/core, node with the same worker -> primary -> every worker IPC relay written by hand.
 // Reported: the time from the POST to the last poll's whole response (timed in the client
-// process), the server's CPU over it (every process; the window includes the client's 300 ms of
-// listening for second answers, idle for the server), polls answered exactly once, and server RSS
+// process; the publishing connection is opened just before, so its accept is inside), the
+// server's and the client process's CPU over it (the window includes the client's 300 ms of
+// listening for second answers, idle for both), polls answered exactly once, and server RSS
 // (VmRSS of every process from /proc/<pid>/status, after full GCs) added per parked client and in
 // all. A warm-up of 200 polls first.
 //
@@ -43,6 +44,7 @@
 // hard limit). Without wrk, the hello-world rows are skipped with a notice.
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { cpuCount, libPath, nextMessage, startChild, stopChild, warnIfStaleBuild } from './lib/children.mjs';
 import { cpuSeconds, machineCpu, openFileLimits, rssBytes } from './lib/proc.mjs';
 import { checkHello, findWrk, runWrk, wrkFigures } from './lib/wrk.mjs';
@@ -251,19 +253,32 @@ async function serverRss(server) {
 }
 
 /** Parks `count` polls from the client process; resolves once the server holds them all, with the spread. */
+/** The soak suite's clients, here parking polls and timing a publish (see its header for the IPC). */
+const SOAK_CLIENTS = fileURLToPath(new URL('soak/clients.mjs', import.meta.url));
+/** How long a publish may take to reach every parked poll. */
+const ANSWER_TIMEOUT_MS = 15_000;
+let seq = 0;
+
 async function park(server, client, count, label) {
-  const opened = await ask(client, 'open', 'opened', 60_000, { count });
+  const opened = await ask(client, 'open', 'opened', 60_000, { kind: 'poll', count });
   if (opened.open !== count) throw new Error(`${label}: ${opened.open} of ${count} connections opened ${JSON.stringify(opened.errors)}`);
   const parked = await waitFor(server, (c) => sum(c.parked) === count, PARK_TIMEOUT_MS, `${label}: ${count} parked polls`);
   return { parked, opened };
 }
 
+/** One POST /publish through the clients: their report, and their CPU over it. */
+async function publish(client) {
+  const before = cpuSeconds(client.pid).own;
+  const report = await ask(client, 'broadcast', 'broadcasted', ANSWER_TIMEOUT_MS + 15_000, { seq: ++seq, waitMs: ANSWER_TIMEOUT_MS });
+  return { ...report, cpuMs: (cpuSeconds(client.pid).own - before) * 1000 };
+}
+
 function checkAnswers(report, count, label) {
   const problems = [];
-  if (report.publishError !== undefined) problems.push(`${label}: publishing failed: ${report.publishError}`);
-  else if (report.publishStatus !== 200) problems.push(`${label}: POST /publish answered ${report.publishStatus}`);
-  if (report.ok !== count) problems.push(`${label}: ${report.ok} of ${count} polls answered with the event`);
-  if (report.extra > 0) problems.push(`${label}: ${report.extra} polls got bytes after their answer (a second response?)`);
+  if (report.publishStatus !== 200) problems.push(`${label}: POST /publish answered ${report.publishStatus || 'nothing (failed)'}`);
+  if (report.once !== count)
+    problems.push(`${label}: ${report.once} of ${count} polls answered with the event (${report.missing} missing)`);
+  if (report.duplicates > 0) problems.push(`${label}: ${report.duplicates} polls got bytes after their answer (a second response?)`);
   if (report.bad > 0) problems.push(`${label}: ${report.bad} polls got a wrong answer, e.g. ${JSON.stringify(report.badSample)}`);
   if (report.closedEarly > 0) problems.push(`${label}: ${report.closedEarly} poll connections closed before their answer`);
   return problems;
@@ -271,16 +286,18 @@ function checkAnswers(report, count, label) {
 
 async function soakRun(kind, workers) {
   const server = await startServer(kind, workers);
-  const client = startChild(libPath('workers-longpoll-clients.mjs'), [String(server.port), '--max-seconds', String(maxSeconds + 10)]);
+  const client = startChild(SOAK_CLIENTS, ['--max-seconds', String(maxSeconds + 10)]);
   live.set(client.pid, 'long-poll clients');
   const label = `${kind}, ${configLabel(workers)}`;
   try {
+    await nextMessage(client, 'ready', 10_000);
+    await ask(client, 'target', 'targeted', 5_000, { port: server.port });
     // Warm-up: JIT, pools and the relay path; then the baseline with no connection open.
     const warm = Math.min(WARM_UP_POLLS, clients);
     await park(server, client, warm, `${label}, warm-up`);
-    const warmProblems = checkAnswers(await ask(client, 'publish', 'responses', 30_000), warm, `${label}, warm-up`);
+    const warmProblems = checkAnswers(await publish(client), warm, `${label}, warm-up`);
     if (warmProblems.length > 0) throw new Error(warmProblems.join('; '));
-    await ask(client, 'close', 'closed');
+    await ask(client, 'close', 'closed', 30_000);
     await waitFor(server, (c) => sum(c.connections) === 0 && sum(c.parked) === 0, 10_000, 'the warm-up connections to close');
     const rssBefore = await serverRss(server);
 
@@ -291,14 +308,14 @@ async function soakRun(kind, workers) {
     // CPU over the broadcast (and the client's 300 ms of listening after it, idle for the server).
     const cpuBefore = server.pids.map((pid) => cpuSeconds(pid).own);
     const machineBefore = machineCpu();
-    const report = await ask(client, 'publish', 'responses', 30_000);
+    const report = await publish(client);
     const serverCpuMs = sum(server.pids.map((pid, i) => cpuSeconds(pid).own - cpuBefore[i])) * 1000;
     const machineBusyMs = (machineCpu().busy - machineBefore.busy) * 1000;
     const problems = checkAnswers(report, clients, label);
     const left = await counts(server);
     if (sum(left.parked) !== 0) problems.push(`${label}: ${sum(left.parked)} polls still parked after the event`);
     if (opened.failed > 0) problems.push(`${label}: ${opened.failed} connects failed ${JSON.stringify(opened.errors)}`);
-    await ask(client, 'close', 'closed');
+    await ask(client, 'close', 'closed', 30_000);
     return {
       parkMs,
       spread: parked.parked,
@@ -306,12 +323,12 @@ async function soakRun(kind, workers) {
       rssAfter: sum(rssAfter),
       rssKbPerClient: (sum(rssAfter) - sum(rssBefore)) / clients / 1024,
       rssKbPerClientByProcess: rssAfter.map((bytes, i) => (bytes - rssBefore[i]) / clients / 1024),
-      toFirstMs: report.toFirstMs,
-      toLastMs: report.toLastMs,
+      toFirstMs: report.firstMs ?? Number.NaN,
+      toLastMs: report.lastMs ?? Number.NaN,
       clientCpuMs: report.cpuMs,
       serverCpuMs,
       machineBusyMs,
-      exactlyOnce: report.ok - report.extra,
+      exactlyOnce: report.once - report.duplicates,
       problems,
     };
   } finally {

@@ -1,5 +1,5 @@
 // One server program for workers-bench: hello world on every path, long polls parked on
-// `GET /poll`, and `POST /publish` answering every parked poll in every process with one event.
+// `GET /poll`, and `POST /publish` answering every parked poll in every process with its body.
 // Run in one process, or under node:cluster with N workers, as the usual cluster program: the same
 // file runs in the primary and in each worker.
 //
@@ -14,9 +14,10 @@
 //   workers 0: this one process serves (no cluster).
 //
 // Both park the way a user would: ours a channel per poll in a Set (asChannel, one handlers
-// object), node the `res` in a Set (removed on 'close'); the event is answered 200
-// application/json `{"event":"news","seq":1}` with a Content-Length. Hello world is the
-// load-bench one: 200 text/plain "hello world" with a Content-Length.
+// object), node the `res` in a Set (removed on 'close'); each is answered 200 application/json
+// with the body the POST /publish carried (the soak clients post `{"seq":N}`) and a
+// Content-Length. Hello world is the load-bench one: 200 text/plain "hello world" with a
+// Content-Length.
 //
 // Messages with the parent (the primary's IPC channel; the primary asks its workers and sums):
 //   child -> parent {type:'listening', port, pid, workerPids}, {type:'count', parked, connections}
@@ -36,8 +37,6 @@ const clustered = workers > 0;
 const HOST = '127.0.0.1';
 const BODY = 'hello world';
 const TOPIC = 'news';
-/** What one POST /publish sends to every parked poll (JSON.stringify gives the same bytes in both). */
-const EVENT = { event: 'news', seq: 1 };
 const KEEP_ALIVE_MS = 30_000;
 /** Marker of this program's own messages between primary and workers. */
 const MARK = 'workersBench';
@@ -105,14 +104,16 @@ async function startOurs() {
   const pollHandlers = { onOpen: (channel) => waiting.add(channel), onClose: (channel) => waiting.delete(channel) };
   const hub = createHub();
   hub.subscribe(TOPIC, (message) => {
-    const response = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) };
+    const response = { status: 200, headers: { 'content-type': 'application/json' }, body: message };
     for (const channel of waiting) channel.send(response);
   });
   const handler = (req) => {
     if (req.uri === '/poll') return asChannel(req, pollHandlers);
     if (req.uri === '/publish' && req.requestMethod === 'post') {
-      hub.publish(TOPIC, EVENT);
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'published' };
+      return (req.body?.text() ?? Promise.resolve('')).then((text) => {
+        hub.publish(TOPIC, text);
+        return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'published' };
+      });
     }
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: BODY };
   };
@@ -133,8 +134,7 @@ async function startNode() {
   function forget() {
     parked.delete(this);
   }
-  const answerParked = (message) => {
-    const body = JSON.stringify(message);
+  const answerParked = (body) => {
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     for (const res of parked) {
       parked.delete(res);
@@ -159,9 +159,11 @@ async function startNode() {
       return;
     }
     if (req.url === '/publish' && req.method === 'POST') {
-      req.resume();
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk) => (text += chunk));
       req.on('end', () => {
-        publish(EVENT);
+        publish(text);
         res.writeHead(200, publishedHeaders);
         res.end('published');
       });

@@ -3,7 +3,7 @@
 //   node bench/soak/clients.mjs [--max-seconds S]
 //
 // HTTP goes over raw node:net keep-alive sockets (requests written by hand, responses read with
-// the minimal parser of bench/lib/longpoll-client.mjs, which wants Content-Length); WebSockets use
+// the minimal parser below, which wants Content-Length); WebSockets use
 // the `ws` package. Everything talks to 127.0.0.1 on the port of the last {type:'target'} message.
 // Times are this process's performance.now(): the publish that starts a broadcast is written from
 // here too, so publish -> arrival needs no clock shared with another process.
@@ -31,7 +31,17 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Histogram as LoadHistogram } from '@http-kit/load';
 import WebSocket from 'ws';
-import { parseResponse } from '../lib/longpoll-client.mjs';
+
+/** A whole response at the start of `text`: { status, body, end } or null while incomplete; throws on a head without content-length. */
+function parseResponse(text) {
+  const headEnd = text.indexOf('\r\n\r\n');
+  if (headEnd === -1) return null;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, headEnd + 2));
+  if (length === null) throw new Error(`no content-length: ${JSON.stringify(text.slice(0, 120))}`);
+  const end = headEnd + 4 + Number(length[1]);
+  if (text.length < end) return null;
+  return { status: Number(text.slice(9, 12)), body: text.slice(headEnd + 4, end), end };
+}
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
