@@ -1,4 +1,4 @@
-// The import graph of packages/*/src: every file's imports (relative and @http-kit/*), checked for
+// The import graph of packages/*/src: every file's imports (relative, @http-kit/* and node:*), checked for
 // cycles (type-only imports included) and for the layering rules below. Exits 1 on a violation.
 //
 //   node scripts/import-graph.mjs          prints the cycles and rule breaks found, or "ok"
@@ -33,6 +33,8 @@ export const RULES = [
     ['packages/core/src/hub/', 'packages/core/src/index.ts'],
   ],
   ['packages/http1/src/codec/', 'packages/http1/src/server/', 'the codec knows no sockets and no server'],
+  ['packages/http1/src/codec/', 'node:net', 'the codec knows no sockets'],
+  ['packages/http1/src/codec/', 'node:tls', 'the codec knows no sockets'],
   ['packages/http1/', 'packages/websocket/', 'the server meets WebSocket only through the acceptor it registers (websocket-options.ts)'],
   ['packages/client/', 'packages/http1/src/server/', 'the client loads the codec, never the server'],
   ['packages/client/', 'packages/http1/src/index.ts', 'the client loads the codec, never the server'],
@@ -40,6 +42,8 @@ export const RULES = [
   ['packages/client/src/connection.ts', 'packages/client/src/pool.ts', 'a connection knows its pool only as a ConnectionOwner'],
   ['packages/client/src/connection.ts', 'packages/client/src/exchange.ts', 'a connection knows its request only as an ExchangeSink'],
   ['packages/websocket/src/codec/', 'packages/websocket/src/connection/', 'the WebSocket codec knows no sockets'],
+  ['packages/websocket/src/codec/', 'node:net', 'the WebSocket codec knows no sockets'],
+  ['packages/websocket/src/codec/', 'node:tls', 'the WebSocket codec knows no sockets'],
   ['packages/websocket/src/codec/', 'packages/websocket/src/server/', 'the WebSocket codec knows no server'],
   ['packages/websocket/src/codec/', 'packages/websocket/src/client/', 'the WebSocket codec knows no client'],
   ['packages/websocket/src/codec/', 'packages/http1/src/server/', 'the WebSocket codec knows no server'],
@@ -75,6 +79,8 @@ export function importGraph() {
         const spec = match[1];
         if (spec.startsWith('.')) targets.push(relative(root, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
         else if (ENTRIES[spec] !== undefined) targets.push(ENTRIES[spec]);
+        // Node's modules as themselves, for the rules that keep sockets out of the codecs.
+        else if (spec.startsWith('node:')) targets.push(spec);
       }
       graph.set(relative(root, file), targets);
     }
