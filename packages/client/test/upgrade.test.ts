@@ -85,7 +85,11 @@ describe('upgrades', () => {
     expect(head.toString()).toBe('hello');
     // Out of the pool, and none of the client's listeners left on it.
     expect(client.connections).toBe(0);
-    expect(socket.listenerCount('data')).toBe(0);
+    // ('end' keeps the one listener Node's net.Socket puts on itself.)
+    for (const event of ['data', 'error', 'close']) expect(socket.listenerCount(event), event).toBe(0);
+    // Nor a way back to the connection: a socket the caller keeps must not keep it alive.
+    const ours = Object.getOwnPropertySymbols(socket).filter((key) => key.description === 'http-kit.client-connection');
+    expect(ours.map((key) => (socket as unknown as Record<symbol, unknown>)[key])).toEqual(ours.map(() => undefined));
     expect(socket.destroyed).toBe(false);
     // Bytes that arrive before the new owner listens wait in the socket.
     expect(await readBytes(socket, 5)).toBe('later');
