@@ -9,7 +9,7 @@ import { formatMicros, formatSummary } from './text-report.js';
 
 const W = 720;
 const H = 260;
-const PAD = { left: 70, right: 20, top: 16, bottom: 36 };
+const PAD = { left: 70, right: 40, top: 16, bottom: 36 };
 
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -74,7 +74,10 @@ function overTime(r: LoadResult): string {
   const t = r.timeline;
   const tMax = Math.max(1, ...t.map((s) => s.t));
   const lMax = niceMax(Math.max(...t.map((s) => s.max), 1));
-  const xTicks: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((f) => [f * tMax, `${(f * tMax).toFixed(0)} s`]);
+  const xTicks: Array<[number, string]> = [0, 0.25, 0.5, 0.75, 1].map((f) => [
+    f * tMax,
+    `${Number((f * tMax).toFixed(tMax < 10 ? 1 : 0))} s`,
+  ]);
   const latency = chart(
     [
       { label: 'p50', color: '#2a7ab0', points: t.map((s) => [s.t, s.p50]) },
@@ -99,7 +102,7 @@ function overTime(r: LoadResult): string {
     [0, 0.5, 1].map((f) => [f * aMax, (f * aMax).toLocaleString('en-US')]),
     'answers per second',
   );
-  return latency + answers;
+  return `${latency}<h2>Answers per second</h2>${answers}`;
 }
 
 /** The percentile curve, x on the log of 1 / (1 - p). */
@@ -143,7 +146,7 @@ export function htmlReport(result: LoadResult): string {
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>http-kit-load: ${escapeHtml(result.url)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:780px}pre{background:#f4f4f4;padding:12px;overflow:auto}
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:780px}pre{background:#f4f4f4;padding:12px;white-space:pre-wrap}
 svg{display:block;margin:8px 0 20px}svg text{font:11px system-ui,sans-serif;fill:#444}table{border-collapse:collapse}th,td{padding:2px 12px;text-align:right}</style>
 </head><body>
 <h1>http-kit-load</h1>

@@ -197,6 +197,17 @@ describe('websocket mode', () => {
     expect(result.counters.bytesWritten).toBeGreaterThan(result.counters.sent * 300);
   });
 
+  it('echo under --rate: sends what falls due, spread over the sockets, and times each from its due time', async () => {
+    const server = await echoServer();
+    const result = await runLoad({ url: `ws://127.0.0.1:${server.port}/ws`, connections: 4, duration: 0.5, rate: 400 });
+    expectClean(result);
+    // 400/s for 0.5 s: about 200 due (the pacer's first and last millisecond may add or drop one each).
+    expect(result.counters.sent).toBeGreaterThanOrEqual(190);
+    expect(result.counters.sent).toBeLessThanOrEqual(210);
+    expect(result.counters.answers).toBeGreaterThanOrEqual(result.counters.sent - 8);
+    expect(result.latency.count).toBe(result.counters.answers);
+  });
+
   it('idle: holds the sockets open and sends nothing; listen: counts broadcasts', async () => {
     const server = await echoServer();
     const idle = await runLoad({ url: `ws://127.0.0.1:${server.port}/ws`, wsMode: 'idle', connections: 6, duration: 0.2 });
