@@ -3,6 +3,7 @@
 //   node bench/lib/middleware-server-child.mjs <kind> [--peers DIR]
 //
 //   bare            ours: hello world, no middleware
+//   bare-headers    ours: hello world with the headers the chain adds, no middleware
 //   chain           ours: hello world through compose(requestId(), requestLogger(...), cors(...), compress())
 //   json-ours       ours: a 20 KB JSON answer through compress()
 //   json-fastify    fastify 5 + @fastify/compress: the same JSON
@@ -58,6 +59,18 @@ async function ours() {
   let logged = 0;
   const handler = {
     bare: hello,
+    // The bare handler answering what the chain answers (its extra headers), to tell the
+    // middleware's own cost from that of the headers it adds.
+    'bare-headers': () => ({
+      status: 200,
+      headers: {
+        'content-type': 'text/plain',
+        vary: 'Origin',
+        'access-control-allow-origin': 'https://app.example',
+        'x-request-id': '0b6b1f61-54a9-4c77-9a55-3c8f0d5b8e21',
+      },
+      body: 'hello world',
+    }),
     chain: mw.compose(
       mw.requestId(),
       // Formatted as for a file, then dropped: the chain's cost without the disk's.

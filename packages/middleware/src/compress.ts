@@ -7,6 +7,7 @@
  * turn under one process-wide bound (zlib-gate.ts).
  */
 import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, InvalidArgumentError } from '@http-kit/core';
@@ -37,6 +38,12 @@ export interface CompressOptions {
   brotliQuality?: number;
   /** Which Content-Types are compressed (default: text/*, JSON, JavaScript, XML, SVG, wasm and `+json`/`+xml` types). */
   compressible?: (contentType: string) => boolean;
+  /**
+   * Whole bodies up to this many bytes are compressed on the main thread, at once (default 64 KiB
+   * when the process may use one CPU, else 8 KiB): a round trip to the thread pool costs more
+   * than a small body's compression, and with one CPU the pool's thread takes it from the main one anyway.
+   */
+  syncThreshold?: number;
   /**
    * zlib jobs that may run at once in the whole process, shared by every `compress()` (default:
    * libuv's thread pool size, 4 unless UV_THREADPOOL_SIZE says; the lowest any compress() asks for wins).
@@ -255,7 +262,15 @@ function processNow(state: StreamState, data: Uint8Array, flush: number): Buffer
  * // curl --compressed http://127.0.0.1:8080/big.json
  */
 export function compress(options?: CompressOptions): Middleware {
-  const opts = checkOptions('compress', options, ['threshold', 'encodings', 'gzipLevel', 'brotliQuality', 'compressible', 'maxConcurrent']);
+  const opts = checkOptions('compress', options, [
+    'threshold',
+    'encodings',
+    'gzipLevel',
+    'brotliQuality',
+    'compressible',
+    'syncThreshold',
+    'maxConcurrent',
+  ]);
   const threshold = opts.threshold ?? 1024;
   if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 0)
     throw new InvalidArgumentError(`compress: threshold must be a whole number of bytes (0 or more), got ${describe(threshold)}`);
@@ -270,6 +285,9 @@ export function compress(options?: CompressOptions): Middleware {
     throw new InvalidArgumentError(`compress: brotliQuality must be 0 to 11, got ${describe(quality)}`);
   if (opts.maxConcurrent !== undefined)
     zlibGate.limit = Math.min(zlibGate.limit, countOption('compress', 'maxConcurrent', opts.maxConcurrent, 1));
+  const syncThreshold = opts.syncThreshold ?? (availableParallelism() <= 1 ? 64 * 1024 : 8 * 1024);
+  if (typeof syncThreshold !== 'number' || !Number.isInteger(syncThreshold) || syncThreshold < 0)
+    throw new InvalidArgumentError(`compress: syncThreshold must be a whole number of bytes (0 or more), got ${describe(syncThreshold)}`);
   const settings: Settings = {
     threshold,
     encodings,
@@ -306,6 +324,10 @@ export function compress(options?: CompressOptions): Middleware {
       const size = typeof body === 'string' ? (body.length * 3 < threshold ? 0 : Buffer.byteLength(body)) : body.byteLength;
       if (size >= threshold && eligible(response, req, settings) === 'yes') {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        if (size <= syncThreshold) {
+          const out = encoding === 'br' ? zlib.brotliCompressSync(bytes, settings.brotli) : zlib.gzipSync(bytes, settings.gzip);
+          return encodedHeaders(response, encoding, out);
+        }
         return compressWhole(bytes, encoding, settings).then((out) => encodedHeaders(response, encoding, out));
       }
     }

@@ -78,6 +78,16 @@ describe('compress over real sockets', () => {
     expect(length).toBeLessThan(JSON_BODY.length / 4);
   });
 
+  it('compresses whole bodies on the main thread up to syncThreshold, on the pool above it: the same bytes either way', async () => {
+    const sync = await servers.start(compose(compress({ syncThreshold: 1024 * 1024, encodings: ['gzip'] }))(json));
+    const pool = await servers.start(compose(compress({ syncThreshold: 0, encodings: ['gzip'] }))(json));
+    const a = await rawGet(sync.port, '/', 'accept-encoding: gzip\r\n');
+    const b = await rawGet(pool.port, '/', 'accept-encoding: gzip\r\n');
+    expect(zlib.gunzipSync(a.body).toString()).toBe(JSON_BODY);
+    expect(a.body.equals(b.body)).toBe(true);
+    expect(a.head).toMatch(new RegExp(`content-length: ${a.body.length}\r\n`, 'i'));
+  });
+
   it('leaves alone what must not be compressed: small, not text, encoded, 206, HEAD, no Accept-Encoding', async () => {
     const { port } = await servers.start(compose(compress())(json));
     const ae = 'accept-encoding: gzip, br\r\n';
@@ -119,9 +129,12 @@ describe('compress over real sockets', () => {
     const socket = net.connect(port, '127.0.0.1');
     socket.write('GET / HTTP/1.1\r\nhost: x\r\naccept-encoding: gzip\r\n\r\n');
     socket.pause();
-    await sleep(300);
-    const stalled = produced;
-    await sleep(300);
+    // Wait for the source to stop (how soon depends on the machine's load), within 15 s.
+    let stalled = -1;
+    for (let waited = 0; waited < 15_000 && produced !== stalled; waited += 400) {
+      stalled = produced;
+      await sleep(400);
+    }
     expect(produced).toBe(stalled); // stopped, not still going
     expect(produced).toBeLessThan(400); // 25 MiB at most: socket buffers and one chunk in flight
     socket.destroy();
