@@ -28,7 +28,7 @@ export { WEBSOCKET_DEFAULTS } from './connection/settings.js';
 export type { WebSocketSettings } from './connection/settings.js';
 export { CloseCode, isValidCloseCode } from './codec/close-codes.js';
 export { Opcode } from './codec/opcodes.js';
-export { FrameReader, MAX_FRAGMENTS } from './codec/frame-reader.js';
+export { FrameReader } from './codec/frame-reader.js';
 export { WebSocketProtocolError, WebSocketErrorCode, InflateError, MessageTooBigError } from './codec/errors.js';
 export type { FrameReaderEvents, FrameReaderOptions } from './codec/frame-reader.js';
 export { encodeFrame, encodeClose, frameHeader } from './codec/frame-writer.js';

@@ -1,6 +1,6 @@
 // What a message in many tiny pieces may cost, on both sides. A message may come in at most
-// MAX_FRAGMENTS (65,536) frames: the frame past it fails the connection with 1009, on the server
-// and on the client. Within that, and for one frame cut into one-byte TCP segments, small pieces
+// maxFragments (default 65,536) frames: the frame past it fails the connection with 1009, on the
+// server and on the client. Within that, and for one frame cut into one-byte TCP segments, small pieces
 // are joined as they come, so an incomplete message costs about its bytes, not a Buffer view (and
 // the chunk it pins) per fragment or segment.
 import { createHash } from 'node:crypto';
@@ -21,8 +21,8 @@ afterEach(() => {
 });
 
 /** Our server echoing every message, and a raw client connected to it. */
-async function connect(): Promise<RawWebSocket> {
-  const { port } = await ours.start((req: Request) => asChannel(req, { onReceive: (ch, message) => ch.send(message) }));
+async function connect(options: { maxFragments?: number } = {}): Promise<RawWebSocket> {
+  const { port } = await ours.start((req: Request) => asChannel(req, { onReceive: (ch, message) => ch.send(message), ...options }));
   const ws = await RawWebSocket.open(port);
   sockets.push(ws);
   return ws;
@@ -52,6 +52,26 @@ describe('fragments of one message', () => {
     await ws.send(tinyFragments(MAX_FRAGMENTS + 10, true));
     expect(await ws.expectClose(1009, 10_000)).toMatch(/fragments/);
     await ws.expectTcpClosed();
+  });
+
+  it('maxFragments set on the channel: the frame past it closes with 1009, the message at it echoes', async () => {
+    const over = await connect({ maxFragments: 100 });
+    await over.send(tinyFragments(100, true)); // 101 frames
+    expect(await over.expectClose(1009)).toMatch(/more than 100 fragments/);
+    const at = await connect({ maxFragments: 100 });
+    await at.send(tinyFragments(98, true)); // 99 frames, then the final one
+    await at.sendFrame(Op.Continuation, Buffer.from([0]), { fin: true });
+    await at.expectMessage(Op.Binary, Buffer.alloc(100));
+  });
+
+  it('maxFragments must be a whole number of 1 or more', async () => {
+    const { port, errors } = await ours.start((req: Request) => asChannel(req, { maxFragments: 0 }));
+    await expect(RawWebSocket.open(port)).rejects.toThrow(/expected 101, got 500/);
+    expect(errors.map((e) => String(e.error))).toEqual([
+      expect.stringMatching(/asChannel: maxFragments must be a whole number of 1 or more, got 0/),
+    ]);
+    const result = await connectClient('ws://127.0.0.1:1/', { maxFragments: 2.5 });
+    expect(result.error?.message).toMatch(/maxFragments must be a whole number of 1 or more, got 2\.5/);
   });
 
   it(`echoes a message of exactly ${MAX_FRAGMENTS} one-byte fragments, costing about its bytes while incomplete`, async () => {
@@ -115,6 +135,7 @@ describe('the client, against a server that sends a message in too many fragment
     const closed = new Promise<{ reason: CloseReason; info: CloseInfo }>((resolve) => (done = resolve));
     const result = await connectClient(`ws://127.0.0.1:${server.port}/`, {
       closeTimeout: 500,
+      maxFragments: MAX_FRAGMENTS,
       onClose: (_ch, reason, info) => done({ reason, info }),
     });
     if (result.error) throw result.error;

@@ -76,6 +76,7 @@ const KNOWN_OPTIONS: Record<keyof ServerOptions, true> = {
   warnLogger: true,
   maxMessageSize: true,
   maxBufferedAmount: true,
+  maxFragments: true,
   pingInterval: true,
   pongTimeout: true,
   perMessageDeflate: true,

@@ -36,6 +36,8 @@ export interface WebSocketOptions {
    * and the largest message one send() takes (default 16 MiB, or maxMessageSize when larger).
    */
   maxBufferedAmount?: number;
+  /** The most frames one message may come in (default 65536); past it: close 1009. */
+  maxFragments?: number;
   /** ms of silence from the client after which it is pinged (default 30000; 0: never). */
   pingInterval?: number;
   /** ms a ping waits for its pong before the connection is closed (default 10000). */

@@ -47,6 +47,8 @@ export interface ConnectOptions extends WebSocketClientHandlers {
   maxMessageSize?: number;
   /** Bytes waiting for the server beyond the message being sent before it is dropped; also the largest send() (default 16 MiB, or maxMessageSize when larger). */
   maxBufferedAmount?: number;
+  /** The most frames one message from the server may come in (default 65536); past it: close 1009. */
+  maxFragments?: number;
   /** ms of silence from the server after which it is pinged (default 30 000; 0: never). */
   pingInterval?: number;
   /** ms a ping waits for its pong before the connection is dropped (default 10 000). */
@@ -109,6 +111,7 @@ const KNOWN_OPTIONS: Record<keyof ConnectOptions, true> = {
   perMessageDeflate: true,
   maxMessageSize: true,
   maxBufferedAmount: true,
+  maxFragments: true,
   pingInterval: true,
   pongTimeout: true,
   closeTimeout: true,
@@ -163,8 +166,8 @@ export function prepareConnect(input: string | URL, options: ConnectOptions): Pr
   let writeTimeout: number;
   let offer: Offer;
   try {
-    const { maxMessageSize, maxBufferedAmount, pingInterval, pongTimeout, closeTimeout } = options;
-    settings = resolveSettings('connect', { maxMessageSize, maxBufferedAmount, pingInterval, pongTimeout, closeTimeout });
+    const { maxMessageSize, maxBufferedAmount, maxFragments, pingInterval, pongTimeout, closeTimeout } = options;
+    settings = resolveSettings('connect', { maxMessageSize, maxBufferedAmount, maxFragments, pingInterval, pongTimeout, closeTimeout });
     writeTimeout = nonNegativeOption('connect', 'writeTimeout', options.writeTimeout, DEFAULT_WRITE_TIMEOUT);
     offer = newOffer(protocolsOf(options.protocols), deflateOf(options.perMessageDeflate));
   } catch (error) {

@@ -50,7 +50,7 @@ export const WebSocketErrorCode = {
   Inflate: 'HTTPKIT_WS_INFLATE',
   /** A message over maxMessageSize, announced or inflated (`MessageTooBigError`). 1009. */
   MessageTooBig: 'HTTPKIT_WS_MESSAGE_TOO_BIG',
-  /** A message in more than 65,536 frames. 1009. */
+  /** A message in more than maxFragments frames (default 65,536). 1009. */
   TooManyFragments: 'HTTPKIT_WS_TOO_MANY_FRAGMENTS',
 } as const;
 /** One of the codes in `WebSocketErrorCode`. */

@@ -11,7 +11,7 @@
  * they come, large ones kept as views), so what an incomplete frame or message costs follows its
  * bytes, not how many TCP segments or fragments carried them. Limits: a frame whose header
  * announces more than maxMessageSize leaves room for fails before its payload is read (1009), and
- * a message in more than MAX_FRAGMENTS frames fails at the header of the one past it (1009).
+ * a message in more than maxFragments frames fails at the header of the one past it (1009).
  *
  * Compressed messages are inflated fragment by fragment, asynchronously: `push()` then returns
  * how many bytes it took (up to the end of that frame); the caller holds the rest and pushes it
@@ -58,6 +58,8 @@ export interface FrameReaderOptions {
   maxMessageSize: number;
   /** The negotiated permessage-deflate, or null: RSV1 is allowed only with it, on the first frame of a data message. */
   deflate: PerMessageDeflate | null;
+  /** The most frames one message may come in (default MAX_FRAGMENTS); the frame past it fails with 1009. */
+  maxFragments?: number;
 }
 
 /** Which part of a frame is being read. */
@@ -77,10 +79,10 @@ const enum ReadState {
 const EMPTY: Buffer = Buffer.alloc(0);
 
 /**
- * The most frames one message may come in. Autobahn's cases 9.3.1 and 9.4.1 send 4 MiB in 64-byte
- * fragments (65,536 frames); browsers send a message in one frame. A frame costs its header to
- * parse however small its payload, and an empty one costs no bytes at all: this bounds the work a
- * message that never ends can make.
+ * The default of maxFragments, the most frames one message may come in. Autobahn's cases 9.3.1
+ * and 9.4.1 send 4 MiB in 64-byte fragments (65,536 frames); browsers send a message in one
+ * frame. A frame costs its header to parse however small its payload, and an empty one costs no
+ * bytes at all: this bounds the work a message that never ends can make.
  */
 export const MAX_FRAGMENTS = 65_536;
 
@@ -91,6 +93,7 @@ export class FrameReader {
   private readonly deflate: PerMessageDeflate | null;
   /** maxMessageSize, capped at the largest Buffer. */
   private readonly limit: number;
+  private readonly maxFragments: number;
 
   // The chunk being read and the position in it; `pushing` while inside push().
   private chunk: Buffer = EMPTY;
@@ -145,6 +148,12 @@ export class FrameReader {
     this.deflate = options.deflate ?? null;
     this.inflated = this.deflate === null ? null : (error, data) => this.onInflated(error, data);
     this.limit = Math.min(options.maxMessageSize, constants.MAX_LENGTH);
+    const maxFragments = options.maxFragments ?? MAX_FRAGMENTS;
+    if (!(Number.isSafeInteger(maxFragments) && maxFragments >= 1))
+      throw new InvalidArgumentError(
+        `FrameReader: maxFragments must be a whole number of 1 or more, got ${describe(options.maxFragments)}`,
+      );
+    this.maxFragments = maxFragments;
   }
 
   /** After a close frame or a protocol error: everything later is ignored. */
@@ -219,7 +228,8 @@ export class FrameReader {
         if (opcode === Opcode.Continuation) {
           if (this.messageOpcode === 0) return this.fail(E.UnexpectedContinuation, 'continuation frame with no message to continue');
           if (rsv1) return this.fail(E.UnexpectedRsv, 'RSV1 set on a continuation frame');
-          if (++this.frameCount > MAX_FRAGMENTS) return this.fail(E.TooManyFragments, `message in more than ${MAX_FRAGMENTS} fragments`);
+          if (++this.frameCount > this.maxFragments)
+            return this.fail(E.TooManyFragments, `message in more than ${this.maxFragments} fragments (maxFragments)`);
         } else {
           if (this.messageOpcode !== 0) return this.fail(E.ExpectedContinuation, 'new data frame inside a fragmented message');
           if (rsv1 && this.deflate === null) return this.fail(E.UnexpectedRsv, 'RSV1 set without a negotiated permessage-deflate');

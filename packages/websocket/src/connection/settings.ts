@@ -2,7 +2,7 @@
  * WebSocket limits and timers, resolved from a channel's options over the server's (or the
  * client's) defaults, each checked and given its default.
  */
-import { nonNegativeOption, positiveOption } from '@http-kit/core';
+import { describe, InvalidArgumentError, nonNegativeOption, positiveOption } from '@http-kit/core';
 import type { WebSocketOptions } from '@http-kit/http1';
 
 export interface WebSocketSettings {
@@ -13,6 +13,11 @@ export interface WebSocketSettings {
    * largest message one send() takes (default 16 MiB, or maxMessageSize when that is larger).
    */
   maxBufferedAmount: number;
+  /**
+   * The most frames one message may come in (default 65536: Autobahn's 9.3.1 and 9.4.1 send 4 MiB
+   * in 64-byte fragments, that many; browsers send a message in one frame).
+   */
+  maxFragments: number;
   /** ms of silence before a ping (default 30 s; 0: never). */
   pingInterval: number;
   /** ms a ping waits for its pong (default 10 s). */
@@ -24,12 +29,13 @@ export interface WebSocketSettings {
 export const WEBSOCKET_DEFAULTS: WebSocketSettings = Object.freeze({
   maxMessageSize: 16 * 1024 * 1024,
   maxBufferedAmount: 16 * 1024 * 1024,
+  maxFragments: 65_536,
   pingInterval: 30_000,
   pongTimeout: 10_000,
   closeTimeout: 5_000,
 });
 
-const NAMES = ['maxMessageSize', 'maxBufferedAmount', 'pingInterval', 'pongTimeout', 'closeTimeout'] as const;
+const NAMES = ['maxMessageSize', 'maxBufferedAmount', 'maxFragments', 'pingInterval', 'pongTimeout', 'closeTimeout'] as const;
 /** Settings resolved from a server's defaults alone, shared by its channels that set none of their own. */
 const shared = new WeakMap<WebSocketOptions, WebSocketSettings>();
 /**
@@ -48,7 +54,7 @@ export function resolveSettings(where: string, own: WebSocketOptions, defaults: 
     return settings;
   }
   const settings = resolve(where, own, defaults);
-  const key = `${settings.maxMessageSize},${settings.maxBufferedAmount},${settings.pingInterval},${settings.pongTimeout},${settings.closeTimeout}`;
+  const key = `${settings.maxMessageSize},${settings.maxBufferedAmount},${settings.maxFragments},${settings.pingInterval},${settings.pongTimeout},${settings.closeTimeout}`;
   const known = interned.get(key);
   if (known !== undefined) return known;
   if (interned.size < MAX_INTERNED) interned.set(key, Object.freeze(settings));
@@ -67,8 +73,16 @@ function resolve(where: string, own: WebSocketOptions, defaults: WebSocketOption
       pick('maxBufferedAmount'),
       Math.max(WEBSOCKET_DEFAULTS.maxBufferedAmount, maxMessageSize),
     ),
+    maxFragments: positiveIntegerOption(where, 'maxFragments', pick('maxFragments'), WEBSOCKET_DEFAULTS.maxFragments),
     pingInterval: nonNegativeOption(where, 'pingInterval', pick('pingInterval'), WEBSOCKET_DEFAULTS.pingInterval),
     pongTimeout: positiveOption(where, 'pongTimeout', pick('pongTimeout'), WEBSOCKET_DEFAULTS.pongTimeout),
     closeTimeout: positiveOption(where, 'closeTimeout', pick('closeTimeout'), WEBSOCKET_DEFAULTS.closeTimeout),
   };
+}
+
+/** A whole number of 1 or more, or `fallback` when undefined. */
+function positiveIntegerOption(where: string, name: string, value: number | undefined, fallback: number): number {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1))
+    throw new InvalidArgumentError(`${where}: ${name} must be a whole number of 1 or more, got ${describe(value)}`);
+  return value ?? fallback;
 }

@@ -78,7 +78,12 @@ export class WebSocketChannel implements Channel, Protocol, FrameReaderEvents {
   ) {
     this.protocol = protocol;
     this.deflate = deflate;
-    this.reader = new FrameReader(this, { expectMasked: isServer, maxMessageSize: settings.maxMessageSize, deflate });
+    this.reader = new FrameReader(this, {
+      expectMasked: isServer,
+      maxMessageSize: settings.maxMessageSize,
+      maxFragments: settings.maxFragments,
+      deflate,
+    });
     this.out = new OutgoingQueue(host, deflate, isServer, settings.maxBufferedAmount, this);
     this.armIdleTimer();
     // After the switch's 101 (and the new protocol's first bytes) are on their way.
