@@ -364,16 +364,24 @@ export function asChannel(request: Request, handlers: ChannelHandlers = {}): Han
   return HANDED_OFF;
 }
 
+/** Servers whose errorLogger was already told that WebSocket support is not loaded. */
+const toldNoWebSocket = new WeakSet<object>();
+
 /**
  * A WebSocket request asked for while `@http-kit/websocket` was never imported: parking it as a
  * long poll would leave the browser waiting and the program wondering. It is refused 501 (the
  * server does not implement what the handler asked for) and errorLogger names the missing import.
  */
 function refuseWebSocket(connection: HttpSession, request: Request): HandedOff {
-  connection.host.logError(
-    `asChannel: ${request.uri} is a WebSocket request but @http-kit/websocket was never imported, so the server cannot speak WebSocket; answered 501. Add \`import '@http-kit/websocket';\` once to the server program`,
-    undefined,
-  );
+  // Told once per server: any client can send an upgrade, and one line per request would let it
+  // flood the log. Every refusal still answers 501.
+  if (!toldNoWebSocket.has(connection.host)) {
+    toldNoWebSocket.add(connection.host);
+    connection.host.logError(
+      `asChannel: ${request.uri} is a WebSocket request but @http-kit/websocket was never imported, so the server cannot speak WebSocket; answered 501 (said once per server). Add \`import '@http-kit/websocket';\` once to the server program`,
+      undefined,
+    );
+  }
   connection.keepAlive = false;
   connection.answer(connection.seq, WEBSOCKET_NOT_LOADED);
   return HANDED_OFF;
