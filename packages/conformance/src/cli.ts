@@ -3,6 +3,7 @@
  * http-kit-conformance: runs a suite against a peer and reports.
  *
  *   http-kit-conformance websocket-server ws://127.0.0.1:9001/ [--cases 6.*,7.1.*] [--json out.json] [--report out.html]
+ *   http-kit-conformance http-server http://127.0.0.1:8080/ [--cases 4.*] [--no-echo]
  *
  * Exit status: 0 when no case FAILED, 1 when one did, 2 when the command line is wrong.
  */
@@ -11,12 +12,14 @@ import { parseArgs } from 'node:util';
 import { renderHtml } from './report/html.js';
 import type { SuiteReport } from './report/suite-report.js';
 import type { CaseResult } from './verdict.js';
+import { runHttpServerSuite } from './http/suite.js';
 import { runWebSocketServerSuite } from './websocket/server-suite.js';
 
 const USAGE = `usage: http-kit-conformance <suite> <url> [options]
 
 suites:
   websocket-server ws://host:port/path   an echo server (every message sent back as it came)
+  http-server http://host:port/path      a server answering 2xx, echoing request bodies (h1spec's convention)
 
 options:
   --cases <patterns>        case ids to run, e.g. "6.*,7.1.*" or "!12.*,!13.*" (default: all)
@@ -25,6 +28,8 @@ options:
   --concurrency <n>         cases at once (default 6)
   --max-message-size <n>    the server's message size limit in bytes: adds the cases that expect 1009 at it
   --full                    groups 12/13 with Autobahn's 1000 messages a case (default: about 1 MiB a case)
+  --no-echo                 http-server: the server does not echo bodies (judge by status and framing only)
+  --idle-wait <ms>          http-server: how long slow-sender cases wait for the server to give up (default 15000)
   --quiet                   no progress line
   -h, --help`;
 
@@ -69,6 +74,17 @@ async function main(): Promise<void> {
         onResult: progress,
       });
       break;
+    case 'http-server':
+      if (!/^https?:\/\//.test(url)) fail(`http-server takes an http:// or https:// URL, got ${JSON.stringify(url)}`);
+      report = await runHttpServerSuite({
+        url,
+        cases: values.cases,
+        concurrency: positiveInteger('--concurrency', values.concurrency),
+        echo: values['no-echo'] !== true,
+        idleWaitMs: positiveInteger('--idle-wait', values['idle-wait']),
+        onResult: progress,
+      });
+      break;
     default:
       fail(`unknown suite ${JSON.stringify(suite)}`);
   }
@@ -89,6 +105,8 @@ function parse() {
       concurrency: { type: 'string' },
       'max-message-size': { type: 'string' },
       full: { type: 'boolean' },
+      'no-echo': { type: 'boolean' },
+      'idle-wait': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

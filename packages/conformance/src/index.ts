@@ -50,3 +50,7 @@ export {
 } from './websocket/context.js';
 export { pseudoRandom } from './websocket/bytes.js';
 export { runWebSocketServerSuite, websocketServerCases } from './websocket/server-suite.js';
+export { type HttpResponse, type HttpTarget, parseHttpTarget, RawHttp, showBytes } from './http/raw-http.js';
+export { type HttpCase, HttpCaseContext, type HttpServerSuiteOptions } from './http/context.js';
+export { httpServerCases } from './http/cases.js';
+export { runHttpServerSuite } from './http/suite.js';

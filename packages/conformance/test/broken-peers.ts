@@ -2,7 +2,9 @@
  * Peers that are wrong on purpose, for checking that the kit finds them wanting. The WebSocket
  * one does the handshake and echoes every data frame as it came, but checks nothing (no UTF-8,
  * no RSV bits, no opcodes, unmasked frames welcome) and never answers a close frame: the
- * connection stays open until the client drops it.
+ * connection stays open until the client drops it. The HTTP one answers every request 200 with
+ * its body, framed by the first Content-Length it finds: no Host rules (duplicates welcome), no
+ * Transfer-Encoding, no header grammar.
  *
  * @example
  * const broken = await brokenWebSocketServer();
@@ -74,6 +76,45 @@ export async function brokenWebSocketServer(): Promise<BrokenServer> {
   const { port } = server.address() as { port: number };
   return {
     url: `ws://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Serves HTTP/1.1 loosely: every head answered 200 with the body its first Content-Length frames. */
+function serveHttp(socket: Socket): void {
+  let pending = Buffer.alloc(0);
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    for (;;) {
+      const end = pending.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const head = pending.subarray(0, end).toString('latin1');
+      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      if (pending.length < end + 4 + length) return;
+      const body = pending.subarray(end + 4, end + 4 + length);
+      pending = pending.subarray(end + 4 + length);
+      socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+    }
+  });
+}
+
+/** The broken HTTP server on 127.0.0.1, a free port. */
+export async function brokenHttpServer(): Promise<BrokenServer> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serveHttp(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -95,6 +95,20 @@ describe('http-kit-conformance websocket-server', () => {
     expect(result.stdout).toMatch(/FAILED 7\.3\.3 /);
   }, 60_000);
 
+  it('runs the http-server suite too: exit 0 against our server', async () => {
+    const http = await runServer(async (req) => ({ status: 200, body: req.body ? Buffer.from(await req.body.bytes()) : '' }), {
+      ip: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const result = await run(['http-server', `http://127.0.0.1:${http.port}/`, '--cases', '1.1,4.4,5.1,7.1', '--quiet']);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/http-server http:\/\/127\.0\.0\.1:\d+\/: 4 cases/);
+    } finally {
+      await http.stop({ timeout: 500 });
+    }
+  }, 60_000);
+
   it('exits 2 naming what is wrong on the command line', async () => {
     const noUrl = await run(['websocket-server']);
     expect(noUrl.code).toBe(2);
