@@ -415,6 +415,35 @@ describe('backpressure', () => {
     client.destroy();
   });
 
+  it('send() says full only when the client has stopped reading, whatever the size of the chunk', async () => {
+    // Chunks above the 32 KiB join limit go out under the socket's cork; Node then flags the
+    // socket as needing 'drain' even when the kernel takes every byte at once. send() said full
+    // with nothing queued, and drain() resolved at the next 'drain' for a client that never reads.
+    const chunks = [48 * 1024, 1024, 96 * 1024, 40 * 1024, 200 * 1024].map((size) => Buffer.alloc(size, 'k'));
+    const MAX_SENDS = 1_000; // ~75 MB: more than the kernel's buffers take
+    let sends = 0;
+    let full = false;
+    let drained = false;
+    const { port } = await servers.start((req) =>
+      asChannel(req, {
+        onOpen(ch) {
+          ch.send({ status: 200 }, false);
+          for (; sends < MAX_SENDS && ch.isOpen && !full; sends++) full = !ch.send(chunks[sends % chunks.length]!, false);
+          if (full) void ch.drain().then(() => (drained = true));
+        },
+      }),
+    );
+    const client = await RawClient.connect(port);
+    client.socket.pause(); // never reads
+    await client.write(GET('/big-chunks'));
+    await eventually(() => full || sends === MAX_SENDS, 3_000, 'the sends');
+    expect(full).toBe(true); // the kernel's buffers do fill up
+    await sleep(300);
+    expect(drained).toBe(false); // nothing drains while the client is not reading
+    client.destroy();
+    await eventually(() => drained, 1_000, 'drain() to resolve once the client is gone');
+  });
+
   it('drain() resolves at once when nothing is queued, and when the client goes away', async () => {
     const CHUNK = Buffer.alloc(4 * 1024, 'z');
     let channel: Channel | null = null;
