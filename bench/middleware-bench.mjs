@@ -255,4 +255,5 @@ for (const r of results) {
     `${r.ok ? 'ok  ' : 'MISS'} ${r.what}: ours ${r.ours < 100 ? r.ours.toFixed(1) : fmt(r.ours)}, peer ${r.peer < 100 ? r.peer.toFixed(1) : fmt(r.peer)}, ratio ${r.ratio.toFixed(2)} (${r.target})`,
   );
 }
-process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+// --smoke checks that every part runs and answers right (CI); its figures are too short to judge by.
+process.exitCode = smoke || results.every((r) => r.ok) ? 0 : 1;
