@@ -37,7 +37,7 @@ const USAGE = `usage: http-kit-load URL [options]
       --local-addresses A,B  source addresses to rotate over (default auto: 127.0.0.2, ... once
                              the ports of one run out, for loopback targets)
   -w, --workers N            split the connections over N processes, histograms merged
-      --json FILE            write the result as JSON ('-' for stdout)
+      --json FILE            write the result as JSON ('-': stdout, and the summary to stderr)
       --report FILE.html     write a self-contained HTML report
   -q, --quiet                no progress line
   -h, --help`;
@@ -118,7 +118,9 @@ async function main(): Promise<void> {
     console.error(`http-kit-load: ${e.message}`);
     process.exit(1);
   }
-  console.log(formatSummary(result));
+  // With --json - stdout is the JSON alone; the summary goes to stderr.
+  if (values.json === '-') console.error(formatSummary(result));
+  else console.log(formatSummary(result));
   if (values.json !== undefined) {
     const text = JSON.stringify(result);
     if (values.json === '-') console.log(text);

@@ -43,8 +43,10 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private next: number;
   /** Writes collected while a read is handled, written once at its end. */
   private batch: Buffer[] | null = null;
+  /** Whether the server keeps the connection open after the response being read. */
   private keepAlive = true;
-  /** The status of the response being read. */
+  /** The code of the socket's last error, for the run's errors-by-kind when a connect fails. */
+  private lastErrorCode: string | undefined = undefined;
   private readonly longPoll: boolean;
   private readonly openModel: boolean;
   private readonly depth: number;
@@ -134,8 +136,6 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     if (this.state === State.Open && !this.host.stopping) this.host.recorder.error(errorKind(error));
     this.lastErrorCode = error.code;
   }
-
-  private lastErrorCode: string | undefined = undefined;
 
   onSocketClose(): void {
     const wasOpen = this.state === State.Open;

@@ -178,6 +178,9 @@ export function serveWorker(): void {
   const send = (message: FromChild, then?: () => void) => process.send?.(message, undefined, undefined, then);
   const controller = new AbortController();
   process.on('disconnect', () => process.exit(0));
+  // Ctrl-C reaches the whole process group: the parent turns it into an abort for every child,
+  // which then reports what it measured instead of dying without a result.
+  process.on('SIGINT', () => {});
   process.on('message', async (message: { type: string; options?: LoadOptions }) => {
     if (message.type === 'abort') return controller.abort();
     if (message.type !== 'run' || message.options === undefined) return;
