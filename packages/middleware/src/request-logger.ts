@@ -80,15 +80,10 @@ function target(req: Request): string {
   return req.queryString === null ? req.uri : `${req.uri}?${req.queryString}`;
 }
 
-interface Line {
-  req: Request;
-  entry: Entry;
-  end: AnswerEnd | null;
-  /** 'open' at a WebSocket's upgrade, 'close' at its close. */
-  websocket?: 'open' | 'close';
-}
+/** One line's text; `websocket` is 'open' at a WebSocket's upgrade, 'close' at its close. */
+type Format = (req: Request, entry: Entry, end: AnswerEnd | null, websocket?: 'open' | 'close') => string;
 
-function combined({ req, entry, end, websocket }: Line): string {
+const combined: Format = (req, entry, end, websocket) => {
   const ms = (performance.now() - entry.start).toFixed(3);
   const bytes = entry.bytes < 0 ? '-' : String(entry.bytes);
   const status = entry.status === 0 ? '-' : String(entry.status);
@@ -97,10 +92,10 @@ function combined({ req, entry, end, websocket }: Line): string {
   if (end !== null && end.reason !== 'server-closed') extra += ` ${end.reason}`;
   const method = req.requestMethod.toUpperCase();
   return `${req.remoteAddr} - - [${timeLocal(Date.now())}] ${quoted(`${method} ${target(req)} ${req.protocol}`)} ${status} ${bytes} ${quoted(req.headers.referer)} ${quoted(req.headers['user-agent'])} ${ms}${extra}`;
-}
+};
 
-function json({ req, entry, end, websocket }: Line): string {
-  return JSON.stringify({
+const json: Format = (req, entry, end, websocket) =>
+  JSON.stringify({
     time: new Date().toISOString(),
     id: req.id,
     remoteAddr: req.remoteAddr,
@@ -117,7 +112,6 @@ function json({ req, entry, end, websocket }: Line): string {
     // How the answer ended when it was not sent whole: 'client-closed', 'timeout', ...
     outcome: end === null || end.reason === 'server-closed' ? undefined : end.reason,
   });
-}
 
 /** Counts the bytes of a streamed body as the server takes them. */
 async function* counted(source: AsyncIterable<Uint8Array | string>, entry: Entry): AsyncGenerator<Uint8Array | string> {
@@ -183,11 +177,11 @@ export function requestLogger(options?: RequestLoggerOptions): Middleware {
       if (entry === undefined) return;
       if (entry.status === 0) entry.status = end.status; // a channel's timeout answer, which no hook saw
       if (req.websocket && end.status === 101) {
-        log(write({ req, entry, end, websocket: 'close' }));
+        log(write(req, entry, end, 'close'));
         return;
       }
       // A connection gone before any answer: no status was sent.
-      log(write({ req, entry, end }));
+      log(write(req, entry, end));
     },
   };
 
@@ -197,7 +191,7 @@ export function requestLogger(options?: RequestLoggerOptions): Middleware {
         // The upgrade's line now; the close comes through the hook.
         entry.status = 101;
         entry.bytes = 0;
-        log(write({ req, entry, end: null, websocket: 'open' }));
+        log(write(req, entry, null, 'open'));
       }
       return result;
     }
