@@ -1,23 +1,23 @@
-// Opens many keep-alive connections to a server, sends one GET on each, reads the whole
-// response, then leaves every connection open and idle. Driven over IPC by memory-bench.
-// With --park it sends `GET /poll` instead and does not wait for an answer: for a server that
-// parks the request (a long poll), the connection then stays open with the request pending.
+// Opens many keep-alive connections to a server, sends one GET on each, reads the response, then
+// leaves every connection open and idle. Driven over IPC by memory-bench. With --park it sends
+// `GET /poll` instead and does not wait for an answer: for a server that parks the request (a long
+// poll), the connection then stays open with the request pending. The connections are the load
+// tool's (@http-kit/load, built): http mode with one request per connection, or longpoll mode.
 //
 //   node bench/lib/idle-clients.mjs <port> <count> [--park] [--max-seconds N]
 //
-// Messages: child -> parent {type:'ready', open, answered, failed, errors}; parent -> child {type:'stop'}.
+// Messages: child -> parent {type:'ready', open, answered, failed, errors}, {type:'closed', closed}
+// (connections the server closed since 'ready'); parent -> child {type:'closed?'}, {type:'stop'}.
 // Exits on 'stop', when the parent goes away, or after --max-seconds (default 120).
-import { connect } from 'node:net';
+import { runLoad } from '@http-kit/load';
 
 const port = Number(process.argv[2]);
 const count = Number(process.argv[3]);
 const maxSecondsAt = process.argv.indexOf('--max-seconds');
 const maxSeconds = maxSecondsAt === -1 ? 120 : Number(process.argv[maxSecondsAt + 1]);
 const park = process.argv.includes('--park');
-/** Connections being opened at once: enough to be quick, few enough for the listen backlog. */
-const CONCURRENCY = 200;
-const CONNECT_TIMEOUT_MS = 10_000;
-const REQUEST = Buffer.from(`GET ${park ? '/poll' : '/'} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: memory-bench\r\n\r\n`, 'latin1');
+/** How long 'ready' waits for the last GETs' answers once every connection is open. */
+const ANSWER_WAIT_MS = 10_000;
 
 if (typeof process.send !== 'function' || !(port > 0) || !(count > 0)) {
   console.error('idle-clients: usage: node bench/lib/idle-clients.mjs <port> <count> (with an IPC channel)');
@@ -30,82 +30,43 @@ const lifetime = setTimeout(() => {
 lifetime.unref();
 process.on('disconnect', () => process.exit(0));
 
-const sockets = [];
-let failed = 0;
-const errors = new Map();
-
-/** Opens one connection, sends the request, resolves once a whole response has been read (--park: once it is written). */
-function openOne() {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
-    let received = '';
-    let done = false;
-    const timer = setTimeout(() => fail(new Error('timeout')), CONNECT_TIMEOUT_MS);
-    function finish(ok) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(ok);
-    }
-    function fail(error) {
-      failed++;
-      const key = error.code ?? error.message;
-      errors.set(key, (errors.get(key) ?? 0) + 1);
-      socket.destroy();
-      finish(false);
-    }
-    socket.once('connect', () => {
-      if (!park) return socket.write(REQUEST);
-      socket.write(REQUEST, () => {
-        if (done) return;
-        sockets.push(socket);
-        finish(true);
-      });
-    });
-    socket.on('error', (error) => fail(error));
-    socket.on('close', () => {
-      if (!done) fail(new Error('closed before the response'));
-    });
-    // A parked request's eventual answer (memory-bench releases the warm-up round) is read and dropped.
-    if (park) {
-      socket.resume();
-      return;
-    }
-    socket.setEncoding('latin1');
-    socket.on('data', function onData(text) {
-      received += text;
-      const headEnd = received.indexOf('\r\n\r\n');
-      if (headEnd === -1) return;
-      const length = /\r\ncontent-length:\s*(\d+)/i.exec(received.slice(0, headEnd + 2));
-      if (length === null) return fail(new Error(`response without content-length: ${JSON.stringify(received.slice(0, 200))}`));
-      if (received.length - headEnd - 4 < Number(length[1])) return;
-      if (!received.startsWith('HTTP/1.1 200')) return fail(new Error(`status line ${received.slice(0, received.indexOf('\r\n'))}`));
-      socket.off('data', onData);
-      received = '';
-      sockets.push(socket);
-      finish(true);
-    });
-  });
-}
-
-let next = 0;
-async function worker() {
-  while (next < count) {
-    next++;
-    await openOne();
-  }
-}
-await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker));
-
-// Count those still open: a server may close idle connections early (its keep-alive timeout).
-let closedSince = 0;
-for (const socket of sockets) socket.once('close', () => closedSince++);
-process.send({ type: 'ready', open: sockets.length, answered: sockets.length, failed, errors: Object.fromEntries(errors) });
-
+const stop = new AbortController();
+/** The load's live counters, once open; and the server's closes (the tool reopens them: reconnects) at 'ready'. */
+let counters = null;
+let reconnectsAtReady = 0;
 process.on('message', (message) => {
-  if (message?.type === 'closed?') process.send({ type: 'closed', closed: closedSince });
-  if (message?.type === 'stop') {
-    for (const socket of sockets) socket.destroy();
-    process.exit(0);
-  }
+  if (message?.type === 'closed?')
+    process.send({ type: 'closed', closed: counters === null ? 0 : counters().reconnects - reconnectsAtReady });
+  if (message?.type === 'stop') stop.abort();
 });
+
+/** Once every connection is open: waits (bounded) for the GETs still unanswered, then says 'ready'. */
+async function ready(info) {
+  counters = info.counters;
+  let answered = info.answers + counters().answers;
+  const deadline = Date.now() + ANSWER_WAIT_MS;
+  while (!park && answered < info.opened && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    answered = info.answers + counters().answers;
+  }
+  reconnectsAtReady = counters().reconnects;
+  const errors = { ...info.errors };
+  if (!park && answered < info.opened) errors['no answer'] = info.opened - answered;
+  process.send({ type: 'ready', open: info.opened, answered: park ? info.opened : answered, failed: info.failed, errors });
+}
+
+const result = await runLoad(
+  {
+    url: `http://127.0.0.1:${port}${park ? '/poll' : '/'}`,
+    mode: park ? 'longpoll' : 'http',
+    connections: count,
+    duration: maxSeconds,
+    requestsPerConnection: 1,
+    headers: { 'User-Agent': 'memory-bench' },
+    timeout: 0,
+  },
+  { signal: stop.signal, onOpened: (info) => void ready(info) },
+);
+const bad = result.counters.status.reduce((n, c, i) => (i === 2 ? n : n + c), 0);
+if (bad > 0) console.error(`idle-clients: ${bad} answers were not 2xx`);
+process.exit(0);

@@ -26,6 +26,7 @@ const USAGE = `usage: http-kit-load URL [options]
   -H, --header 'Name: v'     a request header (repeatable)
   -b, --body TEXT            request body
       --requests FILE        a JSON array of {method, path, headers, body} to rotate through
+      --requests-per-connection N  each connection sends N requests, then stays open, idle
       --timeout MS           a response due longer than this is an error (default 10000; longpoll, sse: none)
       --stamp-header NAME    longpoll: the response header with the server's event time in epoch ms
                              (default x-event-time); latency is event -> answer
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     headers,
     body: values.body,
     requestsFile: values.requests,
+    requestsPerConnection: numberOf('requests-per-connection', values['requests-per-connection']),
     timeout: numberOf('timeout', values.timeout),
     stampHeader: values['stamp-header'],
     wsMode: values['ws-mode'] as WebSocketMode | undefined,
@@ -146,6 +148,7 @@ function parse() {
       header: { type: 'string', short: 'H', multiple: true },
       body: { type: 'string', short: 'b' },
       requests: { type: 'string' },
+      'requests-per-connection': { type: 'string' },
       timeout: { type: 'string' },
       'stamp-header': { type: 'string' },
       'ws-mode': { type: 'string' },

@@ -50,6 +50,9 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private readonly longPoll: boolean;
   private readonly openModel: boolean;
   private readonly depth: number;
+  /** requestsPerConnection (0: none), and how many this connection has sent in its life. */
+  private readonly limit: number;
+  private sentHere = 0;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -60,6 +63,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.longPoll = options.mode === LoadMode.LongPoll;
     this.openModel = options.rate > 0;
     this.depth = options.mode === LoadMode.Pipeline ? options.pipeline : 1;
+    this.limit = options.requestsPerConnection;
     this.inFlight = new TimeQueue(this.depth);
     this.templates = new TimeQueue(this.depth);
     this.next = index % requests.length;
@@ -167,6 +171,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private fill(): void {
     if (this.host.stopping || !this.keepAlive) return;
     while (this.inFlight.length < this.depth) {
+      if (this.limit > 0 && this.sentHere >= this.limit) return;
       let base: number;
       if (this.openModel) {
         if (this.due.length === 0) return;
@@ -179,6 +184,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   }
 
   private send(base: number): void {
+    this.sentHere++;
     const template = this.requests[this.next];
     this.templates.push(this.next);
     this.next = this.next + 1 === this.requests.length ? 0 : this.next + 1;

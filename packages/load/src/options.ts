@@ -60,6 +60,11 @@ export interface LoadOptions {
   requests?: RequestSpec[];
   /** A JSON file holding an array of RequestSpec. */
   requestsFile?: string;
+  /**
+   * http, pipeline and longpoll modes: requests (polls) each connection sends in all, then it
+   * stays open and idle (idle keep-alive connections for a soak); 0 (default): no limit.
+   */
+  requestsPerConnection?: number;
   /** A response not complete this many ms after it was due counts as a `timeout` error and the connection is replaced (default 10000; 0: none; long polls: none). */
   timeout?: number;
   /** In longpoll mode: the response header carrying the server's event time (epoch ms) (default 'x-event-time'). */
@@ -93,6 +98,7 @@ export interface ResolvedOptions {
   rate: number;
   pipeline: number;
   requests: RequestSpec[];
+  requestsPerConnection: number;
   timeout: number;
   stampHeader: string;
   wsMode: WebSocketMode;
@@ -217,6 +223,7 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
     rate,
     pipeline: count('pipeline', options.pipeline, mode === LoadMode.Pipeline ? 10 : 1, 1, 100_000),
     requests,
+    requestsPerConnection: count('requestsPerConnection', options.requestsPerConnection, 0, 0, Number.MAX_SAFE_INTEGER),
     timeout: count('timeout', options.timeout, mode === LoadMode.LongPoll || mode === LoadMode.Sse ? 0 : 10_000, 0, 86_400_000),
     stampHeader: (options.stampHeader ?? 'x-event-time').toLowerCase(),
     wsMode,

@@ -65,7 +65,21 @@ export interface Progress {
   rssBytes: number;
 }
 
+/** What `onOpened` gets: the opening's outcome, and the live counters of the load that follows. */
+export interface OpenedInfo {
+  opened: number;
+  failed: number;
+  /** Errors so far, by kind. */
+  errors: Record<string, number>;
+  /** Answers received while opening (counting restarts after this call). */
+  answers: number;
+  /** The counters of the measured load so far, read at the time of the call. */
+  counters: () => Counters;
+}
+
 export interface RunHooks {
+  /** Called once every connection was tried, as the measured load starts. */
+  onOpened?: (info: OpenedInfo) => void;
   /** Called once a second with a progress line's figures (the CLI prints them on stderr). */
   onProgress?: (progress: Progress) => void;
   /** Called at the end of each measured second with what it added (workers send it to their parent). */
@@ -315,9 +329,17 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
     await untilAborted(run.openAll(), hooks.signal);
     const openMs = performance.now() - openStarted;
     const opened = run.openNow;
+    const answersOpening = recorder.answers;
 
     // The measured load.
     recorder.reset();
+    hooks.onOpened?.({
+      opened,
+      failed: run.failedFirst,
+      errors: { ...recorder.errors },
+      answers: answersOpening,
+      counters: () => recorder.counters(),
+    });
     clearInterval(ticker);
     phase = 'load';
     phaseStarted = lastTick = performance.now();

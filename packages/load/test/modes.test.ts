@@ -65,6 +65,28 @@ describe('http mode', () => {
     expect(result.counters.status[2] + result.counters.status[4]).toBe(result.counters.answers);
   });
 
+  it('requestsPerConnection: each connection sends its N, then stays open and idle', async () => {
+    let served = 0;
+    const server = await httpServer((_req, res) => {
+      served++;
+      res.end('x');
+    });
+    servers.push(server);
+    let opened: { opened: number; answers: number } | null = null;
+    const result = await runLoad(
+      { url: `${server.url}/`, connections: 3, duration: 0.3, requestsPerConnection: 2 },
+      { onOpened: (info) => (opened = { opened: info.opened, answers: info.answers + info.counters().answers }) },
+    );
+    expectClean(result);
+    expect(opened).not.toBeNull();
+    expect(opened!.opened).toBe(3);
+    expect(served).toBe(6);
+    // Six requests in all, whether they left while opening or after.
+    expect(result.counters.sent).toBeLessThanOrEqual(6);
+    expect(opened!.answers).toBeLessThanOrEqual(6);
+    expect(server.connections).toBe(3);
+  });
+
   it('counts a refused connect as a connect error and reports no connection opened', async () => {
     const port = await freePort();
     const result = await runLoad({ url: `http://127.0.0.1:${port}/`, connections: 2, duration: 0.2 });
