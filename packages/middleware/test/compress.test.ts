@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { compose, compress, negotiateEncoding } from '@http-kit/middleware';
 import { asChannel, asEventStream, type Channel, type EventStream, type Handler } from '@http-kit/http1';
 import { curl, eventually, peer, sleep, useServers } from '@http-kit/test-support';
+import { zlibGate } from '../src/zlib-gate.js';
 
 const CURL = peer('curl', 'compress (curl --compressed)');
 const servers = useServers();
@@ -86,6 +87,32 @@ describe('compress over real sockets', () => {
     expect(zlib.gunzipSync(a.body).toString()).toBe(JSON_BODY);
     expect(a.body.equals(b.body)).toBe(true);
     expect(a.head).toMatch(new RegExp(`content-length: ${a.body.length}\r\n`, 'i'));
+  });
+
+  it('runs no more zlib jobs at once than maxConcurrent; the rest wait their turn and all arrive whole', async () => {
+    const big = JSON.stringify(Array.from({ length: 6000 }, (_, i) => ({ id: i, text: `row ${i} ${'x'.repeat(i % 50)}` })));
+    const { port } = await servers.start(
+      compose(compress({ maxConcurrent: 2, syncThreshold: 0, encodings: ['gzip'] }))(() => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: big,
+      })),
+    );
+    let most = 0;
+    let queued = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, zlibGate.load.active);
+      queued = Math.max(queued, zlibGate.load.waiting);
+    }, 1);
+    try {
+      const answers = await Promise.all(Array.from({ length: 12 }, () => rawGet(port, '/', 'accept-encoding: gzip\r\n')));
+      for (const answer of answers) expect(zlib.gunzipSync(answer.body).toString()).toBe(big);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(zlibGate.limit).toBe(2);
+    expect(most).toBeLessThanOrEqual(2);
+    expect(most).toBeGreaterThan(0);
   });
 
   it('leaves alone what must not be compressed: small, not text, encoded, 206, HEAD, no Accept-Encoding', async () => {
