@@ -193,6 +193,31 @@ describe('sse mode', () => {
   });
 });
 
+describe('sse mode, reconnecting', () => {
+  it('opens a stream the server ended again, with Last-Event-ID, and counts the reconnect', async () => {
+    const lastIds: Array<string | undefined> = [];
+    let id = 0;
+    const { port } = await ours.start((req: Request) => {
+      lastIds.push(req.headers['last-event-id'] as string | undefined);
+      return asEventStream(req, {
+        onOpen: (s) => {
+          // Two events, then the server ends the stream.
+          s.send({ id: ++id, data: 'a' });
+          s.send({ id: ++id, data: 'b' });
+          setTimeout(() => s.close(), 20);
+        },
+      });
+    });
+    const result = await runLoad({ url: `http://127.0.0.1:${port}/events`, mode: 'sse', connections: 1, duration: 0.4 });
+    expectClean(result);
+    expect(result.counters.reconnects).toBeGreaterThan(0);
+    expect(lastIds[0]).toBeUndefined();
+    // Each stream after the first names the last id the one before it carried.
+    for (let i = 1; i < lastIds.length; i++) expect(lastIds[i]).toBe(String(2 * i));
+    expect(result.counters.gaps).toBe(0);
+  });
+});
+
 describe('websocket mode', () => {
   async function echoServer(): Promise<{ port: number; open: () => number }> {
     let open = 0;
