@@ -39,7 +39,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   /** Open model: due times of requests not yet written. */
   private readonly due = new TimeQueue(1);
   /** Which template each request in flight used (a HEAD response has no body). */
-  private readonly templates: TimeQueue;
+  private readonly templates: TimeQueue | null;
   private next: number;
   /** Writes collected while a read is handled, written once at its end. */
   private batch: Buffer[] | null = null;
@@ -65,7 +65,8 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.depth = options.mode === LoadMode.Pipeline ? options.pipeline : 1;
     this.limit = options.requestsPerConnection;
     this.inFlight = new TimeQueue(this.depth);
-    this.templates = new TimeQueue(this.depth);
+    // Only HEAD changes how a response is read: without one the template of each is not kept.
+    this.templates = requests.some((r) => r.head) ? new TimeQueue(this.depth) : null;
     this.next = index % requests.length;
   }
 
@@ -161,7 +162,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.parser?.release();
     this.parser = null;
     this.inFlight.clear();
-    this.templates.clear();
+    this.templates?.clear();
     this.batch = null;
   }
 
@@ -186,7 +187,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private send(base: number): void {
     this.sentHere++;
     const template = this.requests[this.next];
-    this.templates.push(this.next);
+    this.templates?.push(this.next);
     this.next = this.next + 1 === this.requests.length ? 0 : this.next + 1;
     this.inFlight.push(base);
     const recorder = this.host.recorder;
@@ -220,7 +221,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
       const stamp = this.stampOf(parser.rawHeaders);
       if (!Number.isNaN(stamp)) recorder.recordLatency((performance.timeOrigin + performance.now() - stamp) * 1000);
     }
-    return this.requests[this.templates.peek()]?.head === true ? 1 : 0;
+    return this.templates !== null && this.requests[this.templates.peek()]?.head === true ? 1 : 0;
   }
 
   onBody(): number {
@@ -231,7 +232,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     const status = parser.statusCode;
     if (status >= 100 && status < 200) return 0;
     const base = this.inFlight.shift();
-    this.templates.shift();
+    this.templates?.shift();
     const recorder = this.host.recorder;
     recorder.answers++;
     if (!this.longPoll && !Number.isNaN(base)) recorder.recordLatency((performance.now() - base) * 1000);

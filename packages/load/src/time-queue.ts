@@ -3,22 +3,27 @@
  * the send (or due) times of the requests a connection has in flight or waiting, oldest first.
  * Answers come back in order (HTTP/1.1, a WebSocket echo), so the oldest time is the one an
  * answer belongs to. Starts small; grows by doubling only when a stalled server lets due times
- * pile up.
+ * pile up. Nothing is allocated until the first push.
  *
  * @example
  * const q = new TimeQueue(1);
  * q.push(performance.now());
  * const sentAt = q.shift();
  */
+/** Shared by every queue that never held anything: an idle connection allocates no ring. */
+const NONE = new Float64Array(0);
+
 export class TimeQueue {
-  private ring: Float64Array;
+  private ring: Float64Array = NONE;
   private head = 0;
   length = 0;
+  /** The ring's first size, a power of two, allocated at the first push. */
+  private readonly initial: number;
 
   constructor(capacity: number) {
     let size = 1;
     while (size < capacity) size <<= 1;
-    this.ring = new Float64Array(size);
+    this.initial = size;
   }
 
   push(time: number): void {
@@ -52,7 +57,7 @@ export class TimeQueue {
   }
 
   private grow(): void {
-    const bigger = new Float64Array(this.ring.length * 2);
+    const bigger = new Float64Array(this.ring.length === 0 ? this.initial : this.ring.length * 2);
     for (let i = 0; i < this.length; i++) bigger[i] = this.ring[(this.head + i) & (this.ring.length - 1)];
     this.ring = bigger;
     this.head = 0;

@@ -48,6 +48,12 @@ describe('http mode', () => {
     const seen: string[] = [];
     const server = await httpServer(async (req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers['x-who']} ${(await readBody(req)).toString()}`);
+      if (req.method === 'HEAD') {
+        // A length and no body: the tool must not wait for 5 bytes.
+        res.writeHead(200, { 'content-length': '5' });
+        res.end();
+        return;
+      }
       res.statusCode = req.url === '/missing' ? 404 : 200;
       res.end();
     });
@@ -57,10 +63,16 @@ describe('http mode', () => {
       connections: 1,
       duration: 0.3,
       headers: { 'X-Who': 'load' },
-      requests: [{ method: 'POST', path: '/a', body: 'one=1' }, { path: '/b?q=2' }, { path: '/missing', method: 'DELETE' }],
+      requests: [
+        { method: 'POST', path: '/a', body: 'one=1' },
+        { path: '/b?q=2' },
+        { path: '/missing', method: 'DELETE' },
+        { method: 'HEAD', path: '/h' },
+      ],
     });
     expectClean(result);
-    expect(seen.slice(0, 3)).toEqual(['POST /a load one=1', 'GET /b?q=2 load ', 'DELETE /missing load ']);
+    expect(seen.slice(0, 4)).toEqual(['POST /a load one=1', 'GET /b?q=2 load ', 'DELETE /missing load ', 'HEAD /h load ']);
+    expect(seen.length).toBeGreaterThan(8);
     expect(result.counters.status[4]).toBeGreaterThan(0);
     expect(result.counters.status[2] + result.counters.status[4]).toBe(result.counters.answers);
   });
