@@ -84,6 +84,8 @@ describe('response head', () => {
     ['a colon in a name', { 'X:Bad': 'v' }],
     ['CRLF in a name', { 'X-A\r\nX-B': 'v' }],
     ['a non-latin1 character in a value', { 'X-Bad': 'snow ☃' }],
+    ['a plain object as a value (no wire form; was dropped in silence)', { 'X-Bad': { a: 1 } }],
+    ['a Map as a value', { 'X-Bad': new Map([['a', '1']]) }],
   ];
   for (const [name, headers] of INVALID) {
     it(`an invalid response header (${name}) gives a 500, logged, and nothing of it is written`, async () => {

@@ -87,6 +87,12 @@ function scanInto(scan: HeaderScan, headers: HeaderFields | undefined): HeaderSc
     if (!validNames.has(name)) validateName(name);
     if (isFramingHeader(scan, name, value)) continue;
     if (typeof value === 'object') {
+      // An array is one line per element; any other object has no wire form ("[object Object]").
+      if (!Array.isArray(value)) {
+        throw new InvalidHeaderError(
+          `Invalid value for response header ${name}: an object (${describeObject(value)}); give a string, a number or an array of them`,
+        );
+      }
       for (let i = 0; i < value.length; i++) add(scan, name, String(value[i]));
     } else {
       add(scan, name, typeof value === 'string' ? value : String(value));
@@ -121,6 +127,11 @@ const validNames = new Set<string>();
 const validValues = new Set<string>();
 const VALIDATED_LIMIT = 1024;
 const CACHED_VALUE_LENGTH = 64;
+
+function describeObject(value: object): string {
+  const name = value.constructor?.name;
+  return name === undefined || name === 'Object' ? 'a plain object' : `a ${name}`;
+}
 
 function validateName(name: string): void {
   if (!isToken(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
