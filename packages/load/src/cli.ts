@@ -33,6 +33,7 @@ const USAGE = `usage: http-kit-load URL [options]
       --ws-mode MODE         websocket: echo (default), idle, listen
       --size BYTES           websocket echo message size (default 64)
       --in-flight N          websocket echo messages outstanding per connection (default 1)
+      --open-timeout MS      a connection not open by then (its 101, its SSE head) is an error (default 10000)
       --connect-concurrency N  connections being opened at once (default 200)
       --connect-rate N       connections opened per second at most (default: unpaced)
       --local-addresses A,B  source addresses to rotate over (default auto: 127.0.0.2, ... once
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     wsMode: values['ws-mode'] as WebSocketMode | undefined,
     messageSize: numberOf('size', values.size),
     inFlight: numberOf('in-flight', values['in-flight']),
+    openTimeout: numberOf('open-timeout', values['open-timeout']),
     connectConcurrency: numberOf('connect-concurrency', values['connect-concurrency']),
     connectRate: numberOf('connect-rate', values['connect-rate']),
     localAddresses:
@@ -154,6 +156,7 @@ function parse() {
       'ws-mode': { type: 'string' },
       size: { type: 'string' },
       'in-flight': { type: 'string' },
+      'open-timeout': { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
       'local-addresses': { type: 'string' },

@@ -25,7 +25,6 @@ const kOwner = Symbol('load.owner');
 type OwnedSocket = Socket & { [kOwner]: SocketOwner };
 
 function onConnect(this: OwnedSocket): void {
-  this.setTimeout(0);
   this[kOwner].onConnect();
 }
 function onData(this: OwnedSocket, chunk: Buffer): void {
@@ -37,20 +36,25 @@ function onError(this: OwnedSocket, error: Error): void {
 function onClose(this: OwnedSocket): void {
   this[kOwner].onSocketClose();
 }
-function onConnectTimeout(this: OwnedSocket): void {
-  const error = new Error('connect timed out') as NodeJS.ErrnoException;
-  error.code = 'connect-timeout';
+function onOpenTimeout(this: OwnedSocket): void {
+  const error = new Error('not open in time') as NodeJS.ErrnoException;
+  error.code = 'open-timeout';
   this.destroy(error);
 }
 
-/** How long a connect may take before it counts as a `connect-timeout` error (ms). */
-export const CONNECT_TIMEOUT_MS = 10_000;
+/** The connection on `socket` is open: its open timeout no longer applies. */
+export function isOpen(socket: Socket): void {
+  socket.setTimeout(0);
+  socket.off('timeout', onOpenTimeout);
+}
 
 /** Picks each new socket's source address. */
 export class Dialer {
   private readonly host: string;
   private readonly port: number;
   private readonly list: string[] | null;
+  /** ms a connection may take to open (options.openTimeout): past it, an `open-timeout` error. */
+  private readonly openTimeout: number;
   private next = 0;
   /** In 'auto' on loopback: the 127.0.0.x in use (0: the system's choice). */
   private autoOctet = 0;
@@ -61,6 +65,7 @@ export class Dialer {
     this.host = options.host === 'localhost' ? '127.0.0.1' : options.host;
     this.port = options.port;
     this.list = options.localAddresses === 'auto' ? null : options.localAddresses;
+    this.openTimeout = options.openTimeout;
   }
 
   /** A socket connecting to the target, its events going to `owner`. */
@@ -70,7 +75,7 @@ export class Dialer {
     this.used.add(localAddress ?? 'default');
     const socket = connect({ host: this.host, port: this.port, localAddress, noDelay: true }) as OwnedSocket;
     socket[kOwner] = owner;
-    socket.setTimeout(CONNECT_TIMEOUT_MS, onConnectTimeout);
+    socket.setTimeout(this.openTimeout, onOpenTimeout);
     socket.on('connect', onConnect);
     socket.on('data', onData);
     socket.on('error', onError);

@@ -19,7 +19,7 @@ import { errorKind, type ConnectionHost, type LoadConnection } from './connectio
 import { LoadMode } from './options.js';
 import type { RequestBytes } from './requests.js';
 import { TimeQueue } from './time-queue.js';
-import type { SocketOwner } from './dial.js';
+import { isOpen, type SocketOwner } from './dial.js';
 
 /** Where a connection is in its life. */
 const State = {
@@ -111,6 +111,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   onConnect(): void {
     if (this.state !== State.Connecting) return;
     this.state = State.Open;
+    if (this.socket !== null) isOpen(this.socket);
     this.parser = HttpParser.acquire(TYPE_RESPONSE, this);
     this.host.opened(this);
     this.batch = [];

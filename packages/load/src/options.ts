@@ -74,6 +74,8 @@ export interface LoadOptions {
   messageSize?: number;
   /** Echo messages outstanding per WebSocket (default 1). */
   inFlight?: number;
+  /** ms a connection may take to open (TCP connect; WebSocket: its 101; SSE: its response head) (default 10000). */
+  openTimeout?: number;
   /** Connections being opened at once (default 200). */
   connectConcurrency?: number;
   /** Connections opened per second at most (default 0: as fast as connectConcurrency allows). */
@@ -104,6 +106,7 @@ export interface ResolvedOptions {
   wsMode: WebSocketMode;
   messageSize: number;
   inFlight: number;
+  openTimeout: number;
   connectConcurrency: number;
   connectRate: number;
   localAddresses: string[] | 'auto';
@@ -229,6 +232,7 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
     wsMode,
     messageSize: count('messageSize', options.messageSize, 64, 0, 64 << 20),
     inFlight: count('inFlight', options.inFlight, 1, 1, 100_000),
+    openTimeout: count('openTimeout', options.openTimeout, 10_000, 1, 86_400_000),
     connectConcurrency: count('connectConcurrency', options.connectConcurrency, 200, 1, 100_000),
     connectRate: count('connectRate', options.connectRate, 0, 0, 10_000_000, false),
     localAddresses,

@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import { HttpParser, TYPE_RESPONSE, ParseResult, type ParserEvents } from '@http-kit/http1/codec';
 import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
-import type { SocketOwner } from './dial.js';
+import { isOpen, type SocketOwner } from './dial.js';
 import { encodeRequest } from './requests.js';
 
 const State = {
@@ -86,7 +86,8 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
   }
 
   onSocketError(error: NodeJS.ErrnoException): void {
-    if (this.state >= State.Requested && this.state !== State.Closed && !this.host.stopping) this.host.recorder.error(errorKind(error));
+    // Before the response head the run counts it (as a failed open); after, it is the stream's.
+    if (this.state === State.Streaming && !this.host.stopping) this.host.recorder.error(errorKind(error));
     this.lastErrorCode = error.code;
   }
 
@@ -121,6 +122,7 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
       return 0;
     }
     this.state = State.Streaming;
+    if (this.socket !== null) isOpen(this.socket);
     this.host.opened(this);
     return 0;
   }

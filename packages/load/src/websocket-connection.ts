@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { FrameReader, type FrameReaderEvents } from '@http-kit/websocket';
 import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
-import type { SocketOwner } from './dial.js';
+import { isOpen, type SocketOwner } from './dial.js';
 import { WebSocketMode } from './options.js';
 import { encodeRequest } from './requests.js';
 import { TimeQueue } from './time-queue.js';
@@ -133,6 +133,7 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
       const rest = Buffer.byteLength(this.head.slice(end + 4), 'latin1');
       this.head = '';
       this.state = State.Open;
+      if (this.socket !== null) isOpen(this.socket);
       this.reader = new FrameReader(this, { expectMasked: false, maxMessageSize: 64 * 1024 * 1024, deflate: null });
       this.host.opened(this);
       this.start();
@@ -143,7 +144,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   onSocketError(error: NodeJS.ErrnoException): void {
-    if (this.state >= State.Handshake && this.state < State.Closed && !this.host.stopping) this.host.recorder.error(errorKind(error));
+    // Before the 101 the run counts it (as a failed open); after, it is the connection's.
+    if ((this.state === State.Open || this.state === State.Closing) && !this.host.stopping) this.host.recorder.error(errorKind(error));
     this.lastErrorCode = error.code;
   }
 

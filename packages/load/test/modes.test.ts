@@ -267,6 +267,18 @@ describe('websocket mode', () => {
     expect(result.latency.count).toBe(result.counters.answers);
   });
 
+  it('a server that accepts and never answers the handshake: an open-timeout, tried again', async () => {
+    const raw = net.createServer((socket) => socket.on('error', () => {}));
+    const server = await listen(raw);
+    servers.push(server);
+    const result = await runLoad({ url: `ws://127.0.0.1:${server.port}/`, connections: 1, duration: 0.3, openTimeout: 100 });
+    expect(result.open.opened).toBe(0);
+    expect(result.open.failed).toBe(1);
+    expect(result.counters.errors['connect: open-timeout']).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(result.counters.errors)).toEqual(['connect: open-timeout']);
+    expect(server.connections).toBeGreaterThanOrEqual(2);
+  });
+
   it('idle: holds the sockets open and sends nothing; listen: counts broadcasts', async () => {
     const server = await echoServer();
     const idle = await runLoad({ url: `ws://127.0.0.1:${server.port}/ws`, wsMode: 'idle', connections: 6, duration: 0.2 });
