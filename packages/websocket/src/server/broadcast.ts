@@ -2,8 +2,8 @@
  * One message to many WebSocket channels, framed once: the same bytes are written to every
  * socket (no copy per channel). Channels with permessage-deflate get the message through their
  * own compressor (its context differs per connection). Closed channels, channels that are not
- * WebSockets and channels the message would push past their maxBufferedAmount are skipped and
- * reported.
+ * WebSockets, and channels that would refuse the message (larger than their maxBufferedAmount) or
+ * already have more than that waiting (a peer that does not read) are skipped and reported.
  *
  * @example
  * const { sent, skipped } = broadcast(room, JSON.stringify({ from, text }));
