@@ -68,6 +68,19 @@ export function parseForm(text: string): Record<string, string | string[]> {
   return params;
 }
 
+/**
+ * Whether `error` says the request body was cut off under the reader: the client went away, or
+ * the server refused the body (over its `maxBody`, answered 413 by the server itself). Nothing is
+ * wrong with the program then, and nobody is left to read an answer: no error is logged.
+ */
+export function bodyCutOff(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'HTTPKIT_REQUEST_BODY_TOO_LARGE' || code === 'ECONNRESET';
+}
+
+/** What a middleware answers to a body cut off: usually dropped, the connection being gone or answered. */
+export const BODY_CUT_OFF = (): Response => plainError(400, 'The request body ended before it was whole');
+
 /** The body whole, or a response saying it is too large. */
 export async function readLimited(req: Request, limit: number, what: string): Promise<Buffer | Response> {
   const body = req.body;
@@ -104,7 +117,13 @@ export function formParams(options?: FormParamsOptions): Middleware {
         req.formParams = Object.create(null) as Record<string, string>;
         return handler(req);
       }
-      const bytes = await readLimited(req, maxBody, 'The form body');
+      let bytes: Buffer | Response;
+      try {
+        bytes = await readLimited(req, maxBody, 'The form body');
+      } catch (error) {
+        if (bodyCutOff(error)) return BODY_CUT_OFF();
+        throw error;
+      }
       if (!Buffer.isBuffer(bytes)) return bytes;
       if (!isUtf8(bytes)) return plainError(400, 'Malformed form body: it is not utf-8 text');
       try {

@@ -13,7 +13,7 @@ import { PassThrough } from 'node:stream';
 import { describe, InvalidArgumentError } from '@http-kit/core';
 import { addResponseHook, type Handler, type HandlerResult, type Request, type ResponseHook } from '@http-kit/http1';
 import type { Middleware } from './compose.js';
-import { plainError } from './form-params.js';
+import { BODY_CUT_OFF, bodyCutOff, plainError } from './form-params.js';
 import { boundaryOf, dispositionOf, MultipartError, MultipartParser, type PartEvents } from './multipart-parser.js';
 import { checkOptions, countOption } from './options.js';
 import type { MultipartFile, MultipartPart } from './request-fields.js';
@@ -365,6 +365,7 @@ export function multipart(options?: MultipartOptions): Middleware {
           return await handler(req);
         } catch (error) {
           if (error instanceof MultipartError) return plainError(error.status, error.message);
+          if (bodyCutOff(error)) return BODY_CUT_OFF();
           throw error;
         }
       }
@@ -373,6 +374,7 @@ export function multipart(options?: MultipartOptions): Middleware {
         req.multipartParams = await readToFiles(req, limits, tmpdir, boundary);
       } catch (error) {
         if (error instanceof MultipartError) return plainError(error.status, error.message);
+        if (bodyCutOff(error)) return BODY_CUT_OFF();
         throw error;
       }
       return handler(req);

@@ -131,6 +131,17 @@ sys.stdout.write(r.text)
   });
 });
 
+describe.skipIf(CURL === null)("a chunked upload over the server's maxBody", () => {
+  it('is answered 413 by the server; multipart logs nothing and leaves no temporary file', async () => {
+    writeFileSync(join(work, 'over.bin'), randomBytes(300 * 1024));
+    const { port, errors } = await servers.start(compose(multipart({ tmpdir: uploads }))(describeUpload), { maxBody: 100 * 1024 });
+    const res = await curl(['-i', '-H', 'transfer-encoding: chunked', '-F', `f=@${join(work, 'over.bin')}`, `http://127.0.0.1:${port}/up`]);
+    expect(res.stdout).toMatch(/HTTP\/1.1 413/);
+    await eventually(() => readdirSync(uploads).length === 0, 3000, 'the partial upload to be removed');
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('malformed multipart bodies are answered 400, saying what was wrong', () => {
   it('no boundary, a body without it, a truncated body, a header bomb, a part without a name', async () => {
     const { port } = await servers.start(compose(multipart({ tmpdir: uploads }))(describeUpload));
