@@ -86,6 +86,26 @@ describe('listen failures', () => {
 });
 
 describe('options', () => {
+  it('a bad WebSocket default is refused by runServer, not at the first upgrade', async () => {
+    const bad: Array<[ServerOptions, string]> = [
+      [{ maxMessageSize: -5 }, 'runServer: maxMessageSize must be a positive number, got -5'],
+      [{ maxBufferedAmount: 0 }, 'runServer: maxBufferedAmount must be a positive number, got 0'],
+      [{ maxFragments: 1.5 }, 'runServer: maxFragments must be a whole number of 1 or more, got 1.5'],
+      [{ pingInterval: -1 }, 'runServer: pingInterval'],
+      [{ pongTimeout: '5s' as never }, 'runServer: pongTimeout must be a positive number'],
+      [{ closeTimeout: Number.NaN }, 'runServer: closeTimeout must be a positive number'],
+      [{ perMessageDeflate: 'yes' as never }, 'runServer: perMessageDeflate must be true, false or an object'],
+      [{ protocols: 'chat' as never }, 'runServer: protocols must be an array'],
+      [{ origins: 'https://a.example' as never }, 'runServer: origins must be an array'],
+    ];
+    for (const [options, message] of bad) {
+      await expect(
+        runServer(() => 'x', { port: 0, ...options }),
+        JSON.stringify(options),
+      ).rejects.toThrow(message);
+    }
+  });
+
   it("port: '8080' (a string) is refused, naming it", async () => {
     await expect(runServer(() => 'x', { port: '8080' as never })).rejects.toThrow(InvalidArgumentError);
     await expect(runServer(() => 'x', { port: '8080' as never })).rejects.toThrow(

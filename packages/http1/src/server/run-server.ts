@@ -123,6 +123,39 @@ function checkOptions(options: ServerOptions): void {
       );
     }
   }
+  checkWebSocketOptions(options);
+}
+
+/**
+ * The server-wide WebSocket defaults, checked when runServer is called rather than at the first
+ * upgrade (where a bad value would surface as a 500 long after the mistake). The same rules as
+ * @http-kit/websocket applies to a channel's own options, which it checks at asChannel.
+ */
+function checkWebSocketOptions(options: ServerOptions): void {
+  positiveOption('runServer', 'maxMessageSize', options.maxMessageSize, 1);
+  positiveOption('runServer', 'maxBufferedAmount', options.maxBufferedAmount, 1);
+  positiveOption('runServer', 'pongTimeout', options.pongTimeout, 1);
+  positiveOption('runServer', 'closeTimeout', options.closeTimeout, 1);
+  nonNegativeOption('runServer', 'pingInterval', options.pingInterval, 0);
+  const { maxFragments, perMessageDeflate, protocols, origins } = options;
+  if (maxFragments !== undefined && !(Number.isSafeInteger(maxFragments) && maxFragments >= 1)) {
+    throw new InvalidArgumentError(`runServer: maxFragments must be a whole number of 1 or more, got ${describe(maxFragments)}`);
+  }
+  if (
+    perMessageDeflate !== undefined &&
+    typeof perMessageDeflate !== 'boolean' &&
+    (perMessageDeflate === null || typeof perMessageDeflate !== 'object')
+  ) {
+    throw new InvalidArgumentError(
+      `runServer: perMessageDeflate must be true, false or an object of deflate options, got ${describe(perMessageDeflate)}`,
+    );
+  }
+  if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols !== 'function') {
+    throw new InvalidArgumentError(`runServer: protocols must be an array of subprotocol names or a function, got ${describe(protocols)}`);
+  }
+  if (origins !== undefined && !Array.isArray(origins) && typeof origins !== 'function') {
+    throw new InvalidArgumentError(`runServer: origins must be an array of Origin values or a function, got ${describe(origins)}`);
+  }
 }
 
 /** What a failed listen was about, in words: the address, and the system's reason. */
