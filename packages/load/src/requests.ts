@@ -26,9 +26,12 @@ export function encodeRequest(spec: RequestSpec, options: ResolvedOptions, extra
   const method = (spec.method ?? 'GET').toUpperCase();
   const path = spec.path ?? `${options.url.pathname}${options.url.search}`;
   const body = spec.body === undefined ? null : Buffer.from(spec.body, 'utf8');
-  let head = `${method} ${path} HTTP/1.1\r\nHost: ${hostHeader(options)}\r\n`;
+  // A Host given in the headers (a virtual host behind the address dialled) replaces the URL's.
+  const headers = Object.entries(spec.headers ?? {});
+  const host = headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? hostHeader(options);
+  let head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
   let hasLength = false;
-  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+  for (const [name, value] of headers) {
     if (name.toLowerCase() === 'host') continue;
     if (name.toLowerCase() === 'content-length') hasLength = true;
     head += `${name}: ${value}\r\n`;

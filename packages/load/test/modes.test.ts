@@ -46,7 +46,9 @@ describe('http mode', () => {
 
   it('rotates through a list of requests with methods, headers and bodies', async () => {
     const seen: string[] = [];
+    const hosts = new Set<string>();
     const server = await httpServer(async (req, res) => {
+      hosts.add(req.headers.host as string);
       seen.push(`${req.method} ${req.url} ${req.headers['x-who']} ${(await readBody(req)).toString()}`);
       if (req.method === 'HEAD') {
         // A length and no body: the tool must not wait for 5 bytes.
@@ -65,7 +67,7 @@ describe('http mode', () => {
       headers: { 'X-Who': 'load' },
       requests: [
         { method: 'POST', path: '/a', body: 'one=1' },
-        { path: '/b?q=2' },
+        { path: '/b?q=2', headers: { Host: 'virtual.example' } },
         { path: '/missing', method: 'DELETE' },
         { method: 'HEAD', path: '/h' },
       ],
@@ -73,6 +75,7 @@ describe('http mode', () => {
     expectClean(result);
     expect(seen.slice(0, 4)).toEqual(['POST /a load one=1', 'GET /b?q=2 load ', 'DELETE /missing load ', 'HEAD /h load ']);
     expect(seen.length).toBeGreaterThan(8);
+    expect([...hosts].sort()).toEqual([`127.0.0.1:${server.port}`, 'virtual.example']);
     expect(result.counters.status[4]).toBeGreaterThan(0);
     expect(result.counters.status[2] + result.counters.status[4]).toBe(result.counters.answers);
   });
