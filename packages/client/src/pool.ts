@@ -89,7 +89,8 @@ export class Pool {
   /** Routes with waiting requests that the client-wide cap keeps from connecting. */
   private blocked: OriginPool[] = [];
   private total = 0;
-  closed = false;
+  /** close() was called: no new request, no connection kept idle. */
+  isClosed = false;
   /** Identities of the TLS option objects in use, for the pool key (a WeakMap: they are the caller's). */
   private readonly tlsIds = new WeakMap<TlsOptions, number>();
   private nextTlsId = 0;
@@ -106,7 +107,7 @@ export class Pool {
 
   /** Sends `request` on an idle connection, a new one, or queues it. `fresh` skips idle connections (a retry). */
   dispatch(request: ExchangeSink, fresh = false): void {
-    if (this.closed) {
+    if (this.isClosed) {
       request.fail(new ClientClosedError(), false);
       return;
     }
@@ -171,7 +172,7 @@ export class Pool {
    * (see connectionReleased).
    */
   connectionIdle(route: OriginPool, conn: Connection, keepaliveMs: number): void {
-    if (this.closed || keepaliveMs <= 0) {
+    if (this.isClosed || keepaliveMs <= 0) {
       conn.destroy();
       return;
     }
@@ -206,7 +207,7 @@ export class Pool {
     route.count--;
     const index = route.idle.lastIndexOf(conn);
     if (index !== -1) route.idle.splice(index, 1);
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (route.queue.length > 0 && route.count < this.limits.maxConnectionsPerHost && this.total < this.limits.maxConnections) {
       this.connectWaiting(route);
     }
@@ -227,7 +228,7 @@ export class Pool {
 
   /** Destroys idle connections and refuses new requests; requests in flight finish, then their connections close. */
   close(): void {
-    this.closed = true;
+    this.isClosed = true;
     for (const route of this.routes.values()) {
       for (const conn of route.idle.splice(0)) conn.destroy();
       let waiting: ReturnType<typeof route.queue.shift>;

@@ -116,7 +116,7 @@ export class ResponseReader implements ParserEvents {
 
   /** Parses bytes the server sent. */
   feed(chunk: Buffer): ReadState {
-    if (this.state >= ReadState.Complete) {
+    if (this.readEnded) {
       // Bytes while no response is expected: the server is not speaking HTTP/1.1 as we know it.
       return this.fail(new BadResponseError(`the server sent ${chunk.length} bytes while no response was expected`));
     }
@@ -150,7 +150,7 @@ export class ResponseReader implements ParserEvents {
 
   /** The server closed the connection: ends a close-delimited body, fails anything else. */
   eof(cause?: unknown): ReadState {
-    if (this.state >= ReadState.Complete) return this.state;
+    if (this.readEnded) return this.state;
     if (this.state === ReadState.Body && this.parser.needsEof() && cause === undefined) {
       const result = this.parser.finish();
       if (result !== ParseResult.Error) {
@@ -166,6 +166,17 @@ export class ResponseReader implements ParserEvents {
         ? `the connection was ${how} in the middle of the response head`
         : `the connection was ${how} after ${this.bodyBytes} bytes of the response body, before its end`;
     return this.fail(new ConnectionClosedError(message, cause === undefined ? undefined : { cause }));
+  }
+
+  /** The read of the response has ended, however (a switch, not the order of ReadState's numbers). */
+  private get readEnded(): boolean {
+    switch (this.state) {
+      case ReadState.Head:
+      case ReadState.Body:
+        return false;
+      default: // Complete, Switched, Failed
+        return true;
+    }
   }
 
   /** Frees the native parser; the reader is unusable afterwards. */

@@ -410,7 +410,7 @@ describe('callbacks that throw', () => {
   });
 
   it('asChannel twice on one request throws in the handler (500), not later', async () => {
-    const { port, errors, server } = await servers.start((req) => {
+    const { port, errors } = await servers.start((req) => {
       asChannel(req);
       return asChannel(req);
     });
