@@ -92,7 +92,7 @@ export function prepareLimits(into: PreparedLimits, opts: RequestLimits, default
       defaults.timeout === undefined ? DEFAULT_TIMEOUT : into.timeout,
       defaults.timeout === undefined ? 'idleTimeout' : IDLE_FROM_TIMEOUT,
     );
-  const keepalive = opts.keepalive ?? defaults.keepalive ?? DEFAULT_KEEPALIVE;
+  const keepalive = keepaliveMs(opts.keepalive ?? defaults.keepalive ?? DEFAULT_KEEPALIVE);
   into.keepalive = keepalive;
   into.closeConnection = keepalive < 0;
   const maxBody = opts.maxBody ?? defaults.maxBody;
@@ -123,6 +123,17 @@ function setIdle(into: PreparedLimits, value: number, name: string): void {
 function positiveMs(value: number, name: string, hint = ''): number {
   if (value > 0) return +value;
   throw new InvalidRequestError(`${name} must be a positive number of ms${hint}, got ${describe(value)}`);
+}
+
+/**
+ * The keep-alive option: ms from 0 on (Infinity: until the server closes it), or -1 for
+ * `Connection: close`. A numeric string passes, as for the timeouts; anything else ("ten", NaN)
+ * would leave an idle connection with a timer that never fires, so it is refused.
+ */
+function keepaliveMs(value: number): number {
+  const ms = typeof value === 'number' || (typeof value === 'string' && (value as string).trim() !== '') ? +value : Number.NaN;
+  if (ms >= 0 || ms === -1) return ms;
+  throw new InvalidRequestError(`keepalive must be a number of ms (0 or more), or -1 for Connection: close, got ${describe(value)}`);
 }
 
 /** A size limit: a number of bytes from `min` on, Infinity for none. */

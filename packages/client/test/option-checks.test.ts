@@ -21,6 +21,21 @@ describe('option checks', () => {
     client.close();
   });
 
+  it('refuses a keepalive that is not a number of ms or -1, naming it (an idle connection would never expire)', async () => {
+    const client = createClient();
+    for (const keepalive of ['ten', Number.NaN, -5, {}]) {
+      const result = await client.get('http://127.0.0.1:1/', { keepalive: keepalive as never });
+      expect(result.error?.code, String(keepalive)).toBe('HTTPKIT_INVALID_REQUEST');
+      expect(result.error?.message).toMatch(/^keepalive must be a number of ms \(0 or more\), or -1 for Connection: close, got /);
+    }
+    expect((await client.get('http://127.0.0.1:1/', { keepalive: 'ten' as never })).error?.message).toMatch(/, got "ten"$/);
+    client.close();
+    // The client's own default is checked when a request uses it.
+    const defaults = createClient({ keepalive: Number.NaN });
+    expect((await defaults.get('http://127.0.0.1:1/')).error?.message).toMatch(/^keepalive must be a number of ms/);
+    defaults.close();
+  });
+
   it('names the bad header or method', async () => {
     const client = createClient();
     expect((await client.get('http://127.0.0.1:1/', { headers: { 'bad name': 'x' } })).error?.message).toBe(
