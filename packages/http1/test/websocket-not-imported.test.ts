@@ -21,6 +21,24 @@ afterEach(() => {
   if (saved !== undefined) registry[kAcceptor] = saved;
 });
 
+/** A `ws` client's upgrade to `url`, which must not open: the status and body it was answered with. */
+function refusal(url: string): Promise<{ status: number; body: string }> {
+  const ws = new WebSocket(url);
+  return within(
+    3_000,
+    'the upgrade to be answered',
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      ws.on('open', () => reject(new Error('the WebSocket opened')));
+      ws.on('error', () => {});
+    }),
+  );
+}
+
 describe('WebSocket without @http-kit/websocket imported', () => {
   it('is refused 501, and errorLogger names the import', async () => {
     let opened = false;
@@ -31,20 +49,7 @@ describe('WebSocket without @http-kit/websocket imported', () => {
         },
       }),
     );
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat`);
-    const answer = await within(
-      3_000,
-      'the upgrade to be answered',
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        ws.on('unexpected-response', (_req, res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        ws.on('open', () => reject(new Error('the WebSocket opened')));
-        ws.on('error', () => {});
-      }),
-    );
+    const answer = await refusal(`ws://127.0.0.1:${port}/chat`);
     expect(answer.status).toBe(501);
     expect(answer.body).toContain('@http-kit/websocket');
     expect(opened).toBe(false);
@@ -52,5 +57,15 @@ describe('WebSocket without @http-kit/websocket imported', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toContain('/chat is a WebSocket request but @http-kit/websocket was never imported');
     expect(errors[0].message).toContain("import '@http-kit/websocket';");
+  });
+
+  it('tells errorLogger once per server, however many connections ask; each is still refused 501', async () => {
+    const { port, errors } = await servers.start((req) => asChannel(req));
+    for (const path of ['/a', '/b', '/c']) expect((await refusal(`ws://127.0.0.1:${port}${path}`)).status).toBe(501);
+    expect(errors).toHaveLength(1);
+    // Another server is told for itself.
+    const other = await servers.start((req) => asChannel(req));
+    expect((await refusal(`ws://127.0.0.1:${other.port}/d`)).status).toBe(501);
+    expect(other.errors).toHaveLength(1);
   });
 });

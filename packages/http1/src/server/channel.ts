@@ -373,10 +373,10 @@ const toldNoWebSocket = new WeakSet<object>();
  * server does not implement what the handler asked for) and errorLogger names the missing import.
  */
 function refuseWebSocket(connection: HttpSession, request: Request): HandedOff {
-  // Told once per server: any client can send an upgrade, and one line per request would let it
-  // flood the log. Every refusal still answers 501.
-  if (!toldNoWebSocket.has(connection.host)) {
-    toldNoWebSocket.add(connection.host);
+  // Told once per server (not per connection: any client can open connections and send
+  // upgrades, and one line each would let it flood the log). Every refusal still answers 501.
+  if (!toldNoWebSocket.has(connection.server)) {
+    toldNoWebSocket.add(connection.server);
     connection.host.logError(
       `asChannel: ${request.uri} is a WebSocket request but @http-kit/websocket was never imported, so the server cannot speak WebSocket; answered 501 (said once per server). Add \`import '@http-kit/websocket';\` once to the server program`,
       undefined,

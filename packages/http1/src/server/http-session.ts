@@ -207,6 +207,11 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     return this.ctx.websocket;
   }
 
+  /** The server this connection belongs to, as an identity only: a key for what is told once per server. */
+  get server(): object {
+    return this.ctx;
+  }
+
   get serverLine(): Uint8Array {
     return this.ctx.serverLine;
   }
