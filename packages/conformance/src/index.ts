@@ -8,7 +8,16 @@
  * const report = await runWebSocketServerSuite({ url: 'ws://127.0.0.1:9001/', cases: '6.*' });
  * console.log(report.counts); // { OK: 160, 'NON-STRICT': 0, INFORMATIONAL: 0, UNIMPLEMENTED: 0, FAILED: 0 }
  */
-export { type CaseResult, countVerdicts, type Outcome, type Requirement, Unimplemented, Verdict, VERDICT_ORDER } from './verdict.js';
+export {
+  type CaseResult,
+  countVerdicts,
+  NonStrict,
+  type Outcome,
+  type Requirement,
+  Unimplemented,
+  Verdict,
+  VERDICT_ORDER,
+} from './verdict.js';
 export { caseFilter, compareIds } from './select.js';
 export { type CaseHost, type ConformanceCase, type RunOptions, runCase, runCases } from './run.js';
 export { expect } from './expect.js';

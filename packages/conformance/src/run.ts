@@ -4,7 +4,7 @@
  * `Unimplemented` an UNIMPLEMENTED one. What the case's connections saw goes into its result.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type CaseResult, type Outcome, type Requirement, Unimplemented, Verdict } from './verdict.js';
+import { type CaseResult, NonStrict, type Outcome, type Requirement, Unimplemented, Verdict } from './verdict.js';
 
 /** One case of a suite, for a peer reached through a context of type `Ctx`. */
 export interface ConformanceCase<Ctx> {
@@ -65,7 +65,9 @@ export async function runCase<Ctx extends CaseHost>(c: ConformanceCase<Ctx>, mak
     outcome =
       error instanceof Unimplemented
         ? { verdict: Verdict.Unimplemented, reason: error.message }
-        : { verdict: Verdict.Failed, reason: error instanceof Error ? error.message : String(error) };
+        : error instanceof NonStrict
+          ? { verdict: Verdict.NonStrict, reason: error.message }
+          : { verdict: Verdict.Failed, reason: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
   }

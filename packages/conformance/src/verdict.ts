@@ -51,6 +51,11 @@ export class Unimplemented extends Error {
   readonly code = 'CONFORMANCE_UNIMPLEMENTED';
 }
 
+/** Thrown by a case when the peer did what the RFC allows but not the best thing (the reason says what). */
+export class NonStrict extends Error {
+  readonly code = 'CONFORMANCE_NON_STRICT';
+}
+
 /** Verdicts from best to worst, for summaries and for combining. */
 export const VERDICT_ORDER: readonly Verdict[] = ['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED', 'FAILED'];
 

@@ -82,7 +82,7 @@ function rejection(r: Rejection): HttpCase {
       const first = answers[0];
       if (bytes.includes(SMUGGLED) && answers.length >= 2 && !r.pipelinedOk)
         return failed(
-          `answered ${answers.map(describe).join(', ')}: the request hidden after the bad framing was answered (request smuggling)`,
+          `answered ${answers.map(describe).join(', ')}: it read the bad framing its own way and answered the request after it; a front end reading it another way sees another request there (request smuggling)`,
         );
       if (first === undefined)
         return closed
@@ -175,7 +175,8 @@ function requestLine(): HttpCase[] {
       bytes: () => 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n',
     }),
     bad('1.9', 'A control character in the request target', 'GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n'),
-    bad('1.10', 'An HTTP/0.9 request line ("GET /")', 'GET /\r\nHost: x\r\n\r\n'),
+    // HTTP/0.9 is obsolete, not forbidden (RFC 9112 C.1): answering it is NON-STRICT.
+    bad('1.10', 'An HTTP/0.9 request line ("GET /")', 'GET /\r\nHost: x\r\n\r\n', { requirement: 'SHOULD', reference: 'RFC 9112 3, C.1' }),
     bad('1.11', 'Binary garbage (a TLS hello)', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n'),
     acceptance({
       id: '1.12',
@@ -211,14 +212,15 @@ function requestLine(): HttpCase[] {
 }
 
 function headerFields(): HttpCase[] {
+  // No request follows these: a bad header line hides nothing, it is only accepted or refused.
   const bad = (id: string, title: string, line: string, extra: Partial<Rejection> = {}) =>
-    rejection({ id, title, requirement: 'MUST', reference: 'RFC 9112 5', bytes: (ctx) => get(ctx, line) + SMUGGLED, ...extra });
+    rejection({ id, title, requirement: 'SHOULD', reference: 'RFC 9112 5', bytes: (ctx) => get(ctx, line), ...extra });
   return [
     bad('2.1', 'A header line without a colon', 'NoColonHere'),
     bad('2.2', 'A header with an empty name', ': value'),
     bad('2.3', 'A header name with "("', 'X(A): b', { reference: 'RFC 9110 5.1' }),
     bad('2.4', 'A header name with a non-ASCII byte', 'X\xe9: b', { reference: 'RFC 9110 5.1' }),
-    bad('2.5', 'Whitespace between a header name and the colon', 'X-A : b', { reference: 'RFC 9112 5.1' }),
+    bad('2.5', 'Whitespace between a header name and the colon', 'X-A : b', { reference: 'RFC 9112 5.1', requirement: 'MUST' }),
     rejection({
       id: '2.6',
       title: 'obs-fold (a continuation line)',
@@ -233,7 +235,7 @@ function headerFields(): HttpCase[] {
       requirement: 'MUST',
       reference: 'RFC 9112 2.2',
       accepted: 'warn',
-      bytes: (ctx) => get(ctx, 'X-A: a\rb') + SMUGGLED,
+      bytes: (ctx) => get(ctx, 'X-A: a\rb'),
     }),
     rejection({
       id: '2.8',
@@ -241,7 +243,7 @@ function headerFields(): HttpCase[] {
       requirement: 'MUST',
       reference: 'RFC 9110 5.5',
       accepted: 'warn',
-      bytes: (ctx) => get(ctx, 'X-A: a\x00b') + SMUGGLED,
+      bytes: (ctx) => get(ctx, 'X-A: a\x00b'),
     }),
     rejection({
       id: '2.9',
@@ -282,7 +284,7 @@ function host(): HttpCase[] {
       title,
       requirement: 'MUST',
       reference: 'RFC 9112 3.2',
-      bytes: (ctx) => ctx.request(['GET {path} HTTP/1.1', ...lines]) + SMUGGLED,
+      bytes: (ctx) => ctx.request(['GET {path} HTTP/1.1', ...lines]),
     });
   return [
     bad('3.1', 'HTTP/1.1 without Host', ['X-A: b']),
@@ -430,7 +432,14 @@ function chunked(): HttpCase[] {
 }
 
 function limits(): HttpCase[] {
-  const big = (id: string, title: string, statuses: number[], reference: string, bytes: (ctx: HttpCaseContext) => string) =>
+  const big = (
+    id: string,
+    title: string,
+    statuses: number[],
+    reference: string,
+    bytes: (ctx: HttpCaseContext) => string,
+    waitingIsFine = false,
+  ) =>
     define(
       { id, title, requirement: 'SHOULD', reference },
       `${statuses.join(' or ')} (a server may accept it: INFORMATIONAL).`,
@@ -439,10 +448,12 @@ function limits(): HttpCase[] {
         await c.write(bytes(ctx));
         const [first] = await c.responses(1, 5_000);
         if (c.malformed !== null) return failed(c.malformed);
-        if (first === undefined)
-          return c.ended
-            ? warn(`closed (${c.error?.code ?? 'FIN'}) without an answer; ${reference} names ${statuses.join(' or ')}`)
+        if (first === undefined) {
+          if (c.ended) return warn(`closed (${c.error?.code ?? 'FIN'}) without an answer; ${reference} names ${statuses.join(' or ')}`);
+          return waitingIsFine
+            ? info('waits for the body: no size limit checked at the head (a server may take any size)')
             : failed('no answer within 5 s');
+        }
         if (statuses.includes(first.status)) return ok(`answered ${describe(first)}`);
         if (first.status >= 200 && first.status < 300) return info(`accepted it (${describe(first)})`);
         if (first.status >= 400) return warn(`answered ${describe(first)}; ${reference} names ${statuses.join(' or ')}`);
@@ -455,8 +466,13 @@ function limits(): HttpCase[] {
     ),
     big('6.2', 'One header field of 1 MiB', [431], 'RFC 6585 5', (ctx) => get(ctx, `X-Big: ${'a'.repeat(1 << 20)}`)),
     big('6.3', '10,000 header fields', [431], 'RFC 6585 5', (ctx) => get(ctx, ...Array.from({ length: 10_000 }, (_, i) => `X-H${i}: v`))),
-    big('6.4', 'Content-Length: 1 TiB, body not sent', [413], 'RFC 9110 15.5.14', (ctx) =>
-      ctx.request(['POST {path} HTTP/1.1', 'Host: {host}', `Content-Length: ${2 ** 40}`]),
+    big(
+      '6.4',
+      'Content-Length: 1 TiB, body not sent',
+      [413],
+      'RFC 9110 15.5.14',
+      (ctx) => ctx.request(['POST {path} HTTP/1.1', 'Host: {host}', `Content-Length: ${2 ** 40}`]),
+      true,
     ),
     big('6.5', 'A chunk extension of 1 MiB', [400, 413], 'RFC 9112 7.1.1', (ctx) =>
       post(ctx, ['Transfer-Encoding: chunked'], `5;x=${'a'.repeat(1 << 20)}\r\nhello\r\n0\r\n\r\n`),

@@ -11,7 +11,7 @@
  * await ws.sendFrame(Op.Text, 'hello');
  */
 import { type CaseHost, type ConformanceCase, currentHost } from '../run.js';
-import { Unimplemented } from '../verdict.js';
+import { NonStrict, Unimplemented } from '../verdict.js';
 import { type HandshakeAnswer, type OpenOptions, parseTarget, RawWebSocket, type WebSocketTarget } from './raw-websocket.js';
 
 /** The offer most cases make: permessage-deflate, letting the server limit our window. */
@@ -44,9 +44,25 @@ export class WebSocketCaseContext implements CaseHost {
 
   /** Opens a WebSocket offering permessage-deflate; a server that declines makes the case UNIMPLEMENTED. */
   async connectDeflate(offer: string = DEFLATE_OFFER): Promise<RawWebSocket> {
-    const ws = await this.connect({ extensions: offer });
+    const ws = await this.connectDeclining(offer);
     if (ws.deflate === null) throw new Unimplemented(`the server declined permessage-deflate (offered "${offer}")`);
     return ws;
+  }
+
+  /**
+   * Opens a WebSocket offering `extensions` the server should decline (not accept, but switch):
+   * refusing the whole handshake instead is NON-STRICT (RFC 7692 7: the offer is declined).
+   */
+  async connectDeclining(extensions: string): Promise<RawWebSocket> {
+    try {
+      return await this.connect({ extensions });
+    } catch (error) {
+      const status = /expected 101, got (4\d\d)/.exec((error as Error).message)?.[1];
+      if (status === undefined) throw error;
+      throw new NonStrict(
+        `refused the handshake with ${status} instead of declining the offer "${extensions}" (RFC 7692 7: decline it, switch without it)`,
+      );
+    }
   }
 
   /** Sends a whole request of our own and reads the answer's head. */
@@ -92,6 +108,11 @@ export function connectDeflate(offer?: string): Promise<RawWebSocket> {
   return context().connectDeflate(offer);
 }
 
+/** Opens a WebSocket offering extensions the server should decline; a refused handshake is NON-STRICT. */
+export function connectDeclining(extensions: string): Promise<RawWebSocket> {
+  return context().connectDeclining(extensions);
+}
+
 /** Keeps `ws` to be destroyed when the case ends. */
 export function track(ws: RawWebSocket): RawWebSocket {
   return context().track(ws);
@@ -102,6 +123,27 @@ export async function closeCleanly(ws: RawWebSocket): Promise<void> {
   await ws.sendClose(1000);
   await ws.expectClose(1000);
   await ws.expectTcpClosed();
+}
+
+/**
+ * The message sent before a bad frame echoed, then the failure (close `code`). A server that
+ * fails at once, dropping the echo, is NON-STRICT (Autobahn's 3.2 and 4.1.3 judge it so).
+ */
+export async function expectEchoThenFailure(
+  ws: RawWebSocket,
+  opcode: number,
+  data: Buffer | string,
+  code: number | readonly number[] = 1002,
+): Promise<void> {
+  await ws.settle(() => ws.unread.length > 0, 5_000);
+  if (ws.unread[0]?.opcode === 8) {
+    await expectFailure(ws, code);
+    throw new NonStrict(
+      'failed the connection without echoing the valid message sent before the bad frame (allowed; echoing it first is better)',
+    );
+  }
+  await ws.expectMessage(opcode, data);
+  await expectFailure(ws, code);
 }
 
 /** The end of a failed connection: a close with `code` (or one of them), then the server closes TCP, sending nothing else. */

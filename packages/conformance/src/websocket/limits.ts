@@ -116,15 +116,19 @@ export function limitCases(): WebSocketCase[] {
         return undefined;
       },
     },
-    refusal('14.5', 'Handshake with Sec-WebSocket-Version: 8.', { 'Sec-WebSocket-Version': '8' }, (status, headers) =>
-      status === 426 && /\b13\b/.test(headers['sec-websocket-version'] ?? '')
-        ? { verdict: Verdict.Ok, reason: '426 with Sec-WebSocket-Version: 13' }
-        : status >= 400 && status < 500
-          ? {
-              verdict: Verdict.NonStrict,
-              reason: `${status}${headers['sec-websocket-version'] ? '' : ' without Sec-WebSocket-Version'}; RFC 6455 4.4 asks for 426 with the versions the server speaks`,
-            }
-          : { verdict: Verdict.Failed, reason: `answered ${status} to a version it does not speak` },
+    refusal(
+      '14.5',
+      'Handshake with Sec-WebSocket-Version: 12 (never published; 8 is left out: a server may still speak it).',
+      { 'Sec-WebSocket-Version': '12' },
+      (status, headers) =>
+        status === 426 && /\b13\b/.test(headers['sec-websocket-version'] ?? '')
+          ? { verdict: Verdict.Ok, reason: '426 with Sec-WebSocket-Version: 13' }
+          : status >= 400 && status < 500
+            ? {
+                verdict: Verdict.NonStrict,
+                reason: `${status}${headers['sec-websocket-version'] ? '' : ' without Sec-WebSocket-Version'}; RFC 6455 4.4 asks for 426 with the versions the server speaks`,
+              }
+            : { verdict: Verdict.Failed, reason: `answered ${status} to a version it does not speak` },
     ),
     refusal('14.6', 'Handshake without Sec-WebSocket-Key.', { 'Sec-WebSocket-Key': null }, (status) =>
       status === 400

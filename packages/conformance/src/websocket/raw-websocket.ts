@@ -400,6 +400,11 @@ export class RawWebSocket {
     const params = parseDeflateResponse(answer.headers['sec-websocket-extensions']);
     if (params !== null) {
       if (options.extensions === undefined) throw new Error('RawWebSocket: the server accepted an extension that was not offered');
+      // RFC 7692 7.1.2.2: a client_max_window_bits=N in our offer promises a window of at most N,
+      // whether or not the server's response names the parameter.
+      const hint = /client_max_window_bits\s*=\s*"?(\d+)/.exec(options.extensions.split(',')[0])?.[1];
+      if (hint !== undefined && !/client_max_window_bits/.test(answer.headers['sec-websocket-extensions'] ?? ''))
+        params.clientMaxWindowBits = Math.min(params.clientMaxWindowBits, Number(hint));
       ws.deflate = new ClientDeflate(params);
     }
     return ws;
