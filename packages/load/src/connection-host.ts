@@ -13,6 +13,8 @@ export interface ConnectionHost {
   readonly dialer: Dialer;
   /** True once the run is over: connections stop sending and do not come back. */
   readonly stopping: boolean;
+  /** `RunHooks.onAnswer`, or null: connections keep answers' bytes only when it is set. */
+  readonly onAnswer: AnswerHook | null;
   /** The connection is open and doing its work (for a WebSocket: after the 101). */
   opened(connection: LoadConnection): void;
   /**
@@ -21,6 +23,13 @@ export interface ConnectionHost {
    */
   lost(connection: LoadConnection, failedToOpen: boolean, code: string | undefined): void;
 }
+
+/**
+ * Called with each answer's payload: `connection` is the connection's index (0 to connections - 1,
+ * the same across its reconnects), `payload` a response body (http, pipeline, longpoll) or a
+ * message (websocket). The buffer may be reused after the call: copy what is kept.
+ */
+export type AnswerHook = (connection: number, payload: Buffer) => void;
 
 /** One connection of the load, of any mode. */
 export interface LoadConnection {

@@ -21,6 +21,8 @@ import type { RequestBytes } from './requests.js';
 import { TimeQueue } from './time-queue.js';
 import { isOpen, type SocketOwner } from './dial.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Where a connection is in its life. */
 const State = {
   Idle: 0,
@@ -53,11 +55,14 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   /** requestsPerConnection (0: none), and how many this connection has sent in its life. */
   private readonly limit: number;
   private sentHere = 0;
+  /** With an `onAnswer` hook: the body of the response being read, chunk by chunk. */
+  private body: Buffer[] | null = null;
 
   constructor(
     private readonly host: ConnectionHost,
     private readonly requests: RequestBytes[],
-    index: number,
+    /** Its place in the run: which request it starts with, and the index `onAnswer` gets. */
+    private readonly index: number,
   ) {
     const options = host.options;
     this.longPoll = options.mode === LoadMode.LongPoll;
@@ -165,6 +170,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.inFlight.clear();
     this.templates?.clear();
     this.batch = null;
+    this.body = null;
   }
 
   // --- requests ---------------------------------------------------------------------------------
@@ -225,7 +231,9 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     return this.templates !== null && this.requests[this.templates.peek()]?.head === true ? 1 : 0;
   }
 
-  onBody(): number {
+  onBody(_parser: HttpParser, chunk: Buffer): number {
+    // The parser's chunk is a view of the read: copied, as the read's buffer is not ours to keep.
+    if (this.host.onAnswer !== null) (this.body ??= []).push(Buffer.from(chunk));
     return 0;
   }
 
@@ -237,6 +245,12 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     const recorder = this.host.recorder;
     recorder.answers++;
     if (!this.longPoll && !Number.isNaN(base)) recorder.recordLatency((performance.now() - base) * 1000);
+    const onAnswer = this.host.onAnswer;
+    if (onAnswer !== null) {
+      const body = this.body;
+      this.body = null;
+      onAnswer(this.index, body === null ? EMPTY : body.length === 1 ? body[0] : Buffer.concat(body));
+    }
     if (!this.keepAlive) {
       // The server ends the connection after this response; the run opens it again.
       this.socket?.end();

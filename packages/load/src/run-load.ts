@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Opcode, encodeClose, encodeFrame } from '@http-kit/websocket';
-import type { ConnectionHost, LoadConnection } from './connection-host.js';
+import type { AnswerHook, ConnectionHost, LoadConnection } from './connection-host.js';
 import { checkFileLimit, Dialer } from './dial.js';
 import { Histogram, type HistogramJSON, type LatencySummary } from './histogram.js';
 import { HttpConnection } from './http-connection.js';
@@ -86,6 +86,18 @@ export interface RunHooks {
   onSecond?: (report: SecondReport) => void;
   /** Aborting ends the run early; the result covers what was measured. */
   signal?: AbortSignal;
+  /**
+   * Called with every answer's payload and the index of the connection that got it: a response
+   * body in the http, pipeline and longpoll modes, a message in websocket mode (not called in sse
+   * mode). For checks the counters cannot make, such as each connection getting each broadcast
+   * exactly once. Without it no body is kept.
+   *
+   * @example
+   * const got = new Uint32Array(100);
+   * await runLoad({ url: 'ws://127.0.0.1:8080/ws', mode: 'websocket', wsMode: 'listen', connections: 100 },
+   *   { onAnswer: (connection) => got[connection]++ });
+   */
+  onAnswer?: AnswerHook;
 }
 
 /** The run's state: the host its connections report to. */
@@ -94,6 +106,7 @@ class LoadRun implements ConnectionHost {
   readonly dialer: Dialer;
   stopping = false;
   readonly connections: LoadConnection[] = [];
+  readonly onAnswer: AnswerHook | null;
   /** Connections waiting to be opened (first time, or again). */
   private readonly toOpen: LoadConnection[] = [];
   private connecting = 0;
@@ -111,8 +124,12 @@ class LoadRun implements ConnectionHost {
   private pumpTimer: NodeJS.Timeout | null = null;
   private readonly retries = new Set<NodeJS.Timeout>();
 
-  constructor(readonly options: ResolvedOptions) {
+  constructor(
+    readonly options: ResolvedOptions,
+    onAnswer: AnswerHook | undefined,
+  ) {
     this.dialer = new Dialer(options);
+    this.onAnswer = onAnswer ?? null;
   }
 
   /** Opens every connection; resolves once each was tried once. */
@@ -229,7 +246,7 @@ function makeConnections(run: LoadRun): void {
     for (let i = 0; i < options.connections; i++) run.connections.push(new SseConnection(run));
   } else if (options.mode === LoadMode.WebSocket) {
     const frames = websocketFrames(options);
-    for (let i = 0; i < options.connections; i++) run.connections.push(new WebSocketConnection(run, frames));
+    for (let i = 0; i < options.connections; i++) run.connections.push(new WebSocketConnection(run, frames, i));
   } else {
     const requests = options.requests.map((spec) => encodeRequest(spec, options));
     for (let i = 0; i < options.connections; i++) run.connections.push(new HttpConnection(run, requests, i));
@@ -274,7 +291,7 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined): 
 export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promise<LoadResult> {
   const resolved = resolveOptions(options);
   checkFileLimit(resolved.connections);
-  const run = new LoadRun(resolved);
+  const run = new LoadRun(resolved, hooks.onAnswer);
   makeConnections(run);
   const recorder = run.recorder;
   const timeline: SecondSample[] = [];

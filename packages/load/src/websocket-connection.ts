@@ -60,6 +60,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   constructor(
     private readonly host: ConnectionHost,
     private readonly frames: WebSocketFrames,
+    /** Its place in the run, for `onAnswer`. */
+    private readonly index: number,
   ) {
     this.inFlight = new TimeQueue(host.options.inFlight);
   }
@@ -214,9 +216,11 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     this.socket.write(this.frames.message);
   }
 
-  onMessage(): void {
+  onMessage(data: Buffer): void {
     const recorder = this.host.recorder;
     recorder.answers++;
+    const onAnswer = this.host.onAnswer;
+    if (onAnswer !== null) onAnswer(this.index, data);
     if (this.host.options.wsMode !== WebSocketMode.Echo) return;
     const base = this.inFlight.shift();
     if (Number.isNaN(base)) return;
