@@ -4,6 +4,7 @@
  *
  *   http-kit-conformance websocket-server ws://127.0.0.1:9001/ [--cases 6.*,7.1.*] [--json out.json] [--report out.html]
  *   http-kit-conformance http-server http://127.0.0.1:8080/ [--cases 4.*] [--no-echo]
+ *   http-kit-conformance http-client --command 'curl -sS --max-time 5 "$CONFORMANCE_URL"'
  *
  * Exit status: 0 when no case FAILED, 1 when one did, 2 when the command line is wrong.
  */
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { renderHtml } from './report/html.js';
 import type { SuiteReport } from './report/suite-report.js';
 import type { CaseResult } from './verdict.js';
+import { runHttpClientSuite } from './http/client-suite.js';
 import { runHttpServerSuite } from './http/suite.js';
 import { runWebSocketServerSuite } from './websocket/server-suite.js';
 
@@ -20,6 +22,8 @@ const USAGE = `usage: http-kit-conformance <suite> <url> [options]
 suites:
   websocket-server ws://host:port/path   an echo server (every message sent back as it came)
   http-server http://host:port/path      a server answering 2xx, echoing request bodies (h1spec's convention)
+  http-client --command '<cmd>'          a client, run once per case with the URL in $CONFORMANCE_URL: it
+                                         prints the body and exits 0 only when it takes the answer as good
 
 options:
   --cases <patterns>        case ids to run, e.g. "6.*,7.1.*" or "!12.*,!13.*" (default: all)
@@ -30,6 +34,8 @@ options:
   --full                    groups 12/13 with Autobahn's 1000 messages a case (default: about 1 MiB a case)
   --no-echo                 http-server: the server does not echo bodies (judge by status and framing only)
   --idle-wait <ms>          http-server: how long slow-sender cases wait for the server to give up (default 15000)
+  --command <cmd>           http-client: the client command (a shell command line)
+  --client-timeout <ms>     http-client: how long the command may run per case (default 10000)
   --quiet                   no progress line
   -h, --help`;
 
@@ -57,9 +63,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const [suite, url] = positionals;
+  const [suite, url = ''] = positionals;
   if (suite === undefined) fail('name a suite');
-  if (url === undefined) fail(`give the URL of the peer after "${suite}"`);
+  if (url === '' && suite !== 'http-client') fail(`give the URL of the peer after "${suite}"`);
   const progress = progressLine(values.quiet === true || !process.stderr.isTTY ? 'quiet-tty' : 'tty', values.quiet === true);
   let report: SuiteReport;
   switch (suite) {
@@ -85,6 +91,16 @@ async function main(): Promise<void> {
         onResult: progress,
       });
       break;
+    case 'http-client':
+      if (values.command === undefined) fail('http-client needs --command \'<the client, fetching "$CONFORMANCE_URL">\'');
+      report = await runHttpClientSuite({
+        command: values.command,
+        cases: values.cases,
+        timeoutMs: positiveInteger('--client-timeout', values['client-timeout']),
+        concurrency: positiveInteger('--concurrency', values.concurrency),
+        onResult: progress,
+      });
+      break;
     default:
       fail(`unknown suite ${JSON.stringify(suite)}`);
   }
@@ -107,6 +123,8 @@ function parse() {
       full: { type: 'boolean' },
       'no-echo': { type: 'boolean' },
       'idle-wait': { type: 'string' },
+      command: { type: 'string' },
+      'client-timeout': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -63,3 +63,11 @@ export { type HttpResponse, type HttpTarget, parseHttpTarget, RawHttp, showBytes
 export { type HttpCase, HttpCaseContext, type HttpServerSuiteOptions } from './http/context.js';
 export { httpServerCases } from './http/cases.js';
 export { runHttpServerSuite } from './http/suite.js';
+export {
+  type ClientRun,
+  type HttpClientCase,
+  HttpClientCaseContext,
+  type HttpClientSuiteOptions,
+  httpClientCases,
+  runHttpClientSuite,
+} from './http/client-suite.js';
