@@ -29,7 +29,7 @@
 // or got twice.
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Histogram as LoadHistogram } from '@http-kit/load';
+import { Histogram as LoadHistogram, runLoad } from '@http-kit/load';
 import WebSocket from 'ws';
 
 /** A whole response at the start of `text`: { status, body, end } or null while incomplete; throws on a head without content-length. */
@@ -267,8 +267,6 @@ class WsClient extends Client {
     this.ws = ws;
     this.sink = sink;
     this.expected = '';
-    /** Copies of the current broadcast that arrived (the parts). */
-    this.received = 0;
   }
 
   static open(sink) {
@@ -324,14 +322,28 @@ function onClientClose() {
   this[kClient].socketClosed();
 }
 
-// --- the parts: one group of N clients at a time ------------------------------------------------
+// --- the parts: one group of N clients at a time, held by a run of the load library ----------------
 
-/** The clients of the current part, and what the broadcast to them found. */
+/** Options of the run that holds a group, by kind: each connection sends one request (or none). */
+const GROUP_LOAD = {
+  idle: () => ({ url: `http://${HOST}:${port}/hello`, mode: 'http', requestsPerConnection: 1 }),
+  poll: () => ({ url: `http://${HOST}:${port}/poll`, mode: 'longpoll', requestsPerConnection: 1 }),
+  ws: () => ({ url: `ws://${HOST}:${port}/ws`, mode: 'websocket', wsMode: 'listen' }),
+};
+
+/**
+ * The clients of the current part: one runLoad of `count` connections, held (its duration is
+ * longer than any part) until 'close' aborts it. Its onAnswer hook gets every answer with the
+ * connection's index; `copies` counts, per connection, the copies of the current broadcast.
+ */
 const group = {
   kind: '',
-  clients: [],
-  /** Poll connections: the pending answer of each. */
-  answers: [],
+  run: null,
+  abort: null,
+  info: null,
+  copies: null,
+  /** Idle: GET /hello answered "hello". */
+  hellos: 0,
   /** The seq the current broadcast carries, and what arrived. */
   seq: -1,
   once: 0,
@@ -341,109 +353,100 @@ const group = {
   firstAt: 0,
   lastAt: 0,
   onArrival: null,
-  publishArrived(client, seq) {
-    if (seq !== this.seq) return this.wrongMessage(client, seqMessage(seq));
-    client.received++;
-    if (client.received === 1) this.arrived();
-    else this.duplicates++;
+  answer(connection, payload) {
+    const text = payload.toString('latin1');
+    if (this.kind === 'idle' && text === 'hello') this.hellos++;
+    else if (seqOf(text) !== this.seq || this.seq === -1) this.wrong(text);
+    else if (this.copies[connection]++ === 0) {
+      const at = now();
+      if (this.once === 0) this.firstAt = at;
+      this.lastAt = at;
+      this.once++;
+    } else this.duplicates++;
+    this.onArrival?.();
   },
-  wrongMessage(_client, text) {
+  wrong(text) {
     this.bad++;
     this.badSample ??= text.slice(0, 80);
   },
-  arrived() {
-    const at = now();
-    if (this.once === 0) this.firstAt = at;
-    this.lastAt = at;
-    this.once++;
-    this.onArrival?.();
-  },
 };
 
-/** Opens `count` clients of `kind`, CONNECT_CONCURRENCY at a time. */
+/** Resolves once `done()` holds (checked on each answer) or `ms` pass. */
+function untilDone(done, ms) {
+  if (done()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, ms);
+    group.onArrival = () => {
+      if (done()) finish();
+    };
+    function finish() {
+      clearTimeout(timer);
+      group.onArrival = null;
+      resolve();
+    }
+  });
+}
+
+/** Opens `count` clients of `kind`, CONNECT_CONCURRENCY at a time; idle ones each GET /hello once. */
 async function openGroup(kind, count) {
-  Object.assign(group, { kind, clients: [], answers: [], seq: -1 });
-  const errors = {};
-  let failed = 0;
-  let next = 0;
+  const abort = new AbortController();
+  Object.assign(group, { kind, abort, info: null, copies: new Uint8Array(count), hellos: 0, seq: -1, bad: 0, badSample: null });
   const started = now();
-  const openOne = async () => {
-    try {
-      if (kind === 'ws') {
-        group.clients.push(await WsClient.open(group));
-        return;
-      }
-      const connection = await HttpConnection.open();
-      if (kind === 'idle') {
-        const answer = await connection.request(HELLO, OPERATION_TIMEOUT_MS);
-        if (answer.status !== 200 || answer.body !== 'hello')
-          throw new SoakError('status', `GET /hello: ${answer.status} ${JSON.stringify(answer.body.slice(0, 80))}`);
-      } else {
-        // Resolves once the poll is written; its answer comes with the broadcast.
-        await new Promise((written) => group.answers.push(connection.request(POLL, 0, written).catch((error) => error)));
-      }
-      group.clients.push(connection);
-    } catch (error) {
-      failed++;
-      const key = error.kind === undefined ? error.message : error.message.slice(0, 60);
-      errors[key] = (errors[key] ?? 0) + 1;
-    }
-  };
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      await openOne();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, count) }, worker));
-  return { open: group.clients.length, failed, errors, ms: now() - started };
+  const opened = new Promise((resolve) => {
+    group.run = runLoad(
+      {
+        ...GROUP_LOAD[kind](),
+        connections: count,
+        duration: maxSeconds,
+        connectConcurrency: CONNECT_CONCURRENCY,
+        openTimeout: CONNECT_TIMEOUT_MS,
+        timeout: OPERATION_TIMEOUT_MS,
+      },
+      { signal: abort.signal, onOpened: resolve, onAnswer: (connection, payload) => group.answer(connection, payload) },
+    );
+    // A run that fails before its connections are open (a bad option, the open-file limit).
+    group.run.catch((error) => resolve({ opened: 0, failed: count, errors: { [error.message]: 1 }, counters: null }));
+  });
+  const info = await opened;
+  group.info = info;
+  const errors = { ...info.errors };
+  if (kind === 'idle') {
+    await untilDone(() => group.hellos + group.bad >= info.opened, OPERATION_TIMEOUT_MS);
+    const unanswered = info.opened - group.hellos;
+    if (unanswered > 0) errors[`GET /hello: not answered "hello" (e.g. ${JSON.stringify(group.badSample)})`] = unanswered;
+  }
+  // An idle client whose GET went unanswered did not open as asked.
+  const open = kind === 'idle' ? group.hellos : info.opened;
+  return { open, failed: info.failed + info.opened - open, errors, ms: now() - started };
 }
 
 /** One publish to the group; every client should get it exactly once. */
 async function broadcastToGroup(seq, waitMs) {
   Object.assign(group, { seq, once: 0, duplicates: 0, bad: 0, badSample: null, firstAt: 0, lastAt: 0 });
-  const expected = group.clients.length;
-  let closedEarly = 0;
-  if (group.kind === 'ws') for (const client of group.clients) client.received = 0;
-  if (group.kind === 'poll') {
-    const body = seqMessage(seq);
-    for (const answer of group.answers) {
-      answer.then((result) => {
-        if (result.status === 200 && result.body === body) return group.arrived();
-        if (result instanceof Error) closedEarly++;
-        else group.wrongMessage(null, `${result.status} ${result.body}`);
-        group.onArrival?.();
-      });
-    }
-  }
-  const done = () => group.once + group.bad + closedEarly >= expected;
-  const publisher = await HttpConnection.open();
+  group.copies.fill(0);
+  const expected = group.info.opened;
+  // The publisher's connection is opened first (GET /hello), so the publish times no connect.
+  await fetch(`http://${HOST}:${port}/hello`).then((response) => response.text());
   const publishedAt = now();
-  const answer = await publisher
-    .request(publishRequest(seqMessage(seq)), OPERATION_TIMEOUT_MS)
+  const answer = await fetch(`http://${HOST}:${port}/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: seqMessage(seq),
+    signal: AbortSignal.timeout(OPERATION_TIMEOUT_MS),
+  })
+    .then(async (response) => ({ status: response.status, body: await response.text() }))
     .catch((error) => ({ status: 0, body: error.message }));
   const publishMs = now() - publishedAt;
-  if (!done()) {
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, waitMs);
-      group.onArrival = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    group.onArrival = null;
-  }
+  await untilDone(() => group.once + group.bad >= expected, waitMs);
   const allAt = now();
   await sleep(SETTLE_MS);
-  await publisher.close(true);
-  let duplicates = group.duplicates;
-  if (group.kind === 'poll') for (const connection of group.clients) if (connection.unexpected > 0) duplicates++;
+  // A connection the server dropped is opened again by the run: it is no longer the one that waited.
+  const closedEarly = group.info.counters().reconnects;
   return {
     expected,
     once: group.once,
     missing: expected - group.once - group.bad - closedEarly,
-    duplicates,
+    duplicates: group.duplicates,
     bad: group.bad,
     badSample: group.badSample,
     closedEarly,
@@ -455,14 +458,20 @@ async function broadcastToGroup(seq, waitMs) {
   };
 }
 
-/** Closes the group: counts the connections the server had closed before we asked. */
+/**
+ * Closes the group (HTTP: FIN; WebSocket: close frame, then FIN), after counting the connections
+ * the server had closed before we asked, and any error while they were held.
+ */
 async function closeGroup() {
-  const droppedEarly = group.clients.filter((client) => client.closed).length;
-  const results = await Promise.all(group.clients.map((client) => client.close(group.kind === 'ws')));
-  const closed = results.length;
-  const forced = results.filter((ok) => !ok).length;
-  Object.assign(group, { kind: '', clients: [], answers: [] });
-  return { closed, droppedEarly, forced };
+  const counters = group.info?.counters() ?? { reconnects: 0, errors: {} };
+  group.abort.abort();
+  const result = await group.run.catch((error) => ({ error: error.message }));
+  Object.assign(group, { kind: '', run: null, abort: null, info: null, copies: null, seq: -1 });
+  return {
+    closed: result.open?.opened ?? 0,
+    droppedEarly: counters.reconnects,
+    errors: result.error === undefined ? counters.errors : { [result.error]: 1 },
+  };
 }
 
 // --- the mixed load -----------------------------------------------------------------------------
