@@ -83,7 +83,12 @@ function main() {
     const runs = [
       ['Node', process.execPath, ['main.mjs']],
       ['Bun', runtimeBinary('bun'), ['main.mjs']],
-      ['Deno', runtimeBinary('deno'), ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys', 'main.mjs']],
+      // --allow-write to the temporary directory only: the middleware example's multipart() writes uploads there.
+      [
+        'Deno',
+        runtimeBinary('deno'),
+        ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys', `--allow-write=${tmpdir()}`, 'main.mjs'],
+      ],
     ];
     const failed = [];
     const examples = join(root, 'docs', 'examples');
