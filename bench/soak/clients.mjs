@@ -2,8 +2,11 @@
 //
 //   node bench/soak/clients.mjs [--max-seconds S]
 //
-// HTTP goes over raw node:net keep-alive sockets (requests written by hand, responses read with
-// the minimal parser below, which wants Content-Length); WebSockets use
+// The groups of parts 1-3 are held by the load library (runLoad from @http-kit/load), whose
+// onAnswer hook hands over each body or message with its connection's index: that is how each
+// client's copies of a publish are counted. The mixed load's sessions (open, a few requests, close
+// or drop) are what runLoad does not do: they go over raw node:net keep-alive sockets (requests
+// written by hand, responses read with the minimal parser below, which wants Content-Length) and
 // the `ws` package. Everything talks to 127.0.0.1 on the port of the last {type:'target'} message.
 // Times are this process's performance.now(): the publish that starts a broadcast is written from
 // here too, so publish -> arrival needs no clock shared with another process.
@@ -13,11 +16,13 @@
 //   {type:'open', kind, count}      kind 'idle': connect, GET /hello, read the answer, stay idle;
 //                                   'poll': connect, send GET /poll (it parks); 'ws': open /ws.
 //                                   CONNECT_CONCURRENCY at a time -> {type:'opened', open, failed, errors, ms}
+//                                   (open: connected, for 'poll' with the poll written)
 //   {type:'broadcast', seq, waitMs} POST /publish {"seq":seq}, then waits until every client of the
 //                                   group has it (or waitMs pass), and SETTLE_MS more to catch a
 //                                   second copy -> {type:'broadcasted', expected, once, missing, duplicates, ...}
-//   {type:'close'}                  closes the group (HTTP: FIN; WebSocket: close handshake)
-//                                   -> {type:'closed', closed, droppedEarly, forced}
+//   {type:'close'}                  closes the group (HTTP: FIN; WebSocket: close frame, then FIN)
+//                                   -> {type:'closed', closed, droppedEarly, errors}: connections the
+//                                   server dropped while held, errors by kind while held
 //   {type:'mixed', seconds, users}  the mixed load (below) -> {type:'mixed', ...figures}
 //   {type:'exit'}
 // The mixed load: `users` loops, each opening session after session until `seconds` pass:
@@ -27,6 +32,7 @@
 // instead of closing). A publisher POSTs /publish every 100-250 ms until the last user is done.
 // Errors: a non-2xx or wrong answer, a reset or early close, a timeout, a publish a client missed
 // or got twice.
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Histogram as LoadHistogram, runLoad } from '@http-kit/load';
@@ -357,7 +363,8 @@ const group = {
     const text = payload.toString('latin1');
     if (this.kind === 'idle' && text === 'hello') this.hellos++;
     else if (seqOf(text) !== this.seq || this.seq === -1) this.wrong(text);
-    else if (this.copies[connection]++ === 0) {
+    else if (this.copies[connection] === 0) {
+      this.copies[connection] = 1;
       const at = now();
       if (this.once === 0) this.firstAt = at;
       this.lastAt = at;
@@ -370,6 +377,34 @@ const group = {
     this.badSample ??= text.slice(0, 80);
   },
 };
+
+/**
+ * POST /publish `body` on a connection of its own (so its accept, and with workers its hand-over,
+ * are inside the broadcast's time, as before); resolves { status, body }, status 0 on a failure.
+ */
+function publish(body) {
+  return new Promise((resolve) => {
+    const request = httpRequest({
+      host: HOST,
+      port,
+      method: 'POST',
+      path: '/publish',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      timeout: OPERATION_TIMEOUT_MS,
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${OPERATION_TIMEOUT_MS} ms`)));
+    request.on('error', (error) => resolve({ status: 0, body: error.message }));
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('latin1');
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode, body: text }));
+      response.on('error', (error) => resolve({ status: 0, body: error.message }));
+    });
+    request.end(body);
+  });
+}
 
 /** Resolves once `done()` holds (checked on each answer) or `ms` pass. */
 function untilDone(done, ms) {
@@ -425,17 +460,8 @@ async function broadcastToGroup(seq, waitMs) {
   Object.assign(group, { seq, once: 0, duplicates: 0, bad: 0, badSample: null, firstAt: 0, lastAt: 0 });
   group.copies.fill(0);
   const expected = group.info.opened;
-  // The publisher's connection is opened first (GET /hello), so the publish times no connect.
-  await fetch(`http://${HOST}:${port}/hello`).then((response) => response.text());
   const publishedAt = now();
-  const answer = await fetch(`http://${HOST}:${port}/publish`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: seqMessage(seq),
-    signal: AbortSignal.timeout(OPERATION_TIMEOUT_MS),
-  })
-    .then(async (response) => ({ status: response.status, body: await response.text() }))
-    .catch((error) => ({ status: 0, body: error.message }));
+  const answer = await publish(seqMessage(seq));
   const publishMs = now() - publishedAt;
   await untilDone(() => group.once + group.bad >= expected, waitMs);
   const allAt = now();
