@@ -15,6 +15,7 @@ import type { SuiteReport } from './report/suite-report.js';
 import type { CaseResult } from './verdict.js';
 import { runHttpClientSuite } from './http/client-suite.js';
 import { runHttpServerSuite } from './http/suite.js';
+import { runWebSocketClientSuite } from './websocket/client-suite.js';
 import { runWebSocketServerSuite } from './websocket/server-suite.js';
 
 const USAGE = `usage: http-kit-conformance <suite> <url> [options]
@@ -22,6 +23,8 @@ const USAGE = `usage: http-kit-conformance <suite> <url> [options]
 suites:
   websocket-server ws://host:port/path   an echo server (every message sent back as it came)
   http-server http://host:port/path      a server answering 2xx, echoing request bodies (h1spec's convention)
+  websocket-client [--command '<cmd>']   a client that connects to $CONFORMANCE_URL and echoes every message
+                                         (without --command the URL of each case is printed and the kit waits)
   http-client --command '<cmd>'          a client, run once per case with the URL in $CONFORMANCE_URL: it
                                          prints the body and exits 0 only when it takes the answer as good
 
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   }
   const [suite, url = ''] = positionals;
   if (suite === undefined) fail('name a suite');
-  if (url === '' && suite !== 'http-client') fail(`give the URL of the peer after "${suite}"`);
+  if (url === '' && suite !== 'http-client' && suite !== 'websocket-client') fail(`give the URL of the peer after "${suite}"`);
   const progress = progressLine(values.quiet === true || !process.stderr.isTTY ? 'quiet-tty' : 'tty', values.quiet === true);
   let report: SuiteReport;
   switch (suite) {
@@ -88,6 +91,15 @@ async function main(): Promise<void> {
         concurrency: positiveInteger('--concurrency', values.concurrency),
         echo: values['no-echo'] !== true,
         idleWaitMs: positiveInteger('--idle-wait', values['idle-wait']),
+        onResult: progress,
+      });
+      break;
+    case 'websocket-client':
+      report = await runWebSocketClientSuite({
+        command: values.command,
+        cases: values.cases,
+        connectTimeoutMs: positiveInteger('--client-timeout', values['client-timeout']),
+        concurrency: positiveInteger('--concurrency', values.concurrency),
         onResult: progress,
       });
       break;

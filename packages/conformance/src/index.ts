@@ -71,3 +71,11 @@ export {
   httpClientCases,
   runHttpClientSuite,
 } from './http/client-suite.js';
+export {
+  runWebSocketClientSuite,
+  WebSocketClientCaseContext,
+  type WebSocketClientSuiteOptions,
+  websocketClientCases,
+} from './websocket/client-suite.js';
+export { Conversation, type Event as ConversationEvent } from './websocket/autobahn/conversation.js';
+export { autobahnCases, type ConversationHost } from './websocket/autobahn/cases.js';

@@ -12,6 +12,7 @@
  */
 import { type CaseHost, type ConformanceCase, currentHost } from '../run.js';
 import { NonStrict, Unimplemented } from '../verdict.js';
+import { Conversation } from './autobahn/conversation.js';
 import { type HandshakeAnswer, type OpenOptions, parseTarget, RawWebSocket, type WebSocketTarget } from './raw-websocket.js';
 
 /** The offer most cases make: permessage-deflate, letting the server limit our window. */
@@ -63,6 +64,11 @@ export class WebSocketCaseContext implements CaseHost {
         `refused the handshake with ${status} instead of declining the offer "${extensions}" (RFC 7692 7: decline it, switch without it)`,
       );
     }
+  }
+
+  /** A conversation for an Autobahn-numbered case, the kit as the client. */
+  async conversation(offer?: string): Promise<Conversation> {
+    return new Conversation(await this.connect(offer === undefined ? {} : { extensions: offer }), 'client');
   }
 
   /** Sends a whole request of our own and reads the answer's head. */

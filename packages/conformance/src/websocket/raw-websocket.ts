@@ -335,6 +335,38 @@ export class RawWebSocket {
     });
   }
 
+  /**
+   * The server's side of an accepted socket: reads the client's opening handshake and, when it
+   * is one (GET, Upgrade: websocket, a key), answers 101 without extensions; then frames are read
+   * as the client sends them (masked, as RFC 6455 5.1 asks of a client). Resolves to the
+   * connection and the request head; a request that is no handshake is answered 400 and rejected.
+   */
+  static async accept(socket: Socket, timeout = DEFAULT_WAIT): Promise<{ ws: RawWebSocket; head: string }> {
+    socket.setNoDelay(true);
+    const ws = new RawWebSocket(socket);
+    await ws.waitUntil(() => ws.pending.indexOf('\r\n\r\n') !== -1 || ws.ended, timeout, 'the client handshake');
+    const end = ws.pending.indexOf('\r\n\r\n');
+    if (end === -1) {
+      ws.destroy();
+      throw new Error(`the client sent no handshake within ${timeout} ms; got ${show(ws.pending)}`);
+    }
+    const head = ws.pending.subarray(0, end).toString('latin1');
+    ws.pending = ws.pending.subarray(end + 4);
+    ws.note('<', head.split('\r\n').join(' | '));
+    const key = /^sec-websocket-key:[ \t]*(.*?)[ \t]*$/im.exec(head)?.[1];
+    if (!/^GET /.test(head) || !/^upgrade:.*websocket/im.test(head) || key === undefined) {
+      await ws.write(Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+      ws.destroy();
+      throw new Error(`the client's request is not a WebSocket handshake: ${head.split('\r\n').join(' | ')}`);
+    }
+    const answer = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${expectedAccept(key)}\r\n\r\n`;
+    ws.note('>', answer.trim().split('\r\n').join(' | '));
+    await ws.write(Buffer.from(answer, 'latin1'));
+    ws.handshakeDone = true;
+    ws.parseFrames();
+    return { ws, head };
+  }
+
   /** Opens a connection to the target (no handshake yet); a number is a port on 127.0.0.1. */
   static async connect(where: string | URL | number | WebSocketTarget, timeout = DEFAULT_WAIT): Promise<RawWebSocket> {
     const target = parseTarget(where);
@@ -810,6 +842,14 @@ export function checkServerFrame(frame: ServerFrame): void {
   if (![0, 1, 2, 8, 9, 10].includes(frame.opcode)) throw new Error(`the server sent reserved opcode ${frame.opcode}`);
   if (frame.opcode >= 8 && (!frame.fin || frame.payload.length > 125))
     throw new Error(`the server sent a bad control frame: ${describeFrame(frame)}`);
+}
+
+/** RFC 6455 5.1 and 5.2: a client's frame is always masked and uses a known opcode. */
+export function checkClientFrame(frame: ServerFrame): void {
+  if (!frame.masked) throw new Error(`the client sent an unmasked frame: ${describeFrame(frame)}`);
+  if (![0, 1, 2, 8, 9, 10].includes(frame.opcode)) throw new Error(`the client sent reserved opcode ${frame.opcode}`);
+  if (frame.opcode >= 8 && (!frame.fin || frame.payload.length > 125))
+    throw new Error(`the client sent a bad control frame: ${describeFrame(frame)}`);
 }
 
 export function describeFrame(frame: ServerFrame): string {

@@ -10,14 +10,23 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Outcome, Verdict } from '../../verdict.js';
-import { type WebSocketCase, type WebSocketCaseContext, type WebSocketSuiteOptions } from '../context.js';
+import type { CaseHost, ConformanceCase } from '../../run.js';
+import type { WebSocketSuiteOptions } from '../context.js';
 import { groupName } from '../groups.js';
 import { encodeFrame, Op } from '../raw-websocket.js';
 import { type CloseExpectation, Conversation, type Event, message, pong, timeout } from './conversation.js';
 import { testData } from './test-data.js';
 import { UTF8_SUBGROUPS } from './utf8-sequences.js';
 
-type Script = (c: Conversation, ctx: WebSocketCaseContext) => Promise<Outcome>;
+type Script = (c: Conversation) => Promise<Outcome>;
+
+/**
+ * What a case needs of its context: a conversation with the peer, the kit as the client (the
+ * server suite) or as the server (the client suite), with permessage-deflate offered or not.
+ */
+export interface ConversationHost extends CaseHost {
+  conversation(offer?: string): Promise<Conversation>;
+}
 
 const CLEAN: CloseExpectation = { closedByMe: true, codes: [1000], requireClean: true };
 const failed = (...codes: number[]): CloseExpectation => ({ closedByMe: false, codes, requireClean: false });
@@ -36,17 +45,14 @@ interface Definition {
   timeoutMs?: number;
 }
 
-function define(d: Definition): WebSocketCase {
+function define(d: Definition): ConformanceCase<ConversationHost> {
   return {
     id: d.id,
     group: groupName(d.id.split('.')[0]),
     title: d.description,
     expectation: d.expectation,
     timeoutMs: d.timeoutMs ?? 30_000,
-    run: async (ctx) => {
-      const ws = await ctx.connect(d.offer === undefined ? {} : { extensions: d.offer });
-      return d.script(new Conversation(ws), ctx);
-    },
+    run: async (ctx) => d.script(await ctx.conversation(d.offer)),
   };
 }
 
@@ -90,9 +96,9 @@ const star = (n: number) => Buffer.alloc(n, 0x2a);
 const fe = (n: number) => Buffer.alloc(n, 0xfe);
 const repeat = (unit: string, n: number) => Buffer.from(unit.repeat(Math.ceil(n / unit.length)).slice(0, n));
 
-function group1(): WebSocketCase[] {
+function group1(): ConformanceCase<ConversationHost>[] {
   const lengths = [0, 125, 126, 127, 128, 65535, 65536];
-  const out: WebSocketCase[] = [];
+  const out: ConformanceCase<ConversationHost>[] = [];
   for (const [sub, binary] of [
     [1, false],
     [2, true],
@@ -118,7 +124,7 @@ function group1(): WebSocketCase[] {
   return out;
 }
 
-function group2(): WebSocketCase[] {
+function group2(): ConformanceCase<ConversationHost>[] {
   const bin = Buffer.from([0x00, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0x00, 0xff]);
   const pings = (chop?: number) => async (c: Conversation) => {
     for (let i = 0; i < 10; i++) await c.sendFrame(Op.Ping, `payload-${i}`, { chop });
@@ -151,7 +157,7 @@ function group2(): WebSocketCase[] {
   ];
 }
 
-function group3(): WebSocketCase[] {
+function group3(): ConformanceCase<ConversationHost>[] {
   const thenPing = (rsv: number, how: { sync?: boolean; chop?: number }) => async (c: Conversation) => {
     await c.sendFrame(Op.Text, HELLO, how);
     await c.sendFrame(Op.Text, HELLO, { ...how, rsv });
@@ -182,8 +188,8 @@ function group3(): WebSocketCase[] {
   ];
 }
 
-function group4(): WebSocketCase[] {
-  const out: WebSocketCase[] = [];
+function group4(): ConformanceCase<ConversationHost>[] {
+  const out: ConformanceCase<ConversationHost>[] = [];
   for (const [sub, opcodes, kind] of [
     [1, [3, 4, 5, 6, 7], 'non-control'],
     [2, [11, 12, 13, 14, 15], 'control'],
@@ -215,7 +221,7 @@ function group4(): WebSocketCase[] {
   return out;
 }
 
-function group5(): WebSocketCase[] {
+function group5(): ConformanceCase<ConversationHost>[] {
   const twoFragments = (how: { chop?: number; sync?: boolean }, ping?: string) => async (c: Conversation) => {
     await c.sendFrame(Op.Text, 'fragment1', { fin: false, ...how });
     if (ping !== undefined) await c.sendFrame(Op.Ping, ping, how);
@@ -318,7 +324,7 @@ function group5(): WebSocketCase[] {
   ];
 }
 
-function group6(): WebSocketCase[] {
+function group6(): ConformanceCase<ConversationHost>[] {
   const valid = Buffer.from('Hello-µ@ßöäüàá-UTF-8!!');
   const invalid = Buffer.concat([KOSME, Buffer.from('eda080', 'hex'), EDITED]);
   const perOctet = (data: Buffer) => async (c: Conversation) => {
@@ -327,7 +333,7 @@ function group6(): WebSocketCase[] {
   };
   const failFast = (parts: Buffer[], chops: boolean) => async (c: Conversation) => {
     if (chops) {
-      const frame = encodeFrame(Op.Text, Buffer.concat(parts));
+      const frame = encodeFrame(Op.Text, Buffer.concat(parts), { mask: c.masks });
       const header = frame.length - Buffer.concat(parts).length;
       const first = header + parts[0].length;
       const second = first + parts[1].length;
@@ -348,7 +354,7 @@ function group6(): WebSocketCase[] {
     [KOSME, Buffer.from('f4908080', 'hex'), EDITED],
     [Buffer.concat([KOSME, Buffer.from('f4', 'hex')]), Buffer.from('90', 'hex'), Buffer.concat([Buffer.from('8080', 'hex'), EDITED])],
   ];
-  const out: WebSocketCase[] = [
+  const out: ConformanceCase<ConversationHost>[] = [
     echo('6.1.1', 'Send text message of length 0.', [message('', false)], (c) => c.sendFrame(Op.Text)),
     echo('6.1.2', 'Send fragmented text message, 3 fragments each of length 0.', [message('', false)], async (c) => {
       await c.sendFrame(Op.Text, '', { fin: false });
@@ -430,7 +436,7 @@ function group6(): WebSocketCase[] {
   return out;
 }
 
-function group7(): WebSocketCase[] {
+function group7(): ConformanceCase<ConversationHost>[] {
   const closeCase = (id: string, description: string, send: (c: Conversation) => Promise<void>, events: Event[], close: CloseExpectation) =>
     define({
       id,
@@ -568,10 +574,10 @@ function group7(): WebSocketCase[] {
   ];
 }
 
-function group9(): WebSocketCase[] {
+function group9(): ConformanceCase<ConversationHost>[] {
   const KiB = 1024;
   const MiB = 1024 * KiB;
-  const out: WebSocketCase[] = [];
+  const out: ConformanceCase<ConversationHost>[] = [];
   const timed = (id: string, description: string, events: Event[], send: (c: Conversation) => Promise<void>) =>
     define({
       id,
@@ -658,7 +664,7 @@ function group9(): WebSocketCase[] {
   return out;
 }
 
-function group10(): WebSocketCase[] {
+function group10(): ConformanceCase<ConversationHost>[] {
   const data = star(65536);
   return [
     echo(
@@ -704,7 +710,14 @@ const COMPRESSION_OFFERS = [
   `${BASE_OFFER}; server_no_context_takeover; server_max_window_bits=8, ${BASE_OFFER}; server_no_context_takeover, ${BASE_OFFER}`,
 ];
 
-function compression(id: string, offer: string, dataIndex: number, size: number, fragmentSize: number, full: boolean): WebSocketCase {
+function compression(
+  id: string,
+  offer: string,
+  dataIndex: number,
+  size: number,
+  fragmentSize: number,
+  full: boolean,
+): ConformanceCase<ConversationHost> {
   // Autobahn sends 1000 messages whatever their size; unless told to, the kit stops near 1 MiB.
   const count = full ? 1000 : Math.min(1000, Math.max(10, Math.floor((1 << 20) / size)));
   return define({
@@ -756,8 +769,8 @@ function compression(id: string, offer: string, dataIndex: number, size: number,
   });
 }
 
-function group12and13(options: WebSocketSuiteOptions): WebSocketCase[] {
-  const out: WebSocketCase[] = [];
+function group12and13(options: WebSocketSuiteOptions): ConformanceCase<ConversationHost>[] {
+  const out: ConformanceCase<ConversationHost>[] = [];
   for (let d = 0; d < 5; d++)
     COMPRESSION_RUNS.forEach(([size, fragment], i) =>
       out.push(
@@ -785,7 +798,7 @@ function group12and13(options: WebSocketSuiteOptions): WebSocketCase[] {
  * @example
  * const cases = autobahnCases({ url: 'ws://127.0.0.1:9001/' }).filter((c) => c.id.startsWith('6.'));
  */
-export function autobahnCases(options: WebSocketSuiteOptions): WebSocketCase[] {
+export function autobahnCases(options: WebSocketSuiteOptions): ConformanceCase<ConversationHost>[] {
   return [
     ...group1(),
     ...group2(),

@@ -19,6 +19,7 @@ import { setImmediate as immediate, setTimeout as delay } from 'node:timers/prom
 import { type Outcome, Verdict } from '../../verdict.js';
 import {
   checkServerFrame,
+  checkClientFrame,
   closePayload,
   describeFrame,
   encodeFrame,
@@ -71,13 +72,23 @@ export class Conversation {
   private sentClose = false;
   private remoteClose: { code: number | null; reason: Buffer } | null = null;
   private droppedByMe = false;
+  /** The kit, as the server, closed TCP after a complete closing handshake. */
+  private serverClosedTcp = false;
   /** What the server did that no client accepts (a masked frame, a bad opcode...). */
   private violation: string | null = null;
   private partial: { opcode: number; compressed: boolean; parts: Buffer[] } | null = null;
   /** Frames are handled one after another (inflating is asynchronous). */
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(readonly ws: RawWebSocket) {
+  /**
+   * `role`: 'client' when the kit is the client (judging a server: our frames masked, the
+   * server's not), 'server' when the kit is the server judging a client (the reverse; after the
+   * closing handshake the kit closes TCP, as a server does).
+   */
+  constructor(
+    readonly ws: RawWebSocket,
+    readonly role: 'client' | 'server' = 'client',
+  ) {
     ws.onFrame = () => {
       this.chain = this.chain.then(() => this.drain());
     };
@@ -88,6 +99,11 @@ export class Conversation {
   expect(expected: Expected, close: CloseExpectation): void {
     this.expected = expected;
     this.close = close;
+  }
+
+  /** Whether our frames are masked (we are the client). */
+  get masks(): boolean {
+    return this.role === 'client';
   }
 
   /** Whether the connection is still open for data (no close either way, TCP up). */
@@ -107,7 +123,7 @@ export class Conversation {
     options: { fin?: boolean; rsv?: number; chop?: number; sync?: boolean; announce?: number } = {},
   ): Promise<void> {
     if (this.ws.ended) return;
-    const frame = encodeFrame(opcode, payload, { fin: options.fin, rsv: options.rsv, announce: options.announce });
+    const frame = encodeFrame(opcode, payload, { fin: options.fin, rsv: options.rsv, announce: options.announce, mask: this.masks });
     if (options.sync) await delay(5);
     await this.ws.send(frame, options.chop === undefined ? 'whole' : options.chop === 1 ? 'bytewise' : { chunk: options.chop });
     if (options.sync) await delay(5);
@@ -127,6 +143,7 @@ export class Conversation {
         encodeFrame(at === 0 ? (binary ? Op.Binary : Op.Text) : Op.Continuation, payload.subarray(at, at + size), {
           fin: last,
           rsv: at === 0 && compressed ? Rsv.Rsv1 : 0,
+          mask: this.masks,
         }),
       );
     }
@@ -138,7 +155,7 @@ export class Conversation {
     if (this.ws.ended) return;
     if (this.closer === null) this.closer = 'me';
     this.sentClose = true;
-    await this.ws.send(encodeFrame(Op.Close, options.payload ?? closePayload(code, reason), { rsv: options.rsv }));
+    await this.ws.send(encodeFrame(Op.Close, options.payload ?? closePayload(code, reason), { rsv: options.rsv, mask: this.masks }));
   }
 
   /**
@@ -165,14 +182,15 @@ export class Conversation {
     if (this.violation !== null) return;
     if (this.remoteClose !== null) return this.fail(`the server sent ${describeFrame(frame)} after its close frame`);
     try {
-      checkServerFrame(frame);
+      if (this.role === 'client') checkServerFrame(frame);
+      else checkClientFrame(frame);
     } catch (error) {
       return this.fail((error as Error).message);
     }
     switch (frame.opcode) {
       case Op.Ping:
         this.received.push({ kind: 'ping', data: frame.payload });
-        if (!this.sentClose) await this.ws.send(encodeFrame(Op.Pong, frame.payload));
+        if (!this.sentClose) await this.ws.send(encodeFrame(Op.Pong, frame.payload, { mask: this.masks }));
         break;
       case Op.Pong:
         this.received.push(pong(frame.payload));
@@ -221,7 +239,7 @@ export class Conversation {
     // Our answer: the close echoed, as a client does.
     if (!this.sentClose) {
       this.sentClose = true;
-      await this.ws.send(encodeFrame(Op.Close, code === null ? Buffer.alloc(0) : closePayload(code)));
+      await this.ws.send(encodeFrame(Op.Close, code === null ? Buffer.alloc(0) : closePayload(code), { mask: this.masks }));
     }
     this.ws.poke();
   }
@@ -232,7 +250,7 @@ export class Conversation {
     if (this.closer === null) this.closer = 'me';
     if (!this.sentClose) {
       this.sentClose = true;
-      await this.ws.send(encodeFrame(Op.Close, closePayload(1002)));
+      await this.ws.send(encodeFrame(Op.Close, closePayload(1002), { mask: this.masks }));
     }
     this.ws.poke();
   }
@@ -257,11 +275,17 @@ export class Conversation {
       if (options.action === 'close') await this.sendClose(this.close.codes[0] ?? 1000);
       else this.drop();
     }
-    // The closing handshake, then the server closes TCP.
+    // The closing handshake, then the server closes TCP (the kit, when it is the server).
     await this.ws.settle(() => this.remoteClose !== null || this.ws.ended, CLOSE_WAIT);
+    if (this.role === 'server' && this.sentClose && this.remoteClose !== null && !this.ws.ended) {
+      this.ws.note('=', 'the kit (the server) closes TCP after the closing handshake');
+      this.ws.end();
+      this.serverClosedTcp = true;
+    }
     await this.ws.settle(() => this.ws.ended, DROP_WAIT);
     await this.chain;
-    if (!this.ws.ended) this.drop();
+    if (!this.ws.ended && !this.serverClosedTcp) this.drop();
+    else if (!this.ws.ended) this.ws.destroy();
     return this.judge();
   }
 
@@ -287,7 +311,7 @@ export class Conversation {
     }
     // The server closing TCP with no close frame counts as the server closing (Autobahn: "closedByMe" false).
     const closedByMe = this.closer === 'me';
-    const wasClean = this.sentClose && this.remoteClose !== null && !this.droppedByMe;
+    const wasClean = this.sentClose && this.remoteClose !== null && (!this.droppedByMe || this.serverClosedTcp);
     const code = this.remoteClose?.code ?? null;
     let behaviorClose: string;
     let resultClose: string;
