@@ -377,7 +377,7 @@ export function compress(options?: CompressOptions): Middleware {
       (req as WithStream)[kStream] = undefined;
       return last;
     },
-    closed(_end, req) {
+    ended(_end, req) {
       const state = (req as WithStream)[kStream];
       if (state === undefined) return;
       state.z.close(); // the client went, or the stream was cut: free zlib's memory now

@@ -78,7 +78,7 @@ function removeTempDir(req: Request): void {
   );
 }
 
-const cleanup: ResponseHook = { closed: (_end, req) => removeTempDir(req) };
+const cleanup: ResponseHook = { ended: (_end, req) => removeTempDir(req) };
 
 /** Saves the parts of one body: fields in memory, files to disk, limits checked as bytes arrive. */
 class FileCollector implements PartEvents {

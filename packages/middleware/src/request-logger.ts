@@ -172,7 +172,7 @@ export function requestLogger(options?: RequestLoggerOptions): Middleware {
       if (entry !== undefined) entry.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
       return data;
     },
-    closed(end, req) {
+    ended(end, req) {
       const entry = (req as Logged)[kEntry];
       if (entry === undefined) return;
       if (entry.status === 0) entry.status = end.status; // a channel's timeout answer, which no hook saw

@@ -40,7 +40,7 @@ export interface ResponseHook {
    * The answer is done, however: sent whole, or its connection, channel or WebSocket ended. Told
    * once per request, for every answer (a returned one too), so a hook may free what it holds.
    */
-  closed?(end: AnswerEnd, request: Request): void;
+  ended?(end: AnswerEnd, request: Request): void;
 }
 
 /** `Symbol.for`, so duplicate copies of the package share one list per request. */
@@ -129,9 +129,9 @@ export function answerEnded(req: Request, end: AnswerEnd, log: { logError(messag
   publishAnswerEnd(req, end.reason, end.status, end.code);
   if (hooks === undefined) return;
   for (const hook of hooks) {
-    if (hook.closed === undefined) continue;
+    if (hook.ended === undefined) continue;
     try {
-      hook.closed(end, req);
+      hook.ended(end, req);
     } catch (error) {
       log.logError('A response hook failed as its answer ended', error);
     }

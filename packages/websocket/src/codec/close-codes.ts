@@ -21,6 +21,8 @@ export const CloseCode = {
   MandatoryExtension: 1010,
   InternalError: 1011,
 } as const;
+/** One of the close codes named in `CloseCode` (a channel may also see others a peer sent). */
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 // 1000-1015, by code - 1000: 1004 is reserved, 1005, 1006 and 1015 are never sent; 1012-1014
 // (Service Restart, Try Again Later, Bad Gateway) are registered with IANA.
