@@ -28,8 +28,8 @@
 // requests over it. wrk's own CPU (this process's cutime + cstime, which the kernel adds when wrk
 // is reaped) is shown beside it: wrk shares the 2 CPUs with the server.
 //
-// Long-poll soak: the soak suite's client process (bench/soak/clients.mjs: raw node:net
-// keep-alive sockets) parks N `GET /poll` spread over the workers by the cluster, then one
+// Long-poll soak: the soak suite's client process (bench/soak/clients.mjs: keep-alive
+// connections of @http-kit/load's runLoad, in longpoll mode) parks N `GET /poll` spread over the workers by the cluster, then one
 // `POST /publish {"seq":N}` on a new connection to whichever worker gets it; ours relays it with createHub() from
 // @http-kit/core, node with the same worker -> primary -> every worker IPC relay written by hand.
 // Reported: the time from the POST to the last poll's whole response (timed in the client
