@@ -17,7 +17,15 @@
  *
  * Each case asks for its own path (/k/<id>), so what the handler saw is told apart per case.
  */
-import { type HttpCase, HttpCaseContext, httpServerCases, type RawHttp, runCase } from '@http-kit/conformance';
+import {
+  type CaseResult,
+  type HttpCase,
+  HttpCaseContext,
+  type HttpResponse,
+  httpServerCases,
+  type RawHttp,
+  runCase,
+} from '@http-kit/conformance';
 import { type HttpServer, runServer } from '@http-kit/http1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -73,7 +81,7 @@ beforeAll(async () => {
       ip: '127.0.0.1',
       port: 0,
       // The slow-sender cases (9.x) wait for the server to give up on a stalled request.
-      requestTimeout: 500,
+      requestTimeout: 100,
       errorLogger: (message, error) => errors.push(`${message}: ${String(error)}`),
       warnLogger: () => {},
     },
@@ -103,25 +111,62 @@ class Kept extends HttpCaseContext {
   override dispose(): void {}
   /** Whether the server closed the first connection (waiting up to `ms` for it), then lets go of them all. */
   async closedByServer(ms: number): Promise<boolean> {
-    const closed = ms > 0 ? await this.opened[0].closedWithin(ms) : this.opened[0].ended;
+    const first = this.opened[0];
+    const closed = first === undefined ? false : ms > 0 ? await first.closedWithin(ms) : first.ended;
     super.dispose();
     return closed;
   }
 }
 
-const cases: HttpCase[] = httpServerCases({ url: 'http://127.0.0.1:1/' });
+interface Observation {
+  result: CaseResult;
+  /** The first final answer on the case's first connection. */
+  answer: HttpResponse | undefined;
+  closed: boolean;
+  /** How many times the handler was called for the case's path. */
+  handled: number;
+}
 
-describe.concurrent('kit cases http-server', () => {
+/** Runs one kit case against our server at its own path, and notes what else the test checks. */
+async function observe(c: HttpCase): Promise<Observation> {
+  const path = `/k/${c.id}`;
+  let ctx!: Kept;
+  const result = await runCase(c, () => {
+    ctx = new Kept({ url: `http://127.0.0.1:${server.port}${path}`, idleWaitMs: 3_000 });
+    return ctx;
+  });
+  const answer = ctx.opened[0]?.all.find((r) => r.status >= 200);
+  const keptOpen = ACCEPTED.has(c.id) && !CLOSED_AFTER_ANSWER.has(c.id);
+  const closed = await ctx.closedByServer(keptOpen ? 0 : 1_000);
+  return { result, answer, closed, handled: handled.filter((p) => p === path).length };
+}
+
+const cases: HttpCase[] = httpServerCases({ url: 'http://127.0.0.1:1/' });
+const observations = new Map<string, Promise<Observation>>();
+
+// The cases run 16 at a time from the start (each test waits for its own): vitest would run
+// only 5 concurrent tests, and the slowest cases wait on the server's requestTimeout.
+beforeAll(() => {
+  const queue = cases.map((c) => {
+    let settle!: { resolve: (o: Observation) => void; reject: (e: unknown) => void };
+    const observation = new Promise<Observation>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Handled here too, so a test left out by a filter leaves no unhandled rejection.
+    observation.catch(() => {});
+    observations.set(c.id, observation);
+    return { c, settle };
+  });
+  const worker = async () => {
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) await observe(job.c).then(job.settle.resolve, job.settle.reject);
+  };
+  for (let i = 0; i < 16; i++) void worker();
+});
+
+describe('kit cases http-server', () => {
   for (const c of cases) {
     it(`${c.id} ${c.title}`, async () => {
-      const path = `/k/${c.id}`;
-      let ctx!: Kept;
-      const result = await runCase(c, () => {
-        ctx = new Kept({ url: `http://127.0.0.1:${server.port}${path}`, idleWaitMs: 3_000 });
-        return ctx;
-      });
-      const accepted = ACCEPTED.has(c.id);
-      const closed = await ctx.closedByServer(accepted && !CLOSED_AFTER_ANSWER.has(c.id) ? 0 : 1_000);
+      const { result, answer, closed, handled: calls } = await observations.get(c.id)!;
       const told = `${result.reason}\n${result.transcript.join('\n')}`;
 
       if (NON_STRICT[c.id] !== undefined) {
@@ -129,12 +174,10 @@ describe.concurrent('kit cases http-server', () => {
         expect(result.reason).toMatch(NON_STRICT[c.id]);
       } else expect(result.verdict, told).toBe('OK');
 
-      const answer = ctx.opened[0].all.find((r) => r.status >= 200);
-      const mine = handled.filter((p) => p === path).length;
-      if (accepted) {
+      if (ACCEPTED.has(c.id)) {
         expect(answer?.status, told).toBeLessThan(300);
         expect(closed, 'closed by the server after the answer').toBe(CLOSED_AFTER_ANSWER.has(c.id));
-        expect(mine, 'handler calls').toBeGreaterThan(0);
+        expect(calls, 'handler calls').toBeGreaterThan(0);
       } else {
         expect(answer?.status, told).toBe(STATUS[c.id] ?? 400);
         expect(answer?.headers['content-type']).toBe('text/plain; charset=utf-8');
@@ -144,7 +187,7 @@ describe.concurrent('kit cases http-server', () => {
         expect(answer?.body.toString('latin1')).toMatch(new RegExp(`^${answer?.reason}: .+\\n$`));
         expect(answer?.body.length).toBeLessThan(200);
         expect(closed, 'closed by the server after the refusal').toBe(true);
-        expect(mine, 'handler calls').toBe(AFTER_HEAD.has(c.id) ? 1 : 0);
+        expect(calls, 'handler calls').toBe(AFTER_HEAD.has(c.id) ? 1 : 0);
       }
       expect(handled).not.toContain('/smuggled');
     });

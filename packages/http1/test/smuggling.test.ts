@@ -2,6 +2,15 @@
  * Request smuggling and framing (RFC 9112 2.2, 3.2, 5.2, 6.1, 6.3): any message whose framing is
  * ambiguous or malformed gets 400 and the connection is closed by the server, and nothing after
  * the bad bytes (the "smuggled" request) ever reaches the handler.
+ *
+ * The conformance kit's http-server suite now covers, in conformance-http.test.ts (the same
+ * bytes with the same hidden request after them, and the same 400, close, plain-text answer and
+ * handler checks), what this file used to hold: group 4 (Content-Length with
+ * Transfer-Encoding, duplicate, listed and malformed Content-Length, Transfer-Encoding not ending
+ * in chunked, "chunked, chunked", whitespace before the colon of Content-Length and
+ * Transfer-Encoding) and group 5 (malformed chunk sizes, chunk data longer than its size, a
+ * chunk-size line ended by a bare LF). Here stay the shapes the kit does not send, or sends
+ * without a request hidden after them (its groups 2 and 3).
  */
 import { describe, expect, it } from 'vitest';
 import { exchange, useServers } from '@http-kit/test-support';
@@ -14,98 +23,15 @@ const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n';
 interface Case {
   name: string;
   bytes: string;
-  /** Malformed body framing: only found once the body is read, after the handler got the (valid) head. */
-  inBody?: boolean;
 }
 
 const CASES: Case[] = [
-  // 6.1 / 6.3: Content-Length and Transfer-Encoding together.
-  {
-    name: 'Content-Length and Transfer-Encoding: chunked together',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
-  {
-    name: 'Transfer-Encoding before Content-Length',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 44\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
-  // 6.3: duplicate or differing Content-Length.
-  {
-    name: 'two equal Content-Length headers',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello${SMUGGLED}`,
-  },
-  {
-    name: 'two differing Content-Length headers',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 49\r\n\r\nhello${SMUGGLED}`,
-  },
-  { name: 'a Content-Length list "5, 5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5, 5\r\n\r\nhello${SMUGGLED}` },
-  // Malformed Content-Length values.
-  { name: 'Content-Length "+5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: +5\r\n\r\nhello${SMUGGLED}` },
-  { name: 'Content-Length "-5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\nhello${SMUGGLED}` },
-  { name: 'Content-Length "0x5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0x5\r\n\r\nhello${SMUGGLED}` },
-  { name: 'Content-Length "5 5"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5 5\r\n\r\nhello${SMUGGLED}` },
-  { name: 'Content-Length "5.0"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5.0\r\n\r\nhello${SMUGGLED}` },
-  {
-    name: 'Content-Length overflow "99999999999999999999"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999\r\n\r\nhello${SMUGGLED}`,
-  },
+  // 6.3: the kit's 4.12 sends a body after the empty value; here the hidden request follows at once.
   { name: 'empty Content-Length', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: \r\n\r\n${SMUGGLED}` },
-  // 6.1: a request's Transfer-Encoding must end in chunked.
-  {
-    name: 'Transfer-Encoding "chunked, gzip"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
-  { name: 'Transfer-Encoding "gzip"', bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n${SMUGGLED}` },
-  {
-    name: 'Transfer-Encoding "identity"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
-  {
-    name: 'Transfer-Encoding "chunked" then "gzip" on two lines',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
-  {
-    name: 'chunked applied twice, one header',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
+  // 7: chunked applied twice on two lines (the kit's 4.17 has it on one).
   {
     name: 'chunked applied twice, two headers',
     bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
-  // 7.1: malformed chunk sizes.
-  {
-    name: 'chunk size "0x5"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
-  },
-  {
-    name: 'chunk size "-5"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
-  },
-  {
-    name: 'chunk size "5 5"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5 5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
-  },
-  {
-    name: 'chunk size "g"',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\ng\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
-  },
-  {
-    name: 'chunk size overflow',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
-  },
-  {
-    name: 'chunk data longer than its size',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
-  },
-  {
-    name: 'chunk size line ended by a bare LF',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n${SMUGGLED}`,
-    inBody: true,
   },
   // 2.2: bare CR.
   { name: 'bare CR in a header value', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n${SMUGGLED}` },
@@ -116,14 +42,6 @@ const CASES: Case[] = [
   { name: 'obs-fold (tab) continuation line', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n\tb\r\n\r\n${SMUGGLED}` },
   // 5.1: no whitespace between field name and colon.
   { name: 'space before the colon', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A : b\r\n\r\n${SMUGGLED}` },
-  {
-    name: 'space before the colon of Content-Length',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length : 5\r\n\r\nhello${SMUGGLED}`,
-  },
-  {
-    name: 'space before the colon of Transfer-Encoding',
-    bytes: `POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
-  },
   // NUL and other control characters.
   { name: 'NUL in a header value', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX-A: a\x00b\r\n\r\n${SMUGGLED}` },
   { name: 'NUL in a header name', bytes: `GET /a HTTP/1.1\r\nHost: localhost\r\nX\x00A: b\r\n\r\n${SMUGGLED}` },
@@ -133,7 +51,7 @@ const CASES: Case[] = [
 ];
 
 describe('ambiguous or malformed framing gets 400 and a close', () => {
-  for (const { name, bytes, inBody } of CASES) {
+  for (const { name, bytes } of CASES) {
     it(name, async () => {
       const calls: string[] = [];
       // A realistic handler: reads the whole body before answering.
@@ -151,17 +69,13 @@ describe('ambiguous or malformed framing gets 400 and a close', () => {
       expect(result.responses[0].text.length).toBeLessThan(200);
       expect(result.closedByServer).toBe(true);
       expect(result.rest.length).toBe(0);
-      expect(calls).not.toContain('/smuggled');
-      // Body framing errors show only after the handler got the head of /a.
-      if (!inBody) expect(calls).toEqual([]);
+      expect(calls).toEqual([]);
     });
   }
 });
 
 describe('a bad head is rejected before the handler runs (a handler answering at once still gets no say)', () => {
-  for (const { name, bytes } of CASES.filter((c) => !c.inBody)) {
-    // Transfer-Encoding not ending in chunked (e.g. "gzip") is checked at the head: llhttp alone
-    // flags it only when the body starts, after the handler has run.
+  for (const { name, bytes } of CASES) {
     it(name, async () => {
       const calls: string[] = [];
       const { port } = await servers.start((req) => {
