@@ -65,6 +65,22 @@ export class RequestBodyTooLargeError extends HttpKitError {
 }
 
 /**
+ * A request body that ended before it was whole: the client closed the connection mid-body, or
+ * its framing was refused (bad chunked encoding, a timeout), in which case the server has already
+ * answered the client with the 4xx named in the message. A reader of `req.body` gets this rather
+ * than a bare stream "Premature close", so a log line says the client, not the program, broke off.
+ *
+ * @example
+ * try { await req.body!.text(); } catch (e) { if (e instanceof RequestBodyAbortedError) return null; throw e; }
+ */
+export class RequestBodyAbortedError extends HttpKitError {
+  static override readonly code = 'HTTPKIT_REQUEST_BODY_ABORTED';
+  constructor(message: string) {
+    super(message, RequestBodyAbortedError.code);
+  }
+}
+
+/**
  * A request body read a second time (`bytes()`, `text()`, `json()`, `readJson(req)` or iterating
  * it after any of them, or after it was read as a stream), as fetch's "Body is unusable": the bytes
  * are gone, and an empty answer would be a silent lie. Keep what the first read returned.

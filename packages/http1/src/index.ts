@@ -43,6 +43,7 @@ export {
   ResponseBodyError,
   ChannelMisuseError,
   RequestBodyTooLargeError,
+  RequestBodyAbortedError,
   RequestBodyUsedError,
   InvalidJsonBodyError,
   ParserLoadError,

@@ -75,7 +75,12 @@ export function parseForm(text: string): Record<string, string | string[]> {
  */
 export function bodyCutOff(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'HTTPKIT_REQUEST_BODY_TOO_LARGE' || code === 'ECONNRESET';
+  return (
+    code === 'HTTPKIT_REQUEST_BODY_ABORTED' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'HTTPKIT_REQUEST_BODY_TOO_LARGE' ||
+    code === 'ECONNRESET'
+  );
 }
 
 /** What a middleware answers to a body cut off: usually dropped, the connection being gone or answered. */

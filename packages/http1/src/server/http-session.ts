@@ -294,7 +294,10 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     }
     if (this.midRequest) {
       // A request cut off in its head or body can never be completed.
-      if (this.body !== null && !this.body.destroyed) this.body.destroy();
+      if (this.body !== null && !this.body.destroyed) {
+        this.body.abortReason = 'the client closed its side of the connection mid-body';
+        this.body.destroy();
+      }
       if (this.response === ResponseState.Streaming) this.host.destroy('client-closed');
       else this.host.end('client-closed');
       return;
@@ -356,7 +359,10 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
       requestFinished(this.ctx.counters);
     }
     this.releaseParser();
-    if (this.body !== null && this.read !== ReadState.Complete && !this.body.destroyed) this.body.destroy();
+    if (this.body !== null && this.read !== ReadState.Complete && !this.body.destroyed) {
+      this.body.abortReason ??= `the connection closed (${reason})`;
+      this.body.destroy();
+    }
     const owner = this.owner;
     this.setOwner(null);
     if (owner !== null) {
@@ -749,7 +755,10 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
     if (!this.readsHttp || this.isClosed) return;
     this.advanceRead(ReadEvent.Refused);
     this.keepAlive = false;
-    if (this.body !== null && !this.body.destroyed) this.body.destroy();
+    if (this.body !== null && !this.body.destroyed) {
+      this.body.abortReason = `the server refused the rest of the request (${rejection.detail}) and answered ${statusOf(rejection.failure)}`;
+      this.body.destroy();
+    }
     if (this.response === ResponseState.Streaming) {
       this.host.destroy(reason ?? 'error');
       return;

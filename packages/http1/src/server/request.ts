@@ -2,7 +2,7 @@
  * The Ring request a handler receives, and its streaming body.
  */
 import { Readable } from 'node:stream';
-import { InvalidJsonBodyError, RequestBodyTooLargeError, RequestBodyUsedError } from '../errors.js';
+import { InvalidJsonBodyError, RequestBodyAbortedError, RequestBodyTooLargeError, RequestBodyUsedError } from '../errors.js';
 
 /** Links a request to the connection that read it (used by asChannel / asyncResponse). */
 export const kExchange = Symbol('http-kit.exchange');
@@ -54,6 +54,11 @@ export class RequestBody extends Readable {
   private readonly limit: number;
   /** How the body was read whole ('text()', 'readJson(req)'...), once it was: a second read names it. */
   private readBy: string | null = null;
+  /**
+   * @internal Why the connection cut the body off (set just before it destroys the body), so a
+   * read whole fails with a RequestBodyAbortedError saying so rather than a stream's "Premature close".
+   */
+  abortReason: string | null = null;
 
   constructor(source: BodySource, limit: number) {
     super({ highWaterMark: 64 * 1024 });
@@ -111,14 +116,21 @@ export class RequestBody extends Readable {
     const source = super[Symbol.asyncIterator]();
     const chunks: Buffer[] = [];
     let size = 0;
-    for (let next = await source.next(); next.done !== true; next = await source.next()) {
-      const chunk = next.value as Buffer;
-      size += chunk.length;
-      if (size > this.limit) {
-        await source.return?.();
-        throw new RequestBodyTooLargeError(`Request body exceeds ${this.limit} bytes (maxBody)`);
+    try {
+      for (let next = await source.next(); next.done !== true; next = await source.next()) {
+        const chunk = next.value as Buffer;
+        size += chunk.length;
+        if (size > this.limit) {
+          await source.return?.();
+          throw new RequestBodyTooLargeError(`Request body exceeds ${this.limit} bytes (maxBody)`);
+        }
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+      throw new RequestBodyAbortedError(
+        `Request body ended after ${size} bytes, before it was whole: ${this.abortReason ?? 'the client closed the connection'}`,
+      );
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
   }
