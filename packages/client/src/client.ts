@@ -6,6 +6,7 @@
 import { defaultWheel, describe, InvalidArgumentError, positiveOption, unknownOptions, type TimerWheel } from '@http-kit/core';
 import { Exchange } from './exchange.js';
 import {
+  KNOWN_DEFAULT_OPTIONS,
   prepare,
   REQUEST_HABITS,
   type AnyBody,
@@ -33,19 +34,7 @@ const KNOWN_CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
   maxConnections: true,
   maxConnectionsPerHost: true,
   wheel: true,
-  as: true,
-  followRedirects: true,
-  maxRedirects: true,
-  insecure: true,
-  tls: true,
-  proxy: true,
-  userAgent: true,
-  timeout: true,
-  connectTimeout: true,
-  idleTimeout: true,
-  keepalive: true,
-  maxBody: true,
-  maxHeaderSize: true,
+  ...KNOWN_DEFAULT_OPTIONS,
 };
 
 /** Options of a shorthand (`get`, `post`...): the URL and method come from the call. */

@@ -217,19 +217,8 @@ export interface PreparedRequest extends PreparedHeaders, PreparedBody, Prepared
   signal: AbortSignal | null;
 }
 
-/** Every option a request takes; the compiler keeps it whole. */
-const KNOWN_REQUEST_OPTIONS: Record<keyof RequestOptions, true> = {
-  url: true,
-  method: true,
-  headers: true,
-  queryParams: true,
-  basicAuth: true,
-  oauthToken: true,
-  signal: true,
-  body: true,
-  json: true,
-  formParams: true,
-  multipart: true,
+/** The options a request takes that createClient also takes as defaults; the compiler keeps it whole. */
+export const KNOWN_DEFAULT_OPTIONS: Record<keyof RequestDefaults, true> = {
   as: true,
   followRedirects: true,
   maxRedirects: true,
@@ -243,6 +232,22 @@ const KNOWN_REQUEST_OPTIONS: Record<keyof RequestOptions, true> = {
   keepalive: true,
   maxBody: true,
   maxHeaderSize: true,
+};
+
+/** Every option a request takes; the compiler keeps it whole. */
+const KNOWN_REQUEST_OPTIONS: Record<keyof RequestOptions, true> = {
+  url: true,
+  method: true,
+  headers: true,
+  queryParams: true,
+  basicAuth: true,
+  oauthToken: true,
+  signal: true,
+  body: true,
+  json: true,
+  formParams: true,
+  multipart: true,
+  ...KNOWN_DEFAULT_OPTIONS,
 };
 
 /** What other HTTP clients (fetch, axios, got, undici, node:https) call these options: a "did you mean" for each. */
