@@ -13,6 +13,12 @@
  * announces more than maxMessageSize leaves room for fails before its payload is read (1009), and
  * a message in more than maxFragments frames fails at the header of the one past it (1009).
  *
+ * Text is validated as it arrives (fail fast, Autobahn 6.4.x): a payload cut across chunks is
+ * unmasked and checked piece by piece, a fragmented message fragment by fragment, a compressed one
+ * on each piece zlib inflates, so the first bad byte fails the connection (1007) in the read that
+ * brought it, before the rest of its frame or message is in. A text message in one frame and one
+ * chunk, the common case, gets one native `isUtf8` over its payload.
+ *
  * Compressed messages are inflated fragment by fragment, asynchronously: `push()` then returns
  * how many bytes it took (up to the end of that frame); the caller holds the rest and pushes it
  * again after `onResume()`.
@@ -127,9 +133,14 @@ export class FrameReader {
   private messageBytes = 0;
   private frameCount = 0;
   private fragments: JoinedBytes | null = null;
-  /** Made for the first fragmented text message; a text message in one frame is checked at once. */
+  /**
+   * The text message's UTF-8 state across payload pieces, fragments or inflated pieces; made the
+   * first time text comes in more than one piece.
+   */
   private utf8: Utf8Validator | null = null;
   private readonly inflated: ((error: (Error & { closeCode?: number }) | null, data: Buffer | null) => void) | null;
+  /** Checks a compressed text message's inflated bytes as zlib makes them. */
+  private readonly checkInflated: ((piece: Buffer) => WebSocketProtocolError | null) | null;
 
   constructor(events: FrameReaderEvents, options: FrameReaderOptions) {
     if (events === null || typeof events !== 'object')
@@ -147,6 +158,7 @@ export class FrameReader {
     this.expectMasked = options.expectMasked;
     this.deflate = options.deflate ?? null;
     this.inflated = this.deflate === null ? null : (error, data) => this.onInflated(error, data);
+    this.checkInflated = this.deflate === null ? null : (piece) => this.inflatedPiece(piece);
     this.limit = Math.min(options.maxMessageSize, constants.MAX_LENGTH);
     const maxFragments = options.maxFragments ?? MAX_FRAGMENTS;
     if (!(Number.isSafeInteger(maxFragments) && maxFragments >= 1))
@@ -286,14 +298,18 @@ export class FrameReader {
       if (this.masked) applyMask(payload, maskBytes(this.mask));
       return this.frameRead(payload);
     }
+    // Cut by the end of the chunk: each piece is unmasked (at its offset in the payload) and, for
+    // text, checked as it arrives, so bad text fails before the rest of its frame is sent.
     const n = available < needed ? available : needed;
-    const pieces = (this.pieces ??= new JoinedBytes());
-    pieces.add(chunk.subarray(pos, pos + n), needed);
+    const piece = chunk.subarray(pos, pos + n);
     this.pos = pos + n;
+    if (this.masked) applyMask(piece, maskBytes(this.mask), gathered);
+    const checked = this.opcode < Opcode.Close && this.messageOpcode === Opcode.Text && !this.compressed;
+    if (checked && !(this.utf8 ??= new Utf8Validator()).feed(piece)) return this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
+    const pieces = (this.pieces ??= new JoinedBytes());
+    pieces.add(piece, needed);
     if (pieces.length < this.payloadLength) return;
-    const payload = pieces.take();
-    if (this.masked) applyMask(payload, maskBytes(this.mask));
-    this.frameRead(payload);
+    this.frameRead(pieces.take(), checked);
   }
 
   // -- the frame's parts are read ---------------------------------------------------------------
@@ -336,7 +352,8 @@ export class FrameReader {
     else this.state = ReadState.Payload;
   }
 
-  private frameRead(payload: Buffer): void {
+  /** A whole frame's payload, unmasked; `checked` when its text was validated piece by piece already. */
+  private frameRead(payload: Buffer, checked = false): void {
     switch (this.opcode) {
       case Opcode.Close:
         return this.closeRead(payload);
@@ -348,18 +365,20 @@ export class FrameReader {
         return this.events.onPong(payload);
     }
     this.messageBytes += payload.length;
+    const isText = this.messageOpcode === Opcode.Text;
     if (this.compressed) {
       this.state = ReadState.Inflating;
-      this.deflate!.decompress(payload, this.fin, this.inflated!);
+      this.deflate!.decompress(payload, this.fin, this.inflated!, isText ? this.checkInflated : null);
       return;
     }
-    const isText = this.messageOpcode === Opcode.Text;
     const joined = this.fragments;
     const earlier = joined === null ? 0 : joined.length;
-    // Each fragment is checked as it completes, so bad text fails in the fragment that holds it.
-    if (isText) {
-      if (this.fin && earlier === 0) {
-        // The whole message is this frame (earlier fragments, if any, were empty): one native check.
+    // Each fragment is checked as it completes (if not piece by piece already), so bad text fails
+    // in the fragment that holds it.
+    if (isText && !checked) {
+      if (this.fin && (this.utf8 === null || !this.utf8.midSequence)) {
+        // No sequence open from an earlier fragment: the rest of the message is this payload, one
+        // native check (the common case: a message in one frame).
         if (!isUtf8(payload)) return this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
       } else if (!(this.utf8 ??= new Utf8Validator()).feed(payload)) {
         return this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
@@ -385,14 +404,16 @@ export class FrameReader {
     if (this.state !== ReadState.Inflating) return;
     if (error !== null) {
       if (error.closeCode === 1009) this.failWith(new MessageTooBigError(`message over maxMessageSize (${this.limit} bytes)`));
+      else if ((error as WebSocketProtocolError).code === E.InvalidUtf8) this.failWith(error as WebSocketProtocolError);
       else this.failWith(new InflateError('invalid compressed data', { cause: error }));
     } else if (!this.fin) {
       this.state = ReadState.Info;
     } else {
       const isText = this.messageOpcode === Opcode.Text;
       const message = data ?? EMPTY;
-      if (isText && !isUtf8(message)) {
-        this.fail(E.InvalidUtf8, 'text message is not valid UTF-8');
+      // Its inflated pieces were checked as they came (inflatedPiece): what is left is the end.
+      if (isText && this.utf8 !== null && !this.utf8.end()) {
+        this.fail(E.InvalidUtf8, 'text message ends inside a UTF-8 sequence');
       } else {
         this.endMessage();
         this.state = ReadState.Info;
@@ -404,6 +425,13 @@ export class FrameReader {
       this.heldBack = false;
       this.events.onResume();
     }
+  }
+
+  /** A piece of a compressed text message as zlib inflates it: an error stops the inflate at once. */
+  private inflatedPiece(piece: Buffer): WebSocketProtocolError | null {
+    if (this.state !== ReadState.Inflating) return null;
+    if ((this.utf8 ??= new Utf8Validator()).feed(piece)) return null;
+    return new WebSocketProtocolError('text message is not valid UTF-8', E.InvalidUtf8);
   }
 
   private closeRead(payload: Buffer): void {

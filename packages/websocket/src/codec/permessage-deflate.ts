@@ -26,7 +26,7 @@
  */
 import zlib from 'node:zlib';
 import { describe, InvalidArgumentError } from '@http-kit/core';
-import { InflateError, MessageTooBigError } from './errors.js';
+import { InflateError, MessageTooBigError, type WebSocketProtocolError } from './errors.js';
 import { checkInteger, checkOptions, type DeflateParams, type PerMessageDeflateOptions } from './deflate-negotiation.js';
 
 export { negotiateServer, clientOffer, acceptServerResponse, EXTENSION_NAME } from './deflate-negotiation.js';
@@ -100,6 +100,11 @@ const enum Lane {
 
 type CompressCallback = (error: Error | null, data: Buffer) => void;
 type DecompressCallback = (error: (Error & { closeCode?: number }) | null, data: Buffer | null) => void;
+/**
+ * Sees each piece of a message's inflated bytes as zlib makes it (the reader's UTF-8 check of a
+ * text message); an error it returns stops the inflate at once and goes to the callback.
+ */
+export type InflatedPieceCheck = (piece: Buffer) => WebSocketProtocolError | null;
 
 interface CompressOp {
   data: Buffer;
@@ -110,6 +115,7 @@ interface DecompressOp {
   data: Buffer;
   fin: boolean;
   callback: DecompressCallback;
+  check: InflatedPieceCheck | null;
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -193,13 +199,15 @@ export class PerMessageDeflate {
    * last. `callback(null, null)` once a fragment is taken, `callback(null, message)` at `fin`.
    * An error has `closeCode` 1009 (`MessageTooBigError`) when the message inflates past
    * maxMessageSize, which stops inflating at once, or 1007 (`InflateError`) for bad data.
+   * `check`, when given, sees the inflated bytes piece by piece as they come out; the error it
+   * returns stops inflating at once too (so bad text fails before a large message is inflated).
    */
-  decompress(data: Buffer, fin: boolean, callback: DecompressCallback): void {
+  decompress(data: Buffer, fin: boolean, callback: DecompressCallback, check: InflatedPieceCheck | null = null): void {
     if (this.closed) {
       process.nextTick(callback, new Error('PerMessageDeflate: decompress() after close()'), null);
       return;
     }
-    this.decompressQueue.push({ data, fin, callback });
+    this.decompressQueue.push({ data, fin, callback, check });
     if (this.decompressLane === Lane.Idle) {
       this.decompressLane = Lane.Waiting;
       this.limiter.acquire(this.decompressTurn);
@@ -311,9 +319,12 @@ export class PerMessageDeflate {
       this.inflateBytes += chunk.length;
       if (this.inflateBytes > this.maxMessageSize) {
         this.failInflate(new MessageTooBigError(`a compressed message inflates past maxMessageSize ${this.maxMessageSize}`));
-      } else {
-        this.inflateChunks.push(chunk);
+        return;
       }
+      const check = this.decompressQueue[0].check;
+      const refused = check === null ? null : check(chunk);
+      if (refused !== null) this.failInflate(refused);
+      else this.inflateChunks.push(chunk);
     });
     inflate.on('error', (error: Error) => {
       if (inflate === this.inflate) this.failInflate(new InflateError(`invalid compressed data: ${error.message}`, { cause: error }));
@@ -356,7 +367,7 @@ export class PerMessageDeflate {
   }
 
   /** Stops the message at once: the stream is dropped (a new one starts with the next message). */
-  private failInflate(error: InflateError | MessageTooBigError): void {
+  private failInflate(error: WebSocketProtocolError): void {
     this.inflate!.close();
     this.inflate = null;
     this.inflateChunks = [];
