@@ -28,11 +28,18 @@ export interface WebSocketSuiteOptions {
   maxMessageSize?: number;
   /** Autobahn's own message counts in groups 12 and 13 (1000 a case) instead of the kit's (at most 1 MiB a case). */
   full?: boolean;
+  /**
+   * Connections the context-takeover memory case (14.x.1) holds open at once, each with
+   * permessage-deflate agreed (default 200).
+   */
+  heldConnections?: number;
 }
 
 export class WebSocketCaseContext implements CaseHost {
   readonly target: WebSocketTarget;
   private readonly connections: RawWebSocket[] = [];
+  /** Connections kept to be destroyed, left out of the transcript. */
+  private readonly quiet: RawWebSocket[] = [];
 
   constructor(readonly options: WebSocketSuiteOptions) {
     this.target = parseTarget(options.url);
@@ -83,9 +90,13 @@ export class WebSocketCaseContext implements CaseHost {
     return this.track(await RawWebSocket.connect(this.target, timeout));
   }
 
-  /** Keeps `ws` to be destroyed when the case ends, and its transcript for the report. */
-  track(ws: RawWebSocket): RawWebSocket {
-    this.connections.push(ws);
+  /**
+   * Keeps `ws` to be destroyed when the case ends, and its transcript for the report (unless
+   * `quiet`: a case holding hundreds of connections shows a few of them).
+   */
+  track(ws: RawWebSocket, quiet = false): RawWebSocket {
+    if (quiet) this.quiet.push(ws);
+    else this.connections.push(ws);
     return ws;
   }
 
@@ -96,6 +107,7 @@ export class WebSocketCaseContext implements CaseHost {
 
   dispose(): void {
     for (const ws of this.connections) ws.destroy();
+    for (const ws of this.quiet) ws.destroy();
   }
 }
 
@@ -119,9 +131,9 @@ export function connectDeclining(extensions: string): Promise<RawWebSocket> {
   return context().connectDeclining(extensions);
 }
 
-/** Keeps `ws` to be destroyed when the case ends. */
-export function track(ws: RawWebSocket): RawWebSocket {
-  return context().track(ws);
+/** Keeps `ws` to be destroyed when the case ends (`quiet`: left out of the transcript). */
+export function track(ws: RawWebSocket, quiet = false): RawWebSocket {
+  return context().track(ws, quiet);
 }
 
 /** A clean close from our side: the server answers 1000 and closes TCP. */

@@ -228,24 +228,46 @@ export function parseDeflateResponse(header: string | undefined): PerMessageDefl
 export class ClientDeflate {
   private deflater: zlib.DeflateRaw | null = null;
   private inflater: zlib.InflateRaw | null = null;
+  /** Window bits and context rule of what we send, and of what the peer sends (by our role). */
+  private readonly own: { bits: number; noContext: boolean };
+  private readonly peer: { bits: number; noContext: boolean };
+  /**
+   * The inflater's output chunk in bytes. zlib checks a distance against the window only past
+   * what the current call has written, so a peer looking back too far is caught once it reaches
+   * beyond window + chunk: 64 (zlib's least) checks the window within 64 bytes, at ~0.5 s per
+   * MiB. By default the chunk is the window itself (caught beyond twice the window).
+   */
+  inflateChunk: number;
 
-  constructor(readonly params: PerMessageDeflateParams) {}
+  /**
+   * `role` 'client' (the default): we deflate by the client_* parameters and inflate by the
+   * server_* ones; 'server': the reverse, for the kit playing the server.
+   */
+  constructor(
+    readonly params: PerMessageDeflateParams,
+    readonly role: 'client' | 'server' = 'client',
+  ) {
+    const client = { bits: params.clientMaxWindowBits, noContext: params.clientNoContextTakeover };
+    const server = { bits: params.serverMaxWindowBits, noContext: params.serverNoContextTakeover };
+    [this.own, this.peer] = role === 'client' ? [client, server] : [server, client];
+    this.inflateChunk = this.peer.bits < 15 ? Math.max(64, 1 << this.peer.bits) : 16 * 1024;
+  }
 
   async compress(data: Buffer): Promise<Buffer> {
     // zlib cannot deflate with 8 bits; with 9 it never looks back more than 250 bytes.
-    const deflater = (this.deflater ??= zlib.createDeflateRaw({ windowBits: Math.max(9, this.params.clientMaxWindowBits) }));
+    const deflater = (this.deflater ??= zlib.createDeflateRaw({ windowBits: Math.max(9, this.own.bits) }));
     const out = await run(deflater, data);
-    if (this.params.clientNoContextTakeover) this.dropDeflater();
+    if (this.own.noContext) this.dropDeflater();
     if (!out.subarray(out.length - 4).equals(TRAILER)) throw new Error('deflate output does not end with 00 00 ff ff');
     return out.subarray(0, out.length - 4);
   }
 
   async decompress(data: Buffer): Promise<Buffer> {
-    const inflater = (this.inflater ??= zlib.createInflateRaw({ windowBits: this.params.serverMaxWindowBits }));
+    const inflater = (this.inflater ??= zlib.createInflateRaw({ windowBits: this.peer.bits, chunkSize: this.inflateChunk }));
     try {
       return await run(inflater, Buffer.concat([data, TRAILER]));
     } finally {
-      if (this.params.serverNoContextTakeover) this.dropInflater();
+      if (this.peer.noContext) this.dropInflater();
     }
   }
 
@@ -595,9 +617,10 @@ export class RawWebSocket {
   /**
    * The next whole message: data frames (a first one, continuations) reassembled, with control
    * frames between them not allowed here, inflated when RSV1 is on the first. Checks the
-   * opcode and, when given, the bytes. Returns the message and whether it came compressed.
+   * opcode and, when given, the bytes. Returns the message, whether it came compressed, and its
+   * payload bytes on the wire (`wire`).
    */
-  async nextMessage(timeout = DEFAULT_WAIT): Promise<{ opcode: number; data: Buffer; compressed: boolean; frames: number }> {
+  async nextMessage(timeout = DEFAULT_WAIT): Promise<{ opcode: number; data: Buffer; compressed: boolean; frames: number; wire: number }> {
     const first = await this.nextFrame(timeout, 'a data message');
     checkServerFrame(first);
     if (first.opcode !== Op.Text && first.opcode !== Op.Binary)
@@ -617,17 +640,18 @@ export class RawWebSocket {
       parts.push(last.payload);
     }
     let data: Buffer = Buffer.concat(parts);
+    const wire = data.length;
     if (compressed) data = await this.deflate!.decompress(data);
-    return { opcode: first.opcode, data, compressed, frames };
+    return { opcode: first.opcode, data, compressed, frames, wire };
   }
 
   /** The next message must be `opcode` with `data`. */
-  async expectMessage(opcode: number, data: Buffer | string, timeout = DEFAULT_WAIT): Promise<{ compressed: boolean }> {
+  async expectMessage(opcode: number, data: Buffer | string, timeout = DEFAULT_WAIT): Promise<{ compressed: boolean; wire: number }> {
     const message = await this.nextMessage(timeout);
     if (message.opcode !== opcode)
       throw new Error(`expected a message with opcode ${opcode}, got opcode ${message.opcode} ${show(message.data)}`);
     expectBytes(message.data, data, `message (opcode ${opcode})`);
-    return { compressed: message.compressed };
+    return { compressed: message.compressed, wire: message.wire };
   }
 
   /**

@@ -15,11 +15,16 @@
  * });
  */
 import type { ConformanceCase } from '../../run.js';
+import type { Outcome } from '../../verdict.js';
 import type { WebSocketCaseContext } from '../context.js';
 import { groupName } from '../groups.js';
 
 type Row = object;
 type Case = ConformanceCase<WebSocketCaseContext>;
+/** A case's body: nothing for OK (throwing for the rest), or an outcome of its own (INFORMATIONAL, say). */
+type Body = () => Promise<Outcome | undefined | void>;
+/** How long a case may take (ms), or that and what a conforming server does (the report's expectation). */
+type CaseOptions = number | { timeoutMs?: number; expectation?: string };
 
 interface Collector {
   cases: Case[];
@@ -52,7 +57,8 @@ function format(title: string, row: Row): string {
   return title.replace(/\$(\w+)/g, (whole, key: string) => (key in row ? String((row as Record<string, unknown>)[key]) : whole));
 }
 
-function register(title: string, body: () => Promise<void>, timeoutMs?: number): void {
+function register(title: string, body: Body, options?: CaseOptions): void {
+  const { timeoutMs, expectation } = typeof options === 'number' ? { timeoutMs: options, expectation: undefined } : (options ?? {});
   const c = active();
   const top = c.path[0] ?? '0';
   const number = /^(\d+)/.exec(top)?.[1] ?? '0';
@@ -63,11 +69,9 @@ function register(title: string, body: () => Promise<void>, timeoutMs?: number):
     id: `${number}.x.${n}`,
     group: groupName(number),
     title: where === '' ? title : `${where}: ${title}`,
+    ...(expectation === undefined ? {} : { expectation }),
     timeoutMs: timeoutMs ?? 20_000,
-    run: async () => {
-      await body();
-      return undefined;
-    },
+    run: async () => (await body()) ?? undefined,
   });
 }
 
@@ -88,14 +92,14 @@ describe.each =
     for (const row of rows) describe(format(name, row), () => body(row));
   };
 
-/** One case. */
-export function it(title: string, body: () => Promise<void>, timeoutMs?: number): void {
-  register(title, body, timeoutMs);
+/** One case; `options` is its time limit in ms, or that and its expectation. */
+export function it(title: string, body: Body, options?: CaseOptions): void {
+  register(title, body, options);
 }
 
 /** One case per row; `$key` in the title takes the row's value. */
 it.each =
   <R extends Row>(rows: readonly R[]) =>
-  (title: string, body: (row: R) => Promise<void>, timeoutMs?: number) => {
-    for (const row of rows) register(format(title, row), () => body(row), timeoutMs);
+  (title: string, body: (row: R) => Promise<Outcome | undefined | void>, options?: CaseOptions) => {
+    for (const row of rows) register(format(title, row), () => body(row), options);
   };

@@ -14,19 +14,34 @@
 //   server_no_context_takeover or server_max_window_bits in the offer its response carries them
 //   (the window at most the offered one); it MUST NOT send client_max_window_bits unless
 //   offered, and then at most the offered value.
+// Group 14 here (14.x): what context takeover costs a server in memory, judged by what can be
+// seen from outside (a remote server's memory cannot be read): many connections held with their
+// contexts, small windows honoured on the data, a long sequence inflating with its dictionary
+// carried, and no_context_takeover messages inflating each on its own.
+import { setTimeout as delay } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { expect } from '../../expect.js';
 import { pseudoRandom } from '../bytes.js';
+import { type Outcome, Unimplemented, Verdict } from '../../verdict.js';
 import {
   closeCleanly,
   connect,
   connectDeclining,
   connectDeflate,
+  context,
   DEFLATE_OFFER,
   expectEchoThenFailure,
   expectFailure,
 } from '../context.js';
-import { encodeFrame, Op, parseDeflateResponse, type PerMessageDeflateParams, type RawWebSocket, Rsv } from '../raw-websocket.js';
+import {
+  type ServerFrame,
+  encodeFrame,
+  Op,
+  parseDeflateResponse,
+  type PerMessageDeflateParams,
+  RawWebSocket,
+  Rsv,
+} from '../raw-websocket.js';
 import { collect, describe, it } from './define.js';
 import type { WebSocketCase, WebSocketSuiteOptions } from '../context.js';
 const OFFER = DEFLATE_OFFER;
@@ -70,6 +85,157 @@ async function exchange(ws: RawWebSocket): Promise<void> {
     else await ws.sendFrame(m.opcode, m.data);
     await ws.expectMessage(m.opcode, m.data);
   }
+}
+
+// -- group 14: context-takeover memory ------------------------------------------------------------
+
+/** Close codes a server may use to shed load on purpose (1001 going away, 1008 policy, 1013 try again later). */
+const SHEDDING = [1001, 1008, 1013];
+
+/** What became of one message on one held connection: nothing wrong (null), load shed, or broken. */
+type Trouble = { kind: 'shed' | 'broken'; text: string } | null;
+
+function closeCode(frame: ServerFrame): number | null {
+  return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : null;
+}
+
+/** Whether `ws` was closed by the server (a close frame waiting, or TCP gone), as a Trouble. */
+function closedTrouble(ws: RawWebSocket): Trouble {
+  const close = ws.unread.find((f) => f.opcode === Op.Close);
+  if (close !== undefined) {
+    const code = closeCode(close);
+    return {
+      kind: code !== null && SHEDDING.includes(code) ? 'shed' : 'broken',
+      text: `closed with ${code ?? 'no code'}${close.payload.length > 2 ? ` (${JSON.stringify(close.payload.subarray(2).toString())})` : ''}`,
+    };
+  }
+  if (ws.ended) return { kind: 'broken', text: 'dropped the TCP connection without a close frame (1006)' };
+  return null;
+}
+
+/** Sends `data` compressed on `ws` and judges the echo. */
+async function echoHeld(ws: RawWebSocket, data: Buffer): Promise<Trouble> {
+  await ws.sendCompressed(Op.Text, data);
+  await ws.settle(() => ws.unread.length > 0 || ws.ended, 15_000);
+  if (ws.unread[0]?.opcode === Op.Close || (ws.unread.length === 0 && ws.ended)) return closedTrouble(ws);
+  if (ws.unread.length === 0) return { kind: 'broken', text: 'no echo within 15 s' };
+  try {
+    await ws.expectMessage(Op.Text, data, 15_000);
+    return null;
+  } catch (error) {
+    return { kind: 'broken', text: (error as Error).message.split('\n')[0] };
+  }
+}
+
+/** Runs `work` on every item, `width` at a time. */
+async function inWaves<T>(items: readonly T[], width: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  for (let from = 0; from < items.length; from += width)
+    await Promise.all(items.slice(from, from + width).map((item, i) => work(item, from + i)));
+}
+
+/** What many connections held with context takeover showed: see the case's expectation. */
+async function holdMany(count: number): Promise<Outcome> {
+  const ctx = context();
+  const started = performance.now();
+  // The first connection alone: a server without permessage-deflate stops the case here.
+  const first = await connectDeflate(OFFER);
+  const held: RawWebSocket[] = [first];
+  const refused: string[] = [];
+  let declined = 0;
+  await inWaves(
+    Array.from({ length: count - 1 }, (_, i) => i + 1),
+    25,
+    async (k) => {
+      try {
+        const ws = ctx.track(await RawWebSocket.open(ctx.target, { extensions: OFFER, timeout: 10_000 }), k >= 3);
+        if (ws.deflate === null) declined++;
+        else held.push(ws);
+      } catch (error) {
+        refused.push(`connection ${k + 1}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    },
+  );
+  const troubles: Array<{ k: number; when: string; trouble: NonNullable<Trouble> }> = [];
+  const round = async (when: string, message: (k: number) => Buffer) =>
+    inWaves(held, 50, async (ws, k) => {
+      if (troubles.some((t) => t.k === k)) return;
+      const trouble = await echoHeld(ws, message(k));
+      if (trouble !== null) troubles.push({ k, when, trouble });
+    });
+  const firstMessage = (k: number) => Buffer.concat([Buffer.from(`connection ${k + 1}: `), text(4000)]);
+  await round('first message', firstMessage);
+  // Held: nothing sent for a second; a server that frees or loses contexts under this load shows it now.
+  await delay(1_000);
+  for (const [k, ws] of held.entries()) {
+    const trouble = troubles.some((t) => t.k === k) ? null : closedTrouble(ws);
+    if (trouble !== null) troubles.push({ k, when: 'while held', trouble });
+  }
+  // The second message repeats most of the first: our deflater points back into it, so only a
+  // server that kept this connection's inflate context can read it.
+  await round('second message (refers into the first)', (k) =>
+    Buffer.concat([Buffer.from(`again ${k + 1}: `), firstMessage(k).subarray(0, 3000)]),
+  );
+  const ms = Math.round(performance.now() - started);
+  await Promise.all(held.map((ws) => ws.sendClose(1000)));
+  await Promise.all(held.map((ws) => ws.settle(() => ws.ended, 3_000)));
+  // Still up, and its contexts given back? A fresh connection, one compressed echo.
+  let alive = 'it answered a fresh connection after';
+  try {
+    const trouble = await echoHeld(await connectDeflate(OFFER), text(2000));
+    if (trouble !== null) troubles.push({ k: -1, when: 'after, on a fresh connection', trouble });
+  } catch (error) {
+    // Switching a fresh connection without compression is allowed; failing to switch it is not.
+    if (error instanceof Unimplemented) alive = 'it switched a fresh connection after, without permessage-deflate';
+    else
+      troubles.push({
+        k: -1,
+        when: 'after',
+        trouble: { kind: 'broken', text: `a fresh connection failed: ${(error as Error).message.split('\n')[0]}` },
+      });
+  }
+  const list = (items: typeof troubles) =>
+    items
+      .slice(0, 3)
+      .map((t) => `${t.k < 0 ? '' : `connection ${t.k + 1}, `}${t.when}: ${t.trouble.text}`)
+      .join('; ') + (items.length > 3 ? `; and ${items.length - 3} more` : '');
+  const broken = troubles.filter((t) => t.trouble.kind === 'broken');
+  const shed = troubles.filter((t) => t.trouble.kind === 'shed');
+  const measured = { connections: held.length, ms };
+  if (broken.length > 0)
+    return {
+      verdict: Verdict.Failed,
+      reason: `${broken.length} of ${held.length} connections with permessage-deflate failed (1011, 1006, a wrong echo or no answer are not load shedding): ${list(broken)}`,
+      measured,
+    };
+  const kept = `${held.length - shed.length} connections held with context takeover both ways echoed two messages each, the second read through the context of the first; ${alive}`;
+  if (refused.length > 0 || shed.length > 0)
+    return {
+      verdict: Verdict.Informational,
+      reason: `${kept}. It refused ${refused.length} connection(s) and shed ${shed.length} (a limit of its own; whether it is memory cannot be seen from here): ${[...refused.slice(0, 3), list(shed)].filter((x) => x !== '').join('; ')}`,
+      measured,
+    };
+  return {
+    verdict: Verdict.Ok,
+    reason: `${kept}${declined > 0 ? `; ${declined} further connection(s) were switched without permessage-deflate (a server may bound its zlib memory so)` : ''}`,
+    measured,
+  };
+}
+
+/** A text message of the long sequence: phrases that recur across messages, so context takeover pays. */
+function sequenceMessage(i: number): Buffer {
+  const phrases = Array.from(
+    { length: 40 },
+    (_, p) => `${p * 7919} ${['κόσμε', 'window', 'context', '€uro', 'inflate'][p % 5]} phrase ${p}; `,
+  );
+  const parts = [`message ${i}: `];
+  for (let j = 0; j < 60; j++) parts.push(phrases[(i * 7 + j * 13 + (i >> 2)) % phrases.length]);
+  return Buffer.from(parts.join(''));
+}
+
+/** Rewords an inflate failure of the server's echo as what it means. */
+function inflateFailure(error: unknown, what: string): Error {
+  const message = (error as Error).message;
+  return /distance/.test(message) ? new Error(`${what} (zlib: ${message})`) : (error as Error);
 }
 
 /** The cases of this file. */
@@ -571,6 +737,155 @@ export function deflateCases(options: WebSocketSuiteOptions): WebSocketCase[] {
         await ws.expectMessage(Op.Binary, block);
         await closeCleanly(ws);
       });
+    });
+
+    describe('14 permessage-deflate memory (context takeover)', () => {
+      const held = options.heldConnections ?? 200;
+      it(
+        `holds ${held} connections, each with context takeover both ways and a message sent, and echoes on all of them`,
+        () => holdMany(held),
+        {
+          timeoutMs: 120_000,
+          expectation:
+            `Every connection echoes its first message, stays open through a second of silence, then echoes a second message that our deflater wrote against the first (so the server must still hold that connection's inflate context); none is closed with 1011 or dropped (1006); a fresh connection is answered after. ` +
+            'Refusing some handshakes or closing with 1001/1008/1013 is a limit of its own: INFORMATIONAL; switching without permessage-deflate beyond some number is allowed (OK). ' +
+            "Measures what a client sees; the server's memory itself cannot be read from here. UNIMPLEMENTED when permessage-deflate is declined.",
+        },
+      );
+
+      it.each([8, 9, 11].map((bits) => ({ bits, window: 1 << bits })))(
+        'agrees server_max_window_bits=$bits and client_max_window_bits=$bits, and its compressed echoes never look back past $window bytes',
+        async ({ bits }) => {
+          const offer = `permessage-deflate; server_max_window_bits=${bits}; client_max_window_bits=${bits}`;
+          const ws = await connectDeflate(offer);
+          const raw = ws.answer.headers['sec-websocket-extensions'];
+          if (!/server_max_window_bits/.test(raw))
+            throw new Error(
+              `accepted "${offer}" answering "${raw}": RFC 7692 7.1.2.1: it accepts server_max_window_bits by naming it, or declines the offer`,
+            );
+          const agreed = ws.deflate!.params.serverMaxWindowBits;
+          expect(agreed, 'server_max_window_bits in the response').toBeLessThanOrEqual(bits);
+          // Inflate in 64-byte steps: zlib then refuses any distance past the window (by 64 bytes at most).
+          ws.deflate!.inflateChunk = 64;
+          const window = 1 << agreed;
+          const block = bytes(window + 200, bits);
+          const messages = [
+            { opcode: Op.Binary, data: Buffer.concat([block, block]) },
+            { opcode: Op.Binary, data: block },
+            { opcode: Op.Text, data: text(3000) },
+            { opcode: Op.Binary, data: Buffer.concat([bytes(300, bits + 1), block]) },
+            { opcode: Op.Text, data: Buffer.concat([text(1500), text(1500)]) },
+          ];
+          let compressed = 0;
+          for (const [i, m] of messages.entries()) {
+            await ws.sendCompressed(m.opcode, m.data);
+            try {
+              if ((await ws.expectMessage(m.opcode, m.data, 10_000)).compressed) compressed++;
+            } catch (error) {
+              throw inflateFailure(
+                error,
+                `echo ${i + 1}: it looks back further than the agreed ${window}-byte window (server_max_window_bits=${agreed}, RFC 7692 7.1.2.1)`,
+              );
+            }
+          }
+          await closeCleanly(ws);
+          if (compressed === 0)
+            return {
+              verdict: Verdict.Informational,
+              reason: `agreed server_max_window_bits=${agreed} but sent every echo uncompressed: its window could not be seen on the data`,
+            };
+          return {
+            verdict: Verdict.Ok,
+            reason: `${compressed} of ${messages.length} echoes compressed, each within the ${window}-byte window`,
+          };
+        },
+        {
+          expectation:
+            'The response names server_max_window_bits at most the offered value, and every compressed echo inflates with a raw inflater held to that window (in 64-byte steps, so a distance past the window fails), its context carried across messages. A smaller window is what a server agrees to to spend less memory per connection; that it allocates less cannot be seen, only that its data keep within it. INFORMATIONAL when nothing comes back compressed; UNIMPLEMENTED when the offer is declined.',
+        },
+      );
+
+      it(
+        'keeps inflating and echoing 300 messages that each refer back into earlier ones (context takeover both ways)',
+        async () => {
+          const ws = await connectDeflate(OFFER);
+          let wire = 0;
+          let alone = 0;
+          let compressed = 0;
+          for (let i = 0; i < 300; i++) {
+            const data = sequenceMessage(i);
+            await ws.sendCompressed(Op.Text, data);
+            try {
+              const echo = await ws.expectMessage(Op.Text, data, 10_000);
+              if (echo.compressed) {
+                compressed++;
+                wire += echo.wire;
+                alone += zlib.deflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length - 4;
+              }
+            } catch (error) {
+              throw new Error(`message ${i + 1} of 300: ${(error as Error).message}`);
+            }
+          }
+          await closeCleanly(ws);
+          const context = ws.deflate!.params.serverNoContextTakeover
+            ? 'it agreed server_no_context_takeover'
+            : compressed === 0
+              ? 'it sent every echo uncompressed'
+              : wire < alone * 0.7
+                ? `its ${compressed} compressed echoes took ${wire} bytes against ${alone} deflated each on its own: it carries its context`
+                : `its ${compressed} compressed echoes took ${wire} bytes against ${alone} deflated each on its own: it starts each message afresh (allowed)`;
+          return {
+            verdict: Verdict.Ok,
+            reason: `all 300 echoed, each read through the context of those before; ${context}`,
+            measured: { wire, alone },
+          };
+        },
+        {
+          timeoutMs: 60_000,
+          expectation:
+            "Every message, deflated by us with the context of all before it, is inflated by the server (its inflater keeps the dictionary across messages) and echoed; the server's compressed echoes inflate with one inflater carried across them. The reason tells whether the server's echoes use its context (their size against each deflated alone): both are allowed. UNIMPLEMENTED when permessage-deflate is declined.",
+        },
+      );
+
+      it(
+        'with server_no_context_takeover and client_no_context_takeover agreed, echoes 100 near-identical messages each inflating on its own',
+        async () => {
+          const offer = 'permessage-deflate; server_no_context_takeover; client_no_context_takeover';
+          const ws = await connectDeflate(offer);
+          const raw = ws.answer.headers['sec-websocket-extensions'];
+          if (!ws.deflate!.params.serverNoContextTakeover)
+            throw new Error(`accepted "${offer}" answering "${raw}": RFC 7692 7.1.1.1: the response MUST carry server_no_context_takeover`);
+          const base = text(3000);
+          let compressed = 0;
+          for (let i = 0; i < 100; i++) {
+            const data = Buffer.concat([Buffer.from(`${i} `), base]);
+            // Deflated afresh each time, as we promised.
+            const payload = zlib.deflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+            await ws.send(encodeFrame(Op.Text, payload, { rsv: Rsv.Rsv1 }));
+            try {
+              // The kit's inflater is a fresh one for each message (server_no_context_takeover).
+              if ((await ws.expectMessage(Op.Text, data, 10_000)).compressed) compressed++;
+            } catch (error) {
+              throw inflateFailure(
+                error,
+                `echo ${i + 1}: it refers back into an earlier message after agreeing server_no_context_takeover (RFC 7692 7.1.1.1)`,
+              );
+            }
+          }
+          await closeCleanly(ws);
+          if (compressed === 0)
+            return {
+              verdict: Verdict.Informational,
+              reason: 'every echo came uncompressed: the context rule could not be seen on the data',
+            };
+          return { verdict: Verdict.Ok, reason: `${compressed} of 100 echoes compressed, each inflating with a fresh inflater` };
+        },
+        {
+          timeoutMs: 60_000,
+          expectation:
+            'The response carries server_no_context_takeover; every compressed echo inflates with a fresh inflater (a server that kept its deflate context, which a near-identical message would make it use, fails the inflate); our messages are deflated afresh and must be read so. That the server frees its windows between messages cannot be seen, only that its data do not need them. INFORMATIONAL when nothing comes back compressed; UNIMPLEMENTED when the offer is declined.',
+        },
+      );
     });
   });
 }
