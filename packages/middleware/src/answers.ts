@@ -61,7 +61,7 @@ export function withHeaders(response: Response, changes: Record<string, HeaderVa
   if (old !== undefined && old !== null) {
     for (const key in old) {
       // Names are usually written in lower case already: then no lower-cased copy is made.
-      if (changes[key] !== undefined || Object.hasOwn(changes, key)) continue;
+      if (Object.hasOwn(changes, key)) continue;
       if (hasUpperCase(key) && Object.hasOwn(changes, key.toLowerCase())) continue;
       headers[key] = old[key];
     }
@@ -70,6 +70,23 @@ export function withHeaders(response: Response, changes: Record<string, HeaderVa
     const value = changes[key];
     if (value !== undefined) headers[key] = value;
   }
+  return { status: response.status ?? 200, headers, body: response.body };
+}
+
+/**
+ * `withHeaders` for one header, `name` in lower case: no object of changes to make and walk
+ * (the common case, on every request of requestId and cors).
+ */
+export function withHeader(response: Response, name: string, value: HeaderValue): Response {
+  const old = response.headers;
+  const headers: ResponseHeaders = {};
+  if (old !== undefined && old !== null) {
+    for (const key in old) {
+      if (key.length === name.length && (key === name || key.toLowerCase() === name)) continue;
+      headers[key] = old[key];
+    }
+  }
+  headers[name] = value;
   return { status: response.status ?? 200, headers, body: response.body };
 }
 

@@ -20,7 +20,7 @@ import {
   type ResponseBody,
   type ResponseHook,
 } from '@http-kit/http1';
-import { headerOf, mapResponse, varyWith, withHeaders } from './answers.js';
+import { headerOf, mapResponse, varyWith, withHeader, withHeaders } from './answers.js';
 import type { Middleware } from './compose.js';
 import { checkOptions, countOption, functionOption } from './options.js';
 import { inTurn, zlibGate } from './zlib-gate.js';
@@ -304,7 +304,7 @@ export function compress(options?: CompressOptions): Middleware {
     const source = verdict === 'yes' && encoding !== null ? bodyStream(response.body) : null;
     // Below the threshold every client gets the same bytes: nothing varies.
     if (source instanceof Uint8Array && source.byteLength < threshold) return response;
-    if (source === null) return withHeaders(response, { vary });
+    if (source === null) return withHeader(response, 'vary', vary);
     if (source instanceof Uint8Array) {
       const once = (async function* () {
         yield await compressWhole(source, encoding!, settings);
@@ -354,7 +354,7 @@ export function compress(options?: CompressOptions): Middleware {
       const verdict = eligible(response, req, settings);
       if (verdict === 'skip') return response;
       if (verdict === 'vary-only' || encoding === null || !SYNC_STREAMING)
-        return withHeaders(response, { vary: varyWith(response.headers, 'Accept-Encoding') });
+        return withHeader(response, 'vary', varyWith(response.headers, 'Accept-Encoding'));
       const br = encoding === 'br';
       (req as WithStream)[kStream] = {
         z: engine(encoding, settings),

@@ -6,7 +6,7 @@
  */
 import { describe, InvalidArgumentError } from '@http-kit/core';
 import { addResponseHook, type Handler, type Request, type Response, type ResponseHook } from '@http-kit/http1';
-import { mapResponse, varyWith, withHeaders } from './answers.js';
+import { mapResponse, varyWith, withHeader, withHeaders } from './answers.js';
 import type { Middleware } from './compose.js';
 import { checkOptions } from './options.js';
 
@@ -57,7 +57,8 @@ export function cors(options?: CorsOptions): Middleware {
         );
     }
     const set = new Set(origins.map((origin) => origin.toLowerCase()));
-    allowed = (origin) => set.has(origin.toLowerCase());
+    // Browsers send the origin in lower case: then it is looked up as it came, with no copy made.
+    allowed = (origin) => set.has(origin) || set.has(origin.toLowerCase());
   } else {
     throw new InvalidArgumentError(`cors: origins must be '*', an array of origins or a function, got ${describe(origins)}`);
   }
@@ -77,7 +78,7 @@ export function cors(options?: CorsOptions): Middleware {
   const mark = (response: Response, req: Request): Response => {
     const origin = req.headers.origin;
     const vary = literalStar ? undefined : varyWith(response.headers, 'Origin');
-    if (origin === undefined || !allowed(origin, req)) return vary === undefined ? response : withHeaders(response, { vary });
+    if (origin === undefined || !allowed(origin, req)) return vary === undefined ? response : withHeader(response, 'vary', vary);
     return withHeaders(response, {
       vary,
       'access-control-allow-origin': literalStar ? '*' : origin,

@@ -8,7 +8,7 @@ import './request-fields.js';
 
 export { compose } from './compose.js';
 export type { Middleware } from './compose.js';
-export { requestId } from './request-id.js';
+export { randomRequestId, requestId } from './request-id.js';
 export type { RequestIdOptions } from './request-id.js';
 export { cors } from './cors.js';
 export type { CorsOptions } from './cors.js';

@@ -3,7 +3,7 @@
  * with curl where a real peer says more than our own client.
  */
 import { describe, expect, it } from 'vitest';
-import { compose, cors, errorHandler, formParams, requestId, trustProxy } from '@http-kit/middleware';
+import { compose, cors, errorHandler, formParams, randomRequestId, requestId, trustProxy } from '@http-kit/middleware';
 import { curl, peer, useServers } from '@http-kit/test-support';
 import { get, request } from '@http-kit/client';
 import type { Handler } from '@http-kit/http1';
@@ -56,6 +56,19 @@ describe('requestId', () => {
     const res = await get(`http://127.0.0.1:${port}/`, { headers: { 'x-trace': 't-1' } });
     expect(res.status).toBe(404);
     expect(res.headers!['x-trace']).toBe('t-1');
+  });
+
+  it('makes version 4 UUIDs, all different, across refills of its random pool', () => {
+    const seen = new Set<string>();
+    const nibbles = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const id = randomRequestId();
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(id);
+      nibbles.add(id[0]);
+    }
+    expect(seen.size).toBe(2000);
+    expect(nibbles.size).toBe(16); // every hex digit turns up: the bytes are random, not a counter
   });
 });
 
