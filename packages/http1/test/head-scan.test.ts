@@ -30,4 +30,15 @@ describe('scanHeaders', () => {
     expect(second).toBe(first);
     expect(second.names.slice(0, second.count)).toEqual(['b']);
   });
+
+  it('checks every value the same before, while and after its cache of checked values turns over', () => {
+    const check = (value: string) => () => scanHeaders({ 'x-id': value, 'content-type': 'text/plain' });
+    for (let round = 0; round < 3; round++) {
+      // Unique values (request ids) fill the cache and empty it again, more than once.
+      for (let i = 0; i < 1500; i++) expect(check(`id-${round}-${i}`)).not.toThrow();
+      expect(check('bad\r\nx-injected: 1')).toThrow(/Invalid character in response header x-id/);
+      expect(check('bad\u0000nul')).toThrow(/Invalid character/);
+      expect(() => scanHeaders({ 'bad name': 'x' })).toThrow(/Invalid response header name/);
+    }
+  });
 });

@@ -122,7 +122,9 @@ export function copyScan(headers: HeaderScan): HeaderScan {
 }
 
 // Names and short values already checked: handlers send the same few again and again, and a
-// set lookup on a string literal costs less than a regex.
+// set lookup on a string literal costs less than a regex. A full cache is emptied and fills again
+// with what is sent now: values unique to one answer (request ids) would otherwise fill it for
+// good and leave the repeated ones out.
 const validNames = new Set<string>();
 const validValues = new Set<string>();
 const VALIDATED_LIMIT = 1024;
@@ -135,13 +137,17 @@ function describeObject(value: object): string {
 
 function validateName(name: string): void {
   if (!isToken(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
-  if (validNames.size < VALIDATED_LIMIT) validNames.add(name);
+  if (validNames.size >= VALIDATED_LIMIT) validNames.clear();
+  validNames.add(name);
 }
 
 function add(scan: HeaderScan, name: string, value: string): void {
   if (!validValues.has(value)) {
     if (!isFieldValue(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
-    if (value.length <= CACHED_VALUE_LENGTH && validValues.size < VALIDATED_LIMIT) validValues.add(value);
+    if (value.length <= CACHED_VALUE_LENGTH) {
+      if (validValues.size >= VALIDATED_LIMIT) validValues.clear();
+      validValues.add(value);
+    }
   }
   const i = scan.count++;
   scan.names[i] = name;
