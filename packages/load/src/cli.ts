@@ -38,6 +38,19 @@ const USAGE = `usage: http-kit-load URL [options]
       --connect-rate N       connections opened per second at most (default: unpaced)
       --local-addresses A,B  source addresses to rotate over (default auto: 127.0.0.2, ... once
                              the ports of one run out, for loopback targets)
+      --close-timeout MS     how long the server has to close its side once a connection is closed
+                             (FIN; websocket: close frame), at the end and after each session (default 1500)
+
+  Clients that come and go (soak tests):
+      --sessions N[-M]       each connection ends itself after N (to M, at random) answers (responses,
+                             polls, echoes, events) and opens again as a new client
+      --drop F               of the sessions that end, the fraction dropped: no FIN wait, no close frame
+      --reset F              of the sessions that end, the fraction ended with a TCP reset (RST)
+      --abort F              longpoll: the fraction of polls given up while parked (connection dropped)
+      --abort-delay N[-M]    longpoll: ms from a poll's send to its abort (default 0-100)
+      --sse-retry MS         sse: wait before reopening an ended stream until the server sends retry:
+                             (default 3000); each failed reopen doubles it, with 50-100 % jitter
+      --sse-retry-max MS     sse: the back-off's cap (default 30000)
   -w, --workers N            split the connections over N processes, histograms merged
       --json FILE            write the result as JSON ('-': stdout, and the summary to stderr)
       --report FILE.html     write a self-contained HTML report
@@ -56,6 +69,14 @@ function numberOf(name: string, text: string | undefined): number | undefined {
   if (text.trim() === '' || !Number.isFinite(value) || value < 0)
     usageError(`--${name} wants a non-negative number, got ${JSON.stringify(text)}`);
   return value;
+}
+
+/** `N` or `N-M` (an option's range), or a usage error naming it. */
+function rangeOf(name: string, text: string | undefined): number | [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
+  if (match === null) usageError(`--${name} wants N or N-M (non-negative integers), got ${JSON.stringify(text)}`);
+  return match[2] === undefined ? Number(match[1]) : [Number(match[1]), Number(match[2])];
 }
 
 async function main(): Promise<void> {
@@ -101,6 +122,14 @@ async function main(): Promise<void> {
     connectRate: numberOf('connect-rate', values['connect-rate']),
     localAddresses:
       values['local-addresses'] === undefined || values['local-addresses'] === 'auto' ? 'auto' : values['local-addresses'].split(','),
+    closeTimeout: numberOf('close-timeout', values['close-timeout']),
+    sessionRequests: rangeOf('sessions', values.sessions),
+    dropFraction: numberOf('drop', values.drop),
+    resetFraction: numberOf('reset', values.reset),
+    abortFraction: numberOf('abort', values.abort),
+    abortDelay: rangeOf('abort-delay', values['abort-delay']),
+    sseRetry: numberOf('sse-retry', values['sse-retry']),
+    sseRetryMax: numberOf('sse-retry-max', values['sse-retry-max']),
   };
   const workers = numberOf('workers', values.workers) ?? 1;
   const controller = new AbortController();
@@ -160,6 +189,14 @@ function parse() {
       'connect-concurrency': { type: 'string' },
       'connect-rate': { type: 'string' },
       'local-addresses': { type: 'string' },
+      'close-timeout': { type: 'string' },
+      sessions: { type: 'string' },
+      drop: { type: 'string' },
+      reset: { type: 'string' },
+      abort: { type: 'string' },
+      'abort-delay': { type: 'string' },
+      'sse-retry': { type: 'string' },
+      'sse-retry-max': { type: 'string' },
       workers: { type: 'string', short: 'w' },
       json: { type: 'string' },
       report: { type: 'string' },

@@ -21,7 +21,16 @@ export interface ConnectionHost {
    * The connection's socket is gone; `failedToOpen` when it never reached `opened` (`code`: the
    * socket error, if any). The run decides whether and when to open it again.
    */
-  lost(connection: LoadConnection, failedToOpen: boolean, code: string | undefined): void;
+  lost(connection: LoadConnection, failedToOpen: boolean, code: string | undefined, delayMs?: number): void;
+  /**
+   * The connection ended its session itself (`sessionRequests`, an aborted poll) and its socket is
+   * gone: the run opens it again at once, as a new client.
+   */
+  left(connection: LoadConnection): void;
+  /** At the run's end: the server closed a connection the client had closed (in time). */
+  peerClosed(): void;
+  /** At the run's end: the server did not close a connection within closeTimeout; it was destroyed. */
+  closeForced(): void;
 }
 
 /**
@@ -39,8 +48,12 @@ export interface LoadConnection {
   offer(dueAt: number): void;
   /** Once a second: fail what has waited longer than the timeout. */
   checkTimeout(now: number): void;
-  /** Ends the connection for good (a WebSocket with a close frame). */
-  close(): void;
+  /**
+   * Ends the connection for good as a client leaving would (HTTP, SSE: FIN; WebSocket: a close
+   * frame, then FIN) and waits, up to closeTimeout, for the server to close its side: true when
+   * it waits (it then reports `peerClosed` or `closeForced`), false when it had no open socket.
+   */
+  close(): boolean;
   /** Whether its socket is still there. */
   active(): boolean;
   /** Ends the connection for good, now. */

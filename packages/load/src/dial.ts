@@ -19,6 +19,8 @@ export interface SocketOwner {
   onData(chunk: Buffer): void;
   onSocketError(error: NodeJS.ErrnoException): void;
   onSocketClose(): void;
+  /** The server did not close its side within closeTimeout of ours (see `closeWithin`). */
+  onCloseTimeout(): void;
 }
 
 const kOwner = Symbol('load.owner');
@@ -40,6 +42,18 @@ function onOpenTimeout(this: OwnedSocket): void {
   const error = new Error('not open in time') as NodeJS.ErrnoException;
   error.code = 'open-timeout';
   this.destroy(error);
+}
+
+function onCloseTimeout(this: OwnedSocket): void {
+  this[kOwner].onCloseTimeout();
+}
+
+/**
+ * We closed our side of `socket` (FIN, or a close frame): its owner's `onCloseTimeout` runs if
+ * the server has not closed its side (nothing read, no close) within `ms`.
+ */
+export function closeWithin(socket: Socket, ms: number): void {
+  socket.setTimeout(ms, onCloseTimeout);
 }
 
 /** The connection on `socket` is open: its open timeout no longer applies. */

@@ -12,6 +12,10 @@
  *   the server's event time (a response header, epoch ms) to the answer's arrival.
  *
  * The requests answering one read leave together in one write.
+ *
+ * Sessions (`sessionRequests`): after its session's last answer the connection ends itself (FIN
+ * and the server's close awaited, a drop or a reset) and the run opens it again. A long poll
+ * given up while parked (`abortFraction`) drops the connection the same way.
  */
 import type { Socket } from 'node:net';
 import { HttpParser, TYPE_RESPONSE, ParseResult, type ParserEvents } from '@http-kit/http1/codec';
@@ -19,7 +23,8 @@ import { errorKind, type ConnectionHost, type LoadConnection } from './connectio
 import { LoadMode } from './options.js';
 import type { RequestBytes } from './requests.js';
 import { TimeQueue } from './time-queue.js';
-import { isOpen, type SocketOwner } from './dial.js';
+import { closeWithin, isOpen, type SocketOwner } from './dial.js';
+import { between, SessionEnd, sessionEnd, sessionLength } from './session.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -28,7 +33,11 @@ const State = {
   Idle: 0,
   Connecting: 1,
   Open: 2,
-  Closed: 3,
+  /** Ending its session (FIN sent, or destroyed): opened again once the socket is gone. */
+  Leaving: 3,
+  /** The run's end: FIN sent, waiting for the server to close its side. */
+  Stopping: 4,
+  Closed: 5,
 } as const;
 type State = (typeof State)[keyof typeof State];
 
@@ -57,6 +66,11 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private sentHere = 0;
   /** With an `onAnswer` hook: the body of the response being read, chunk by chunk. */
   private body: Buffer[] | null = null;
+  /** Sessions: answers still to come in this session, and requests still to send (0 and 0: no sessions). */
+  private sessionLeft = 0;
+  private sessionSends = 0;
+  /** A parked poll to give up (abortFraction), armed when it left. */
+  private abortTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -106,9 +120,29 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.socket?.destroy();
   }
 
-  close(): void {
-    this.state = State.Closed;
-    this.socket?.destroy();
+  close(): boolean {
+    this.disarmAbort();
+    if (this.state !== State.Open || this.socket === null) {
+      this.destroy();
+      return false;
+    }
+    this.state = State.Stopping;
+    this.socket.end();
+    closeWithin(this.socket, this.host.options.closeTimeout);
+    return true;
+  }
+
+  /** Ends the session `how`; the run opens the connection again once the socket is gone. */
+  private leave(how: SessionEnd): void {
+    const socket = this.socket;
+    this.disarmAbort();
+    if (socket === null) return;
+    this.state = State.Leaving;
+    if (how === SessionEnd.Close) {
+      socket.end();
+      closeWithin(socket, this.host.options.closeTimeout);
+    } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
+    else socket.destroy();
   }
 
   // --- the socket -------------------------------------------------------------------------------
@@ -118,6 +152,8 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.state = State.Open;
     if (this.socket !== null) isOpen(this.socket);
     this.parser = HttpParser.acquire(TYPE_RESPONSE, this);
+    this.sessionLeft = sessionLength(this.host.options);
+    this.sessionSends = this.sessionLeft;
     this.host.opened(this);
     this.batch = [];
     this.fill();
@@ -128,7 +164,8 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     const recorder = this.host.recorder;
     recorder.bytesRead += chunk.length;
     const parser = this.parser;
-    if (parser === null) return;
+    // Once the connection is closing, what is still read is not counted as answers.
+    if (parser === null || this.state !== State.Open) return;
     this.batch = [];
     const result = parser.execute(chunk);
     if (result === ParseResult.Error) {
@@ -150,7 +187,15 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
 
   onSocketClose(): void {
     const wasOpen = this.state === State.Open;
-    if (this.state === State.Closed || this.host.stopping) {
+    if (this.state === State.Stopping) this.host.peerClosed();
+    if (this.state === State.Leaving && !this.host.stopping) {
+      this.release();
+      this.state = State.Idle;
+      this.lastErrorCode = undefined;
+      this.host.left(this);
+      return;
+    }
+    if (this.state === State.Closed || this.state === State.Stopping || this.state === State.Leaving || this.host.stopping) {
       this.state = State.Closed;
       this.release();
       return;
@@ -163,7 +208,18 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.host.lost(this, !wasOpen, code);
   }
 
+  onCloseTimeout(): void {
+    if (this.state === State.Stopping) {
+      this.state = State.Closed;
+      this.host.closeForced();
+    } else if (this.state === State.Leaving) {
+      this.host.recorder.error('close-timeout');
+    }
+    this.socket?.destroy();
+  }
+
   private release(): void {
+    this.disarmAbort();
     this.socket = null;
     this.parser?.release();
     this.parser = null;
@@ -177,9 +233,10 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
 
   /** Writes what may leave now: up to `depth` in flight; in the open model only what is due. */
   private fill(): void {
-    if (this.host.stopping || !this.keepAlive) return;
+    if (this.host.stopping || !this.keepAlive || this.state !== State.Open) return;
     while (this.inFlight.length < this.depth) {
       if (this.limit > 0 && this.sentHere >= this.limit) return;
+      if (this.sessionLeft > 0 && this.sessionSends === 0) return;
       let base: number;
       if (this.openModel) {
         if (this.due.length === 0) return;
@@ -193,6 +250,12 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
 
   private send(base: number): void {
     this.sentHere++;
+    if (this.sessionSends > 0) this.sessionSends--;
+    const options = this.host.options;
+    if (this.longPoll && options.abortFraction > 0 && Math.random() < options.abortFraction) {
+      this.disarmAbort();
+      this.abortTimer = setTimeout(abortParked, between(options.abortDelay), this);
+    }
     const template = this.requests[this.next];
     this.templates?.push(this.next);
     this.next = this.next + 1 === this.requests.length ? 0 : this.next + 1;
@@ -207,7 +270,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private flush(): void {
     const batch = this.batch;
     this.batch = null;
-    if (batch === null || batch.length === 0 || this.socket === null) return;
+    if (batch === null || batch.length === 0 || this.socket === null || this.state !== State.Open) return;
     this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
   }
 
@@ -242,6 +305,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     if (status >= 100 && status < 200) return 0;
     const base = this.inFlight.shift();
     this.templates?.shift();
+    this.disarmAbort();
     const recorder = this.host.recorder;
     recorder.answers++;
     if (!this.longPoll && !Number.isNaN(base)) recorder.recordLatency((performance.now() - base) * 1000);
@@ -250,6 +314,10 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
       const body = this.body;
       this.body = null;
       onAnswer(this.index, body === null ? EMPTY : body.length === 1 ? body[0] : Buffer.concat(body));
+    }
+    if (this.sessionLeft > 0 && --this.sessionLeft === 0) {
+      this.leave(sessionEnd(this.host.options, recorder));
+      return 0;
     }
     if (!this.keepAlive) {
       // The server ends the connection after this response; the run opens it again.
@@ -260,6 +328,24 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     return 0;
   }
 
+  /** The parked poll's abort came due: the client gives up, dropping the connection. */
+  abortPoll(): void {
+    this.abortTimer = null;
+    if (this.state !== State.Open || this.inFlight.length === 0) return;
+    const recorder = this.host.recorder;
+    recorder.aborts++;
+    recorder.sessions++;
+    recorder.drops++;
+    this.inFlight.clear();
+    this.leave(SessionEnd.Drop);
+  }
+
+  private disarmAbort(): void {
+    if (this.abortTimer === null) return;
+    clearTimeout(this.abortTimer);
+    this.abortTimer = null;
+  }
+
   /** The server's event time (epoch ms) from the stamp header, NaN without one. */
   private stampOf(headers: string[]): number {
     const name = this.host.options.stampHeader;
@@ -268,4 +354,8 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     }
     return Number.NaN;
   }
+}
+
+function abortParked(connection: HttpConnection): void {
+  connection.abortPoll();
 }

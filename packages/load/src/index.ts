@@ -9,7 +9,7 @@
  * console.log(formatSummary(result));
  */
 export { runLoad } from './run-load.js';
-export type { LoadResult, OpenedInfo, Progress, RunHooks } from './run-load.js';
+export type { ClosingFigures, LoadResult, OpenedInfo, Progress, RunHooks } from './run-load.js';
 export { runWorkers, mergeResults } from './workers.js';
 export { LoadMode, WebSocketMode, resolveOptions } from './options.js';
 export type { LoadOptions, RequestSpec, ResolvedOptions } from './options.js';

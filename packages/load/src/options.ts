@@ -87,6 +87,30 @@ export interface LoadOptions {
   localAddresses?: string[] | 'auto';
   /** Seconds the whole run may take beyond opening and the duration before it is cut (default 30). */
   graceSeconds?: number;
+  /**
+   * ms the server has to close its side once a connection is closed (HTTP, SSE: FIN; WebSocket:
+   * close frame, then FIN), at the run's end and at each session's end; past it the socket is
+   * destroyed (default 1500). `LoadResult.closing` says how many closed in time and when the last did.
+   */
+  closeTimeout?: number;
+  /**
+   * Sessions: each connection ends itself after a random number of answers from min to max
+   * (responses, long-poll answers, echoes, SSE events), as a client leaving, and opens again as a
+   * new client; a number n is [n, n]. Default: none (connections live for the whole run).
+   */
+  sessionRequests?: number | [number, number];
+  /** Of the sessions that end, the fraction dropped without a clean close: HTTP destroyed at once, WebSocket without a close frame (default 0). */
+  dropFraction?: number;
+  /** Of the sessions that end, the fraction ended with a TCP reset (RST); counted apart from dropFraction, the two add up to 1 at most (default 0). */
+  resetFraction?: number;
+  /** longpoll: the fraction of polls given up while parked: the connection is dropped `abortDelay` ms after the poll left, and opens again (default 0). */
+  abortFraction?: number;
+  /** longpoll: ms from a poll's send to its abort, random from min to max (default [0, 100]). */
+  abortDelay?: number | [number, number];
+  /** sse: ms before a stream the server ended is opened again, until the server sends `retry:` (default 3000, as browsers). */
+  sseRetry?: number;
+  /** sse: the most a reopen waits; each failed reopen doubles the wait up to this, with jitter (default 30000). */
+  sseRetryMax?: number;
 }
 
 /** Options with every default filled in and every value checked. */
@@ -111,6 +135,15 @@ export interface ResolvedOptions {
   connectRate: number;
   localAddresses: string[] | 'auto';
   graceSeconds: number;
+  closeTimeout: number;
+  /** [min, max] answers per session; [0, 0]: no sessions. */
+  sessionRequests: [number, number];
+  dropFraction: number;
+  resetFraction: number;
+  abortFraction: number;
+  abortDelay: [number, number];
+  sseRetry: number;
+  sseRetryMax: number;
 }
 
 const MODES: readonly string[] = Object.values(LoadMode);
@@ -167,6 +200,23 @@ function readRequests(file: string): RequestSpec[] {
   return parsed as RequestSpec[];
 }
 
+/** A fraction from 0 to 1. */
+function fraction(name: string, value: unknown): number {
+  return count(name, value, 0, 0, 1, false);
+}
+
+/** A [min, max] range of integers (a number n is [n, n]); `fallback` when absent. */
+function range(name: string, value: unknown, fallback: [number, number], min: number): [number, number] {
+  if (value === undefined) return fallback;
+  const pair = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(pair) || pair.length !== 2)
+    throw new InvalidArgumentError(`${name} must be a number or a [min, max] pair, got ${JSON.stringify(value)}`);
+  const low = count(`${name}[0]`, pair[0], 0, min);
+  const high = count(`${name}[1]`, pair[1], 0, min);
+  if (high < low) throw new InvalidArgumentError(`${name} must be [min, max] with min <= max, got ${JSON.stringify(value)}`);
+  return [low, high];
+}
+
 /**
  * Checks `options` and fills in the defaults; throws InvalidArgumentError naming the first wrong one.
  *
@@ -216,6 +266,17 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
       `localAddresses must be 'auto' or a non-empty array of IP addresses, got ${JSON.stringify(localAddresses)}`,
     );
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const dropFraction = fraction('dropFraction', options.dropFraction);
+  const resetFraction = fraction('resetFraction', options.resetFraction);
+  if (dropFraction + resetFraction > 1)
+    throw new InvalidArgumentError(`dropFraction + resetFraction must be at most 1, got ${dropFraction} + ${resetFraction}`);
+  const sessionRequests = range('sessionRequests', options.sessionRequests, [0, 0], 1);
+  if ((dropFraction > 0 || resetFraction > 0) && sessionRequests[1] === 0)
+    throw new InvalidArgumentError('dropFraction and resetFraction apply to sessions that end: give sessionRequests too');
+  const abortFraction = fraction('abortFraction', options.abortFraction);
+  if (abortFraction > 0 && mode !== LoadMode.LongPoll)
+    throw new InvalidArgumentError(`abortFraction applies to longpoll mode only (polls given up while parked), got mode ${mode}`);
+  const sseRetry = count('sseRetry', options.sseRetry, 3_000, 0, 86_400_000);
   return {
     url,
     host,
@@ -237,6 +298,14 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
     connectRate: count('connectRate', options.connectRate, 0, 0, 10_000_000, false),
     localAddresses,
     graceSeconds: count('graceSeconds', options.graceSeconds, 30, 0, 86_400, false),
+    closeTimeout: count('closeTimeout', options.closeTimeout, 1_500, 1, 86_400_000),
+    sessionRequests,
+    dropFraction,
+    resetFraction,
+    abortFraction,
+    abortDelay: range('abortDelay', options.abortDelay, [0, 100], 0),
+    sseRetry,
+    sseRetryMax: Math.max(sseRetry, count('sseRetryMax', options.sseRetryMax, 30_000, 0, 86_400_000)),
   };
 }
 

@@ -33,10 +33,31 @@ export interface Counters {
   reconnects: number;
   /** SSE events missed: the ids skipped between one numeric id and the next. */
   gaps: number;
+  /** Sessions the client ended itself (`sessionRequests`, aborted polls), and opened again. */
+  sessions: number;
+  /** Of those, ended without a clean close: dropped (no FIN wait, no close frame) or reset. */
+  drops: number;
+  /** Of the drops, with a TCP reset (RST). */
+  resets: number;
+  /** Long polls given up while parked (`abortFraction`); each also ends its session as a drop. */
+  aborts: number;
 }
 
 export function emptyCounters(): Counters {
-  return { sent: 0, answers: 0, status: [0, 0, 0, 0, 0, 0], errors: {}, bytesRead: 0, bytesWritten: 0, reconnects: 0, gaps: 0 };
+  return {
+    sent: 0,
+    answers: 0,
+    status: [0, 0, 0, 0, 0, 0],
+    errors: {},
+    bytesRead: 0,
+    bytesWritten: 0,
+    reconnects: 0,
+    gaps: 0,
+    sessions: 0,
+    drops: 0,
+    resets: 0,
+    aborts: 0,
+  };
 }
 
 /** Adds `from` into `into`. */
@@ -49,6 +70,10 @@ export function addCounters(into: Counters, from: Counters): void {
   into.bytesWritten += from.bytesWritten;
   into.reconnects += from.reconnects;
   into.gaps += from.gaps;
+  into.sessions += from.sessions;
+  into.drops += from.drops;
+  into.resets += from.resets;
+  into.aborts += from.aborts;
 }
 
 /** What `tick()` hands on: the second's counters and histogram (workers send it to the parent). */
@@ -69,6 +94,10 @@ export class Recorder implements Counters {
   bytesWritten = 0;
   reconnects = 0;
   gaps = 0;
+  sessions = 0;
+  drops = 0;
+  resets = 0;
+  aborts = 0;
   /** Counters at the end of the last second, to take differences. */
   private last: Counters = emptyCounters();
 
@@ -99,6 +128,10 @@ export class Recorder implements Counters {
       bytesWritten: this.bytesWritten,
       reconnects: this.reconnects,
       gaps: this.gaps,
+      sessions: this.sessions,
+      drops: this.drops,
+      resets: this.resets,
+      aborts: this.aborts,
     };
   }
 
@@ -131,6 +164,10 @@ export class Recorder implements Counters {
       bytesWritten: now.bytesWritten - last.bytesWritten,
       reconnects: now.reconnects - last.reconnects,
       gaps: now.gaps - last.gaps,
+      sessions: now.sessions - last.sessions,
+      drops: now.drops - last.drops,
+      resets: now.resets - last.resets,
+      aborts: now.aborts - last.aborts,
     };
     this.last = now;
     const latency = this.second.toJSON();

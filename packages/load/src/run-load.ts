@@ -22,8 +22,8 @@ import { WebSocketConnection, type WebSocketFrames } from './websocket-connectio
 
 /** After a failed connect, how long before that connection is tried again (ms). */
 const RETRY_DELAY_MS = 250;
-/** How long closing may take before what is left is destroyed (ms). */
-const CLOSE_GRACE_MS = 1_500;
+/** Beyond closeTimeout, how long the run waits for the last sockets before destroying them (ms). */
+const CLOSE_SLACK_MS = 500;
 
 /** The figures of a run (or of several processes' runs, merged). */
 export interface LoadResult {
@@ -48,6 +48,20 @@ export interface LoadResult {
   timeline: SecondSample[];
   /** The tool's own cost: CPU seconds (user + system) over the measured load, its share of one core, and its RSS. */
   client: { cpuSeconds: number; cpuPercent: number; rssPeakBytes: number; rssEndBytes: number };
+  /**
+   * The run's end: every open connection is closed as a client leaving would (HTTP, SSE: FIN;
+   * WebSocket: a close frame, then FIN). `connections` were closed so; `peerClosed` of them the
+   * server then closed within closeTimeout, `forced` not (destroyed); `lastPeerCloseMs`: from the
+   * start of closing to the last close by the server (null when none).
+   */
+  closing: ClosingFigures;
+}
+
+export interface ClosingFigures {
+  connections: number;
+  peerClosed: number;
+  forced: number;
+  lastPeerCloseMs: number | null;
 }
 
 /** What the progress callback gets once a second. */
@@ -123,6 +137,9 @@ class LoadRun implements ConnectionHost {
   private slotConnects = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** The run's end, when closing began (performance.now()), and what the closes did. */
+  private closeStarted = 0;
+  readonly closing: ClosingFigures = { connections: 0, peerClosed: 0, forced: 0, lastPeerCloseMs: null };
 
   constructor(
     readonly options: ResolvedOptions,
@@ -177,7 +194,7 @@ class LoadRun implements ConnectionHost {
     this.pump();
   }
 
-  lost(connection: LoadConnection, failedToOpen: boolean, code: string | undefined): void {
+  lost(connection: LoadConnection, failedToOpen: boolean, code: string | undefined, delayMs?: number): void {
     if (this.isOpen.delete(connection)) {
       this.openNow--;
       this.recorder.reconnects++;
@@ -190,18 +207,36 @@ class LoadRun implements ConnectionHost {
     }
     this.triedOnce(connection);
     if (this.stopping) return;
-    if (failedToOpen && !this.dialer.exhausted(code)) {
-      // Not at once: a refused connect would spin.
+    const exhausted = failedToOpen && this.dialer.exhausted(code);
+    // Not at once after a failed open: a refused connect would spin.
+    const delay = exhausted ? 0 : (delayMs ?? (failedToOpen ? RETRY_DELAY_MS : 0));
+    if (delay > 0) {
       const timer = setTimeout(() => {
         this.retries.delete(timer);
         this.toOpen.push(connection);
         this.pump();
-      }, RETRY_DELAY_MS);
+      }, delay);
       this.retries.add(timer);
     } else {
       this.toOpen.push(connection);
     }
     this.pump();
+  }
+
+  left(connection: LoadConnection): void {
+    if (this.isOpen.delete(connection)) this.openNow--;
+    if (this.stopping) return;
+    this.toOpen.push(connection);
+    this.pump();
+  }
+
+  peerClosed(): void {
+    this.closing.peerClosed++;
+    this.closing.lastPeerCloseMs = performance.now() - this.closeStarted;
+  }
+
+  closeForced(): void {
+    this.closing.forced++;
   }
 
   private triedOnce(connection: LoadConnection): void {
@@ -221,7 +256,8 @@ class LoadRun implements ConnectionHost {
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
     this.toOpen.length = 0;
-    for (const connection of this.connections) connection.close();
+    this.closeStarted = performance.now();
+    for (const connection of this.connections) if (connection.close()) this.closing.connections++;
     // Close events come on later turns; a socket that lingers is destroyed by its connection's own timer.
     await new Promise((resolve) => setTimeout(resolve, 0));
     this.allTried?.();
@@ -231,9 +267,11 @@ class LoadRun implements ConnectionHost {
 /** The frames a websocket run writes, built once. */
 function websocketFrames(options: ResolvedOptions): WebSocketFrames {
   const mask = randomBytes(4);
-  const message = encodeFrame(Opcode.Text, Buffer.alloc(options.messageSize, 'a'), true, false, mask) as Buffer;
+  const payload = Buffer.alloc(options.messageSize, 'a');
+  const message = encodeFrame(Opcode.Text, payload, true, false, mask) as Buffer;
   return {
     message,
+    payload,
     close: encodeClose(1000, '', mask),
     mask,
     encodePong: (payload) => encodeFrame(Opcode.Pong, payload, true, false, mask) as Buffer,
@@ -394,6 +432,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
     const latency = recorder.latency.summary();
     const rssEnd = process.memoryUsage.rss();
     await run.closeAll();
+    await waitClosed(run);
     const cpuSeconds = (cpuEnd.user - cpuAtStart.user + cpuEnd.system - cpuAtStart.system) / 1e6;
     return {
       url: resolved.url.href,
@@ -416,6 +455,7 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
         rssPeakBytes: Math.max(rssPeak, rssEnd),
         rssEndBytes: rssEnd,
       },
+      closing: { ...run.closing },
     };
   } finally {
     if (pacer !== null) clearInterval(pacer);
@@ -425,9 +465,9 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   }
 }
 
-/** Waits until every connection's socket is gone, at most CLOSE_GRACE_MS, then destroys what is left. */
+/** Waits until every connection's socket is gone, at most closeTimeout + CLOSE_SLACK_MS, then destroys what is left. */
 async function waitClosed(run: LoadRun): Promise<void> {
-  const deadline = performance.now() + CLOSE_GRACE_MS;
+  const deadline = performance.now() + run.options.closeTimeout + CLOSE_SLACK_MS;
   while (run.connections.some((c) => c.active()) && performance.now() < deadline) await sleep(20);
   for (const connection of run.connections) if (connection.active()) connection.destroy();
 }

@@ -2,14 +2,21 @@
  * One Server-Sent Events stream (sse mode): a GET with `Accept: text/event-stream` held open, its
  * body read with our llhttp binding (chunked or close-delimited) and cut into events at blank
  * lines, as EventSource does. Each event counts as an answer; an event whose `id` is a number
- * other than the previous one plus one counts as a gap (the events between were missed). When the
- * stream ends the run opens it again, sending `Last-Event-ID` as a browser would.
+ * other than the previous one plus one counts as a gap (the events between were missed).
+ *
+ * Reconnecting as EventSource does: when the stream ends (or fails) it is opened again after the
+ * reconnection time, `sseRetry` until the server sends a `retry:` field, with `Last-Event-ID`. Each
+ * reopen that fails doubles the wait, up to `sseRetryMax`, and every wait is jittered (50-100 %) so
+ * streams a server dropped together do not all come back in the same millisecond. Sessions
+ * (`sessionRequests`, in events): the client closes the stream itself and comes back at once as a
+ * new client, without Last-Event-ID.
  */
 import type { Socket } from 'node:net';
 import { HttpParser, TYPE_RESPONSE, ParseResult, type ParserEvents } from '@http-kit/http1/codec';
 import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
-import { isOpen, type SocketOwner } from './dial.js';
+import { closeWithin, isOpen, type SocketOwner } from './dial.js';
 import { encodeRequest } from './requests.js';
+import { SessionEnd, sessionEnd, sessionLength } from './session.js';
 
 const State = {
   Idle: 0,
@@ -18,7 +25,11 @@ const State = {
   Requested: 2,
   /** A 2xx event stream is being read. */
   Streaming: 3,
-  Closed: 4,
+  /** Ending its session (FIN sent, or destroyed): opened again once the socket is gone. */
+  Leaving: 4,
+  /** The run's end: FIN sent, waiting for the server to close its side. */
+  Stopping: 5,
+  Closed: 6,
 } as const;
 type State = (typeof State)[keyof typeof State];
 
@@ -34,8 +45,16 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
   /** The last numeric id seen, NaN before one. */
   private lastId = Number.NaN;
   private lastErrorCode: string | undefined = undefined;
+  /** The reconnection time (ms): sseRetry, or what the server's last `retry:` field said. */
+  private retry: number;
+  /** Reopens that failed in a row since the stream was last open (the back-off's exponent). */
+  private failures = 0;
+  /** Sessions: events still to come in this session (0: no sessions). */
+  private sessionLeft = 0;
 
-  constructor(private readonly host: ConnectionHost) {}
+  constructor(private readonly host: ConnectionHost) {
+    this.retry = host.options.sseRetry;
+  }
 
   open(): void {
     this.state = State.Connecting;
@@ -55,9 +74,48 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
     this.socket?.destroy();
   }
 
-  close(): void {
-    this.state = State.Closed;
+  close(): boolean {
+    if (this.state !== State.Streaming || this.socket === null) {
+      this.destroy();
+      return false;
+    }
+    this.state = State.Stopping;
+    this.socket.end();
+    closeWithin(this.socket, this.host.options.closeTimeout);
+    return true;
+  }
+
+  /** Ends the session `how`: the client leaves; the run opens the stream again as a new client. */
+  private leave(how: SessionEnd): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    this.state = State.Leaving;
+    if (how === SessionEnd.Close) {
+      socket.end();
+      closeWithin(socket, this.host.options.closeTimeout);
+    } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
+    else socket.destroy();
+  }
+
+  onCloseTimeout(): void {
+    if (this.state === State.Stopping) {
+      this.state = State.Closed;
+      this.host.closeForced();
+    } else if (this.state === State.Leaving) {
+      this.host.recorder.error('close-timeout');
+    }
     this.socket?.destroy();
+  }
+
+  /**
+   * How long before the stream is opened again: the reconnection time after a stream that was
+   * open, doubled for each failed reopen since, capped at sseRetryMax; then 50-100 % of that.
+   */
+  private backOff(wasOpen: boolean): number {
+    if (wasOpen) this.failures = 0;
+    else this.failures++;
+    const wait = Math.min(this.host.options.sseRetryMax, this.retry * 2 ** Math.min(this.failures, 30));
+    return wait * (0.5 + Math.random() * 0.5);
   }
 
   onConnect(): void {
@@ -79,6 +137,7 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
 
   onData(chunk: Buffer): void {
     this.host.recorder.bytesRead += chunk.length;
+    if (this.state !== State.Requested && this.state !== State.Streaming) return;
     if (this.parser?.execute(chunk) === ParseResult.Error) {
       this.host.recorder.error(`parse: ${this.parser.errorName}`);
       this.socket?.destroy();
@@ -98,14 +157,30 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
     this.socket = null;
     this.partial = '';
     this.hasData = false;
-    if (this.state === State.Closed || this.host.stopping) {
+    this.eventId = '';
+    if (this.state === State.Stopping) this.host.peerClosed();
+    if (this.state === State.Leaving && !this.host.stopping) {
+      // A new client: no Last-Event-ID, the server's reconnection time unknown.
+      this.state = State.Idle;
+      this.lastErrorCode = undefined;
+      this.lastId = Number.NaN;
+      this.retry = this.host.options.sseRetry;
+      this.failures = 0;
+      this.host.left(this);
+      return;
+    }
+    if (this.state !== State.Idle && this.state !== State.Connecting && this.state !== State.Requested && this.state !== State.Streaming) {
+      this.state = State.Closed;
+      return;
+    }
+    if (this.host.stopping) {
       this.state = State.Closed;
       return;
     }
     this.state = State.Idle;
     const code = this.lastErrorCode;
     this.lastErrorCode = undefined;
-    this.host.lost(this, !wasOpen, code);
+    this.host.lost(this, !wasOpen, code, this.backOff(wasOpen));
   }
 
   onMessageBegin(): number {
@@ -123,6 +198,7 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
     }
     this.state = State.Streaming;
     if (this.socket !== null) isOpen(this.socket);
+    this.sessionLeft = sessionLength(this.host.options);
     this.host.opened(this);
     return 0;
   }
@@ -144,12 +220,14 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
 
   onMessageComplete(): number {
     // The server ended the stream: the run opens it again.
-    this.socket?.end();
+    if (this.state === State.Streaming) this.socket?.end();
     return 0;
   }
 
   /** One line of the stream (without its line break). */
   private line(line: string): void {
+    // The session ended on an earlier line of this read.
+    if (this.state !== State.Streaming) return;
     if (line.length === 0) {
       if (this.hasData) this.dispatch();
       this.hasData = false;
@@ -157,16 +235,24 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
     }
     if (line.startsWith('data')) this.hasData = true;
     else if (line.startsWith('id:')) this.eventId = line.charCodeAt(3) === 32 ? line.slice(4) : line.slice(3);
+    else if (line.startsWith('retry:')) {
+      // As EventSource: a value of ASCII digits only sets the reconnection time; anything else is ignored.
+      const value = line.charCodeAt(6) === 32 ? line.slice(7) : line.slice(6);
+      if (/^\d+$/.test(value)) this.retry = Number(value);
+    }
   }
 
   private dispatch(): void {
     const recorder = this.host.recorder;
     recorder.answers++;
-    if (this.eventId === '') return;
-    const id = Number(this.eventId);
-    this.eventId = '';
-    if (!Number.isInteger(id)) return;
-    if (!Number.isNaN(this.lastId) && id !== this.lastId + 1 && id > this.lastId) recorder.gaps += id - this.lastId - 1;
-    this.lastId = id;
+    if (this.eventId !== '') {
+      const id = Number(this.eventId);
+      this.eventId = '';
+      if (Number.isInteger(id)) {
+        if (!Number.isNaN(this.lastId) && id !== this.lastId + 1 && id > this.lastId) recorder.gaps += id - this.lastId - 1;
+        this.lastId = id;
+      }
+    }
+    if (this.sessionLeft > 0 && --this.sessionLeft === 0) this.leave(sessionEnd(this.host.options, recorder));
   }
 }

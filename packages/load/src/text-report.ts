@@ -80,10 +80,19 @@ export function formatSummary(r: LoadResult): string {
     .join(', ');
   if (statuses !== '') lines.push(`  status: ${statuses}`);
   if (r.mode === 'sse') lines.push(`  events missed (gaps in numeric ids): ${num(c.gaps)}`);
+  if (c.sessions > 0)
+    lines.push(
+      `  sessions ended by the client: ${num(c.sessions)} (${num(c.sessions - c.drops)} closed, ${num(c.drops - c.resets)} dropped, ${num(c.resets)} reset${c.aborts > 0 ? `; of the drops ${num(c.aborts)} polls given up while parked` : ''})`,
+    );
   const errors = Object.entries(c.errors);
   lines.push(
     `  errors: ${errors.length === 0 ? 0 : errors.map(([kind, n]) => `${kind} ${num(n)}`).join(', ')}; reconnects ${num(c.reconnects)}`,
   );
+  const k = r.closing;
+  if (k.connections > 0)
+    lines.push(
+      `  closing: ${num(k.peerClosed)}/${num(k.connections)} closed by the server${k.lastPeerCloseMs === null ? '' : `, the last ${num(k.lastPeerCloseMs, 1)} ms after the client's close`}${k.forced > 0 ? `; ${num(k.forced)} not in time (destroyed)` : ''}`,
+    );
   lines.push(
     `  this tool: ${num(r.client.cpuSeconds, 2)} CPU s (${num(r.client.cpuPercent)}% of a core${r.processes > 1 ? ', summed over processes' : ''}), RSS peak ${formatBytes(r.client.rssPeakBytes)}`,
   );

@@ -8,6 +8,11 @@
  *   answers in order, so the oldest time is the echo's;
  * - listen: counts what the server sends (broadcasts).
  *
+ * In echo mode a message that is not the echo (a broadcast the server sends meanwhile) counts as
+ * an answer but times nothing. Sessions (`sessionRequests`): after its session's last echo (listen:
+ * message) the socket ends itself (a close frame, a drop without one, or a reset) and the run
+ * opens it again.
+ *
  * Every connection of a run sends the same prebuilt frame: masked once with one key chosen for
  * the run. RFC 6455 wants a fresh key per frame against cache poisoning through proxies; a load
  * generator talking to a server it owns has no such proxy, and re-masking per message would cost
@@ -17,9 +22,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { FrameReader, type FrameReaderEvents } from '@http-kit/websocket';
 import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
-import { isOpen, type SocketOwner } from './dial.js';
+import { closeWithin, isOpen, type SocketOwner } from './dial.js';
 import { WebSocketMode } from './options.js';
 import { encodeRequest } from './requests.js';
+import { SessionEnd, sessionEnd, sessionLength } from './session.js';
 import { TimeQueue } from './time-queue.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -32,15 +38,21 @@ const State = {
   /** Handshake written, reading the 101. */
   Handshake: 2,
   Open: 3,
-  /** We sent or got a close frame. */
+  /** The server sent a close frame and we answered it: opened again once the socket is gone. */
   Closing: 4,
-  Closed: 5,
+  /** Ending its session (a close frame sent, or dropped): opened again once the socket is gone. */
+  Leaving: 5,
+  /** The run's end: a close frame and FIN sent, waiting for the server to close its side. */
+  Stopping: 6,
+  Closed: 7,
 } as const;
 type State = (typeof State)[keyof typeof State];
 
 /** The frames every WebSocket of a run writes, built once. */
 export interface WebSocketFrames {
   message: Buffer;
+  /** The echo message's payload, unmasked: what an echo brings back. */
+  payload: Buffer;
   close: Buffer;
   /** The masking key of the run (pongs are masked with it). */
   mask: Buffer;
@@ -56,6 +68,9 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   private readonly inFlight: TimeQueue;
   private readonly due = new TimeQueue(1);
   private lastErrorCode: string | undefined = undefined;
+  /** Sessions: answers still to come in this session, and messages still to send (0 and 0: no sessions). */
+  private sessionLeft = 0;
+  private sessionSends = 0;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -95,14 +110,39 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     this.socket?.destroy();
   }
 
-  close(): void {
-    const open = this.state === State.Open;
-    this.state = State.Closed;
-    if (open && this.socket !== null) {
-      this.socket.end(this.frames.close);
-      // A server that never answers the close (or never closes) does not hold the run.
-      this.socket.setTimeout(1_000, destroyOnTimeout);
-    } else this.socket?.destroy();
+  close(): boolean {
+    if (this.state !== State.Open || this.socket === null) {
+      this.destroy();
+      return false;
+    }
+    this.state = State.Stopping;
+    this.socket.end(this.frames.close);
+    // A server that never answers the close (or never closes) does not hold the run.
+    closeWithin(this.socket, this.host.options.closeTimeout);
+    return true;
+  }
+
+  /** Ends the session `how`; the run opens the connection again once the socket is gone. */
+  private leave(how: SessionEnd): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    this.state = State.Leaving;
+    this.inFlight.clear();
+    if (how === SessionEnd.Close) {
+      socket.end(this.frames.close);
+      closeWithin(socket, this.host.options.closeTimeout);
+    } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
+    else socket.destroy();
+  }
+
+  onCloseTimeout(): void {
+    if (this.state === State.Stopping) {
+      this.state = State.Closed;
+      this.host.closeForced();
+    } else if (this.state === State.Leaving) {
+      this.host.recorder.error('close-timeout');
+    }
+    this.socket?.destroy();
   }
 
   // --- the socket -------------------------------------------------------------------------------
@@ -137,6 +177,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
       this.state = State.Open;
       if (this.socket !== null) isOpen(this.socket);
       this.reader = new FrameReader(this, { expectMasked: false, maxMessageSize: 64 * 1024 * 1024, deflate: null });
+      this.sessionLeft = sessionLength(this.host.options);
+      this.sessionSends = this.sessionLeft;
       this.host.opened(this);
       this.start();
       if (rest > 0) this.reader.push(chunk.subarray(chunk.length - rest));
@@ -157,7 +199,14 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     this.reader = null;
     this.head = '';
     this.inFlight.clear();
-    if (this.state === State.Closed || this.host.stopping) {
+    if (this.state === State.Stopping) this.host.peerClosed();
+    if (this.state === State.Leaving && !this.host.stopping) {
+      this.state = State.Idle;
+      this.lastErrorCode = undefined;
+      this.host.left(this);
+      return;
+    }
+    if (this.state === State.Closed || this.state === State.Stopping || this.state === State.Leaving || this.host.stopping) {
       this.state = State.Closed;
       return;
     }
@@ -208,7 +257,15 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   private send(base: number): void {
-    if (this.host.stopping || this.socket === null) return;
+    if (this.host.stopping || this.socket === null || this.state !== State.Open) return;
+    if (this.sessionLeft > 0) {
+      // This session has sent its share: what falls due now waits for the next one.
+      if (this.sessionSends === 0) {
+        if (this.host.options.rate > 0) this.due.push(base);
+        return;
+      }
+      this.sessionSends--;
+    }
     this.inFlight.push(base);
     const recorder = this.host.recorder;
     recorder.sent++;
@@ -217,19 +274,26 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   onMessage(data: Buffer): void {
+    if (this.state !== State.Open) return;
     const recorder = this.host.recorder;
     recorder.answers++;
     const onAnswer = this.host.onAnswer;
     if (onAnswer !== null) onAnswer(this.index, data);
-    if (this.host.options.wsMode !== WebSocketMode.Echo) return;
-    const base = this.inFlight.shift();
-    if (Number.isNaN(base)) return;
-    recorder.recordLatency((performance.now() - base) * 1000);
-    if (this.host.options.rate === 0) this.send(performance.now());
+    const options = this.host.options;
+    if (options.wsMode === WebSocketMode.Echo) {
+      // A message other than the echo (a broadcast) times nothing.
+      if (this.inFlight.length === 0 || !data.equals(this.frames.payload)) return;
+      recorder.recordLatency((performance.now() - this.inFlight.shift()) * 1000);
+    }
+    if (this.sessionLeft > 0 && --this.sessionLeft === 0) {
+      this.leave(sessionEnd(options, recorder));
+      return;
+    }
+    if (options.wsMode === WebSocketMode.Echo && options.rate === 0) this.send(performance.now());
   }
 
   onPing(payload: Buffer): void {
-    this.socket?.write(this.frames.encodePong(payload));
+    if (this.state === State.Open) this.socket?.write(this.frames.encodePong(payload));
   }
 
   onPong(): void {}
@@ -247,8 +311,4 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   onResume(): void {}
-}
-
-function destroyOnTimeout(this: Socket): void {
-  this.destroy();
 }

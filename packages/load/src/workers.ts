@@ -166,6 +166,14 @@ export function mergeResults(results: LoadResult[], seconds: SecondReport[][]): 
       rssPeakBytes: results.reduce((n, r) => n + r.client.rssPeakBytes, 0),
       rssEndBytes: results.reduce((n, r) => n + r.client.rssEndBytes, 0),
     },
+    closing: {
+      connections: results.reduce((n, r) => n + r.closing.connections, 0),
+      peerClosed: results.reduce((n, r) => n + r.closing.peerClosed, 0),
+      forced: results.reduce((n, r) => n + r.closing.forced, 0),
+      lastPeerCloseMs: results.some((r) => r.closing.lastPeerCloseMs !== null)
+        ? Math.max(...results.map((r) => r.closing.lastPeerCloseMs ?? 0))
+        : null,
+    },
   };
 }
 

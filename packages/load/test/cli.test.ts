@@ -103,7 +103,40 @@ describe('http-kit-load (built bin)', () => {
     expect(server.connections).toBe(0);
   });
 
+  it('--sessions, --drop, --reset: clients that come and go, counted in the summary and the JSON', async () => {
+    const server = await hello();
+    const { code, stdout, stderr } = await run([
+      `${server.url}/`,
+      '-c',
+      '3',
+      '-d',
+      '0.5',
+      '-q',
+      '--sessions',
+      '2-4',
+      '--drop',
+      '0.3',
+      '--reset',
+      '0.3',
+      '--json',
+      '-',
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/sessions ended by the client: [\d,]+ \([\d,]+ closed, [\d,]+ dropped, [\d,]+ reset\)/);
+    expect(stderr).toMatch(/closing: 3\/3 closed by the server, the last [\d.]+ ms after the client's close/);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as LoadResult;
+    expect(result.counters.sessions).toBeGreaterThan(3);
+    expect(result.counters.drops).toBeGreaterThanOrEqual(result.counters.resets);
+    expect(server.connections).toBeGreaterThan(result.counters.sessions);
+  });
+
   it('exits 2 naming the wrong argument', async () => {
+    const range = await run(['http://127.0.0.1:1/', '--sessions', '5-x']);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toMatch(/--sessions wants N or N-M \(non-negative integers\), got "5-x"/);
+    const fraction = await run(['http://127.0.0.1:1/', '--sessions', '3', '--drop', '2']);
+    expect(fraction.code).toBe(2);
+    expect(fraction.stderr).toMatch(/dropFraction must be a number from 0 to 1, got 2/);
     const bad = await run(['http://127.0.0.1:1/', '-c', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--connections wants a non-negative number, got "many"/);

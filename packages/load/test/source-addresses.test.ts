@@ -17,7 +17,7 @@ function remoteAddressOf(dialer: Dialer, server: net.Server): Promise<string> {
       resolve(socket.remoteAddress as string);
       socket.destroy();
     });
-    const owner: SocketOwner = { onConnect() {}, onData() {}, onSocketError: reject, onSocketClose() {} };
+    const owner: SocketOwner = { onConnect() {}, onData() {}, onSocketError: reject, onSocketClose() {}, onCloseTimeout() {} };
     const socket = dialer.dial(owner);
     socket.once('connect', () => socket.destroy());
   });
