@@ -42,6 +42,8 @@ export type AnswerHook = (connection: number, payload: Buffer) => void;
 
 /** One connection of the load, of any mode. */
 export interface LoadConnection {
+  /** Its place in the run: 0 to connections - 1, the same across its reconnects and sessions. */
+  readonly index: number;
   /** Opens (or opens again) the socket; ends in `host.opened` or `host.lost`. */
   open(): void;
   /** Open model: one request (or message) became due at `dueAt` (ms, performance.now()); latency counts from then. */

@@ -76,7 +76,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     private readonly host: ConnectionHost,
     private readonly requests: RequestBytes[],
     /** Its place in the run: which request it starts with, and the index `onAnswer` gets. */
-    private readonly index: number,
+    readonly index: number,
   ) {
     const options = host.options;
     this.longPoll = options.mode === LoadMode.LongPoll;

@@ -98,6 +98,17 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Called at the end of each measured second with what it added (workers send it to their parent). */
   onSecond?: (report: SecondReport) => void;
+  /**
+   * Called each time a connection opens (for a WebSocket: after the 101; SSE: after the 200 head),
+   * the first time and after each reconnect or session end, with its index (as `onAnswer` gets
+   * it): what a connection gets from then on comes on a new socket, from a new client's session.
+   *
+   * @example
+   * const last = new Int32Array(100).fill(-1);
+   * await runLoad({ url: 'ws://127.0.0.1:8080/ws', connections: 100, sessionRequests: [1, 20] },
+   *   { onOpen: (connection) => (last[connection] = -1) });
+   */
+  onOpen?: (connection: number) => void;
   /** Aborting ends the run early; the result covers what was measured. */
   signal?: AbortSignal;
   /**
@@ -144,6 +155,7 @@ class LoadRun implements ConnectionHost {
   constructor(
     readonly options: ResolvedOptions,
     onAnswer: AnswerHook | undefined,
+    private readonly onOpen: ((connection: number) => void) | undefined,
   ) {
     this.dialer = new Dialer(options);
     this.onAnswer = onAnswer ?? null;
@@ -191,6 +203,7 @@ class LoadRun implements ConnectionHost {
     this.openNow++;
     this.isOpen.add(connection);
     this.triedOnce(connection);
+    this.onOpen?.(connection.index);
     this.pump();
   }
 
@@ -281,7 +294,7 @@ function websocketFrames(options: ResolvedOptions): WebSocketFrames {
 function makeConnections(run: LoadRun): void {
   const options = run.options;
   if (options.mode === LoadMode.Sse) {
-    for (let i = 0; i < options.connections; i++) run.connections.push(new SseConnection(run));
+    for (let i = 0; i < options.connections; i++) run.connections.push(new SseConnection(run, i));
   } else if (options.mode === LoadMode.WebSocket) {
     const frames = websocketFrames(options);
     for (let i = 0; i < options.connections; i++) run.connections.push(new WebSocketConnection(run, frames, i));
@@ -329,7 +342,7 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined): 
 export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promise<LoadResult> {
   const resolved = resolveOptions(options);
   checkFileLimit(resolved.connections);
-  const run = new LoadRun(resolved, hooks.onAnswer);
+  const run = new LoadRun(resolved, hooks.onAnswer, hooks.onOpen);
   makeConnections(run);
   const recorder = run.recorder;
   const timeline: SecondSample[] = [];

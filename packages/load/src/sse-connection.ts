@@ -52,7 +52,11 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
   /** Sessions: events still to come in this session (0: no sessions). */
   private sessionLeft = 0;
 
-  constructor(private readonly host: ConnectionHost) {
+  constructor(
+    private readonly host: ConnectionHost,
+    /** Its place in the run, for `onOpen`. */
+    readonly index: number,
+  ) {
     this.retry = host.options.sseRetry;
   }
 

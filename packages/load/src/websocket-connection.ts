@@ -76,7 +76,7 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     private readonly host: ConnectionHost,
     private readonly frames: WebSocketFrames,
     /** Its place in the run, for `onAnswer`. */
-    private readonly index: number,
+    readonly index: number,
   ) {
     this.inFlight = new TimeQueue(host.options.inFlight);
   }

@@ -1,6 +1,7 @@
 // runLoad's onAnswer hook over real loopback sockets: each answer's payload reaches the hook once,
 // with the index of the connection that got it, so a caller can check what the counters cannot
-// (each connection got each broadcast exactly once; each response had the right body).
+// (each connection got each broadcast exactly once; each response had the right body); onOpen
+// marks where each connection's new session starts.
 import { describe, expect, it } from 'vitest';
 import { asChannel, type Channel, type Request } from '@http-kit/http1';
 import { runLoad } from '@http-kit/load';
@@ -30,6 +31,30 @@ describe('onAnswer', () => {
       for (const body of got) expect(body).toMatch(/^part one of (\d+);part two of \1$/);
     }
     expect(new Set(bodies.flat()).size).toBe(12);
+  });
+
+  it('onOpen: called with the index each time a connection opens; a session of 2 gets its 2 answers after it', async () => {
+    const server = await httpServer((_req, res) => res.end('x'));
+    servers.push(server);
+    const opens = [0, 0, 0];
+    const sinceOpen = [-1, -1, -1];
+    const perSession: number[] = [];
+    const result = await runLoad(
+      { url: `${server.url}/`, connections: 3, duration: 0.3, sessionRequests: 2 },
+      {
+        onOpen: (connection) => {
+          if (sinceOpen[connection] !== -1) perSession.push(sinceOpen[connection]);
+          opens[connection]++;
+          sinceOpen[connection] = 0;
+        },
+        onAnswer: (connection) => sinceOpen[connection]++,
+      },
+    );
+    expect(result.counters.errors).toEqual({});
+    for (const n of opens) expect(n).toBeGreaterThan(2);
+    expect(opens[0] + opens[1] + opens[2]).toBeGreaterThanOrEqual(result.counters.sessions);
+    expect(perSession.length).toBeGreaterThan(3);
+    expect(perSession.every((n) => n === 2)).toBe(true);
   });
 
   it('longpoll: each parked poll gets the broadcast once; websocket listen: each socket gets each message once', async () => {
