@@ -8,18 +8,20 @@
 // Client side (unmasked frames) measures reading alone; server side (masked) includes unmasking
 // and the copy that restores the masked bytes before each run.
 //
-// Usage: node bench/ws-utf8-bench.mjs [--smoke] [--from <path to a built @http-kit/websocket index.js>]
-//   --from   compare another build, e.g. one made by `node scripts/build.mjs --no-types --out <dir>`
-//            from an earlier commit (then <dir>/websocket/dist/index.js).
-// Figures are medians of 7 rounds (3 with --smoke); build first: node scripts/build.mjs --no-types
+// Usage: node bench/ws-utf8-bench.mjs [--smoke] [--compare <path to another built @http-kit/websocket index.js>]
+//   --compare  also measures another build, e.g. one made by `node scripts/build.mjs --no-types
+//              --out <dir>` from an earlier commit (then <dir>/websocket/dist/index.js): each cell
+//              is then "that -> this", the two measured in turns in the same process.
+// Figures are medians of 9 rounds (3 with --smoke); build first: node scripts/build.mjs --no-types
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
 const smoke = process.argv.includes('--smoke');
-const fromAt = process.argv.indexOf('--from');
-const from = fromAt === -1 ? '@http-kit/websocket' : pathToFileURL(resolve(process.argv[fromAt + 1])).href;
-const { FrameReader } = await import(from);
-const ROUNDS = smoke ? 3 : 7;
+const compareAt = process.argv.indexOf('--compare');
+const other = compareAt === -1 ? null : pathToFileURL(resolve(process.argv[compareAt + 1])).href;
+const { FrameReader } = await import('@http-kit/websocket');
+const Baseline = other === null ? null : (await import(other)).FrameReader;
+const ROUNDS = smoke ? 3 : 9;
 const SIZE = 64 * 1024;
 
 /** 64 KiB of text: ASCII, or a mix whose sequences cross every chunk boundary somewhere. */
@@ -65,7 +67,7 @@ function wire(payload, fragments, masked) {
   return Buffer.concat(frames);
 }
 
-function measure(payload, { fragments, chunk, masked }) {
+function measure(Reader, payload, { fragments, chunk, masked }) {
   const template = wire(payload, fragments, masked);
   const bytes = Buffer.from(template);
   let received = 0;
@@ -81,7 +83,7 @@ function measure(payload, { fragments, chunk, masked }) {
     },
     onResume() {},
   };
-  const reader = new FrameReader(events, { expectMasked: masked, maxMessageSize: 1 << 24, deflate: null });
+  const reader = new Reader(events, { expectMasked: masked, maxMessageSize: 1 << 24, deflate: null });
   const once = () => {
     if (masked) template.copy(bytes); // unmasking is in place
     for (let at = 0; at < bytes.length; at += chunk) reader.push(bytes.subarray(at, Math.min(bytes.length, at + chunk)));
@@ -95,17 +97,30 @@ function measure(payload, { fragments, chunk, masked }) {
     if (Number(process.hrtime.bigint() - t) > 2e7) break;
     runs *= 2;
   }
-  const perByte = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  /** One round: ns per payload byte. */
+  return () => {
     received = 0;
     const t = process.hrtime.bigint();
     for (let i = 0; i < runs; i++) once();
     const ns = Number(process.hrtime.bigint() - t);
     if (received !== runs * payload.length) throw new Error(`received ${received} bytes, expected ${runs * payload.length}`);
-    perByte.push(ns / (runs * payload.length));
+    return ns / (runs * payload.length);
+  };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** This build's figure for a cell, and the other build's when comparing: their rounds taken in turns. */
+function cell(payload, shape) {
+  const ours = measure(FrameReader, payload, shape);
+  const theirs = Baseline === null ? null : measure(Baseline, payload, shape);
+  const a = [];
+  const b = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    if (theirs !== null) b.push(theirs());
+    a.push(ours());
   }
-  perByte.sort((a, b) => a - b);
-  return perByte[Math.floor(perByte.length / 2)];
+  return theirs === null ? median(a).toFixed(3) : `${median(b).toFixed(3)}->${median(a).toFixed(3)}`;
 }
 
 const shapes = [
@@ -114,12 +129,16 @@ const shapes = [
   ['16 KiB', { fragments: 1, chunk: 16 * 1024 }],
   ['4 frags', { fragments: 4, chunk: Infinity }],
 ];
-console.log(`ws-utf8-bench${smoke ? ' (smoke)' : ''}: ${from}, ns per payload byte (median of ${ROUNDS} rounds)`);
-console.log(['side', 'text', ...shapes.map(([name]) => name)].map((s) => s.padEnd(9)).join(''));
+const width = other === null ? 9 : 14;
+const pad = (s, i) => s.padEnd(i < 2 ? 8 : width);
+console.log(
+  `ws-utf8-bench${smoke ? ' (smoke)' : ''}: ns per payload byte, median of ${ROUNDS} rounds${other === null ? '' : `; ${other} -> this build`}`,
+);
+console.log(['side', 'text', ...shapes.map(([name]) => name)].map(pad).join(''));
 for (const masked of [false, true]) {
   for (const kind of ['ascii', 'mixed']) {
     const payload = text(kind);
-    const row = shapes.map(([, shape]) => measure(payload, { ...shape, masked }).toFixed(3));
-    console.log([masked ? 'server' : 'client', kind, ...row].map((s) => s.padEnd(9)).join(''));
+    const row = shapes.map(([, shape]) => cell(payload, { ...shape, masked }));
+    console.log([masked ? 'server' : 'client', kind, ...row].map(pad).join(''));
   }
 }

@@ -63,7 +63,8 @@ export class Utf8Validator {
     if (i === length) return true;
     // A sequence left open at the end is validated by the state machine; the rest in bulk.
     const tail = openTail(bytes, i);
-    if (tail > i && !isUtf8(bytes.subarray(i, tail))) return this.fail();
+    // (A piece that is all complete sequences, the usual case, is checked without a view of it.)
+    if (tail > i && !isUtf8(i === 0 && tail === length ? bytes : bytes.subarray(i, tail))) return this.fail();
     for (let j = tail; j < length; j++) if (!this.step(bytes[j])) return false;
     return true;
   }
