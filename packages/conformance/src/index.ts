@@ -77,5 +77,12 @@ export {
   type WebSocketClientSuiteOptions,
   websocketClientCases,
 } from './websocket/client-suite.js';
+export {
+  acceptDeflate,
+  type DeflateAgreement,
+  type DeflateOffer,
+  type DeflateRequest,
+  readDeflateOffers,
+} from './websocket/deflate-accept.js';
 export { Conversation, type Event as ConversationEvent } from './websocket/autobahn/conversation.js';
 export { autobahnCases, type ConversationHost } from './websocket/autobahn/cases.js';

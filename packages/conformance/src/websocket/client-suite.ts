@@ -4,7 +4,10 @@
  * the URL and waits when no command is given), accepts its connection, and plays Autobahn's case
  * from the server's side, judged as Autobahn's fuzzing server judges a client. The client's
  * convention is Autobahn's: connect, echo every message, close when the server closes.
- * permessage-deflate is not offered to clients here (groups 12 and 13 are left out).
+ * permessage-deflate is accepted as Autobahn's fuzzing server accepts it: in groups 12 and 13
+ * only, with what each case asks of the client (deflate-accept.ts); a client that offers none
+ * (or not what the case needs) makes them UNIMPLEMENTED. Group 14 holds the kit's deflate
+ * bombs for clients (client-bombs.ts).
  *
  * @example
  * await runWebSocketClientSuite({ command: 'node echo-client.mjs', cases: '1.*,2.*' });
@@ -14,9 +17,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { SuiteReport } from '../report/suite-report.js';
 import { type CaseHost, type ConformanceCase, type RunOptions, runCases } from '../run.js';
 import { caseFilter, compareIds } from '../select.js';
-import { countVerdicts, Unimplemented } from '../verdict.js';
-import { autobahnCases, type ConversationHost } from './autobahn/cases.js';
+import { countVerdicts } from '../verdict.js';
+import { autobahnCases } from './autobahn/cases.js';
 import { Conversation } from './autobahn/conversation.js';
+import { clientBombCases } from './client-bombs.js';
+import { acceptDeflate, type DeflateRequest } from './deflate-accept.js';
 import { RawWebSocket, show } from './raw-websocket.js';
 
 export interface WebSocketClientSuiteOptions {
@@ -25,11 +30,13 @@ export interface WebSocketClientSuiteOptions {
   /** How long to wait for the client's connection (default 10000 ms). */
   connectTimeoutMs?: number;
   cases?: string | readonly string[];
+  /** Autobahn's own message counts in groups 12 and 13 (1000 a case) instead of the kit's (at most 1 MiB a case). */
+  full?: boolean;
   /** Where the URL goes without a command (default stderr). */
   print?: (line: string) => void;
 }
 
-export class WebSocketClientCaseContext implements CaseHost, ConversationHost {
+export class WebSocketClientCaseContext implements CaseHost {
   private server: Server | null = null;
   private child: ChildProcess | null = null;
   private ws: RawWebSocket | null = null;
@@ -40,8 +47,16 @@ export class WebSocketClientCaseContext implements CaseHost, ConversationHost {
 
   constructor(readonly options: WebSocketClientSuiteOptions) {}
 
-  async conversation(offer?: string): Promise<Conversation> {
-    if (offer !== undefined) throw new Unimplemented('the client suite does not offer permessage-deflate');
+  /**
+   * A conversation with the client, the kit as the server; `accept` (groups 12, 13) says what it
+   * asks of the client's permessage-deflate offers, without it the kit declines them.
+   */
+  async conversation(_offer?: string, accept?: readonly DeflateRequest[]): Promise<Conversation> {
+    return new Conversation(await this.connection(accept), 'server');
+  }
+
+  /** Starts the client (or prints the URL) and does the handshake of its connection. */
+  async connection(accept?: readonly DeflateRequest[]): Promise<RawWebSocket> {
     const accepted = new Promise<Socket>((resolve) => {
       this.server = createServer((socket) => {
         // The first connection is the case's; others are refused.
@@ -76,9 +91,9 @@ export class WebSocketClientCaseContext implements CaseHost, ConversationHost {
         timer = setTimeout(() => reject(new Error(`the client did not connect to ${url} within ${timeout} ms`)), timeout);
       }),
     ]).finally(() => clearTimeout(timer));
-    const { ws } = await RawWebSocket.accept(socket);
+    const { ws } = await RawWebSocket.accept(socket, undefined, (offers) => (accept === undefined ? null : acceptDeflate(offers, accept)));
     this.ws = ws;
-    return new Conversation(ws, 'server');
+    return ws;
   }
 
   transcript(): string[] {
@@ -92,11 +107,11 @@ export class WebSocketClientCaseContext implements CaseHost, ConversationHost {
   }
 }
 
-/** The cases of the client suite: Autobahn's groups 1 to 10. */
-export function websocketClientCases(options: WebSocketClientSuiteOptions): ConformanceCase<ConversationHost>[] {
+/** The cases of the client suite: Autobahn's groups 1 to 13, and the kit's deflate bombs (14.1, 14.2). */
+export function websocketClientCases(options: WebSocketClientSuiteOptions): ConformanceCase<WebSocketClientCaseContext>[] {
   const take = caseFilter(options.cases);
-  return autobahnCases({ url: 'ws://127.0.0.1:1/' })
-    .filter((c) => !c.id.startsWith('12.') && !c.id.startsWith('13.') && take(c.id))
+  return [...autobahnCases({ url: 'ws://127.0.0.1:1/', full: options.full }), ...clientBombCases()]
+    .filter((c) => take(c.id))
     .sort((a, b) => compareIds(a.id, b.id));
 }
 

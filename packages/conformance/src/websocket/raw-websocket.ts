@@ -316,8 +316,10 @@ export class RawWebSocket {
   readonly socket: Socket;
   /** The handshake's answer (status 101 when open). */
   answer!: HandshakeAnswer;
-  /** permessage-deflate when the server accepted it. */
+  /** permessage-deflate when the server accepted it (or, on an accepted socket, when we did). */
   deflate: ClientDeflate | null = null;
+  /** On an accepted socket: the client's Sec-WebSocket-Extensions (null when it sent none). */
+  offered: string | null = null;
   /** Frames read and not yet taken. */
   private readonly frames: ServerFrame[] = [];
   /** Bytes received and not yet parsed into frames (after the handshake). */
@@ -359,11 +361,18 @@ export class RawWebSocket {
 
   /**
    * The server's side of an accepted socket: reads the client's opening handshake and, when it
-   * is one (GET, Upgrade: websocket, a key), answers 101 without extensions; then frames are read
-   * as the client sends them (masked, as RFC 6455 5.1 asks of a client). Resolves to the
-   * connection and the request head; a request that is no handshake is answered 400 and rejected.
+   * is one (GET, Upgrade: websocket, a key), answers 101; then frames are read as the client
+   * sends them (masked, as RFC 6455 5.1 asks of a client). `negotiate` gets the client's
+   * Sec-WebSocket-Extensions and answers permessage-deflate (its response and the parameters in
+   * force, `deflate` then set up for the server's side) or declines it (null, the default).
+   * Resolves to the connection and the request head; a request that is no handshake is answered
+   * 400 and rejected.
    */
-  static async accept(socket: Socket, timeout = DEFAULT_WAIT): Promise<{ ws: RawWebSocket; head: string }> {
+  static async accept(
+    socket: Socket,
+    timeout = DEFAULT_WAIT,
+    negotiate: (offers: string | undefined) => { response: string; params: PerMessageDeflateParams } | null = () => null,
+  ): Promise<{ ws: RawWebSocket; head: string }> {
     socket.setNoDelay(true);
     const ws = new RawWebSocket(socket);
     await ws.waitUntil(() => ws.pending.indexOf('\r\n\r\n') !== -1 || ws.ended, timeout, 'the client handshake');
@@ -381,7 +390,15 @@ export class RawWebSocket {
       ws.destroy();
       throw new Error(`the client's request is not a WebSocket handshake: ${head.split('\r\n').join(' | ')}`);
     }
-    const answer = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${expectedAccept(key)}\r\n\r\n`;
+    const offers = head
+      .split('\r\n')
+      .filter((line) => /^sec-websocket-extensions:/i.test(line))
+      .map((line) => line.slice(line.indexOf(':') + 1).trim());
+    const agreed = negotiate(offers.length === 0 ? undefined : offers.join(', '));
+    ws.offered = offers.length === 0 ? null : offers.join(', ');
+    if (agreed !== null) ws.deflate = new ClientDeflate(agreed.params, 'server');
+    const extensions = agreed === null ? '' : `Sec-WebSocket-Extensions: ${agreed.response}\r\n`;
+    const answer = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${expectedAccept(key)}\r\n${extensions}\r\n`;
     ws.note('>', answer.trim().split('\r\n').join(' | '));
     await ws.write(Buffer.from(answer, 'latin1'));
     ws.handshakeDone = true;

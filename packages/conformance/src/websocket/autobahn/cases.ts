@@ -14,6 +14,7 @@ import type { CaseHost, ConformanceCase } from '../../run.js';
 import type { WebSocketSuiteOptions } from '../context.js';
 import { groupName } from '../groups.js';
 import { encodeFrame, Op } from '../raw-websocket.js';
+import { ACCEPT_AS_OFFERED, type DeflateRequest, describeRequests } from '../deflate-accept.js';
 import { type CloseExpectation, Conversation, type Event, message, pong, timeout } from './conversation.js';
 import { testData } from './test-data.js';
 import { UTF8_SUBGROUPS } from './utf8-sequences.js';
@@ -25,7 +26,11 @@ type Script = (c: Conversation) => Promise<Outcome>;
  * server suite) or as the server (the client suite), with permessage-deflate offered or not.
  */
 export interface ConversationHost extends CaseHost {
-  conversation(offer?: string): Promise<Conversation>;
+  /**
+   * A conversation with the peer; `offer` is the permessage-deflate offer the kit makes as the
+   * client, `accept` what the kit asks of the client when it is the server (groups 12, 13).
+   */
+  conversation(offer?: string, accept?: readonly DeflateRequest[]): Promise<Conversation>;
 }
 
 const CLEAN: CloseExpectation = { closedByMe: true, codes: [1000], requireClean: true };
@@ -42,6 +47,8 @@ interface Definition {
   script: Script;
   /** permessage-deflate offer (groups 12, 13). */
   offer?: string;
+  /** What the kit asks of the client when it plays the server (groups 12, 13). */
+  accept?: readonly DeflateRequest[];
   timeoutMs?: number;
 }
 
@@ -52,7 +59,7 @@ function define(d: Definition): ConformanceCase<ConversationHost> {
     title: d.description,
     expectation: d.expectation,
     timeoutMs: d.timeoutMs ?? 30_000,
-    run: async (ctx) => d.script(await ctx.conversation(d.offer)),
+    run: async (ctx) => d.script(await ctx.conversation(d.offer, d.accept)),
   };
 }
 
@@ -700,6 +707,17 @@ const COMPRESSION_RUNS: ReadonlyArray<readonly [number, number]> = [
 
 /** Autobahn's client offers of 13.1 .. 13.7 (its default offer adds client_no_context_takeover and client_max_window_bits). */
 const BASE_OFFER = 'permessage-deflate; client_no_context_takeover; client_max_window_bits';
+/** Autobahn's server accepts of 13.1 .. 13.7 (the kit as the server, playing a client): (requestNoContextTakeover, requestMaxWindowBits). */
+const request = (noContextTakeover: boolean, maxWindowBits: number): DeflateRequest => ({ noContextTakeover, maxWindowBits });
+const COMPRESSION_ACCEPTS: ReadonlyArray<readonly DeflateRequest[]> = [
+  ACCEPT_AS_OFFERED,
+  [request(true, 0)],
+  [request(false, 8)],
+  [request(false, 15)],
+  [request(true, 8)],
+  [request(true, 15)],
+  [request(true, 8), request(true, 0), request(false, 0)],
+];
 const COMPRESSION_OFFERS = [
   BASE_OFFER,
   `${BASE_OFFER}; server_no_context_takeover`,
@@ -713,6 +731,7 @@ const COMPRESSION_OFFERS = [
 function compression(
   id: string,
   offer: string,
+  accept: readonly DeflateRequest[],
   dataIndex: number,
   size: number,
   fragmentSize: number,
@@ -722,20 +741,21 @@ function compression(
   const count = full ? 1000 : Math.min(1000, Math.max(10, Math.floor((1 << 20) / size)));
   return define({
     id,
-    description: `Send ${count} compressed messages each of payload size ${size}, auto-fragment to ${fragmentSize} octets. Offer: ${offer}`,
-    expectation: "Receive echo'ed messages (with payload as sent). UNIMPLEMENTED when permessage-deflate is declined.",
+    description: `Send ${count} compressed messages each of payload size ${size}, auto-fragment to ${fragmentSize} octets. Offer: ${offer} (as the server, the kit accepts asking ${describeRequests(accept)})`,
+    expectation:
+      "Receive echo'ed messages (with payload as sent). UNIMPLEMENTED when permessage-deflate is declined (by a server) or not offered as the case asks (by a client).",
     offer,
+    accept,
     timeoutMs: 120_000,
     script: async (c) => {
       if (c.ws.deflate === null) {
         c.expect({ OK: [] }, CLEAN);
         const outcome = await c.finish({ after: 0, action: 'close' });
-        return {
-          ...outcome,
-          verdict: Verdict.Unimplemented,
-          behavior: Verdict.Unimplemented,
-          reason: `permessage-deflate was declined (offered "${offer}"). ${outcome.reason}`,
-        };
+        const why =
+          c.role === 'client'
+            ? `permessage-deflate was declined (offered "${offer}")`
+            : `the client offered no permessage-deflate the kit could accept asking ${describeRequests(accept)} (Autobahn's (requestNoContextTakeover, requestMaxWindowBits); its offer: ${JSON.stringify(c.ws.offered ?? 'none')})`;
+        return { ...outcome, verdict: Verdict.Unimplemented, behavior: Verdict.Unimplemented, reason: `${why}. ${outcome.reason}` };
       }
       const set = testData()[dataIndex];
       let at = 0;
@@ -777,6 +797,7 @@ function group12and13(options: WebSocketSuiteOptions): ConformanceCase<Conversat
         compression(
           `12.${d + 1}.${i + 1}`,
           'permessage-deflate; client_no_context_takeover; client_max_window_bits',
+          ACCEPT_AS_OFFERED,
           d,
           size,
           fragment,
@@ -786,7 +807,7 @@ function group12and13(options: WebSocketSuiteOptions): ConformanceCase<Conversat
     );
   COMPRESSION_OFFERS.forEach((offer, o) =>
     COMPRESSION_RUNS.forEach(([size, fragment], i) =>
-      out.push(compression(`13.${o + 1}.${i + 1}`, offer, 0, size, fragment, options.full === true)),
+      out.push(compression(`13.${o + 1}.${i + 1}`, offer, COMPRESSION_ACCEPTS[o], 0, size, fragment, options.full === true)),
     ),
   );
   return out;

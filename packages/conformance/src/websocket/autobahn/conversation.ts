@@ -223,7 +223,9 @@ export class Conversation {
       try {
         data = await this.ws.deflate!.decompress(data);
       } catch (error) {
-        return this.fail(`a compressed message from the server does not inflate: ${(error as Error).message}`);
+        return this.fail(
+          `a compressed message from the ${this.role === 'client' ? 'server' : 'client'} does not inflate: ${(error as Error).message}`,
+        );
       }
     }
     if (opcode === Op.Text && !isUtf8(data)) return this.fail(`the server sent a text message that is not UTF-8: ${show(data)}`);
