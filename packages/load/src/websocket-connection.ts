@@ -249,7 +249,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     const options = this.host.options;
     if (options.wsMode !== WebSocketMode.Echo) return;
     if (options.rate > 0) {
-      while (this.due.length > 0) this.send(this.due.shift());
+      // What fell due meanwhile, as far as this session's share goes (the rest waits for the next).
+      while (this.due.length > 0 && (this.sessionLeft === 0 || this.sessionSends > 0)) this.send(this.due.shift());
     } else {
       const now = performance.now();
       for (let i = 0; i < options.inFlight; i++) this.send(now);

@@ -101,6 +101,17 @@ describe('sessions (sessionRequests)', () => {
     // Each echo timed, each session its 3.
     expect(closed.latency.count).toBe(closed.counters.answers);
   });
+
+  it('websocket echo under --rate: what fell due while a session reopened goes out in the next, never past its share', async () => {
+    const { port } = await ours.start((req: Request) => asChannel(req, { onReceive: (ch, message) => ch.send(message) }));
+    // 2 sockets, 1,000 echoes a second, sessions of 1-3: messages pile up while a socket reopens.
+    const result = await runLoad({ url: `ws://127.0.0.1:${port}/ws`, connections: 2, duration: 0.4, rate: 1000, sessionRequests: [1, 3] });
+    expect(result.counters.errors).toEqual({});
+    expect(result.counters.sessions).toBeGreaterThan(4);
+    expect(result.latency.count).toBeGreaterThan(result.counters.sessions);
+    // Each session sent at most its 3.
+    expect(result.counters.sent).toBeLessThanOrEqual(3 * (result.counters.sessions + 2));
+  });
 });
 
 describe('long polls given up while parked (abortFraction)', () => {
