@@ -5,7 +5,11 @@
 //   2. parked long polls N GET /poll parked, answered by one POST /publish (the hub);
 //   3. idle WebSockets   N open on /ws, then one POST /publish broadcast to all;
 //   4. mixed load        S seconds of clients connecting and disconnecting: keep-alive GETs, long
-//                        polls answered by a publish every 100-250 ms, WebSocket echoes.
+//                        polls answered by a publish every 100-250 ms (some given up while parked),
+//                        WebSocket echoes (some dropped without a close frame).
+// Every client is the load library's (runLoad, @http-kit/load). Each connection a client closes
+// (FIN; WebSocket: a close frame) the server must close within 5 s: runLoad's `closing` says how
+// many it did and when the last did, and a late one fails the part.
 // Each part gets a fresh server process (memory an earlier part freed stays in the process, the
 // allocator keeps the pages, and would be reused, hiding the next part's RSS), warmed up by the
 // same path with a few clients. Then the server's memory is taken after full GCs (the baseline);
@@ -279,7 +283,21 @@ function checkClosed(label, closed) {
   if (closed.droppedEarly > 0) failures.push(`${label}: the server closed ${closed.droppedEarly} connections before the clients left`);
   const errors = Object.entries(closed.errors);
   if (errors.length > 0) failures.push(`${label}: errors while the clients were held: ${JSON.stringify(closed.errors)}`);
+  checkClosing(label, closed.closing);
+  return closed.closing;
 }
+
+/** Every connection the clients closed, the server closed within the clients' 5 s (runLoad's closeTimeout). */
+function checkClosing(label, closing) {
+  if (closing === null) return;
+  if (closing.forced > 0 || closing.peerClosed !== closing.connections)
+    failures.push(
+      `${label}: the server closed ${closing.peerClosed} of the ${closing.connections} connections the clients closed within 5 s (${closing.forced} destroyed by the clients after it)`,
+    );
+}
+
+const closingLine = (c) =>
+  `the clients closed ${fmt(c.connections)}; the server closed ${fmt(c.peerClosed)} of them within 5 s, the last ${c.lastPeerCloseMs === null ? 'n/a' : `${fmt(c.lastPeerCloseMs, 1)} ms`} after the clients' close`;
 
 const memoryOf = (figures) => ({ rss: figures.rss, heap: figures.heap, code: figures.code });
 
@@ -335,10 +353,10 @@ async function clientsRound(label, kind, measureLoaded) {
     broadcast = await ask({ type: 'broadcast', seq: ++seq, waitMs: BROADCAST_WAIT_MS }, 'broadcasted', BROADCAST_WAIT_MS + 10_000);
     checkBroadcast(label, broadcast);
   }
-  checkClosed(label, await ask({ type: 'close' }, 'closed', 30_000));
+  const closing = checkClosed(label, await ask({ type: 'close' }, 'closed', 30_000));
   const after = await afterClientsLeft(label);
   checkServer(label, after);
-  return { opened, loaded, broadcast, after };
+  return { opened, loaded, broadcast, closing, after };
 }
 
 /**
@@ -371,12 +389,14 @@ async function connectionsPart(label, kind) {
     ...heapRatios(first.after, second.after),
     broadcast: first.broadcast,
     secondBroadcast: second.broadcast,
+    closing: first.closing,
   };
 }
 
 async function mixedPart(label) {
   const start = await measure();
   const mixed = await ask({ type: 'mixed', seconds: mixedSeconds, users: mixedUsers }, 'mixed', mixedSeconds * 1000 + MIXED_SLACK_MS);
+  checkClosing(label, mixed.closing);
   if (mixed.errorCount > 0)
     failures.push(
       `${label}: ${mixed.errorCount} errors ${JSON.stringify(mixed.errors)}, e.g. ${JSON.stringify(mixed.errorSample.slice(0, 3))}`,
@@ -474,6 +494,7 @@ function printConnectionsPart(r) {
   );
   if (r.byProcess) console.log(`  growth by process: ${r.byProcess}`);
   if (r.broadcast !== null) console.log(`  broadcast: ${broadcastLine(r.broadcast)}`);
+  if (r.closing !== null) console.log(`  closing: ${closingLine(r.closing)}`);
   const first = r.firstRound;
   console.log(
     `  after every client left: heap of objects ${mb(objectsOf(r.start))} -> ${mb(objectsOf(r.afterFirst))} MB = ${fmt(first.heapRatio, 3)}x ` +
@@ -487,7 +508,8 @@ function printMixedPart(r) {
   const m = r.mixed;
   const lat = (h) => (h.count === 0 ? 'none' : `p50 ${fmt(h.p50, 2)} / p99 ${fmt(h.p99, 2)} / max ${fmt(h.max, 1)} ms (${fmt(h.count)})`);
   console.log(
-    `${r.label}: ${fmt(m.seconds, 1)} s, ${m.users} users; sessions (connections): ${fmt(m.sessions.get)} keep-alive, ${fmt(m.sessions.poll)} long-poll, ${fmt(m.sessions.ws)} WebSocket`,
+    `${r.label}: ${fmt(m.seconds, 1)} s, ${m.users} users (${m.connections.get} keep-alive, ${m.connections.poll} long-poll, ${m.connections.ws} WebSocket); ` +
+      `sessions the clients ended: ${fmt(m.sessions.get)} keep-alive, ${fmt(m.sessions.poll)} long-poll, ${fmt(m.sessions.ws)} WebSocket`,
   );
   console.log(
     `  requests served: ${fmt(m.requests)} (${fmt(m.requests / m.seconds)}/s): ${fmt(m.served.get)} GETs, ${fmt(m.served.poll)} long polls answered, ` +
@@ -496,7 +518,8 @@ function printMixedPart(r) {
   );
   if (r.servedByWorker) console.log(`  per worker (pid: requests + WebSocket messages since start): ${r.servedByWorker}`);
   console.log(`  latency: GET ${lat(m.latency.get)}; echo ${lat(m.latency.echo)}`);
-  console.log(`           publish -> client ${lat(m.latency.delivery)}; connect ${lat(m.latency.connect)}`);
+  console.log(`           publish -> client ${lat(m.latency.delivery)}`);
+  console.log(`  closing at the end: ${closingLine(m.closing)}`);
   console.log(`  errors: ${m.errorCount}${m.errorCount > 0 ? ` ${JSON.stringify(m.errors)}` : ''}`);
   printHeapAfter('after every client left', r.start, r.after, r);
 }
