@@ -32,7 +32,8 @@
 // session, answered by the publishes; one in ten given up while parked, 0-100 ms after it left:
 // the connection dropped), a quarter WebSockets echoing 1-20 messages a session at
 // ECHO_RATE_PER_SOCKET a second while they receive the publishes (one session in ten dropped
-// without a close frame). A publisher POSTs /publish every 100-250 ms until every run is over.
+// without a close frame; one socket in ten a slow reader, 1 KB a second). A publisher POSTs
+// /publish every 100-250 ms until every run is over.
 // Errors: a non-2xx or wrong answer, a reset or early close, a timeout, a publish a client missed
 // or got twice, a connection the server did not close within CLOSE_TIMEOUT_MS of the client's.
 import { Agent, request as httpRequest } from 'node:http';
@@ -397,6 +398,8 @@ async function mixedLoad(seconds, users) {
           rate: sockets * ECHO_RATE_PER_SOCKET,
           sessionRequests: [1, 20],
           dropFraction: 0.1,
+          slowFraction: 0.1,
+          slowReadRate: 1_024,
         },
         { onOpen: (connection) => (checks.wsSeq[connection] = -1), onAnswer: (connection, data) => checks.message(connection, data, echo) },
       ),

@@ -8,6 +8,10 @@
  * dialled from the system's choice until a connect fails with EADDRNOTAVAIL (no port left), then
  * from 127.0.0.2, 127.0.0.3, ... (all of 127/8 is loopback on Linux); an explicit list is
  * rotated over from the first connection.
+ *
+ * Slow readers (`slowFraction`): each new socket is drawn slow at random; after each read a slow
+ * socket is paused for as long as `slowReadRate` bytes a second takes to read it, so the kernel's
+ * buffer fills, the TCP window closes and the server's writes back up, as behind a slow link.
  */
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -24,13 +28,23 @@ export interface SocketOwner {
 }
 
 const kOwner = Symbol('load.owner');
-type OwnedSocket = Socket & { [kOwner]: SocketOwner };
+/** A slow socket's read rate in bytes per ms (0: reads as fast as it can). */
+const kReadRate = Symbol('load.readRate');
+type OwnedSocket = Socket & { [kOwner]: SocketOwner; [kReadRate]: number };
 
 function onConnect(this: OwnedSocket): void {
   this[kOwner].onConnect();
 }
 function onData(this: OwnedSocket, chunk: Buffer): void {
   this[kOwner].onData(chunk);
+  const rate = this[kReadRate];
+  if (rate > 0 && !this.destroyed) {
+    this.pause();
+    setTimeout(resumeReading, chunk.length / rate, this);
+  }
+}
+function resumeReading(socket: OwnedSocket): void {
+  if (!socket.destroyed) socket.resume();
 }
 function onError(this: OwnedSocket, error: Error): void {
   this[kOwner].onSocketError(error as NodeJS.ErrnoException);
@@ -69,6 +83,9 @@ export class Dialer {
   private readonly list: string[] | null;
   /** ms a connection may take to open (options.openTimeout): past it, an `open-timeout` error. */
   private readonly openTimeout: number;
+  private readonly slowFraction: number;
+  /** slowReadRate in bytes per ms. */
+  private readonly slowRate: number;
   private next = 0;
   /** In 'auto' on loopback: the 127.0.0.x in use (0: the system's choice). */
   private autoOctet = 0;
@@ -80,6 +97,8 @@ export class Dialer {
     this.port = options.port;
     this.list = options.localAddresses === 'auto' ? null : options.localAddresses;
     this.openTimeout = options.openTimeout;
+    this.slowFraction = options.slowFraction;
+    this.slowRate = options.slowReadRate / 1000;
   }
 
   /** A socket connecting to the target, its events going to `owner`. */
@@ -89,6 +108,7 @@ export class Dialer {
     this.used.add(localAddress ?? 'default');
     const socket = connect({ host: this.host, port: this.port, localAddress, noDelay: true }) as OwnedSocket;
     socket[kOwner] = owner;
+    socket[kReadRate] = this.slowFraction > 0 && Math.random() < this.slowFraction ? this.slowRate : 0;
     socket.setTimeout(this.openTimeout, onOpenTimeout);
     socket.on('connect', onConnect);
     socket.on('data', onData);

@@ -111,6 +111,10 @@ export interface LoadOptions {
   sseRetry?: number;
   /** sse: the most a reopen waits; each failed reopen doubles the wait up to this, with jitter (default 30000). */
   sseRetryMax?: number;
+  /** The fraction of sockets (each new one drawn at random) that read slowly: at most `slowReadRate` bytes a second (default 0). */
+  slowFraction?: number;
+  /** A slow socket's read rate, bytes per second (default 4096). */
+  slowReadRate?: number;
 }
 
 /** Options with every default filled in and every value checked. */
@@ -144,6 +148,8 @@ export interface ResolvedOptions {
   abortDelay: [number, number];
   sseRetry: number;
   sseRetryMax: number;
+  slowFraction: number;
+  slowReadRate: number;
 }
 
 const MODES: readonly string[] = Object.values(LoadMode);
@@ -306,6 +312,8 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
     abortDelay: range('abortDelay', options.abortDelay, [0, 100], 0),
     sseRetry,
     sseRetryMax: Math.max(sseRetry, count('sseRetryMax', options.sseRetryMax, 30_000, 0, 86_400_000)),
+    slowFraction: fraction('slowFraction', options.slowFraction),
+    slowReadRate: count('slowReadRate', options.slowReadRate, 4_096, 1, 1 << 30),
   };
 }
 

@@ -123,7 +123,8 @@ describe('http-kit-load (built bin)', () => {
     ]);
     expect(code).toBe(0);
     expect(stderr).toMatch(/sessions ended by the client: [\d,]+ \([\d,]+ closed, [\d,]+ dropped, [\d,]+ reset\)/);
-    expect(stderr).toMatch(/closing: 3\/3 closed by the server, the last [\d.]+ ms after the client's close/);
+    // Those open at the end (one between two sessions is not): each closed by the server.
+    expect(stderr).toMatch(/closing: ([1-3])\/\1 closed by the server, the last [\d.]+ ms after the client's close/);
     const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as LoadResult;
     expect(result.counters.sessions).toBeGreaterThan(3);
     expect(result.counters.drops).toBeGreaterThanOrEqual(result.counters.resets);

@@ -1,8 +1,9 @@
 // Clients that come and go, and misbehave, over real loopback sockets: sessions that end after N
 // answers (a clean close, a drop, a TCP reset) and open again, long polls given up while parked,
-// SSE streams reopened with back-off and the server's `retry:`, echo runs that get broadcasts
-// too, and the run's end: each connection closed as a client would, and the server's close of
-// its side awaited and reported. What the tool counts is checked against what the server saw.
+// SSE streams reopened with back-off and the server's `retry:`, slow readers, echo runs that get
+// broadcasts too, and the run's end: each connection closed as a client would, and the server's
+// close of its side awaited and reported. What the tool counts is checked against what the server
+// saw.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -231,6 +232,24 @@ describe('sse reconnecting with back-off', () => {
     expect(result.counters.sessions).toBeGreaterThan(2);
     expect(result.counters.reconnects).toBe(0);
     expect(lastIds.every((last) => last === undefined)).toBe(true);
+  });
+});
+
+describe('slow readers (slowFraction)', () => {
+  it('a slow socket reads at most slowReadRate bytes a second (and one read more): the server waits on it', async () => {
+    const body = Buffer.alloc(20_000, 'b');
+    const server = await httpServer((_req, res) => res.end(body));
+    servers.push(server);
+    const fast = await runLoad({ url: `${server.url}/`, connections: 2, duration: 0.5 });
+    const RATE = 100_000;
+    const slow = await runLoad({ url: `${server.url}/`, connections: 2, duration: 0.5, slowFraction: 1, slowReadRate: RATE });
+    expect(slow.counters.errors).toEqual({});
+    expect(slow.counters.answers).toBeGreaterThan(0);
+    // Each read of n bytes is followed by n / RATE s of not reading: over the load, RATE * s and
+    // the one read (at most 64 KiB) before the last pause, per socket.
+    const bound = 2 * (RATE * slow.seconds + 65_536);
+    expect(slow.counters.bytesRead).toBeLessThanOrEqual(bound);
+    expect(fast.counters.bytesRead).toBeGreaterThan(2 * bound);
   });
 });
 
