@@ -186,26 +186,33 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   }
 
   onSocketClose(): void {
-    const wasOpen = this.state === State.Open;
-    if (this.state === State.Stopping) this.host.peerClosed();
-    if (this.state === State.Leaving && !this.host.stopping) {
-      this.release();
-      this.state = State.Idle;
-      this.lastErrorCode = undefined;
-      this.host.left(this);
-      return;
-    }
-    if (this.state === State.Closed || this.state === State.Stopping || this.state === State.Leaving || this.host.stopping) {
-      this.state = State.Closed;
-      this.release();
-      return;
-    }
-    if (wasOpen && this.inFlight.length > 0 && this.lastErrorCode === undefined) this.host.recorder.error('closed-with-requests-in-flight');
+    const state = this.state;
+    // The server closed while requests waited (a reset or other error says so itself).
+    if (state === State.Open && this.inFlight.length > 0 && this.lastErrorCode === undefined && !this.host.stopping)
+      this.host.recorder.error('closed-with-requests-in-flight');
     this.release();
-    this.state = State.Idle;
     const code = this.lastErrorCode;
     this.lastErrorCode = undefined;
-    this.host.lost(this, !wasOpen, code);
+    switch (state) {
+      case State.Stopping:
+        this.host.peerClosed();
+        this.state = State.Closed;
+        return;
+      case State.Closed:
+        return;
+      case State.Leaving:
+        // The client ended its session: a new one, unless the run is over.
+        this.state = this.host.stopping ? State.Closed : State.Idle;
+        if (!this.host.stopping) this.host.left(this);
+        return;
+      default:
+        if (this.host.stopping) {
+          this.state = State.Closed;
+          return;
+        }
+        this.state = State.Idle;
+        this.host.lost(this, state !== State.Open, code);
+    }
   }
 
   onCloseTimeout(): void {

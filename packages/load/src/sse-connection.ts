@@ -155,36 +155,39 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
   }
 
   onSocketClose(): void {
-    const wasOpen = this.state === State.Streaming;
+    const state = this.state;
     this.parser?.release();
     this.parser = null;
     this.socket = null;
     this.partial = '';
     this.hasData = false;
     this.eventId = '';
-    if (this.state === State.Stopping) this.host.peerClosed();
-    if (this.state === State.Leaving && !this.host.stopping) {
-      // A new client: no Last-Event-ID, the server's reconnection time unknown.
-      this.state = State.Idle;
-      this.lastErrorCode = undefined;
-      this.lastId = Number.NaN;
-      this.retry = this.host.options.sseRetry;
-      this.failures = 0;
-      this.host.left(this);
-      return;
-    }
-    if (this.state !== State.Idle && this.state !== State.Connecting && this.state !== State.Requested && this.state !== State.Streaming) {
-      this.state = State.Closed;
-      return;
-    }
-    if (this.host.stopping) {
-      this.state = State.Closed;
-      return;
-    }
-    this.state = State.Idle;
     const code = this.lastErrorCode;
     this.lastErrorCode = undefined;
-    this.host.lost(this, !wasOpen, code, this.backOff(wasOpen));
+    switch (state) {
+      case State.Stopping:
+        this.host.peerClosed();
+        this.state = State.Closed;
+        return;
+      case State.Closed:
+        return;
+      case State.Leaving:
+        // The client ended its session: a new one (no Last-Event-ID, the server's reconnection
+        // time unknown), unless the run is over.
+        this.lastId = Number.NaN;
+        this.retry = this.host.options.sseRetry;
+        this.failures = 0;
+        this.state = this.host.stopping ? State.Closed : State.Idle;
+        if (!this.host.stopping) this.host.left(this);
+        return;
+      default:
+        if (this.host.stopping) {
+          this.state = State.Closed;
+          return;
+        }
+        this.state = State.Idle;
+        this.host.lost(this, state !== State.Streaming, code, this.backOff(state === State.Streaming));
+    }
   }
 
   onMessageBegin(): number {

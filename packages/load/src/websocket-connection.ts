@@ -194,27 +194,34 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   onSocketClose(): void {
-    const wasOpen = this.state === State.Open || this.state === State.Closing;
+    const state = this.state;
     this.socket = null;
     this.reader = null;
     this.head = '';
     this.inFlight.clear();
-    if (this.state === State.Stopping) this.host.peerClosed();
-    if (this.state === State.Leaving && !this.host.stopping) {
-      this.state = State.Idle;
-      this.lastErrorCode = undefined;
-      this.host.left(this);
-      return;
-    }
-    if (this.state === State.Closed || this.state === State.Stopping || this.state === State.Leaving || this.host.stopping) {
-      this.state = State.Closed;
-      return;
-    }
-    if (this.state === State.Open) this.host.recorder.error('websocket: closed without a close frame');
-    this.state = State.Idle;
     const code = this.lastErrorCode;
     this.lastErrorCode = undefined;
-    this.host.lost(this, !wasOpen, code);
+    switch (state) {
+      case State.Stopping:
+        this.host.peerClosed();
+        this.state = State.Closed;
+        return;
+      case State.Closed:
+        return;
+      case State.Leaving:
+        // The client ended its session: a new one, unless the run is over.
+        this.state = this.host.stopping ? State.Closed : State.Idle;
+        if (!this.host.stopping) this.host.left(this);
+        return;
+      default:
+        if (this.host.stopping) {
+          this.state = State.Closed;
+          return;
+        }
+        if (state === State.Open) this.host.recorder.error('websocket: closed without a close frame');
+        this.state = State.Idle;
+        this.host.lost(this, state !== State.Open && state !== State.Closing, code);
+    }
   }
 
   /** Checks the 101 head; on anything else counts the error and drops the connection. */
