@@ -89,4 +89,32 @@ describe('Utf8Validator', () => {
       expect(failingPiece(data, cuts) === -1, data.toString('hex')).toBe(isUtf8(data));
     }
   });
+
+  it('fails long texts (the bulk check, past the byte-wise size) in the piece holding the first bad byte, cut at random points', () => {
+    let seed = 777;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+    const odd = [0x80, 0xbf, 0xc0, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xf5, 0xff];
+    for (let round = 0; round < 2000; round++) {
+      // Valid text with, now and then, a byte that may break it.
+      const parts: Buffer[] = [];
+      const count = 2 + Math.floor(random() * 30);
+      for (let k = 0; k < count; k++) {
+        const start = Math.floor(random() * VALID.length);
+        parts.push(VALID.subarray(start, start + Math.floor(random() * 12)));
+        if (random() < 0.08) parts.push(Buffer.from([odd[Math.floor(random() * odd.length)]]));
+      }
+      const data = Buffer.concat(parts);
+      // Where it fails, byte by byte (the state machine alone): the first bad byte, or the end.
+      const bytewise = failingPiece(
+        data,
+        Array.from({ length: Math.max(0, data.length - 1) }, (_, i) => i + 1),
+      );
+      const cuts = [Math.floor(random() * (data.length + 1)), Math.floor(random() * (data.length + 1))].sort((a, b) => a - b);
+      const points = [0, ...cuts, data.length];
+      const expected =
+        bytewise === -1 ? -1 : bytewise >= data.length ? points.length - 1 : points.findIndex((p, k) => k > 0 && bytewise < p) - 1;
+      expect(failingPiece(data, cuts), `${data.toString('hex')} cut at ${cuts}`).toBe(expected);
+      expect(bytewise === -1).toBe(isUtf8(data));
+    }
+  });
 });
