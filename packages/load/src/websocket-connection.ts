@@ -40,11 +40,13 @@ const State = {
   Open: 3,
   /** The server sent a close frame and we answered it: opened again once the socket is gone. */
   Closing: 4,
+  /** We gave up on an open connection (a timeout, a protocol error), counted as such: opened again once the socket is gone. */
+  Failing: 5,
   /** Ending its session (a close frame sent, or dropped): opened again once the socket is gone. */
-  Leaving: 5,
+  Leaving: 6,
   /** The run's end: a close frame and FIN sent, waiting for the server to close its side. */
-  Stopping: 6,
-  Closed: 7,
+  Stopping: 7,
+  Closed: 8,
 } as const;
 type State = (typeof State)[keyof typeof State];
 
@@ -94,11 +96,7 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   checkTimeout(now: number): void {
     const timeout = this.host.options.timeout;
     if (timeout === 0 || this.state !== State.Open || this.inFlight.length === 0) return;
-    if (now - this.inFlight.peek() > timeout) {
-      this.host.recorder.error('timeout');
-      this.inFlight.clear();
-      this.socket?.destroy();
-    }
+    if (now - this.inFlight.peek() > timeout) this.fail('timeout');
   }
 
   active(): boolean {
@@ -220,7 +218,7 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
         }
         if (state === State.Open) this.host.recorder.error('websocket: closed without a close frame');
         this.state = State.Idle;
-        this.host.lost(this, state !== State.Open && state !== State.Closing, code);
+        this.host.lost(this, state !== State.Open && state !== State.Closing && state !== State.Failing, code);
     }
   }
 
@@ -244,8 +242,13 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     return true;
   }
 
+  /** Counts `kind` and drops the connection (before the 101: a failed open; after: replaced, not also counted as closed without a close frame). */
   private fail(kind: string): void {
     this.host.recorder.error(kind);
+    if (this.state === State.Open) {
+      this.state = State.Failing;
+      this.inFlight.clear();
+    }
     this.socket?.destroy();
   }
 

@@ -272,6 +272,16 @@ describe('websocket mode', () => {
     expect(result.latency.count).toBe(result.counters.answers);
   });
 
+  it('an echo not back within the timeout: one timeout error, the socket replaced (not also counted as closed by the server)', async () => {
+    const { port } = await ours.start((req: Request) => asChannel(req, {}));
+    const result = await runLoad({ url: `ws://127.0.0.1:${port}/ws`, connections: 1, duration: 1.5, timeout: 200 });
+    expect(result.counters.answers).toBe(0);
+    expect(Object.keys(result.counters.errors)).toEqual(['timeout']);
+    // Checked once a second: one or two timeouts in the run, each followed by a new socket.
+    expect(result.counters.errors.timeout).toBeGreaterThanOrEqual(1);
+    expect(result.counters.reconnects).toBe(result.counters.errors.timeout);
+  });
+
   it('a server that accepts and never answers the handshake: an open-timeout, tried again', async () => {
     const raw = net.createServer((socket) => socket.on('error', () => {}));
     const server = await listen(raw);
