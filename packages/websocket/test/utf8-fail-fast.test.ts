@@ -220,6 +220,37 @@ describe('FrameReader with permessage-deflate: the inflated text is checked as z
       { code: 1007, reason: 'text message ends inside a UTF-8 sequence', errorCode: 'HTTPKIT_WS_INVALID_UTF8' },
     ]);
   });
+
+  it('fails a compressed text in fragments at the fragment whose inflated bytes are bad, before the last is sent', async () => {
+    // The sender's side: each part flushed, so each fragment inflates to exactly its part; the
+    // flush marker stays in all but the last (RFC 7692 7.2.1 removes it from the message's end).
+    const sender = new PerMessageDeflate(params, false, {}, Infinity);
+    deflates.push(sender);
+    const compress = (data: Buffer) =>
+      new Promise<Buffer>((resolve, reject) => sender.compress(data, (error, out) => (error ? reject(error) : resolve(out))));
+    const flushed = (out: Buffer) => Buffer.concat([out, Buffer.from([0, 0, 0xff, 0xff])]);
+    // The first part ends inside '€' (E2 82), the second goes on with 41: bad at its first byte.
+    const first = flushed(await compress(Buffer.concat([VALID, Buffer.from('e282', 'hex')])));
+    const second = flushed(await compress(Buffer.from('A, and more text')));
+    const third = await compress(Buffer.from(' the end'));
+    const deflate = new PerMessageDeflate(params, true, {}, 1 << 24);
+    deflates.push(deflate);
+    const { r, seen, settled, onResume } = reader(true, { deflate });
+    // One chunk: the reader takes the first frame, holds the rest while it inflates (push() says
+    // how much it took), and asks for it again with onResume().
+    let rest = Buffer.concat([
+      encodeFrame(Op.Text, first, { rsv: 4, fin: false, mask: KEY }),
+      encodeFrame(Op.Continuation, second, { fin: false, mask: KEY }),
+    ]);
+    const pushRest = () => {
+      rest = rest.subarray(r.push(rest));
+    };
+    onResume(pushRest);
+    pushRest();
+    await within(5_000, 'the error, with the last fragment not sent', settled);
+    expect(seen.errors).toEqual([{ code: 1007, reason: 'text message is not valid UTF-8', errorCode: 'HTTPKIT_WS_INVALID_UTF8' }]);
+    expect(third.length).toBeGreaterThan(0); // never sent
+  });
 });
 
 // --- over real sockets ----------------------------------------------------------------------
