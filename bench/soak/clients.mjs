@@ -30,8 +30,8 @@
 // itself and opens again as a new client) over `users` connections: half keep-alive GETs (1-20 a
 // session, back to back, then FIN and the server's close awaited), a quarter long polls (1-3 a
 // session, answered by the publishes; one in ten given up while parked, 0-100 ms after it left:
-// the connection dropped), a quarter WebSockets echoing 1-20 messages a session at
-// ECHO_RATE_PER_SOCKET a second while they receive the publishes (one session in ten dropped
+// the connection dropped), a quarter WebSockets echoing 1-20 messages a session, 0-50 ms apart
+// (`thinkTime`), while they receive the publishes (one session in ten dropped
 // without a close frame; one socket in ten a slow reader, SLOW_READ_RATE). A publisher POSTs
 // /publish every 100-250 ms until every run is over.
 // Errors: a non-2xx or wrong answer, a reset or early close, a timeout, a publish a client missed
@@ -67,12 +67,11 @@ const CLOSE_TIMEOUT_MS = 5_000;
 /** How long clients keep listening after the last arrival, to catch a second copy. */
 const SETTLE_MS = 300;
 const PUBLISH_EVERY_MS = [100, 250];
-/** Echo messages each WebSocket of the mixed load sends a second (the open model's rate, spread over them). */
-const ECHO_RATE_PER_SOCKET = 25;
+/** A mixed-load WebSocket's pause between an echo and its next message (ms, at random). */
+const ECHO_PAUSE_MS = [0, 50];
 /**
- * A slow reader's bytes a second: ~4x what a mixed-load WebSocket gets (25 echoes and ~6 publishes
- * of ~35 bytes a second), so it lags behind each read but keeps up; at 1 KB/s a loaded machine's
- * hiccup left it seconds behind and its echoes timed out.
+ * A slow reader's bytes a second: a few times what a mixed-load WebSocket gets (up to ~40 echoes
+ * and ~6 publishes of ~35 bytes a second), so it lags behind each read but keeps up.
  */
 const SLOW_READ_RATE = 4_096;
 /** The server under test (a {type:'target'} message sets it). */
@@ -402,7 +401,7 @@ async function mixedLoad(seconds, users) {
           wsMode: 'echo',
           connections: sockets,
           messageSize: echo.length,
-          rate: sockets * ECHO_RATE_PER_SOCKET,
+          thinkTime: ECHO_PAUSE_MS,
           sessionRequests: [1, 20],
           dropFraction: 0.1,
           slowFraction: 0.1,

@@ -51,6 +51,8 @@ const USAGE = `usage: http-kit-load URL [options]
       --sse-retry MS         sse: wait before reopening an ended stream until the server sends retry:
                              (default 3000); each failed reopen doubles it, with 50-100 % jitter
       --sse-retry-max MS     sse: the back-off's cap (default 30000)
+      --think N[-M]          closed model: ms between an answer and the connection's next request
+                             (echo message, poll), at random from N to M (default 0)
       --slow F               the fraction of sockets (each new one at random) that read slowly
       --slow-rate BYTES      a slow socket's read rate, bytes a second (default 4096)
   -w, --workers N            split the connections over N processes, histograms merged
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
     abortDelay: rangeOf('abort-delay', values['abort-delay']),
     sseRetry: numberOf('sse-retry', values['sse-retry']),
     sseRetryMax: numberOf('sse-retry-max', values['sse-retry-max']),
+    thinkTime: rangeOf('think', values.think),
     slowFraction: numberOf('slow', values.slow),
     slowReadRate: numberOf('slow-rate', values['slow-rate']),
   };
@@ -201,6 +204,7 @@ function parse() {
       'abort-delay': { type: 'string' },
       'sse-retry': { type: 'string' },
       'sse-retry-max': { type: 'string' },
+      think: { type: 'string' },
       slow: { type: 'string' },
       'slow-rate': { type: 'string' },
       workers: { type: 'string', short: 'w' },

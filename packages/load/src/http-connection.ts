@@ -71,6 +71,8 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
   private sessionSends = 0;
   /** A parked poll to give up (abortFraction), armed when it left. */
   private abortTimer: NodeJS.Timeout | null = null;
+  /** thinkTime: the pause after an answer, before the next request leaves. */
+  private thinkTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -227,6 +229,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
 
   private release(): void {
     this.disarmAbort();
+    this.disarmThink();
     this.socket = null;
     this.parser?.release();
     this.parser = null;
@@ -331,8 +334,16 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
       this.socket?.end();
       return 0;
     }
-    this.fill();
+    const think = this.host.options.thinkTime;
+    if (think[1] > 0 && this.thinkTimer === null) this.thinkTimer = setTimeout(thinkDone, between(think), this);
+    else if (think[1] === 0) this.fill();
     return 0;
+  }
+
+  /** The pause after an answer is over: the next request leaves. */
+  thought(): void {
+    this.thinkTimer = null;
+    if (this.state === State.Open) this.fill();
   }
 
   /** The parked poll's abort came due: the client gives up, dropping the connection. */
@@ -345,6 +356,12 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     recorder.drops++;
     this.inFlight.clear();
     this.leave(SessionEnd.Drop);
+  }
+
+  private disarmThink(): void {
+    if (this.thinkTimer === null) return;
+    clearTimeout(this.thinkTimer);
+    this.thinkTimer = null;
   }
 
   private disarmAbort(): void {
@@ -361,6 +378,10 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     }
     return Number.NaN;
   }
+}
+
+function thinkDone(connection: HttpConnection): void {
+  connection.thought();
 }
 
 function abortParked(connection: HttpConnection): void {

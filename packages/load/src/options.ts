@@ -111,6 +111,11 @@ export interface LoadOptions {
   sseRetry?: number;
   /** sse: the most a reopen waits; each failed reopen doubles the wait up to this, with jitter (default 30000). */
   sseRetryMax?: number;
+  /**
+   * Closed model: ms a connection waits between an answer and its next request (echo message,
+   * poll), random from min to max, as a user reading before the next click (default 0).
+   */
+  thinkTime?: number | [number, number];
   /** The fraction of sockets (each new one drawn at random) that read slowly: at most `slowReadRate` bytes a second (default 0). */
   slowFraction?: number;
   /** A slow socket's read rate, bytes per second (default 4096). */
@@ -150,6 +155,8 @@ export interface ResolvedOptions {
   sseRetryMax: number;
   slowFraction: number;
   slowReadRate: number;
+  /** [min, max] ms; [0, 0]: none. */
+  thinkTime: [number, number];
 }
 
 const MODES: readonly string[] = Object.values(LoadMode);
@@ -283,6 +290,9 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
   if (abortFraction > 0 && mode !== LoadMode.LongPoll)
     throw new InvalidArgumentError(`abortFraction applies to longpoll mode only (polls given up while parked), got mode ${mode}`);
   const sseRetry = count('sseRetry', options.sseRetry, 3_000, 0, 86_400_000);
+  const thinkTime = range('thinkTime', options.thinkTime, [0, 0], 0);
+  if (thinkTime[1] > 0 && rate > 0)
+    throw new InvalidArgumentError('thinkTime applies to the closed model only; with rate the requests leave when they fall due');
   return {
     url,
     host,
@@ -314,6 +324,7 @@ export function resolveOptions(options: LoadOptions): ResolvedOptions {
     sseRetryMax: Math.max(sseRetry, count('sseRetryMax', options.sseRetryMax, 30_000, 0, 86_400_000)),
     slowFraction: fraction('slowFraction', options.slowFraction),
     slowReadRate: count('slowReadRate', options.slowReadRate, 4_096, 1, 1 << 30),
+    thinkTime,
   };
 }
 

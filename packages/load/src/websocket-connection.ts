@@ -25,7 +25,7 @@ import { errorKind, type ConnectionHost, type LoadConnection } from './connectio
 import { closeWithin, isOpen, type SocketOwner } from './dial.js';
 import { WebSocketMode } from './options.js';
 import { encodeRequest } from './requests.js';
-import { SessionEnd, sessionEnd, sessionLength } from './session.js';
+import { between, SessionEnd, sessionEnd, sessionLength } from './session.js';
 import { TimeQueue } from './time-queue.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -69,6 +69,9 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   private head = '';
   private readonly inFlight: TimeQueue;
   private readonly due = new TimeQueue(1);
+  /** thinkTime: the pause after an echo, before the next message leaves; messages owed when it ends (inFlight > 1). */
+  private thinkTimer: NodeJS.Timeout | null = null;
+  private owed = 0;
   private lastErrorCode: string | undefined = undefined;
   /** Sessions: answers still to come in this session, and messages still to send (0 and 0: no sessions). */
   private sessionLeft = 0;
@@ -197,6 +200,9 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     this.reader = null;
     this.head = '';
     this.inFlight.clear();
+    if (this.thinkTimer !== null) clearTimeout(this.thinkTimer);
+    this.thinkTimer = null;
+    this.owed = 0;
     const code = this.lastErrorCode;
     this.lastErrorCode = undefined;
     switch (state) {
@@ -300,7 +306,22 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
       this.leave(sessionEnd(options, recorder));
       return;
     }
-    if (options.wsMode === WebSocketMode.Echo && options.rate === 0) this.send(performance.now());
+    if (options.wsMode !== WebSocketMode.Echo || options.rate > 0) return;
+    if (options.thinkTime[1] === 0) {
+      this.send(performance.now());
+      return;
+    }
+    this.owed++;
+    this.thinkTimer ??= setTimeout(thinkDone, between(options.thinkTime), this);
+  }
+
+  /** The pause after an echo is over: the messages owed leave. */
+  thought(): void {
+    this.thinkTimer = null;
+    const owed = this.owed;
+    this.owed = 0;
+    const now = performance.now();
+    for (let i = 0; i < owed && this.state === State.Open; i++) this.send(now);
   }
 
   onPing(payload: Buffer): void {
@@ -322,4 +343,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   onResume(): void {}
+}
+
+function thinkDone(connection: WebSocketConnection): void {
+  connection.thought();
 }

@@ -235,6 +235,46 @@ describe('sse reconnecting with back-off', () => {
   });
 });
 
+describe('think time (thinkTime)', () => {
+  it('http: a connection waits thinkTime ms between an answer and its next request', async () => {
+    const at: number[] = [];
+    const server = await httpServer((_req, res) => {
+      at.push(performance.now());
+      res.end('x');
+    });
+    servers.push(server);
+    const result = await runLoad({ url: `${server.url}/`, connections: 1, duration: 0.5, thinkTime: [40, 60] });
+    expect(result.counters.errors).toEqual({});
+    expect(at.length).toBeGreaterThan(3);
+    // The run's timer may fire a little early; the pause is never much shorter than 40 ms.
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(38);
+  });
+
+  it('websocket echo: each next message leaves thinkTime ms after the echo; latency is the round trip only', async () => {
+    const at: number[] = [];
+    const { port } = await ours.start((req: Request) =>
+      asChannel(req, {
+        onReceive: (ch, message) => {
+          at.push(performance.now());
+          ch.send(message);
+        },
+      }),
+    );
+    const result = await runLoad({ url: `ws://127.0.0.1:${port}/ws`, connections: 1, duration: 0.7, thinkTime: 150 });
+    expect(result.counters.errors).toEqual({});
+    expect(at.length).toBeGreaterThan(2);
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(148);
+    // A loopback echo takes far less than the pause: the pause is not in the latency.
+    expect(result.latency.p50).toBeLessThan(150_000);
+  });
+
+  it('refuses thinkTime with rate (the open model sets when requests leave)', async () => {
+    await expect(runLoad({ url: 'http://127.0.0.1:1/', rate: 10, thinkTime: 5 })).rejects.toThrow(
+      /thinkTime applies to the closed model only/,
+    );
+  });
+});
+
 describe('slow readers (slowFraction)', () => {
   it('a slow socket reads at most slowReadRate bytes a second (and one read more): the server waits on it', async () => {
     const body = Buffer.alloc(20_000, 'b');
