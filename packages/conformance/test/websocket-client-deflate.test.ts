@@ -52,7 +52,7 @@ describe('reading and accepting offers as Autobahn fuzzing server does', () => {
 
 describe('websocket-client suite with permessage-deflate', () => {
   it("judges ws's client offering deflate: 12, 13 OK but where it does not offer client_no_context_takeover, the 64 MiB bomb echoed, 1009 on 1 GiB", async () => {
-    const report = await runWebSocketClientSuite({ command: WS_DEFLATE, cases: CASES });
+    const report = await runWebSocketClientSuite({ command: WS_DEFLATE, cases: CASES, connectTimeoutMs: 30_000 });
     expect(report.results.length).toBe(5 * 2 + 7 * 2 + 2);
     const unimplemented = Object.fromEntries(
       ['13.2.1', '13.2.17', '13.5.1', '13.5.17', '13.6.1', '13.6.17'].map((id) => [id, 'UNIMPLEMENTED']),
@@ -68,6 +68,7 @@ describe('websocket-client suite with permessage-deflate', () => {
   it("judges ws's client offering client_no_context_takeover OK in 13.2, 13.5 and 13.6 too", async () => {
     const report = await runWebSocketClientSuite({
       command: `${WS_DEFLATE} '{"clientNoContextTakeover":true}'`,
+      connectTimeoutMs: 30_000,
       cases: '13.2.1,13.5.1,13.5.17,13.6.17',
     });
     expect(notOk(report, {})).toEqual([]);
@@ -93,7 +94,7 @@ describe('websocket-client suite with permessage-deflate', () => {
   }, 180_000);
 
   it("judges ws's client offering nothing UNIMPLEMENTED in 12, 13 and 14", async () => {
-    const report = await runWebSocketClientSuite({ command: WS_PLAIN, cases: '12.1.1,13.1.1,13.7.18,14.1' });
+    const report = await runWebSocketClientSuite({ command: WS_PLAIN, cases: '12.1.1,13.1.1,13.7.18,14.1', connectTimeoutMs: 30_000 });
     expect(verdicts(report)).toEqual({
       '12.1.1': 'UNIMPLEMENTED',
       '13.1.1': 'UNIMPLEMENTED',

@@ -333,7 +333,8 @@ export class Conversation {
     const events = `expected ${Object.entries(this.expected)
       .map(([k, list]) => `${k} ${describeEvents(list ?? [])}`)
       .join(' or ')}; got ${describeEvents(this.received)}`;
-    const closing = `close: ${resultClose} (server code ${code ?? 'none'}, ${closedByMe ? 'closed by the kit' : 'closed by the server'}, ${wasClean ? 'clean' : 'not clean'})`;
+    const peer = this.role === 'client' ? 'server' : 'client';
+    const closing = `close: ${resultClose} (${peer} code ${code ?? 'none'}, ${closedByMe ? 'closed by the kit' : `closed by the ${peer}`}, ${wasClean ? 'clean' : 'not clean'})`;
     const verdict: Outcome['verdict'] =
       behavior === Verdict.Failed || behaviorClose !== Verdict.Ok ? Verdict.Failed : (behavior as Outcome['verdict']);
     return { verdict, reason: `${result} ${events}. ${closing}`, behavior, behaviorClose };
