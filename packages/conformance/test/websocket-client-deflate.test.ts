@@ -5,7 +5,15 @@
 // and with client_no_context_takeover; against our client, in this process (the URL printed);
 // and against ws's client offering nothing (UNIMPLEMENTED). Loopback only.
 import { connect } from '@http-kit/websocket';
-import { acceptDeflate, readDeflateOffers, runWebSocketClientSuite, type SuiteReport } from '@http-kit/conformance';
+import {
+  acceptDeflate,
+  ClientDeflate,
+  Op,
+  RawWebSocket,
+  readDeflateOffers,
+  runWebSocketClientSuite,
+  type SuiteReport,
+} from '@http-kit/conformance';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -92,6 +100,31 @@ describe('websocket-client suite with permessage-deflate', () => {
     expect(notOk(report, unimplemented)).toEqual([]);
     expect(verdicts(report)['14.1']).toBe('OK');
   }, 180_000);
+
+  it('finds a client that ignores the client_max_window_bits the kit asked for FAILED (13.3: 8 bits)', async () => {
+    const report = await runWebSocketClientSuite({
+      cases: '13.1.10,13.3.10',
+      // A liar, from the kit's raw client: it agrees to the response, then deflates with a 32 KiB window.
+      print: (line) => {
+        void (async () => {
+          const ws = await RawWebSocket.open(line.split(' ').at(-1)!, { extensions: 'permessage-deflate; client_max_window_bits' });
+          if (ws.deflate !== null) ws.deflate = new ClientDeflate({ ...ws.deflate.params, clientMaxWindowBits: 15 });
+          try {
+            for (;;) {
+              const message = await ws.nextMessage(10_000);
+              await ws.sendCompressed(message.opcode, message.data);
+            }
+          } catch {
+            // The kit's close (or its drop) ends the loop: answer and go.
+            await ws.sendClose(1000);
+            ws.destroy();
+          }
+        })();
+      },
+    });
+    expect(verdicts(report)).toEqual({ '13.1.10': 'OK', '13.3.10': 'FAILED' });
+    expect(report.results[1].reason).toMatch(/a compressed message from the client does not inflate: .*too far back/);
+  }, 60_000);
 
   it("judges ws's client offering nothing UNIMPLEMENTED in 12, 13 and 14", async () => {
     const report = await runWebSocketClientSuite({ command: WS_PLAIN, cases: '12.1.1,13.1.1,13.7.18,14.1', connectTimeoutMs: 30_000 });

@@ -8,7 +8,9 @@
 // - 7.2.1/7.2.2: the payload is raw DEFLATE with the 00 00 ff ff of a sync flush removed.
 // - 7.1.1: with server_no_context_takeover the server starts each message with an empty window;
 //   7.1.2: with server_max_window_bits=N it uses at most a 2^N-byte window. Our client inflates
-//   with exactly the agreed window and context, so a server that looks back further fails it.
+//   with the agreed window and context, so a server that looks back further fails it (past twice
+//   the window by default: zlib checks distances only past what one inflate call wrote; 14.x.2-4
+//   inflate in 64-byte steps, within 64 bytes of the window).
 // - 7.1: the negotiation: the server accepts at most one offer, may decline offers, MUST
 //   decline one with an unknown or repeated parameter or an invalid value; with
 //   server_no_context_takeover or server_max_window_bits in the offer its response carries them
