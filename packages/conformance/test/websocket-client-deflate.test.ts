@@ -8,7 +8,6 @@ import { connect } from '@http-kit/websocket';
 import {
   acceptDeflate,
   ClientDeflate,
-  Op,
   RawWebSocket,
   readDeflateOffers,
   runWebSocketClientSuite,
