@@ -35,6 +35,8 @@ options:
   --concurrency <n>         cases at once (default 6)
   --max-message-size <n>    the server's message size limit in bytes: adds the cases that expect 1009 at it
   --full                    groups 12/13 with Autobahn's 1000 messages a case (default: about 1 MiB a case)
+  --held-connections <n>    websocket-server: connections held at once by case 14.x.1, each with its
+                            own deflate context (default 200)
   --no-echo                 http-server: the server does not echo bodies (judge by status and framing only)
   --idle-wait <ms>          http-server: how long slow-sender cases wait for the server to give up (default 15000)
   --command <cmd>           http-client: the client command (a shell command line)
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
         concurrency: positiveInteger('--concurrency', values.concurrency),
         maxMessageSize: positiveInteger('--max-message-size', values['max-message-size']),
         full: values.full === true,
+        heldConnections: positiveInteger('--held-connections', values['held-connections']),
         onResult: progress,
       });
       break;
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
         cases: values.cases,
         connectTimeoutMs: positiveInteger('--client-timeout', values['client-timeout']),
         concurrency: positiveInteger('--concurrency', values.concurrency),
+        full: values.full === true,
         onResult: progress,
       });
       break;
@@ -133,6 +137,7 @@ function parse() {
       concurrency: { type: 'string' },
       'max-message-size': { type: 'string' },
       full: { type: 'boolean' },
+      'held-connections': { type: 'string' },
       'no-echo': { type: 'boolean' },
       'idle-wait': { type: 'string' },
       command: { type: 'string' },
