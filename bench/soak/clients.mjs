@@ -268,6 +268,13 @@ function inMs(summary) {
   return { count, p50: p50 / 1000, p90: p90 / 1000, p99: p99 / 1000, max: max / 1000 };
 }
 
+/** The runs' connect latencies (each new session's connect to open), merged. */
+function connectOf(results) {
+  const all = new Histogram();
+  for (const r of results) all.add(r.connectHistogram);
+  return all.summary();
+}
+
 /** What the mixed load checks that the runs' counters cannot: each client's publishes, in order, once. */
 class MixedChecks {
   constructor(polls, sockets) {
@@ -438,7 +445,12 @@ async function mixedLoad(seconds, users) {
     errors: checks.errors,
     errorCount: Object.values(checks.errors).reduce((a, b) => a + b, 0),
     errorSample: checks.errorSample,
-    latency: { get: inMs(get.latency), echo: inMs(ws.latency), delivery: inMs(checks.delivery.summary()) },
+    latency: {
+      get: inMs(get.latency),
+      echo: inMs(ws.latency),
+      delivery: inMs(checks.delivery.summary()),
+      connect: inMs(connectOf([get, poll, ws])),
+    },
     closing: {
       connections: closing.reduce((n, c) => n + c.connections, 0),
       peerClosed: closing.reduce((n, c) => n + c.peerClosed, 0),

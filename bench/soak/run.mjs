@@ -518,7 +518,7 @@ function printMixedPart(r) {
   );
   if (r.servedByWorker) console.log(`  per worker (pid: requests + WebSocket messages since start): ${r.servedByWorker}`);
   console.log(`  latency: GET ${lat(m.latency.get)}; echo ${lat(m.latency.echo)}`);
-  console.log(`           publish -> client ${lat(m.latency.delivery)}`);
+  console.log(`           publish -> client ${lat(m.latency.delivery)}; connect (a new session's) ${lat(m.latency.connect)}`);
   console.log(`  closing at the end: ${closingLine(m.closing)}`);
   console.log(`  errors: ${m.errorCount}${m.errorCount > 0 ? ` ${JSON.stringify(m.errors)}` : ''}`);
   printHeapAfter('after every client left', r.start, r.after, r);

@@ -86,6 +86,8 @@ export class Recorder implements Counters {
   readonly latency = new Histogram();
   /** The current second's latencies only. */
   readonly second = new Histogram();
+  /** Connect to open (TCP; WebSocket: its 101; SSE: its response head) of each connection opened, µs. */
+  readonly connect = new Histogram();
   sent = 0;
   answers = 0;
   status = [0, 0, 0, 0, 0, 0];
@@ -142,6 +144,7 @@ export class Recorder implements Counters {
   reset(): void {
     this.latency.reset();
     this.second.reset();
+    this.connect.reset();
     const errors = this.errors;
     Object.assign(this, emptyCounters());
     this.errors = errors;

@@ -45,6 +45,12 @@ export interface LoadResult {
   /** Latency in µs (HTTP: request to response; longpoll: server's event time to answer; websocket echo: round trip). */
   latency: LatencySummary;
   histogram: HistogramJSON;
+  /**
+   * The connections opened during the measured load (reconnects, sessions): from the connect to
+   * open (TCP; WebSocket: its 101; SSE: its response head), µs.
+   */
+  connectLatency: LatencySummary;
+  connectHistogram: HistogramJSON;
   timeline: SecondSample[];
   /** The tool's own cost: CPU seconds (user + system) over the measured load, its share of one core, and its RSS. */
   client: { cpuSeconds: number; cpuPercent: number; rssPeakBytes: number; rssEndBytes: number };
@@ -148,6 +154,8 @@ class LoadRun implements ConnectionHost {
   private slotConnects = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** When each connection (by index) last started to open, performance.now(). */
+  private readonly dialedAt: Float64Array;
   /** The run's end, when closing began (performance.now()), and what the closes did. */
   private closeStarted = 0;
   readonly closing: ClosingFigures = { connections: 0, peerClosed: 0, forced: 0, lastPeerCloseMs: null };
@@ -158,6 +166,7 @@ class LoadRun implements ConnectionHost {
     private readonly onOpen: ((connection: number) => void) | undefined,
   ) {
     this.dialer = new Dialer(options);
+    this.dialedAt = new Float64Array(options.connections);
     this.onAnswer = onAnswer ?? null;
   }
 
@@ -194,6 +203,7 @@ class LoadRun implements ConnectionHost {
       }
       const connection = this.toOpen.shift() as LoadConnection;
       this.connecting++;
+      this.dialedAt[connection.index] = performance.now();
       connection.open();
     }
   }
@@ -203,6 +213,7 @@ class LoadRun implements ConnectionHost {
     this.openNow++;
     this.isOpen.add(connection);
     this.triedOnce(connection);
+    this.recorder.connect.record((performance.now() - this.dialedAt[connection.index]) * 1000);
     this.onOpen?.(connection.index);
     this.pump();
   }
@@ -461,6 +472,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       answersPerSecond: seconds > 0 ? counters.answers / seconds : 0,
       latency,
       histogram,
+      connectLatency: recorder.connect.summary(),
+      connectHistogram: recorder.connect.toJSON(),
       timeline,
       client: {
         cpuSeconds,

@@ -74,6 +74,11 @@ export function formatSummary(r: LoadResult): string {
   } else if (r.mode === 'longpoll') {
     lines.push('  event -> answer: no response carried the stamp header (epoch ms), so no latency');
   }
+  const k0 = r.connectLatency;
+  if (k0.count > 0)
+    lines.push(
+      `  connect (${num(k0.count)} opened during the load): p50 ${formatMicros(k0.p50)}  p99 ${formatMicros(k0.p99)}  max ${formatMicros(k0.max)}`,
+    );
   const statuses = c.status
     .map((n, i) => (n > 0 ? `${i === 0 ? 'other' : `${i}xx`} ${num(n)}` : ''))
     .filter((s) => s !== '')

@@ -126,9 +126,11 @@ export function mergeResults(results: LoadResult[], seconds: SecondReport[][]): 
   const first = results[0];
   const counters = emptyCounters();
   const histogram = new Histogram();
+  const connect = new Histogram();
   for (const r of results) {
     addCounters(counters, r.counters);
     histogram.add(r.histogram);
+    connect.add(r.connectHistogram);
   }
   const length = Math.max(...seconds.map((s) => s.length));
   const timeline = [];
@@ -158,6 +160,8 @@ export function mergeResults(results: LoadResult[], seconds: SecondReport[][]): 
     counters,
     answersPerSecond: secondsRun > 0 ? counters.answers / secondsRun : 0,
     latency: histogram.summary(),
+    connectLatency: connect.summary(),
+    connectHistogram: connect.toJSON(),
     histogram: histogram.toJSON(),
     timeline,
     client: {
