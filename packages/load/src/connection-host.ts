@@ -53,7 +53,8 @@ export interface LoadConnection {
   /**
    * Ends the connection for good as a client leaving would (HTTP, SSE: FIN; WebSocket: a close
    * frame, then FIN) and waits, up to closeTimeout, for the server to close its side: true when
-   * it waits (it then reports `peerClosed` or `closeForced`), false when it had no open socket.
+   * it waits (it then reports `peerClosed` or `closeForced`), false when it had no open socket
+   * (or its session was already closing: that close goes on, bounded by its own timer).
    */
   close(): boolean;
   /** Whether its socket is still there. */

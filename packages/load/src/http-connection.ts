@@ -124,6 +124,8 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
 
   close(): boolean {
     this.disarmAbort();
+    // A session already closing finishes its close (its own timer bounds it).
+    if (this.state === State.Leaving) return false;
     if (this.state !== State.Open || this.socket === null) {
       this.destroy();
       return false;

@@ -79,6 +79,8 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
   }
 
   close(): boolean {
+    // A session already closing finishes its close (its own timer bounds it).
+    if (this.state === State.Leaving) return false;
     if (this.state !== State.Streaming || this.socket === null) {
       this.destroy();
       return false;

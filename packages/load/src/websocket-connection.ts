@@ -112,6 +112,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
   }
 
   close(): boolean {
+    // A session already closing finishes its close (its own timer bounds it).
+    if (this.state === State.Leaving) return false;
     if (this.state !== State.Open || this.socket === null) {
       this.destroy();
       return false;

@@ -84,26 +84,34 @@ describe('sessions (sessionRequests)', () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => wss.close());
     await new Promise((resolve) => wss.once('listening', resolve));
-    const codes: number[] = [];
+    // The close codes the server saw, by run: each connection's goes to the run it came in.
+    let codes: number[] = [];
     wss.on('connection', (ws) => {
+      const mine = codes;
       ws.on('message', (data, binary) => ws.send(data, { binary }));
-      ws.on('close', (code) => codes.push(code));
+      ws.on('close', (code) => mine.push(code));
       ws.on('error', () => {});
     });
+    const count = (list: number[], code: number) => list.filter((c) => c === code).length;
     const url = `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/`;
+    const droppedCodes = codes;
     const dropped = await runLoad({ url, connections: 2, duration: 0.3, sessionRequests: [2, 4], dropFraction: 1 });
     expect(dropped.counters.errors).toEqual({});
     expect(dropped.counters.sessions).toBeGreaterThan(2);
     expect(dropped.counters.drops).toBe(dropped.counters.sessions);
-    await eventually(() => codes.length >= dropped.counters.sessions, 2_000, 'the server to see each drop');
-    expect(codes.slice(0, dropped.counters.sessions).every((code) => code === 1006)).toBe(true);
+    await eventually(() => count(droppedCodes, 1006) >= dropped.counters.sessions, 2_000, 'the server to see each drop');
+    // Only the run's end closed with a close frame: at most one per connection.
+    expect(droppedCodes.length - count(droppedCodes, 1006)).toBeLessThanOrEqual(2);
 
-    codes.length = 0;
+    codes = [];
+    const closedCodes = codes;
     const closed = await runLoad({ url, connections: 2, duration: 0.3, sessionRequests: 3 });
     expect(closed.counters.errors).toEqual({});
     expect(closed.counters.drops).toBe(0);
-    await eventually(() => codes.length >= closed.counters.sessions, 2_000, 'the server to see each close');
-    expect(codes.slice(0, closed.counters.sessions).every((code) => code === 1000)).toBe(true);
+    expect(closed.counters.sessions).toBeGreaterThan(4);
+    await eventually(() => count(closedCodes, 1000) >= closed.counters.sessions, 2_000, 'the server to see each close');
+    // Without a close frame: only a socket the run's end caught opening (its 101 not read yet).
+    expect(count(closedCodes, 1006)).toBeLessThanOrEqual(2);
     // Each echo timed, each session its 3.
     expect(closed.latency.count).toBe(closed.counters.answers);
   });
