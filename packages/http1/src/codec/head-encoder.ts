@@ -84,7 +84,7 @@ function scanInto(scan: HeaderScan, headers: HeaderFields | undefined): HeaderSc
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || value === null) continue;
-    if (!validNames.has(name)) validateName(name);
+    if (!checked.has(name)) validateName(name);
     if (isFramingHeader(scan, name, value)) continue;
     if (typeof value === 'object') {
       // An array is one line per element; any other object has no wire form ("[object Object]").
@@ -121,14 +121,13 @@ export function copyScan(headers: HeaderScan): HeaderScan {
   };
 }
 
-// Names and short values already checked: handlers send the same few again and again, and a
-// set lookup on a string literal costs less than a regex. A full cache is emptied and fills again
-// with what is sent now: values unique to one answer (request ids) would otherwise fill it for
-// good and leave the repeated ones out.
-const validNames = new Set<string>();
-const validValues = new Set<string>();
-const VALIDATED_LIMIT = 1024;
-const CACHED_VALUE_LENGTH = 64;
+// Names checked, each with the last value checked under it: handlers send the same few names
+// with the same values again and again, and one map lookup on a string literal costs less than a
+// regex. A value unique to one answer (a request id) only replaces its name's last value, so it
+// neither grows the map nor pushes the repeated ones out. A full map (names made per request)
+// empties and fills again with what is sent now.
+const checked = new Map<string, string>();
+const CHECKED_LIMIT = 1024;
 
 function describeObject(value: object): string {
   const name = value.constructor?.name;
@@ -137,17 +136,14 @@ function describeObject(value: object): string {
 
 function validateName(name: string): void {
   if (!isToken(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
-  if (validNames.size >= VALIDATED_LIMIT) validNames.clear();
-  validNames.add(name);
+  if (checked.size >= CHECKED_LIMIT) checked.clear();
+  checked.set(name, '');
 }
 
 function add(scan: HeaderScan, name: string, value: string): void {
-  if (!validValues.has(value)) {
+  if (checked.get(name) !== value) {
     if (!isFieldValue(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
-    if (value.length <= CACHED_VALUE_LENGTH) {
-      if (validValues.size >= VALIDATED_LIMIT) validValues.clear();
-      validValues.add(value);
-    }
+    checked.set(name, value);
   }
   const i = scan.count++;
   scan.names[i] = name;
