@@ -8,10 +8,10 @@
 //             @fastify/multipart piping it to a file (target: RSS growth under 64 MB, throughput
 //             at least fastify's)
 //
-//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--upload-mb N] [--peers DIR] [--only chain,compress,upload]
+//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--rounds N] [--upload-mb N] [--peers DIR] [--only chain,compress,upload]
 //
 // Each server runs in its own child process (pinned to CPU 0 when taskset and 2 CPUs are there;
-// wrk and the upload client on CPU 1). Servers are measured in turn, twice each, alternating, and
+// wrk and the upload client on CPU 1). Servers are measured in turn, twice each (--rounds), alternating, and
 // the better run of each kept, so a noisy moment hurts both sides alike. Beside requests/s each wrk
 // comparison gives requests per CPU-second of the server process (/proc/<pid>/stat): on a machine
 // busy with other work requests/s follow that work's load; CPU-seconds per request much less. fastify is loaded from
@@ -32,6 +32,8 @@ const seconds = Number(option('--seconds', smoke ? 1 : 4));
 const uploadMb = Number(option('--upload-mb', smoke ? 64 : 1024));
 const peers = option('--peers', '/tmp/peers');
 const only = option('--only', 'chain,compress,upload').split(',');
+// Rounds of each wrk comparison, the best of each side kept: more on a machine shared with other work.
+const rounds = Number(option('--rounds', 2));
 const hasFastify =
   existsSync(`${peers}/node_modules/fastify`) &&
   existsSync(`${peers}/node_modules/@fastify/compress`) &&
@@ -94,7 +96,7 @@ async function wrk(wrkPath, port, headers, pid) {
 /** Runs `measure(kind)` for each kind twice, alternating; the best of each ({ rps, perCpu }). */
 async function alternate(kinds, measure) {
   const best = Object.fromEntries(kinds.map((k) => [k, { rps: 0, perCpu: 0 }]));
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const kind of kinds) {
       const { rps, perCpu } = await measure(kind);
       best[kind] = { rps: Math.max(best[kind].rps, rps), perCpu: Math.max(best[kind].perCpu, perCpu) };
@@ -135,6 +137,9 @@ async function chain(wrkPath) {
   // Of that, what the four headers the chain adds cost the server to write (any server pays it).
   const headers = rps['bare-headers'].perCpu / rps.bare.perCpu;
   console.log(`chain: the bare handler answering the chain's 4 headers does ${headers.toFixed(2)}x the bare requests per CPU-second`);
+  // And the rest: the middleware's own work, against a handler that writes what they write.
+  const own = rps.chain.perCpu / rps['bare-headers'].perCpu;
+  console.log(`chain: against that handler, the chain does ${own.toFixed(2)}x the requests per CPU-second (the middleware's own work)`);
 }
 
 async function compression(wrkPath) {

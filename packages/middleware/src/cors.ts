@@ -56,9 +56,18 @@ export function cors(options?: CorsOptions): Middleware {
           `cors: each of origins must be scheme://host[:port] with no path, got ${JSON.stringify(origin)} (for any origin pass origins: '*')`,
         );
     }
-    const set = new Set(origins.map((origin) => origin.toLowerCase()));
-    // Browsers send the origin in lower case: then it is looked up as it came, with no copy made.
-    allowed = (origin) => set.has(origin) || set.has(origin.toLowerCase());
+    const list = origins.map((origin) => origin.toLowerCase());
+    const set = new Set(list);
+    // Browsers send the origin in lower case: then it is compared as it came, with no copy made.
+    // A few origins are compared one by one: a fresh string's hash for the set costs more.
+    const exact =
+      list.length <= 8
+        ? (origin: string) => {
+            for (let i = 0; i < list.length; i++) if (list[i] === origin) return true;
+            return false;
+          }
+        : (origin: string) => set.has(origin);
+    allowed = (origin) => exact(origin) || set.has(origin.toLowerCase());
   } else {
     throw new InvalidArgumentError(`cors: origins must be '*', an array of origins or a function, got ${describe(origins)}`);
   }

@@ -128,8 +128,24 @@ const combined: Format = (req, entry, end, websocket) => {
   // The method and protocol are the parser's, known clean: only the target is escaped.
   const path = target(req);
   const line = needsEscape(path) ? quoted(path).slice(1, -1) : path;
-  return `${req.remoteAddr} - - [${timeLocal(Date.now())}] "${methodText(req.requestMethod)} ${line} ${req.protocol}" ${status} ${bytes} ${quoted(req.headers.referer)} ${quotedAgent(req.headers['user-agent'])} ${ms}${extra}`;
+  return `${linePrefix(req.remoteAddr)}${methodText(req.requestMethod)} ${line} ${req.protocol}" ${status} ${bytes} ${quoted(req.headers.referer)} ${quotedAgent(req.headers['user-agent'])} ${ms}${extra}`;
 };
+
+// The start of a line (address and time) changes once a second or with the client: kept.
+let prefixAddr = '';
+let prefixSecond = -1;
+let prefixText = '';
+
+/** `1.2.3.4 - - [07/Dec/2026:17:58:00 +0000] "`. */
+function linePrefix(remoteAddr: string): string {
+  const now = Date.now();
+  if (remoteAddr !== prefixAddr || Math.floor(now / 1000) !== prefixSecond) {
+    prefixText = `${remoteAddr} - - [${timeLocal(now)}] "`;
+    prefixAddr = remoteAddr;
+    prefixSecond = Math.floor(now / 1000);
+  }
+  return prefixText;
+}
 
 const json: Format = (req, entry, end, websocket) =>
   JSON.stringify({
