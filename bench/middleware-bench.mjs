@@ -4,11 +4,14 @@
 //             against the bare handler (wrk; target: at most 15 % fewer requests/s)
 //   compress  a 20 KB JSON answer gzipped by compress(), against fastify 5 + @fastify/compress
 //             (wrk with Accept-Encoding: gzip; target: at least as many requests/s)
+//   handlers  the chain's own work without sockets: each middleware and the four composed, called
+//             in this process on requests shaped as the server makes them, with the end hook the
+//             server calls (ns a request over the bare handler; report only)
 //   upload    one large file (1 GB; --smoke 64 MB) through multipart() to disk, against fastify 5 +
 //             @fastify/multipart piping it to a file (target: RSS growth under 64 MB, throughput
 //             at least fastify's)
 //
-//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--rounds N] [--upload-mb N] [--peers DIR] [--only chain,compress,upload]
+//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--rounds N] [--upload-mb N] [--peers DIR] [--only chain,handlers,compress,upload]
 //
 // Each server runs in its own child process (pinned to CPU 0 when taskset and 2 CPUs are there;
 // wrk and the upload client on CPU 1). Servers are measured in turn, twice each (--rounds), alternating, and
@@ -31,7 +34,7 @@ const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name
 const seconds = Number(option('--seconds', smoke ? 1 : 4));
 const uploadMb = Number(option('--upload-mb', smoke ? 64 : 1024));
 const peers = option('--peers', '/tmp/peers');
-const only = option('--only', 'chain,compress,upload').split(',');
+const only = option('--only', 'chain,handlers,compress,upload').split(',');
 // Rounds of each wrk comparison, the best of each side kept: more on a machine shared with other work.
 const rounds = Number(option('--rounds', 2));
 const hasFastify =
@@ -235,6 +238,69 @@ async function uploads() {
   });
 }
 
+/** The middleware's handler-side cost, in this process: no sockets, no head to write. */
+async function handlers() {
+  const mw = await import('@http-kit/middleware');
+  const kHooks = Symbol.for('http-kit.responseHooks');
+  const END = Object.freeze({ reason: 'server-closed', status: 0 });
+  const hello = () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello world' });
+  let logged = 0;
+  const make = {
+    requestId: () => mw.requestId(),
+    requestLogger: () => mw.requestLogger({ log: (line) => (logged += line.length) }),
+    cors: () => mw.cors({ origins: ['https://app.example'] }),
+    compress: () => mw.compress(),
+  };
+  const variants = { bare: [], ...Object.fromEntries(Object.keys(make).map((name) => [name, [name]])), chain: Object.keys(make) };
+  // Header values as the parser gives them: fresh flat strings, not literals.
+  const fresh = (text) => Buffer.from(text).toString('latin1');
+  const origins = Array.from({ length: 1000 }, () => fresh('https://app.example'));
+  const agents = Array.from({ length: 1000 }, () => fresh('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36'));
+  const request = (i) => ({
+    serverPort: 8080,
+    serverName: '127.0.0.1',
+    remoteAddr: '127.0.0.1',
+    uri: '/',
+    queryString: null,
+    scheme: 'http',
+    requestMethod: 'get',
+    protocol: 'HTTP/1.1',
+    headers: { host: '127.0.0.1:8080', origin: origins[i % 1000], 'accept-encoding': 'gzip', 'user-agent': agents[i % 1000] },
+    contentType: null,
+    contentLength: null,
+    characterEncoding: null,
+    body: null,
+    websocket: false,
+  });
+  const n = smoke ? 20_000 : 300_000;
+  const best = {};
+  for (let round = 0; round < (smoke ? 2 : 5); round++) {
+    for (const [name, parts] of Object.entries(variants)) {
+      const handler = parts.length === 0 ? hello : mw.compose(...parts.map((part) => make[part]()))(hello);
+      const start = process.hrtime.bigint();
+      let statuses = 0;
+      for (let i = 0; i < n; i++) {
+        const req = request(i);
+        statuses += handler(req).status;
+        // What the server does once the answer is written: tell the hooks.
+        const hooks = req[kHooks];
+        if (hooks !== undefined) for (const hook of hooks) hook.ended?.(END, req);
+      }
+      if (statuses !== 200 * n) throw new Error(`handlers: ${name} did not answer 200 every time`);
+      const ns = Number(process.hrtime.bigint() - start) / n;
+      best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, ns);
+    }
+  }
+  const over = (name) => `${Math.round(best[name] - best.bare)} ns`;
+  console.log(
+    `handlers: in process, best of ${smoke ? 2 : 5} rounds of ${fmt(n)}: bare ${Math.round(best.bare)} ns a request; over it ${Object.keys(
+      make,
+    )
+      .map((name) => `${name} ${over(name)}`)
+      .join(', ')}; the four composed ${over('chain')}`,
+  );
+}
+
 const wrkPath = await findWrk();
 console.log(
   `middleware-bench: ${smoke ? 'smoke, ' : ''}wrk ${seconds} s a run, upload ${uploadMb} MiB, ${pin ? 'server on CPU 0, load on CPU 1' : 'not pinned'}; node ${process.version}`,
@@ -243,6 +309,7 @@ if (only.includes('chain')) {
   if (wrkPath === '') console.log('chain skipped: wrk is not installed (apt-get install wrk)');
   else await chain(wrkPath);
 }
+if (only.includes('handlers')) await handlers();
 if (only.includes('compress')) {
   if (wrkPath === '' || !hasFastify)
     console.log(
