@@ -23,8 +23,8 @@ import { errorKind, type ConnectionHost, type LoadConnection } from './connectio
 import { LoadMode } from './options.js';
 import type { RequestBytes } from './requests.js';
 import { TimeQueue } from './time-queue.js';
-import { closeWithin, isOpen, type SocketOwner } from './dial.js';
-import { between, SessionEnd, sessionEnd, sessionLength } from './session.js';
+import { isOpen, type SocketOwner } from './dial.js';
+import { between, endSocket, SessionEnd, sessionEnd, sessionLength } from './session.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -131,8 +131,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
       return false;
     }
     this.state = State.Stopping;
-    this.socket.end();
-    closeWithin(this.socket, this.host.options.closeTimeout);
+    endSocket(this.socket, SessionEnd.Close, this.host.options.closeTimeout);
     return true;
   }
 
@@ -142,11 +141,7 @@ export class HttpConnection implements LoadConnection, SocketOwner, ParserEvents
     this.disarmAbort();
     if (socket === null) return;
     this.state = State.Leaving;
-    if (how === SessionEnd.Close) {
-      socket.end();
-      closeWithin(socket, this.host.options.closeTimeout);
-    } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
-    else socket.destroy();
+    endSocket(socket, how, this.host.options.closeTimeout);
   }
 
   // --- the socket -------------------------------------------------------------------------------

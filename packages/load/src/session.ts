@@ -3,6 +3,8 @@
  * client leaving, and opens again as a new client. How long each session lasts and how it ends
  * (a clean close, a drop, a TCP reset) are drawn here, for every kind of connection alike.
  */
+import type { Socket } from 'node:net';
+import { closeWithin } from './dial.js';
 import type { ResolvedOptions } from './options.js';
 import type { Recorder } from './recorder.js';
 
@@ -41,4 +43,18 @@ export function sessionEnd(options: ResolvedOptions, recorder: Recorder): Sessio
     return SessionEnd.Drop;
   }
   return SessionEnd.Close;
+}
+
+/**
+ * Ends a connection's socket `how`, for every kind of connection alike: a clean close sends FIN
+ * (after `goodbye`: a WebSocket's close frame) and gives the server `closeTimeout` ms to close its
+ * side; a drop destroys the socket at once; a reset sends RST.
+ */
+export function endSocket(socket: Socket, how: SessionEnd, closeTimeout: number, goodbye?: Uint8Array): void {
+  if (how === SessionEnd.Close) {
+    if (goodbye === undefined) socket.end();
+    else socket.end(goodbye);
+    closeWithin(socket, closeTimeout);
+  } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
+  else socket.destroy();
 }

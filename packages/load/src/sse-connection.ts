@@ -14,9 +14,9 @@
 import type { Socket } from 'node:net';
 import { HttpParser, TYPE_RESPONSE, ParseResult, type ParserEvents } from '@http-kit/http1/codec';
 import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
-import { closeWithin, isOpen, type SocketOwner } from './dial.js';
+import { isOpen, type SocketOwner } from './dial.js';
 import { encodeRequest } from './requests.js';
-import { SessionEnd, sessionEnd, sessionLength } from './session.js';
+import { endSocket, SessionEnd, sessionEnd, sessionLength } from './session.js';
 
 const State = {
   Idle: 0,
@@ -86,8 +86,7 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
       return false;
     }
     this.state = State.Stopping;
-    this.socket.end();
-    closeWithin(this.socket, this.host.options.closeTimeout);
+    endSocket(this.socket, SessionEnd.Close, this.host.options.closeTimeout);
     return true;
   }
 
@@ -96,11 +95,7 @@ export class SseConnection implements LoadConnection, SocketOwner, ParserEvents 
     const socket = this.socket;
     if (socket === null) return;
     this.state = State.Leaving;
-    if (how === SessionEnd.Close) {
-      socket.end();
-      closeWithin(socket, this.host.options.closeTimeout);
-    } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
-    else socket.destroy();
+    endSocket(socket, how, this.host.options.closeTimeout);
   }
 
   onCloseTimeout(): void {

@@ -22,10 +22,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { FrameReader, type FrameReaderEvents } from '@http-kit/websocket';
 import { errorKind, type ConnectionHost, type LoadConnection } from './connection-host.js';
-import { closeWithin, isOpen, type SocketOwner } from './dial.js';
+import { isOpen, type SocketOwner } from './dial.js';
 import { WebSocketMode } from './options.js';
 import { encodeRequest } from './requests.js';
-import { between, SessionEnd, sessionEnd, sessionLength } from './session.js';
+import { between, endSocket, SessionEnd, sessionEnd, sessionLength } from './session.js';
 import { TimeQueue } from './time-queue.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -119,9 +119,8 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
       return false;
     }
     this.state = State.Stopping;
-    this.socket.end(this.frames.close);
     // A server that never answers the close (or never closes) does not hold the run.
-    closeWithin(this.socket, this.host.options.closeTimeout);
+    endSocket(this.socket, SessionEnd.Close, this.host.options.closeTimeout, this.frames.close);
     return true;
   }
 
@@ -131,11 +130,7 @@ export class WebSocketConnection implements LoadConnection, SocketOwner, FrameRe
     if (socket === null) return;
     this.state = State.Leaving;
     this.inFlight.clear();
-    if (how === SessionEnd.Close) {
-      socket.end(this.frames.close);
-      closeWithin(socket, this.host.options.closeTimeout);
-    } else if (how === SessionEnd.Reset) socket.resetAndDestroy();
-    else socket.destroy();
+    endSocket(socket, how, this.host.options.closeTimeout, this.frames.close);
   }
 
   onCloseTimeout(): void {
