@@ -1,13 +1,16 @@
 /**
- * The four packages as people get them (issue 10): each is built (scripts/build.mjs --out, into a
+ * The seven packages as people get them (issue 10; the tools of issues 17, 19 and 20 too): each is built (scripts/build.mjs --out, into a
  * copy, so the repo's own dist/ is left alone), packed with `npm pack`, and the tarballs alone are
  * installed into an empty directory outside the repo: http1 carries llhttp-wasm inside its build,
- * so the install holds our four packages and nothing else (no TypeScript: issue 16). There a plain
+ * so the install holds our packages and nothing else (no TypeScript: issue 16). There a plain
  * Node ESM program and the same program as CommonJS (`require()`, issue 16) start a server, echo
  * over a WebSocket and make a client call, and a strict TypeScript file importing all four
- * packages and `@http-kit/http1/codec` typechecks with moduleResolution NodeNext and Bundler, and
+ * packages and `@http-kit/http1/codec` (and a file importing the three tools) typechecks with moduleResolution NodeNext and Bundler, and
  * as a CommonJS module (nodenext: require() of these ES modules is allowed; node16, which stands
  * for Node lines that cannot, reports it) (the repo's tsc, skipLibCheck off).
+ *
+ * The tools' bins run from the install: http-kit-conformance judges and http-kit-load loads a
+ * server composed with @http-kit/middleware, all from the tarballs.
  *
  * When npm cannot install the tests skip with a one-line notice; any other failure (a build, a
  * pack, a missing export or dependency) fails.
@@ -20,7 +23,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['core', 'http1', 'client', 'websocket'] as const;
+/** The library's four packages, which the consumer programs below use. */
+const LIBRARY = ['core', 'http1', 'client', 'websocket'] as const;
+/** The tools built on them: middleware, the conformance kit and the load tool (with their bins). */
+const TOOLS = ['middleware', 'conformance', 'load'] as const;
+const PACKAGES = [...LIBRARY, ...TOOLS] as const;
 type PackageName = (typeof PACKAGES)[number];
 /** What a package's build carries inside itself (scripts/build.mjs): imported by its sources, never a dependency. */
 const BUNDLED: Partial<Record<PackageName, string[]>> = { http1: ['llhttp-wasm'] };
@@ -248,7 +255,7 @@ describe('installed in an empty directory', () => {
     });
   }, 60_000);
 
-  it("a JavaScript user's install holds our four packages and nothing else: no TypeScript, no llhttp-wasm", async (context) => {
+  it("a JavaScript user's install holds our packages and nothing else: no TypeScript, no llhttp-wasm", async (context) => {
     installed(() => context.skip());
     const ls = await run('npm', ['ls', '--all', '--parseable'], join(dir, 'app'), 60_000);
     expect(ls.code, ls.stderr).toBe(0);
@@ -284,6 +291,21 @@ describe('installed in an empty directory', () => {
       }
     },
   );
+
+  it('the tools run from the install: a middleware-composed server judged by http-kit-conformance, loaded by http-kit-load', async (context) => {
+    installed(() => context.skip());
+    const result = await run(process.execPath, ['tools.mjs'], join(dir, 'app'), 90_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    expect(report.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(report.conformance).toMatchObject({ code: 0, failed: 0 });
+    expect(report.conformance.ok).toBeGreaterThan(10);
+    expect(report.load.code).toBe(0);
+    expect(report.load.answers).toBeGreaterThan(0);
+    expect(report.load.errors).toBe(0);
+    expect(report.help).toEqual({ conformance: 0, load: 0 });
+  }, 120_000);
 
   it.for(['NodeNext', 'Bundler'] as const)(
     'strict TypeScript importing all four packages and the codec typechecks (moduleResolution %s)',
@@ -419,6 +441,7 @@ async function main() {
 main().catch((error) => { console.error(error); process.exitCode = 1; });
 `,
   );
+  writeToolFixtures(app);
   // A CommonJS TypeScript project: the same consumer in a folder whose package.json says commonjs.
   mkdirSync(join(app, 'cjs'));
   writeFileSync(join(app, 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }));
@@ -456,6 +479,62 @@ main().catch((error) => { console.error(error); process.exitCode = 1; });
       skipLibCheck: false,
       noEmit: true,
     };
-    writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }, null, 2));
+    writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['consumer.ts', 'tools.ts'] }, null, 2));
   }
+}
+
+/** The tools' program (their bins run from node_modules/.bin) and their TypeScript file. */
+function writeToolFixtures(app: string): void {
+  writeFileSync(
+    join(app, 'tools.mjs'),
+    `// The tools from their tarballs: a server composed with middleware, judged and loaded by the bins.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { asChannel, runServer } from '@http-kit/http1';
+import '@http-kit/websocket';
+import { compose, cors, requestId } from '@http-kit/middleware';
+import { get } from '@http-kit/client';
+
+const bin = (name, args) => new Promise((resolve) => {
+  execFile(\`node_modules/.bin/\${name}\`, args, { timeout: 60000 }, (error, stdout, stderr) =>
+    resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }));
+});
+const app = compose(requestId(), cors())((req) => {
+  if (req.websocket) return asChannel(req, { onReceive: (ch, message) => ch.send(message) });
+  return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' };
+});
+const server = await runServer(app, { ip: '127.0.0.1', port: 0 });
+const origin = \`127.0.0.1:\${server.port}\`;
+const res = await get(\`http://\${origin}/\`, { timeout: 5000 });
+const judged = await bin('http-kit-conformance', ['websocket-server', \`ws://\${origin}/\`, '--cases', '1.1.*,5.1,6.4.*', '--json', 'conformance.json', '--quiet']);
+const verdicts = judged.code === 2 ? {} : JSON.parse(readFileSync('conformance.json', 'utf8')).counts;
+const loaded = await bin('http-kit-load', [\`http://\${origin}/\`, '-c', '4', '-d', '1', '--json', 'load.json']);
+const load = loaded.code === 0 ? JSON.parse(readFileSync('load.json', 'utf8')) : {};
+const help = { conformance: (await bin('http-kit-conformance', ['--help'])).code, load: (await bin('http-kit-load', ['--help'])).code };
+await server.stop({ timeout: 1000 });
+console.log(JSON.stringify({
+  requestId: res.headers?.['x-request-id'],
+  conformance: { code: judged.code, ok: verdicts.OK, failed: verdicts.FAILED, stderr: judged.stderr.slice(0, 500) },
+  load: { code: loaded.code, answers: load.counters?.answers, errors: Object.keys(load.counters?.errors ?? { none: 1 }).length, stderr: loaded.stderr.slice(0, 500) },
+  help,
+}));
+`,
+  );
+  writeFileSync(
+    join(app, 'tools.ts'),
+    `// Strict TypeScript against the tools' declarations.
+import { compose, cors, requestId, type Middleware } from '@http-kit/middleware';
+import { caseFilter, type SuiteReport } from '@http-kit/conformance';
+import { runLoad } from '@http-kit/load';
+import type { Handler } from '@http-kit/http1';
+
+const chain: Middleware = compose(requestId(), cors({ origins: ['https://app.example'] }));
+export const app: Handler = chain(() => ({ status: 200, body: 'ok' }));
+export const take: (id: string) => boolean = caseFilter('6.*');
+export type Report = SuiteReport;
+export const load: typeof runLoad = runLoad;
+// @ts-expect-error: cors takes its origins as a list, '*' or a function
+cors({ origins: 42 });
+`,
+  );
 }
