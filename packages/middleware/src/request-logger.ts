@@ -36,7 +36,7 @@ export interface RequestLoggerOptions {
 interface Entry {
   start: number;
   status: number;
-  /** Body bytes handed to the connection; -1 when unknown (a file). */
+  /** Body bytes handed to the connection; -1 while unknown (a file, until the server says at its end). */
   bytes: number;
 }
 
@@ -229,6 +229,7 @@ export function requestLogger(options?: RequestLoggerOptions): Middleware {
       const entry = (req as Logged)[kEntry];
       if (entry === undefined) return;
       if (entry.status === 0) entry.status = end.status; // a channel's timeout answer, which no hook saw
+      if (entry.bytes < 0 && end.bodyBytes !== undefined) entry.bytes = end.bodyBytes; // a file: the server counted it
       if (req.websocket && end.status === 101) {
         log(write(req, entry, end, 'close'));
         return;

@@ -3,10 +3,13 @@
  * with curl where a real peer says more than our own client.
  */
 import { describe, expect, it } from 'vitest';
-import { compose, cors, errorHandler, formParams, randomRequestId, requestId, trustProxy } from '@http-kit/middleware';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compose, cors, errorHandler, formParams, randomRequestId, requestId, requestLogger, trustProxy } from '@http-kit/middleware';
 import { curl, peer, useServers } from '@http-kit/test-support';
 import { get, request } from '@http-kit/client';
-import type { Handler } from '@http-kit/http1';
+import { file, type Handler } from '@http-kit/http1';
 
 const CURL = peer('curl', 'middleware basics (curl)');
 const servers = useServers();
@@ -69,6 +72,30 @@ describe('requestId', () => {
     }
     expect(seen.size).toBe(2000);
     expect(nibbles.size).toBe(16); // every hex digit turns up: the bytes are random, not a counter
+  });
+});
+
+describe('requestLogger', () => {
+  it("logs a file body's size, which only the server knows (no Content-Length from the handler)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logger-file-'));
+    try {
+      const path = join(dir, 'page.txt');
+      writeFileSync(path, 'x'.repeat(12_345));
+      const lines: string[] = [];
+      const json: string[] = [];
+      const handler: Handler = () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: file(path) });
+      const combined = await servers.start(compose(requestLogger({ log: (line) => lines.push(line) }))(handler));
+      const structured = await servers.start(compose(requestLogger({ log: (line) => json.push(line), format: 'json' }))(handler));
+      const res = await get(`http://127.0.0.1:${combined.port}/page`);
+      expect(res.status).toBe(200);
+      expect((res.body as Buffer).length).toBe(12_345);
+      await get(`http://127.0.0.1:${structured.port}/page`);
+      await expect.poll(() => lines.length + json.length).toBe(2);
+      expect(lines[0]).toMatch(/"GET \/page HTTP\/1\.1" 200 12345 /);
+      expect(JSON.parse(json[0]!)).toMatchObject({ status: 200, bytes: 12_345 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -661,10 +661,11 @@ export class HttpSession implements Protocol, ParserEvents, BodySource, Response
   }
 
   /** @internal */
-  responseFinished(): void {
+  responseFinished(bodyBytes?: number): void {
     if (this.isClosed) return;
     // Middleware hooks (a logger, multipart's temporary files) learn the answer is out.
-    if (this.request !== null) answerEnded(this.request, ANSWER_SENT, this.host);
+    if (this.request !== null)
+      answerEnded(this.request, bodyBytes === undefined ? ANSWER_SENT : { reason: 'server-closed', status: 0, bodyBytes }, this.host);
     this.advanceResponse(ResponseEvent.AnswerFinished);
     this.setOwner(null);
     if (this.read !== ReadState.Complete) {

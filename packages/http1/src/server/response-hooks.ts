@@ -19,6 +19,11 @@ export interface AnswerEnd {
   status: number;
   /** The WebSocket close code, when there was one. */
   code?: number;
+  /**
+   * The body bytes written, when the server counted them itself (a file body, a streamed body);
+   * absent for a whole body (its size is known from the response) and for channels.
+   */
+  bodyBytes?: number;
 }
 
 /**

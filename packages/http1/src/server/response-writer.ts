@@ -69,8 +69,8 @@ export interface ResponseTarget {
   readonly serverLine: Uint8Array;
   /** The head is out and the body is on its way (streams and files). */
   responseStarted(): void;
-  /** The whole response is written (or handed to the socket). */
-  responseFinished(): void;
+  /** The whole response is written (or handed to the socket); `bodyBytes` when the writer counted the body (a file, a stream). */
+  responseFinished(bodyBytes?: number): void;
   /** The response could not be completed; before its head went out it can still be answered for. */
   responseAborted(error: unknown, headSent: boolean): void;
 }
@@ -214,7 +214,7 @@ async function pump(target: ResponseTarget, source: AsyncIterable<Uint8Array | s
     return;
   }
   if (chunked) target.host.write(LAST_CHUNK);
-  target.responseFinished();
+  target.responseFinished(sent);
 }
 
 function tooLong(length: number): Error {
