@@ -92,7 +92,11 @@ export class Dialer {
   /** Every source address used so far (for the report). */
   readonly used = new Set<string>();
 
-  constructor(options: ResolvedOptions) {
+  /** `counters`: where each socket drawn slow is counted (slowReaders). */
+  constructor(
+    options: ResolvedOptions,
+    private readonly counters: { slowReaders: number } = { slowReaders: 0 },
+  ) {
     this.host = options.host === 'localhost' ? '127.0.0.1' : options.host;
     this.port = options.port;
     this.list = options.localAddresses === 'auto' ? null : options.localAddresses;
@@ -108,7 +112,9 @@ export class Dialer {
     this.used.add(localAddress ?? 'default');
     const socket = connect({ host: this.host, port: this.port, localAddress, noDelay: true }) as OwnedSocket;
     socket[kOwner] = owner;
-    socket[kReadRate] = this.slowFraction > 0 && Math.random() < this.slowFraction ? this.slowRate : 0;
+    const slow = this.slowFraction > 0 && Math.random() < this.slowFraction;
+    if (slow) this.counters.slowReaders++;
+    socket[kReadRate] = slow ? this.slowRate : 0;
     socket.setTimeout(this.openTimeout, onOpenTimeout);
     socket.on('connect', onConnect);
     socket.on('data', onData);

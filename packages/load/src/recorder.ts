@@ -41,6 +41,8 @@ export interface Counters {
   resets: number;
   /** Long polls given up while parked (`abortFraction`); each also ends its session as a drop. */
   aborts: number;
+  /** Sockets opened as slow readers (`slowFraction`). */
+  slowReaders: number;
 }
 
 export function emptyCounters(): Counters {
@@ -57,6 +59,7 @@ export function emptyCounters(): Counters {
     drops: 0,
     resets: 0,
     aborts: 0,
+    slowReaders: 0,
   };
 }
 
@@ -74,6 +77,7 @@ export function addCounters(into: Counters, from: Counters): void {
   into.drops += from.drops;
   into.resets += from.resets;
   into.aborts += from.aborts;
+  into.slowReaders += from.slowReaders;
 }
 
 /** What `tick()` hands on: the second's counters and histogram (workers send it to the parent). */
@@ -100,6 +104,7 @@ export class Recorder implements Counters {
   drops = 0;
   resets = 0;
   aborts = 0;
+  slowReaders = 0;
   /** Counters at the end of the last second, to take differences. */
   private last: Counters = emptyCounters();
 
@@ -134,22 +139,27 @@ export class Recorder implements Counters {
       drops: this.drops,
       resets: this.resets,
       aborts: this.aborts,
+      slowReaders: this.slowReaders,
     };
   }
 
   /**
-   * Forgets what was counted so far but the errors: the measured load starts now. Errors made
-   * while opening (refused connects, say) stay in the totals.
+   * Forgets what was counted so far but the errors and the slow readers: the measured load starts
+   * now. Errors made while opening (refused connects, say) stay in the totals, and the sockets
+   * opened then as slow readers are the ones the load runs on.
    */
   reset(): void {
     this.latency.reset();
     this.second.reset();
     this.connect.reset();
     const errors = this.errors;
+    const slowReaders = this.slowReaders;
     Object.assign(this, emptyCounters());
     this.errors = errors;
+    this.slowReaders = slowReaders;
     this.last = emptyCounters();
     this.last.errors = { ...errors };
+    this.last.slowReaders = slowReaders;
   }
 
   /** Closes the current second: what it added, and its latencies; the next second starts empty. */
@@ -171,6 +181,7 @@ export class Recorder implements Counters {
       drops: now.drops - last.drops,
       resets: now.resets - last.resets,
       aborts: now.aborts - last.aborts,
+      slowReaders: now.slowReaders - last.slowReaders,
     };
     this.last = now;
     const latency = this.second.toJSON();

@@ -165,7 +165,7 @@ class LoadRun implements ConnectionHost {
     onAnswer: AnswerHook | undefined,
     private readonly onOpen: ((connection: number) => void) | undefined,
   ) {
-    this.dialer = new Dialer(options);
+    this.dialer = new Dialer(options, this.recorder);
     this.dialedAt = new Float64Array(options.connections);
     this.onAnswer = onAnswer ?? null;
   }

@@ -89,6 +89,7 @@ export function formatSummary(r: LoadResult): string {
     lines.push(
       `  sessions ended by the client: ${num(c.sessions)} (${num(c.sessions - c.drops)} closed, ${num(c.drops - c.resets)} dropped, ${num(c.resets)} reset${c.aborts > 0 ? `; of the drops ${num(c.aborts)} polls given up while parked` : ''})`,
     );
+  if (c.slowReaders > 0) lines.push(`  slow readers: ${num(c.slowReaders)} sockets opened reading at most slowReadRate`);
   const errors = Object.entries(c.errors);
   lines.push(
     `  errors: ${errors.length === 0 ? 0 : errors.map(([kind, n]) => `${kind} ${num(n)}`).join(', ')}; reconnects ${num(c.reconnects)}`,

@@ -297,6 +297,7 @@ describe('slow readers (slowFraction)', () => {
     const RATE = 100_000;
     const slow = await runLoad({ url: `${server.url}/`, connections: 2, duration: 0.5, slowFraction: 1, slowReadRate: RATE });
     expect(slow.counters.errors).toEqual({});
+    expect(slow.counters.slowReaders).toBe(2); // every socket drawn slow, counted once each
     expect(slow.counters.answers).toBeGreaterThan(0);
     // Each read of n bytes is followed by n / RATE s of not reading: over the load, RATE * s and
     // the one read (at most 64 KiB) before the last pause, per socket.
