@@ -11,11 +11,8 @@
  * await runWebSocketServerSuite({ url: broken.url, cases: '6.3.1' }); // FAILED
  * await broken.close();
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { readFrame } from '@http-kit/conformance';
-
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+import { expectedAccept, readFrame } from '@http-kit/conformance';
 
 export interface BrokenServer {
   readonly url: string;
@@ -34,6 +31,15 @@ function header(opcode: number, fin: boolean, length: number): Buffer {
   return h;
 }
 
+/** An upgrade request's head from the front of `pending` (its key, and the bytes after it), or null while incomplete. */
+export function takeUpgrade(pending: Buffer<ArrayBuffer>): { head: string; key: string; rest: Buffer<ArrayBuffer> } | null {
+  const end = pending.indexOf('\r\n\r\n');
+  if (end === -1) return null;
+  const head = pending.subarray(0, end).toString('latin1');
+  const key = /^sec-websocket-key:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+  return { head, key, rest: pending.subarray(end + 4) };
+}
+
 function serve(socket: Socket): void {
   let pending = Buffer.alloc(0);
   let open = false;
@@ -41,16 +47,11 @@ function serve(socket: Socket): void {
   socket.on('data', (chunk: Buffer) => {
     pending = Buffer.concat([pending, chunk]);
     if (!open) {
-      const end = pending.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const head = pending.subarray(0, end).toString('latin1');
-      pending = pending.subarray(end + 4);
-      const key = /^sec-websocket-key:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
-      const accept = createHash('sha1')
-        .update(key + GUID)
-        .digest('base64');
+      const upgrade = takeUpgrade(pending);
+      if (upgrade === null) return;
+      pending = upgrade.rest;
       socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${expectedAccept(upgrade.key)}\r\n\r\n`,
       );
       open = true;
     }
