@@ -15,6 +15,8 @@ export interface HeaderScan {
   /** Header names and values to write, flattened (arrays become repeated lines). */
   names: string[];
   values: string[];
+  /** Each line's bytes ("name: value\r\n") when a line sent before is sent again, else null. */
+  lines: Array<Uint8Array | null>;
   count: number;
   /** Bytes of the header lines, CRLFs included. */
   bytes: number;
@@ -32,6 +34,7 @@ function newScan(): HeaderScan {
   return {
     names: [],
     values: [],
+    lines: [],
     count: 0,
     bytes: 0,
     contentLength: -1,
@@ -84,8 +87,8 @@ function scanInto(scan: HeaderScan, headers: HeaderFields | undefined): HeaderSc
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || value === null) continue;
-    if (!checked.has(name)) validateName(name);
-    if (isFramingHeader(scan, name, value)) continue;
+    const known = names.get(name) ?? learnName(name);
+    if (known.kind !== NameKind.Other && isFramingHeader(scan, known.kind, value)) continue;
     if (typeof value === 'object') {
       // An array is one line per element; any other object has no wire form ("[object Object]").
       if (!Array.isArray(value)) {
@@ -93,9 +96,9 @@ function scanInto(scan: HeaderScan, headers: HeaderFields | undefined): HeaderSc
           `Invalid value for response header ${name}: an object (${describeObject(value)}); give a string, a number or an array of them`,
         );
       }
-      for (let i = 0; i < value.length; i++) add(scan, name, String(value[i]));
+      for (let i = 0; i < value.length; i++) add(scan, known, name, String(value[i]));
     } else {
-      add(scan, name, typeof value === 'string' ? value : String(value));
+      add(scan, known, name, typeof value === 'string' ? value : String(value));
     }
   }
   return scan;
@@ -106,11 +109,21 @@ function scanInto(scan: HeaderScan, headers: HeaderFields | undefined): HeaderSc
  * server's own, known valid: it is not checked.
  */
 export function addDefaultHeader(headers: HeaderScan, name: string, value: string): void {
+  const key = `${name}\n${value}`;
+  let line = defaultLines.get(key);
+  if (line === undefined) {
+    line = lineBytes(name, value);
+    // The server's defaults are a handful of constants; the bound is only a guard.
+    if (defaultLines.size < 64) defaultLines.set(key, line);
+  }
   const i = headers.count++;
   headers.names[i] = name;
   headers.values[i] = value;
-  headers.bytes += name.length + value.length + 4;
+  headers.lines[i] = line;
+  headers.bytes += line.length;
 }
+
+const defaultLines = new Map<string, Uint8Array>();
 
 /** A copy of a scan that outlives the next one (for heads written after an await). */
 export function copyScan(headers: HeaderScan): HeaderScan {
@@ -118,61 +131,119 @@ export function copyScan(headers: HeaderScan): HeaderScan {
     ...headers,
     names: headers.names.slice(0, headers.count),
     values: headers.values.slice(0, headers.count),
+    lines: headers.lines.slice(0, headers.count),
   };
 }
 
-// Names checked, each with the last value checked under it: handlers send the same few names
-// with the same values again and again, and one map lookup on a string literal costs less than a
-// regex. A value unique to one answer (a request id) only replaces its name's last value, so it
-// neither grows the map nor pushes the repeated ones out. A full map (names made per request)
-// empties and fills again with what is sent now.
-const checked = new Map<string, string>();
-const CHECKED_LIMIT = 1024;
+/** What a header name means to the writer: most are written as given; a few decide the framing or stand for a default. */
+const enum NameKind {
+  Other,
+  Date,
+  Connection,
+  ContentType,
+  ContentLength,
+  TransferEncoding,
+}
+
+/**
+ * A header name the program has sent: checked once, classified once, with the last value sent
+ * under it (checked) and, once that value is sent again, its whole line as bytes. Handlers send
+ * the same few names with the same values again and again: then a line costs a map lookup and a
+ * copy, with no check, no lower-casing and no character loop. A value unique to one answer (a
+ * request id) replaces its name's last value and is never made a line.
+ */
+interface KnownName {
+  readonly kind: NameKind;
+  /** The last value checked under this name, or null. */
+  value: string | null;
+  /** "name: value\r\n" for `value`, made when it came a second time in a row; or null. */
+  line: Uint8Array | null;
+}
+
+const names = new Map<string, KnownName>();
+/** Names made per request would grow the map without end: a full map empties and fills again with what is sent now. */
+const NAMES_LIMIT = 1024;
+/** Lines longer than this are written from their strings each time (the cache stays small: at most NAMES_LIMIT of these). */
+const LINE_LIMIT = 512;
 
 function describeObject(value: object): string {
   const name = value.constructor?.name;
   return name === undefined || name === 'Object' ? 'a plain object' : `a ${name}`;
 }
 
-function validateName(name: string): void {
+function learnName(name: string): KnownName {
   if (!isToken(name)) throw new InvalidHeaderError(`Invalid response header name: ${JSON.stringify(name)}`);
-  if (checked.size >= CHECKED_LIMIT) checked.clear();
-  checked.set(name, '');
+  if (names.size >= NAMES_LIMIT) names.clear();
+  const known: KnownName = { kind: nameKind(name), value: null, line: null };
+  names.set(name, known);
+  return known;
 }
 
-function add(scan: HeaderScan, name: string, value: string): void {
-  if (checked.get(name) !== value) {
+function nameKind(name: string): NameKind {
+  switch (name.toLowerCase()) {
+    case 'date':
+      return NameKind.Date;
+    case 'connection':
+      return NameKind.Connection;
+    case 'content-type':
+      return NameKind.ContentType;
+    case 'content-length':
+      return NameKind.ContentLength;
+    case 'transfer-encoding':
+      return NameKind.TransferEncoding;
+    default:
+      return NameKind.Other;
+  }
+}
+
+/** "name: value\r\n" in latin1 bytes, in memory of its own (not a slice that keeps a shared pool alive). */
+function lineBytes(name: string, value: string): Uint8Array {
+  const line = Buffer.allocUnsafeSlow(name.length + value.length + 4);
+  let at = writeLatin1(line, name, 0);
+  line[at++] = 0x3a;
+  line[at++] = 0x20;
+  at = writeLatin1(line, value, at);
+  line[at++] = 0x0d;
+  line[at] = 0x0a;
+  return line;
+}
+
+function add(scan: HeaderScan, known: KnownName, name: string, value: string): void {
+  let line: Uint8Array | null = null;
+  if (known.value === value) {
+    line = known.line;
+    if (line === null && value.length <= LINE_LIMIT) line = known.line = lineBytes(name, value);
+  } else {
     if (!isFieldValue(value)) throw new InvalidHeaderError(`Invalid character in response header ${name}: ${JSON.stringify(value)}`);
-    checked.set(name, value);
+    known.value = value;
+    known.line = null;
   }
   const i = scan.count++;
   scan.names[i] = name;
   scan.values[i] = value;
+  scan.lines[i] = line;
   scan.bytes += name.length + value.length + 4;
 }
 
 /** Notes the headers that decide the framing; true when the writer owns the header. */
-function isFramingHeader(scan: HeaderScan, name: string, value: unknown): boolean {
-  switch (name.length) {
-    case 4:
-      if (name.toLowerCase() === 'date') scan.hasDate = true;
+function isFramingHeader(scan: HeaderScan, kind: NameKind, value: unknown): boolean {
+  switch (kind) {
+    case NameKind.Date:
+      scan.hasDate = true;
       return false;
-    case 10:
-      if (name.toLowerCase() !== 'connection') return false;
+    case NameKind.Connection:
       scan.connection = String(value).toLowerCase();
       return true;
-    case 12:
-      if (name.toLowerCase() === 'content-type') scan.hasContentType = true;
+    case NameKind.ContentType:
+      scan.hasContentType = true;
       return false;
-    case 14: {
-      if (name.toLowerCase() !== 'content-length') return false;
+    case NameKind.ContentLength: {
       const length = Number(value);
       if (!Number.isSafeInteger(length) || length < 0) throw new InvalidHeaderError(`Invalid Content-Length: ${JSON.stringify(value)}`);
       scan.contentLength = length;
       return true;
     }
-    case 17:
-      if (name.toLowerCase() !== 'transfer-encoding') return false;
+    case NameKind.TransferEncoding:
       scan.transferEncoding = String(value);
       return true;
     default:
@@ -216,8 +287,14 @@ export function encodeHead(
   const buf = Buffer.allocUnsafe(size);
   buf.set(statusLine, 0);
   let at = statusLine.length;
-  const { names, values, count } = headers;
+  const { names, values, lines, count } = headers;
   for (let i = 0; i < count; i++) {
+    const line = lines[i];
+    if (line !== null) {
+      buf.set(line, at);
+      at += line.length;
+      continue;
+    }
     at = writeLatin1(buf, names[i], at);
     buf[at++] = 0x3a; // ':'
     buf[at++] = 0x20;

@@ -14,7 +14,16 @@ export function isToken(name: string): boolean {
   return TOKEN.test(name);
 }
 
+/** Values up to this long are checked a character at a time: a regex call costs more than the loop. */
+const SHORT_VALUE = 64;
+
 /** Whether `value` may be written as a header value: one line of latin1 text. */
 export function isFieldValue(value: string): boolean {
-  return !INVALID_VALUE.test(value);
+  const length = value.length;
+  if (length > SHORT_VALUE) return !INVALID_VALUE.test(value);
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 : c === 0x7f || c > 0xff) return false;
+  }
+  return true;
 }
