@@ -6,7 +6,7 @@
  */
 import { describe, InvalidArgumentError } from '@http-kit/core';
 import { addResponseHook, type Handler, type Request, type Response, type ResponseHook } from '@http-kit/http1';
-import { mapResponse, varyWith, withHeader, withHeaders } from './answers.js';
+import { headersToEdit, mapResponse, varyWith, withHeader } from './answers.js';
 import type { Middleware } from './compose.js';
 import { checkOptions } from './options.js';
 
@@ -29,6 +29,10 @@ export interface CorsOptions {
 }
 
 const DEFAULT_METHODS = ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'];
+/** The headers an allowed origin's answer gets from cors (any the program wrote in another case give way). */
+const MARKED = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers'];
+/** The same with Vary, for answers that vary by Origin. */
+const MARKED_VARY = ['vary', ...MARKED];
 
 function stringList(name: string, value: readonly string[] | undefined, fallback: readonly string[] | null): readonly string[] | null {
   if (value === undefined) return fallback;
@@ -88,12 +92,15 @@ export function cors(options?: CorsOptions): Middleware {
     const origin = req.headers.origin;
     const vary = literalStar ? undefined : varyWith(response.headers, 'Origin');
     if (origin === undefined || !allowed(origin, req)) return vary === undefined ? response : withHeader(response, 'vary', vary);
-    return withHeaders(response, {
-      vary,
-      'access-control-allow-origin': literalStar ? '*' : origin,
-      'access-control-allow-credentials': credentials ? 'true' : undefined,
-      'access-control-expose-headers': exposeHeaders === '' ? undefined : exposeHeaders,
-    });
+    // The program's own Vary stays as it is when the answer does not vary by Origin ('*').
+    const headers = headersToEdit(response.headers, vary === undefined ? MARKED : MARKED_VARY);
+    if (vary !== undefined) headers.vary = vary;
+    headers['access-control-allow-origin'] = literalStar ? '*' : origin;
+    if (credentials) headers['access-control-allow-credentials'] = 'true';
+    else if (headers['access-control-allow-credentials'] !== undefined) delete headers['access-control-allow-credentials'];
+    if (exposeHeaders !== '') headers['access-control-expose-headers'] = exposeHeaders;
+    else if (headers['access-control-expose-headers'] !== undefined) delete headers['access-control-expose-headers'];
+    return { status: response.status ?? 200, headers, body: response.body };
   };
   const hook: ResponseHook = { response: (response, _streaming, req) => mark(response, req) };
 

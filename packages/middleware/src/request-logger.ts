@@ -80,19 +80,26 @@ function target(req: Request): string {
   return req.queryString === null ? req.uri : `${req.uri}?${req.queryString}`;
 }
 
-/** Methods as logged, upper case, without a new string per request for the usual ones. */
-const METHOD_TEXT: Record<string, string> = {
-  get: 'GET',
-  head: 'HEAD',
-  post: 'POST',
-  put: 'PUT',
-  patch: 'PATCH',
-  delete: 'DELETE',
-  options: 'OPTIONS',
-};
-
+/** A method as logged, upper case, without a new string per request for the usual ones (the parser's names are constants). */
 function methodText(method: string): string {
-  return Object.hasOwn(METHOD_TEXT, method) ? METHOD_TEXT[method] : method.toUpperCase();
+  switch (method) {
+    case 'get':
+      return 'GET';
+    case 'post':
+      return 'POST';
+    case 'head':
+      return 'HEAD';
+    case 'put':
+      return 'PUT';
+    case 'patch':
+      return 'PATCH';
+    case 'delete':
+      return 'DELETE';
+    case 'options':
+      return 'OPTIONS';
+    default:
+      return method.toUpperCase();
+  }
 }
 
 /** Milliseconds with three decimals ("0.412"), without Number#toFixed (the costly part of a line). */
@@ -103,48 +110,69 @@ function millis(ms: number): string {
   return `${whole}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
 }
 
-// A connection sends the same User-Agent again and again: the last one quoted is kept.
-let lastAgent: string | undefined;
-let lastAgentQuoted = '"-"';
-
-function quotedAgent(agent: string | undefined): string {
-  if (agent !== lastAgent) {
-    lastAgentQuoted = quoted(agent);
-    lastAgent = agent;
-  }
-  return lastAgentQuoted;
-}
-
 /** One line's text; `websocket` is 'open' at a WebSocket's upgrade, 'close' at its close. */
 type Format = (req: Request, entry: Entry, end: AnswerEnd | null, websocket?: 'open' | 'close') => string;
 
 const combined: Format = (req, entry, end, websocket) => {
-  const ms = millis(performance.now() - entry.start);
+  const now = performance.now();
+  const ms = millis(now - entry.start);
   const bytes = entry.bytes < 0 ? '-' : String(entry.bytes);
-  const status = entry.status === 0 ? '-' : String(entry.status);
   let extra = '';
   if (websocket !== undefined) extra = ` websocket-${websocket}${end?.code !== undefined ? ` ${end.code}` : ''}`;
   if (end !== null && end.reason !== 'server-closed') extra += ` ${end.reason}`;
   // The method and protocol are the parser's, known clean: only the target is escaped.
   const path = target(req);
   const line = needsEscape(path) ? quoted(path).slice(1, -1) : path;
-  return `${linePrefix(req.remoteAddr)}${methodText(req.requestMethod)} ${line} ${req.protocol}" ${status} ${bytes} ${quoted(req.headers.referer)} ${quotedAgent(req.headers['user-agent'])} ${ms}${extra}`;
+  return `${linePrefix(req.remoteAddr, now)}${methodText(req.requestMethod)} ${line} ${protocolAndStatus(req.protocol, entry.status)}${bytes} ${refererAndAgent(req.headers.referer, req.headers['user-agent'])} ${ms}${extra}`;
 };
 
 // The start of a line (address and time) changes once a second or with the client: kept.
 let prefixAddr = '';
 let prefixSecond = -1;
 let prefixText = '';
+/** Wall-clock milliseconds less performance.now(), measured again at each new second (a clock set meanwhile is seen within one). */
+let wallOffset = Date.now() - performance.now();
 
-/** `1.2.3.4 - - [07/Dec/2026:17:58:00 +0000] "`. */
-function linePrefix(remoteAddr: string): string {
-  const now = Date.now();
-  if (remoteAddr !== prefixAddr || Math.floor(now / 1000) !== prefixSecond) {
-    prefixText = `${remoteAddr} - - [${timeLocal(now)}] "`;
+/** `1.2.3.4 - - [07/Dec/2026:17:58:00 +0000] "` at `now` (performance.now()): no second clock read per line. */
+function linePrefix(remoteAddr: string, now: number): string {
+  const second = Math.floor((wallOffset + now) / 1000);
+  if (remoteAddr !== prefixAddr || second !== prefixSecond) {
+    const wall = Date.now();
+    wallOffset = wall - now;
+    prefixText = `${remoteAddr} - - [${timeLocal(wall)}] "`;
     prefixAddr = remoteAddr;
-    prefixSecond = Math.floor(now / 1000);
+    prefixSecond = Math.floor(wall / 1000);
   }
   return prefixText;
+}
+
+// Most lines repeat the protocol and status, and a connection its Referer and User-Agent: the last pieces are kept.
+let lastProtocol = '';
+let lastStatus = -1;
+let lastProtocolStatus = '';
+
+/** `HTTP/1.1" 200 `. */
+function protocolAndStatus(protocol: string, status: number): string {
+  if (protocol !== lastProtocol || status !== lastStatus) {
+    lastProtocolStatus = `${protocol}" ${status === 0 ? '-' : String(status)} `;
+    lastProtocol = protocol;
+    lastStatus = status;
+  }
+  return lastProtocolStatus;
+}
+
+let lastReferer: string | undefined;
+let lastAgent: string | undefined;
+let lastRefererAgent = '"-" "-"';
+
+/** `"referer" "user agent"`, quoted and escaped as nginx does. */
+function refererAndAgent(referer: string | undefined, agent: string | undefined): string {
+  if (referer !== lastReferer || agent !== lastAgent) {
+    lastRefererAgent = `${quoted(referer)} ${quoted(agent)}`;
+    lastReferer = referer;
+    lastAgent = agent;
+  }
+  return lastRefererAgent;
 }
 
 const json: Format = (req, entry, end, websocket) =>

@@ -154,6 +154,17 @@ describe.skipIf(CURL === null)('cors, with curl', () => {
     expect(simple.stdout).toMatch(/access-control-allow-origin: \*\r\n/i);
     expect(simple.stdout).not.toMatch(/vary:/i);
   });
+
+  it("keeps the program's own Vary (any case): as it is with '*', merged into one line with Origin", async () => {
+    const handler: Handler = () => ({ status: 200, headers: { 'content-type': 'text/plain', Vary: 'Accept-Language' }, body: 'data' });
+    const star = await servers.start(compose(cors())(handler));
+    const any = await curl(['-i', '-H', 'Origin: http://any.test', `http://127.0.0.1:${star.port}/`]);
+    expect(any.stdout).toMatch(/access-control-allow-origin: \*\r\n/i);
+    expect(any.stdout.match(/^vary:.*$/gim)).toEqual(['Vary: Accept-Language']);
+    const listed = await servers.start(compose(cors({ origins: ['http://app.test'] }))(handler));
+    const allowed = await curl(['-i', '-H', 'Origin: http://app.test', `http://127.0.0.1:${listed.port}/`]);
+    expect(allowed.stdout.match(/^vary:.*$/gim)).toEqual(['vary: Accept-Language, Origin']);
+  });
 });
 
 describe('trustProxy', () => {
