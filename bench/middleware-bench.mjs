@@ -11,7 +11,7 @@
 //             @fastify/multipart piping it to a file (target: RSS growth under 64 MB, throughput
 //             at least fastify's)
 //
-//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--rounds N] [--upload-mb N] [--peers DIR] [--only chain,handlers,compress,upload]
+//   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--warmup N] [--rounds N] [--upload-mb N] [--peers DIR] [--only chain,handlers,compress,upload]
 //
 // Each server runs in its own child process (pinned to CPU 0 when taskset and 2 CPUs are there;
 // wrk and the upload client on CPU 1). Servers are measured in turn, twice each (--rounds), alternating, and
@@ -32,6 +32,8 @@ const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const seconds = Number(option('--seconds', smoke ? 1 : 4));
+// wrk against each server before its measured run, unmeasured (none in --smoke).
+const warmup = Number(option('--warmup', smoke ? 0 : 2));
 const uploadMb = Number(option('--upload-mb', smoke ? 64 : 1024));
 const peers = option('--peers', '/tmp/peers');
 const only = option('--only', 'chain,handlers,compress,upload').split(',');
@@ -78,11 +80,22 @@ function fetchOnce(port, headers = {}) {
  * machine shared with other work the second holds still where the first follows that work's load.
  */
 async function wrk(wrkPath, port, headers, pid) {
+  // Unmeasured first, as load-bench does: the figures are the server's steady state, not its JIT
+  // warming up (a cold chain of four middleware did 40,000 req/s in its first second, 72,000 later).
+  if (warmup > 0) await wrkRun(wrkPath, port, headers, warmup);
   const cpuBefore = cpuSeconds(pid).own;
+  const figures = await wrkRun(wrkPath, port, headers, seconds);
+  if (figures.non2xx > 0 || figures.socketErrors > 0)
+    throw new Error(`wrk saw ${figures.non2xx} non-2xx answers and ${figures.socketErrors} socket errors`);
+  return { rps: figures.requestsPerSecond, perCpu: figures.requests / (cpuSeconds(pid).own - cpuBefore) };
+}
+
+/** One wrk run of `runSeconds` against `port` (pinned to CPU 1 when pinning). */
+async function wrkRun(wrkPath, port, headers, runSeconds) {
   const wrkArgs = [
     '-t1',
     '-c50',
-    `-d${seconds}s`,
+    `-d${runSeconds}s`,
     '--latency',
     '--timeout',
     '5s',
@@ -90,10 +103,7 @@ async function wrk(wrkPath, port, headers, pid) {
     `http://127.0.0.1:${port}/`,
   ];
   const [command, full] = pin ? [TASKSET, ['-c', '1', wrkPath, ...wrkArgs]] : [wrkPath, wrkArgs];
-  const figures = wrkFigures(await run(command, full, { timeoutMs: (seconds + 15) * 1000 }));
-  if (figures.non2xx > 0 || figures.socketErrors > 0)
-    throw new Error(`wrk saw ${figures.non2xx} non-2xx answers and ${figures.socketErrors} socket errors`);
-  return { rps: figures.requestsPerSecond, perCpu: figures.requests / (cpuSeconds(pid).own - cpuBefore) };
+  return wrkFigures(await run(command, full, { timeoutMs: (runSeconds + 15) * 1000 }));
 }
 
 /** Runs `measure(kind)` for each kind twice, alternating; the best of each ({ rps, perCpu }). */
@@ -303,7 +313,7 @@ async function handlers() {
 
 const wrkPath = await findWrk();
 console.log(
-  `middleware-bench: ${smoke ? 'smoke, ' : ''}wrk ${seconds} s a run, upload ${uploadMb} MiB, ${pin ? 'server on CPU 0, load on CPU 1' : 'not pinned'}; node ${process.version}`,
+  `middleware-bench: ${smoke ? 'smoke, ' : ''}wrk ${seconds} s a run${warmup > 0 ? ` after ${warmup} s unmeasured` : ''}, upload ${uploadMb} MiB, ${pin ? 'server on CPU 0, load on CPU 1' : 'not pinned'}; node ${process.version}`,
 );
 if (only.includes('chain')) {
   if (wrkPath === '') console.log('chain skipped: wrk is not installed (apt-get install wrk)');
