@@ -14,7 +14,7 @@
 //   node bench/middleware-bench.mjs [--smoke] [--seconds N] [--warmup N] [--rounds N] [--upload-mb N] [--peers DIR] [--only chain,handlers,compress,upload]
 //
 // Each server runs in its own child process (pinned to CPU 0 when taskset and 2 CPUs are there;
-// wrk and the upload client on CPU 1). Servers are measured in turn, twice each (--rounds), alternating, and
+// wrk and the upload client on CPU 1). Servers are measured in turn, three times each (--rounds; once with --smoke), alternating, and
 // the better run of each kept, so a noisy moment hurts both sides alike. Beside requests/s each wrk
 // comparison gives requests per CPU-second of the server process (/proc/<pid>/stat): on a machine
 // busy with other work requests/s follow that work's load; CPU-seconds per request much less. fastify is loaded from
@@ -38,7 +38,7 @@ const uploadMb = Number(option('--upload-mb', smoke ? 64 : 1024));
 const peers = option('--peers', '/tmp/peers');
 const only = option('--only', 'chain,handlers,compress,upload').split(',');
 // Rounds of each wrk comparison, the best of each side kept: more on a machine shared with other work.
-const rounds = Number(option('--rounds', 2));
+const rounds = Number(option('--rounds', smoke ? 1 : 3));
 const hasFastify =
   existsSync(`${peers}/node_modules/fastify`) &&
   existsSync(`${peers}/node_modules/@fastify/compress`) &&
@@ -106,7 +106,7 @@ async function wrkRun(wrkPath, port, headers, runSeconds) {
   return wrkFigures(await run(command, full, { timeoutMs: (runSeconds + 15) * 1000 }));
 }
 
-/** Runs `measure(kind)` for each kind twice, alternating; the best of each ({ rps, perCpu }). */
+/** Runs `measure(kind)` for each kind `rounds` times, alternating; the best of each ({ rps, perCpu }). */
 async function alternate(kinds, measure) {
   const best = Object.fromEntries(kinds.map((k) => [k, { rps: 0, perCpu: 0 }]));
   for (let round = 0; round < rounds; round++) {

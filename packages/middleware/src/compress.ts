@@ -314,12 +314,23 @@ export function compress(options?: CompressOptions): Middleware {
     return encodedHeaders(response, encoding!, compressStream(source, encoding!, settings));
   };
 
+  // Clients send the same Accept-Encoding again and again: the last one's answer is kept.
+  let lastAccept: string | undefined;
+  let lastEncoding: Encoding | null = null;
+  const negotiate = (accept: string | undefined): Encoding | null => {
+    if (accept !== lastAccept) {
+      lastEncoding = negotiateEncoding(accept, settings.encodings);
+      lastAccept = accept;
+    }
+    return lastEncoding;
+  };
   /** A returned answer: a whole body is compressed before it goes, so it keeps a Content-Length. */
-  const answer = (response: Response, req: Request, encoding: Encoding | null): Response | Promise<Response> => {
+  const answer = (response: Response, req: Request): Response | Promise<Response> => {
     const body = response.body;
     // Small whole bodies (and none) go as they are, the same for every client: decided before any header is read.
     if (body === null || body === undefined) return response;
     if (typeof body === 'string' ? body.length * 3 < threshold : body instanceof Uint8Array && body.byteLength < threshold) return response;
+    const encoding = negotiate(req.headers['accept-encoding']);
     if (encoding !== null && (typeof body === 'string' || body instanceof Uint8Array)) {
       const size = typeof body === 'string' ? (body.length * 3 < threshold ? 0 : Buffer.byteLength(body)) : body.byteLength;
       if (size >= threshold && eligible(response, req, settings) === 'yes') {
@@ -334,18 +345,7 @@ export function compress(options?: CompressOptions): Middleware {
     return answerNow(response, req, encoding);
   };
 
-  // Clients send the same Accept-Encoding again and again: the last one's answer is kept.
-  let lastAccept: string | undefined;
-  let lastEncoding: Encoding | null = null;
-  const negotiate = (accept: string | undefined): Encoding | null => {
-    if (accept !== lastAccept) {
-      lastEncoding = negotiateEncoding(accept, settings.encodings);
-      lastAccept = accept;
-    }
-    return lastEncoding;
-  };
-  const edit = (response: Response, req: Request): Response | Promise<Response> =>
-    answer(response, req, negotiate(req.headers['accept-encoding']));
+  const edit = (response: Response, req: Request): Response | Promise<Response> => answer(response, req);
 
   const hook: ResponseHook = {
     response(response, streaming, req) {
