@@ -123,7 +123,9 @@ const combined: Format = (req, entry, end, websocket) => {
   // The method and protocol are the parser's, known clean: only the target is escaped.
   const path = target(req);
   const line = needsEscape(path) ? quoted(path).slice(1, -1) : path;
-  return `${linePrefix(req.remoteAddr, now)}${methodText(req.requestMethod)} ${line} ${protocolAndStatus(req.protocol, entry.status)}${bytes} ${refererAndAgent(req.headers.referer, req.headers['user-agent'])} ${ms}${extra}`;
+  // Few pieces, each kept with its spaces: every piece joined is a string made.
+  const text = `${linePrefix(req.remoteAddr, now)}${methodText(req.requestMethod)} ${line}${protocolAndStatus(req.protocol, entry.status)}${bytes}${refererAndAgent(req.headers.referer, req.headers['user-agent'])}${ms}`;
+  return extra === '' ? text : text + extra;
 };
 
 // The start of a line (address and time) changes once a second or with the client: kept.
@@ -151,10 +153,10 @@ let lastProtocol = '';
 let lastStatus = -1;
 let lastProtocolStatus = '';
 
-/** `HTTP/1.1" 200 `. */
+/** ` HTTP/1.1" 200 `. */
 function protocolAndStatus(protocol: string, status: number): string {
   if (protocol !== lastProtocol || status !== lastStatus) {
-    lastProtocolStatus = `${protocol}" ${status === 0 ? '-' : String(status)} `;
+    lastProtocolStatus = ` ${protocol}" ${status === 0 ? '-' : String(status)} `;
     lastProtocol = protocol;
     lastStatus = status;
   }
@@ -163,12 +165,12 @@ function protocolAndStatus(protocol: string, status: number): string {
 
 let lastReferer: string | undefined;
 let lastAgent: string | undefined;
-let lastRefererAgent = '"-" "-"';
+let lastRefererAgent = ' "-" "-" ';
 
-/** `"referer" "user agent"`, quoted and escaped as nginx does. */
+/** ` "referer" "user agent" `, quoted and escaped as nginx does. */
 function refererAndAgent(referer: string | undefined, agent: string | undefined): string {
   if (referer !== lastReferer || agent !== lastAgent) {
-    lastRefererAgent = `${quoted(referer)} ${quoted(agent)}`;
+    lastRefererAgent = ` ${quoted(referer)} ${quoted(agent)} `;
     lastReferer = referer;
     lastAgent = agent;
   }
