@@ -345,8 +345,6 @@ export function compress(options?: CompressOptions): Middleware {
     return answerNow(response, req, encoding);
   };
 
-  const edit = (response: Response, req: Request): Response | Promise<Response> => answer(response, req);
-
   const hook: ResponseHook = {
     response(response, streaming, req) {
       const encoding = negotiate(req.headers['accept-encoding']);
@@ -388,6 +386,6 @@ export function compress(options?: CompressOptions): Middleware {
   return (handler: Handler): Handler =>
     (req) => {
       addResponseHook(req, hook);
-      return mapResponse(handler(req), req, edit);
+      return mapResponse(handler(req), req, answer);
     };
 }

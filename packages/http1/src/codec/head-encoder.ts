@@ -109,13 +109,7 @@ function scanInto(scan: HeaderScan, headers: HeaderFields | undefined): HeaderSc
  * server's own, known valid: it is not checked.
  */
 export function addDefaultHeader(headers: HeaderScan, name: string, value: string): void {
-  const key = `${name}\n${value}`;
-  let line = defaultLines.get(key);
-  if (line === undefined) {
-    line = lineBytes(name, value);
-    // The server's defaults are a handful of constants; the bound is only a guard.
-    if (defaultLines.size < 64) defaultLines.set(key, line);
-  }
+  const line = defaultLine(name, value);
   const i = headers.count++;
   headers.names[i] = name;
   headers.values[i] = value;
@@ -123,7 +117,19 @@ export function addDefaultHeader(headers: HeaderScan, name: string, value: strin
   headers.bytes += line.length;
 }
 
-const defaultLines = new Map<string, Uint8Array>();
+/** The lines of the server's defaults: a handful of constants, found by identity (no key string made per answer). */
+const defaultLines: Array<{ readonly name: string; readonly value: string; readonly line: Uint8Array }> = [];
+
+function defaultLine(name: string, value: string): Uint8Array {
+  for (let i = 0; i < defaultLines.length; i++) {
+    const kept = defaultLines[i];
+    if (kept.name === name && kept.value === value) return kept.line;
+  }
+  const line = lineBytes(name, value);
+  // The bound is only a guard: every caller passes constants.
+  if (defaultLines.length < 16) defaultLines.push({ name, value, line });
+  return line;
+}
 
 /** A copy of a scan that outlives the next one (for heads written after an await). */
 export function copyScan(headers: HeaderScan): HeaderScan {
